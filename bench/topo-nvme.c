@@ -1,0 +1,179 @@
+/* nvme: an emulated NVMe drive backed by a sparse host file or a host block device. */
+#define _GNU_SOURCE
+#include "topology.h"
+#include "err.h"
+#include "fsutil.h"
+#include "sysfs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const nvme_keys[] = { "kind", "size", "path", "priority", "discard",
+					  "host_cache", NULL };
+
+static int nvme_validate(const json_t *layer, const char *where)
+{
+	unsigned long long sz;
+	long long prio;
+	json_t *size, *path, *cache;
+	int rc = topo_check_keys(layer, nvme_keys, where);
+
+	if (rc)
+		return rc;
+	size = json_object_get(layer, "size");
+	path = json_object_get(layer, "path");
+	if (!!size == !!path)
+		return sb_err(EINVAL, "%s: give exactly one of \"size\" (a sparse file per "
+			      "cell) or \"path\" (a host block device or file)", where);
+	if (size && (!json_is_string(size) || parse_size(json_string_value(size), &sz) ||
+		     sz < (1 << 20) || sz > (64ULL << 40)))
+		return sb_err(EINVAL, "%s.size: expected a size between 1M and 64T like \"2G\"",
+			      where);
+	if (path && (!json_is_string(path) || json_string_value(path)[0] != '/'))
+		return sb_err(EINVAL, "%s.path: expected an absolute host path", where);
+	if (json_object_get(layer, "discard") && !json_is_boolean(json_object_get(layer, "discard")))
+		return sb_err(EINVAL, "%s.discard: expected true or false", where);
+	cache = json_object_get(layer, "host_cache");
+	if (cache && (!json_is_string(cache) ||
+		      (strcmp(json_string_value(cache), "none") &&
+		       strcmp(json_string_value(cache), "writeback") &&
+		       strcmp(json_string_value(cache), "unsafe"))))
+		return sb_err(EINVAL, "%s.host_cache: expected \"none\", \"writeback\" or "
+			      "\"unsafe\"", where);
+	return topo_get_int(layer, "priority", -1, 32767, 10, &prio, where);
+}
+
+static const struct kconfig_req nvme_kconfig[] = {
+	{ "CONFIG_BLK_DEV_NVME", 1 },
+	{ NULL, 0 },
+};
+
+static void nvme_modules(const json_t *layer, struct strv *out)
+{
+	strv_add(out, "nvme");
+}
+
+static char *backing_path(const json_t *layer, int index, const char *cell_dir)
+{
+	json_t *path = json_object_get(layer, "path");
+
+	if (path)
+		return xstrdup(json_string_value(path));
+	return xasprintf("%s/nvme%d.img", cell_dir, index);
+}
+
+static int nvme_prepare(const json_t *layer, int index, const char *cell_dir)
+{
+	json_t *size = json_object_get(layer, "size");
+	char *p = backing_path(layer, index, cell_dir);
+	unsigned long long sz;
+	int fd, rc = 0;
+
+	if (!size) {
+		if (access(p, R_OK | W_OK))
+			rc = sb_err(errno, "layers[%d].path: cannot use '%s': %s", index, p,
+				    strerror(errno));
+		free(p);
+		return rc;
+	}
+	parse_size(json_string_value(size), &sz);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)sz))
+		rc = sb_err(errno, "cannot create the %s sparse backing file '%s': %s",
+			    json_string_value(size), p, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(p);
+	return rc;
+}
+
+static void nvme_discard(const json_t *layer, int index, const char *cell_dir)
+{
+	char *p;
+
+	if (json_object_get(layer, "path"))
+		return;
+	p = backing_path(layer, index, cell_dir);
+	unlink(p);
+	free(p);
+}
+
+static int nvme_qemu_args(const json_t *layer, int index, const char *cell_dir,
+			  struct strv *av)
+{
+	const char *cache = json_string_value(json_object_get(layer, "host_cache"));
+	char *p = backing_path(layer, index, cell_dir);
+
+	/* O_DIRECT on the host by default, so the "drive" is not secretly host RAM. */
+	strv_add(av, "-drive");
+	strv_addf(av, "file=%s,if=none,id=sbnvme%d,format=raw,cache=%s,discard=unmap", p,
+		  index, cache ? cache : "none");
+	strv_add(av, "-device");
+	strv_addf(av, "nvme,serial=sbnvme%d,drive=sbnvme%d", index, index);
+	free(p);
+	return 0;
+}
+
+/* The guest finds its disk by the serial number the host gave it. */
+static int find_by_serial(const char *serial, char *dev, size_t len)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		DIR *d = opendir("/sys/block");
+		struct dirent *e;
+
+		while (d && (e = readdir(d))) {
+			char path[300 + 256], val[64];
+
+			if (strncmp(e->d_name, "nvme", 4))
+				continue;
+			snprintf(path, sizeof(path), "/sys/block/%s/device/serial", e->d_name);
+			if (sysfs_read(path, val, sizeof(val)) == 0 && !strcmp(val, serial)) {
+				snprintf(dev, len, "/dev/%.50s", e->d_name);
+				closedir(d);
+				return 0;
+			}
+		}
+		if (d)
+			closedir(d);
+		usleep(50000); /* the controller probes asynchronously */
+	}
+	return sb_err(ENODEV, "no NVMe namespace with serial '%s' appeared", serial);
+}
+
+static int nvme_setup(const json_t *layer, int index, struct topo_state *st)
+{
+	json_t *prio_j = json_object_get(layer, "priority");
+	int prio = prio_j ? (int)json_integer_value(prio_j) : 10;
+	int discard = json_is_true(json_object_get(layer, "discard"));
+	char serial[32], dev[64];
+	int rc;
+
+	snprintf(serial, sizeof(serial), "sbnvme%d", index);
+	rc = find_by_serial(serial, dev, sizeof(dev));
+	if (!rc)
+		rc = topo_mkswap(dev);
+	if (!rc)
+		rc = topo_swapon(dev, prio, discard, st, "nvme");
+	if (!rc)
+		json_object_set_new(st->info, dev, json_pack("{s:s,s:i,s:b}", "kind", "nvme",
+							     "priority", prio, "discard",
+							     discard));
+	return rc;
+}
+
+const struct topo_kind topo_nvme = {
+	.kind = "nvme",
+	.summary = "emulated NVMe drive (sparse host file of a size, or a host device)",
+	.validate = nvme_validate,
+	.kconfig = nvme_kconfig,
+	.modules = nvme_modules,
+	.qemu_args = nvme_qemu_args,
+	.prepare = nvme_prepare,
+	.discard = nvme_discard,
+	.setup = nvme_setup,
+};

@@ -1,0 +1,70 @@
+#include "cmd.h"
+#include "runner.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void run_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: swapbench run SPEC [--out DIR] [--resume] [--accel auto|kvm|tcg]\n"
+		"                      [--iterations N]\n\n"
+		"Runs every cell (kernel x topology x workload x iteration) of the experiment\n"
+		"spec SPEC (JSON, see configs/suites/ and docs/spec.md), each in its own VM.\n"
+		"Writes DIR/run.json, DIR/cells/<cell>/{cell.json,result.json,console.log}\n"
+		"and DIR/summary.json, then prints a short table per metric.\n\n"
+		"  --out DIR        results directory (default results/<spec name>-<time>)\n"
+		"  --resume         finish an interrupted run in DIR, skipping finished cells\n"
+		"  --accel A        override the spec: auto (KVM only where it really boots),\n"
+		"                   kvm or tcg\n"
+		"  --iterations N   override the spec's iteration count\n\n"
+		"Exit: 0 all cells ok, 2 bad input (nothing written), 3 some cells failed,\n"
+		"crashed or timed out (the others are stored), 4 some cells skipped.\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "resume", no_argument, NULL, 'r' },
+		{ "accel", required_argument, NULL, 'a' },
+		{ "iterations", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_opts o = { 0 };
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o.out_dir = optarg; break;
+		case 'r': o.resume = 1; break;
+		case 'a': o.accel = optarg; break;
+		case 'i':
+			o.iterations = atoi(optarg);
+			if (o.iterations < 1 || o.iterations > 1000) {
+				fprintf(stderr, "swapbench run: --iterations: expected 1..1000, "
+					"got '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h': run_usage(stdout); return EXIT_OK;
+		default: run_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (o.accel && strcmp(o.accel, "auto") && strcmp(o.accel, "kvm") &&
+	    strcmp(o.accel, "tcg")) {
+		fprintf(stderr, "swapbench run: --accel: expected auto, kvm or tcg, got '%s'\n",
+			o.accel);
+		return EXIT_USAGE;
+	}
+	if (optind != argc - 1) {
+		run_usage(stderr);
+		return EXIT_USAGE;
+	}
+	o.spec_path = argv[optind];
+	return runner_run(&o);
+}

@@ -1,0 +1,42 @@
+/* Runs: expand a spec into cells, boot each, store everything under one
+ * results directory (run.json, cells/<id>/..., summary.json). */
+#ifndef SB_RUNNER_H
+#define SB_RUNNER_H
+
+#include <jansson.h>
+
+#include "kernel.h"
+#include "spec.h"
+#include "strv.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_REGRESSION = 1,
+	EXIT_USAGE = 2,
+	EXIT_CELLS_FAILED = 3,
+	EXIT_SKIPPED = 4,
+};
+
+struct run_opts {
+	const char *spec_path;
+	const char *out_dir;   /* NULL: results/<spec>-<timestamp> */
+	int resume;
+	const char *accel;     /* overrides the spec when set */
+	int iterations;        /* overrides the spec when > 0 */
+};
+
+/* Returns a process exit code (EXIT_*); messages already printed. */
+int runner_run(const struct run_opts *opts);
+
+/* Pieces shared with `swapbench boot`. */
+/* Path of the guest agent binary (next to this executable). Caller frees. */
+char *agent_path(void);
+/* cell.json for a cell: mode "run" with a workload, or "command" with argv. */
+json_t *cell_json(const char *cell_id, const char *mode, const json_t *topo,
+		  const struct spec_workload *wl, const char *const *command,
+		  int sample_interval_ms);
+/* Create device backing files and collect qemu arguments for a topology. */
+int topology_prepare(const json_t *topo, const char *cell_dir, struct strv *qemu_args);
+void topology_discard(const json_t *topo, const char *cell_dir);
+
+#endif

@@ -1,0 +1,514 @@
+#define _GNU_SOURCE
+#include "spec.h"
+#include "err.h"
+#include "fsutil.h"
+#include "jsonloc.h"
+#include "topology.h"
+#include "workload.h"
+
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SPEC_MAX_BYTES (4 << 20)
+
+const char *configs_dir(void)
+{
+	const char *env = getenv("SWAPBENCH_CONFIGS");
+
+	return env && *env ? env : SWAPBENCH_SOURCE_DIR "/configs";
+}
+
+void spec_init(struct spec *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void spec_topology_release(struct spec_topology *t)
+{
+	free(t->name);
+	free(t->origin);
+	json_decref(t->obj);
+	memset(t, 0, sizeof(*t));
+}
+
+void spec_release(struct spec *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nkernels; i++) {
+		free(s->kernels[i].name);
+		free(s->kernels[i].source);
+		free(s->kernels[i].config);
+		free(s->kernels[i].modules);
+	}
+	for (size_t i = 0; i < s->ntopos; i++)
+		spec_topology_release(&s->topos[i]);
+	for (size_t i = 0; i < s->nworkloads; i++) {
+		free(s->workloads[i].name);
+		free(s->workloads[i].kind);
+		json_decref(s->workloads[i].params);
+	}
+	free(s->kernels);
+	free(s->topos);
+	free(s->workloads);
+	free(s->path);
+	free(s->name);
+	free(s->text);
+	free(s->accel);
+	free(s->cmdline);
+	json_decref(s->root);
+	spec_init(s);
+}
+
+/* "file:line: path: message" -- the line found from the JSON path. */
+static int perr(const char *file, const char *text, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int perr(const char *file, const char *text, const char *path, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int line = text ? jsonloc_line(text, path) : 0;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		return sb_err(EINVAL, "%s:%d: %s: %s", file, line, path[0] ? path : "(top)", msg);
+	return sb_err(EINVAL, "%s: %s: %s", file, path[0] ? path : "(top)", msg);
+}
+
+static int check_keys(const char *file, const char *text, const char *path, json_t *obj,
+		      const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(obj))
+		return perr(file, text, path, "expected an object");
+	json_object_foreach(obj, key, v) {
+		int ok = 0;
+
+		for (int i = 0; allowed[i]; i++)
+			ok |= !strcmp(key, allowed[i]);
+		if (!ok) {
+			char *p = jsonloc_path_append_key(path, key);
+			char known[512] = "";
+			int rc;
+
+			for (int i = 0; allowed[i]; i++)
+				snprintf(known + strlen(known), sizeof(known) - strlen(known),
+					 "%s%s", i ? ", " : "", allowed[i]);
+			rc = perr(file, text, p, "unknown key '%s' (known: %s)", key, known);
+			free(p);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Parse-or-fail for a member; value must be a (positive) size string or integer. */
+static int get_size(const char *file, const char *text, const char *path, json_t *obj,
+		    const char *key, long long *out)
+{
+	json_t *v = json_object_get(obj, key);
+	unsigned long long sz;
+	char *p;
+	int rc = 0;
+
+	if (!v)
+		return 0;
+	p = jsonloc_path_append_key(path, key);
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		*out = json_integer_value(v);
+	else if (json_is_string(v) && !parse_size(json_string_value(v), &sz) && sz > 0)
+		*out = (long long)sz;
+	else if (json_is_string(v) && !strcmp(json_string_value(v), "max"))
+		*out = -1;
+	else
+		rc = perr(file, text, p, "expected a size like \"64M\" or a byte count%s%s%s",
+			  json_is_string(v) ? " (got '" : "",
+			  json_is_string(v) ? json_string_value(v) : "",
+			  json_is_string(v) ? "')" : "");
+	free(p);
+	return rc;
+}
+
+static int get_int(const char *file, const char *text, const char *path, json_t *obj,
+		   const char *key, long long lo, long long hi, long long *out)
+{
+	json_t *v = json_object_get(obj, key);
+	char *p;
+	int rc = 0;
+
+	if (!v)
+		return 0;
+	p = jsonloc_path_append_key(path, key);
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		rc = perr(file, text, p, "expected an integer in [%lld, %lld]", lo, hi);
+	else
+		*out = json_integer_value(v);
+	free(p);
+	return rc;
+}
+
+static int get_str(const char *file, const char *text, const char *path, json_t *obj,
+		   const char *key, int required, char **out)
+{
+	json_t *v = json_object_get(obj, key);
+	char *p = jsonloc_path_append_key(path, key);
+	int rc = 0;
+
+	if (!v && required)
+		rc = perr(file, text, path, "missing \"%s\"", key);
+	else if (v && (!json_is_string(v) || !json_string_length(v)))
+		rc = perr(file, text, p, "expected a non-empty string");
+	else if (v)
+		*out = xstrdup(json_string_value(v));
+	free(p);
+	return rc;
+}
+
+static int parse_memcg(const char *file, const char *text, const char *path, json_t *obj,
+		       struct spec_memcg *m)
+{
+	static const char *const keys[] = { "max", "high", "swap_max", NULL };
+	int rc = check_keys(file, text, path, obj, keys);
+
+	if (!rc)
+		rc = get_size(file, text, path, obj, "max", &m->max);
+	if (!rc)
+		rc = get_size(file, text, path, obj, "high", &m->high);
+	if (!rc)
+		rc = get_size(file, text, path, obj, "swap_max", &m->swap_max);
+	return rc;
+}
+
+static int name_ok(const char *n)
+{
+	for (const char *c = n; *c; c++)
+		if (!(( *c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' || *c == '_' || *c == '+'))
+			return 0;
+	return *n && strlen(n) <= 64;
+}
+
+int topology_load(const char *ref, const char *base_dir, const char *where,
+		  struct spec_topology *t)
+{
+	char *path, *text = NULL;
+	json_error_t jerr;
+	json_t *obj;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (strchr(ref, '/') || strstr(ref, ".json"))
+		path = ref[0] == '/' ? xstrdup(ref) : xasprintf("%s/%s", base_dir, ref);
+	else if (name_ok(ref))
+		path = xasprintf("%s/topologies/%s.json", configs_dir(), ref);
+	else
+		return sb_err(EINVAL, "%s: bad topology name '%s'", where, ref);
+	rc = read_file(path, SPEC_MAX_BYTES, &text, NULL);
+	if (rc) {
+		rc = sb_err(ENOENT, "%s: topology '%s': no such file '%s'", where, ref, path);
+		free(path);
+		return rc;
+	}
+	obj = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!obj) {
+		rc = sb_err(EINVAL, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+	} else {
+		rc = topology_validate(obj, path);
+		if (rc) {
+			/* Add the line: the validator names a JSON path after the file. */
+			const char *msg = sb_lasterr();
+			const char *jp = strncmp(msg, path, strlen(path)) ? NULL
+									  : msg + strlen(path);
+			int line = 0;
+
+			if (jp && *jp == '.') {
+				char *p = strndup(jp + 1, strcspn(jp + 1, ":"));
+
+				line = jsonloc_line(text, p);
+				free(p);
+			}
+			if (line > 0) {
+				char *copy = xstrdup(jp + 1);
+
+				rc = sb_err(EINVAL, "%s:%d: %s", path, line, copy);
+				free(copy);
+			}
+		}
+	}
+	free(text);
+	if (rc) {
+		json_decref(obj);
+		free(path);
+		return rc;
+	}
+	t->obj = obj;
+	t->name = xstrdup(json_string_value(json_object_get(obj, "name")));
+	t->origin = path;
+	return 0;
+}
+
+static int parse_kernels(struct spec *s, json_t *arr)
+{
+	static const char *const keys[] = { "name", "source", "config", "modules", NULL };
+	json_t *k;
+	size_t i;
+
+	if (!json_is_array(arr) || !json_array_size(arr))
+		return perr(s->path, s->text, "kernels", "expected a non-empty array");
+	s->kernels = calloc(json_array_size(arr), sizeof(*s->kernels));
+	json_array_foreach(arr, i, k) {
+		struct spec_kernel *sk = &s->kernels[s->nkernels++];
+		char *p = jsonloc_path_append_index("kernels", i);
+		int rc = 0;
+
+		if (json_is_string(k)) {
+			sk->source = xstrdup(json_string_value(k));
+			sk->name = xstrdup(sk->source);
+		} else {
+			rc = check_keys(s->path, s->text, p, k, keys);
+			if (!rc)
+				rc = get_str(s->path, s->text, p, k, "source", 1, &sk->source);
+			if (!rc)
+				rc = get_str(s->path, s->text, p, k, "name", 0, &sk->name);
+			if (!rc)
+				rc = get_str(s->path, s->text, p, k, "config", 0, &sk->config);
+			if (!rc)
+				rc = get_str(s->path, s->text, p, k, "modules", 0, &sk->modules);
+			if (!rc && !sk->name)
+				sk->name = xstrdup(sk->source);
+		}
+		if (!rc && strncmp(sk->source, "debian:", 7) && strncmp(sk->source, "image:", 6) &&
+		    strncmp(sk->source, "linux-image-", 12))
+			rc = perr(s->path, s->text, p, "unknown kernel source '%s' (expected "
+				  "debian:X.Y, linux-image-PACKAGE or image:PATH)", sk->source);
+		if (!rc && !name_ok(sk->name))
+			rc = perr(s->path, s->text, p, "kernel name '%s' must be 1-64 characters "
+				  "of [A-Za-z0-9._+-]", sk->name);
+		for (size_t j = 0; !rc && j + 1 < s->nkernels; j++)
+			if (!strcmp(s->kernels[j].name, sk->name))
+				rc = perr(s->path, s->text, p, "duplicate kernel name '%s'",
+					  sk->name);
+		free(p);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int parse_topologies(struct spec *s, json_t *arr)
+{
+	char *dir_copy = xstrdup(s->path), *base = dirname(dir_copy);
+	json_t *t;
+	size_t i;
+	int rc = 0;
+
+	if (!json_is_array(arr) || !json_array_size(arr)) {
+		free(dir_copy);
+		return perr(s->path, s->text, "topologies", "expected a non-empty array");
+	}
+	s->topos = calloc(json_array_size(arr), sizeof(*s->topos));
+	json_array_foreach(arr, i, t) {
+		struct spec_topology *st = &s->topos[s->ntopos];
+		char *p = jsonloc_path_append_index("topologies", i);
+		int line = jsonloc_line(s->text, p);
+		char *where = line > 0 ? xasprintf("%s:%d: %s", s->path, line, p)
+				       : xasprintf("%s: %s", s->path, p);
+
+		if (json_is_string(t)) {
+			rc = topology_load(json_string_value(t), base, where, st);
+		} else if (json_is_object(t)) {
+			rc = topology_validate(t, where);
+			if (!rc) {
+				st->obj = json_deep_copy(t);
+				st->name = xstrdup(json_string_value(json_object_get(t, "name")));
+				st->origin = xstrdup(s->path);
+			}
+		} else {
+			rc = perr(s->path, s->text, p, "expected a topology name, a path or an "
+				  "object");
+		}
+		if (!rc) {
+			s->ntopos++;
+			if (!name_ok(st->name))
+				rc = perr(s->path, s->text, p, "topology name '%s' must be 1-64 "
+					  "characters of [A-Za-z0-9._+-]", st->name);
+			for (size_t j = 0; !rc && j + 1 < s->ntopos; j++)
+				if (!strcmp(s->topos[j].name, st->name))
+					rc = perr(s->path, s->text, p,
+						  "duplicate topology name '%s'", st->name);
+		}
+		free(where);
+		free(p);
+		if (rc)
+			break;
+	}
+	free(dir_copy);
+	return rc;
+}
+
+static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg *memcg,
+			   int default_timeout)
+{
+	static const char *const keys[] = { "name", "kind", "params", "memcg", "timeout", NULL };
+	json_t *w;
+	size_t i;
+
+	if (!json_is_array(arr) || !json_array_size(arr))
+		return perr(s->path, s->text, "workloads", "expected a non-empty array");
+	s->workloads = calloc(json_array_size(arr), sizeof(*s->workloads));
+	json_array_foreach(arr, i, w) {
+		struct spec_workload *sw = &s->workloads[s->nworkloads++];
+		char *p = jsonloc_path_append_index("workloads", i);
+		const struct workload_ops *ops;
+		long long timeout = default_timeout;
+		int rc = check_keys(s->path, s->text, p, w, keys);
+
+		sw->memcg = *memcg;
+		if (!rc)
+			rc = get_str(s->path, s->text, p, w, "kind", 1, &sw->kind);
+		if (!rc)
+			rc = get_str(s->path, s->text, p, w, "name", 0, &sw->name);
+		if (!rc && !sw->name)
+			sw->name = xstrdup(sw->kind);
+		if (!rc && !(ops = workload_find(sw->kind))) {
+			char *kp = jsonloc_path_append_key(p, "kind");
+			char known[256] = "";
+
+			for (int j = 0; workloads[j]; j++)
+				snprintf(known + strlen(known), sizeof(known) - strlen(known),
+					 "%s%s", j ? ", " : "", workloads[j]->name);
+			rc = perr(s->path, s->text, kp, "unknown workload kind '%s' (known: %s)",
+				  sw->kind, known);
+			free(kp);
+		}
+		if (!rc && !name_ok(sw->name))
+			rc = perr(s->path, s->text, p, "workload name '%s' must be 1-64 characters "
+				  "of [A-Za-z0-9._+-]", sw->name);
+		for (size_t j = 0; !rc && j + 1 < s->nworkloads; j++)
+			if (!strcmp(s->workloads[j].name, sw->name))
+				rc = perr(s->path, s->text, p, "duplicate workload name '%s'",
+					  sw->name);
+		if (!rc) {
+			json_t *params = json_object_get(w, "params");
+			char *pp = jsonloc_path_append_key(p, "params");
+
+			sw->params = params ? json_incref(params) : json_object();
+			if (!json_is_object(sw->params)) {
+				rc = perr(s->path, s->text, pp, "expected an object");
+			} else {
+				int line = jsonloc_line(s->text, pp);
+				char *where = line > 0 ? xasprintf("%s:%d: %s", s->path, line, pp)
+						       : xasprintf("%s: %s", s->path, pp);
+
+				rc = ops->validate(sw->params, where);
+				free(where);
+			}
+			free(pp);
+		}
+		if (!rc && json_object_get(w, "memcg")) {
+			char *mp = jsonloc_path_append_key(p, "memcg");
+
+			rc = parse_memcg(s->path, s->text, mp, json_object_get(w, "memcg"),
+					 &sw->memcg);
+			free(mp);
+		}
+		if (!rc)
+			rc = get_int(s->path, s->text, p, w, "timeout", 1, 86400, &timeout);
+		sw->timeout_s = (int)timeout;
+		free(p);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int spec_load(const char *path, struct spec *s)
+{
+	static const char *const keys[] = { "name", "description", "kernels", "topologies",
+					    "workloads", "memcg", "iterations", "vm",
+					    "sample_interval_ms", NULL };
+	static const char *const vm_keys[] = { "memory", "cpus", "accel", "timeout", "cmdline",
+					       NULL };
+	struct spec_memcg memcg = { -1, -1, -1 };
+	long long iterations = 1, cpus = 2, timeout = 900, interval = 1000, mem = 1LL << 30;
+	json_error_t jerr;
+	json_t *vm;
+	int rc;
+
+	spec_init(s);
+	s->path = xstrdup(path);
+	rc = read_file(path, SPEC_MAX_BYTES, &s->text, NULL);
+	if (rc)
+		goto fail;
+	s->root = json_loads(s->text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!s->root) {
+		rc = sb_err(EINVAL, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+		goto fail;
+	}
+	rc = check_keys(path, s->text, "", s->root, keys);
+	if (!rc)
+		rc = get_str(path, s->text, "", s->root, "name", 0, &s->name);
+	if (!rc && !s->name) {
+		char *copy = xstrdup(path), *b = basename(copy), *dot = strrchr(b, '.');
+
+		if (dot)
+			*dot = '\0';
+		s->name = xstrdup(b);
+		free(copy);
+	}
+	if (!rc && json_object_get(s->root, "memcg"))
+		rc = parse_memcg(path, s->text, "memcg", json_object_get(s->root, "memcg"),
+				 &memcg);
+	if (!rc)
+		rc = get_int(path, s->text, "", s->root, "iterations", 1, 1000, &iterations);
+	if (!rc)
+		rc = get_int(path, s->text, "", s->root, "sample_interval_ms", 50, 60000,
+			     &interval);
+	vm = json_object_get(s->root, "vm");
+	if (!rc && vm) {
+		rc = check_keys(path, s->text, "vm", vm, vm_keys);
+		if (!rc)
+			rc = get_size(path, s->text, "vm", vm, "memory", &mem);
+		if (!rc && (mem < (128LL << 20) || mem > (1LL << 40)))
+			rc = perr(path, s->text, "vm.memory", "expected between 128M and 1T");
+		if (!rc)
+			rc = get_int(path, s->text, "vm", vm, "cpus", 1, 256, &cpus);
+		if (!rc)
+			rc = get_int(path, s->text, "vm", vm, "timeout", 10, 86400, &timeout);
+		if (!rc)
+			rc = get_str(path, s->text, "vm", vm, "accel", 0, &s->accel);
+		if (!rc && s->accel && strcmp(s->accel, "auto") && strcmp(s->accel, "kvm") &&
+		    strcmp(s->accel, "tcg"))
+			rc = perr(path, s->text, "vm.accel", "expected \"auto\", \"kvm\" or "
+				  "\"tcg\" (got '%s')", s->accel);
+		if (!rc)
+			rc = get_str(path, s->text, "vm", vm, "cmdline", 0, &s->cmdline);
+	}
+	if (!rc)
+		rc = parse_kernels(s, json_object_get(s->root, "kernels"));
+	if (!rc)
+		rc = parse_topologies(s, json_object_get(s->root, "topologies"));
+	if (!rc)
+		rc = parse_workloads(s, json_object_get(s->root, "workloads"), &memcg,
+				     (int)timeout);
+	if (rc)
+		goto fail;
+	s->iterations = (int)iterations;
+	s->vm_mem_mb = (unsigned)(mem >> 20);
+	s->vm_cpus = (unsigned)cpus;
+	s->vm_timeout_s = (int)timeout;
+	s->sample_interval_ms = (int)interval;
+	if (!s->accel)
+		s->accel = xstrdup("auto");
+	return 0;
+fail:
+	spec_release(s);
+	return rc;
+}

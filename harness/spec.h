@@ -1,0 +1,72 @@
+/* Experiment specs (configs/suites/NAME.json): what to run.
+ *
+ * {
+ *   "name": "quick",
+ *   "kernels": [ {"name": "6.1", "source": "debian:6.1"}, ... ],
+ *   "topologies": [ "zram", "configs/topologies/x.json", { inline topology } ],
+ *   "workloads": [ {"name": "anon", "kind": "anon", "params": {...},
+ *                   "memcg": {...}, "timeout": 300} ],
+ *   "memcg": {"max": "64M", "high": "60M", "swap_max": "1G"},
+ *   "iterations": 3,
+ *   "vm": {"memory": "1G", "cpus": 2, "accel": "auto", "timeout": 600,
+ *          "cmdline": "extra kernel args"},
+ *   "sample_interval_ms": 1000
+ * }
+ * Unknown keys are errors. Errors name file, line, JSON path and value.
+ */
+#ifndef SB_SPEC_H
+#define SB_SPEC_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct spec_memcg {
+	long long max, high, swap_max; /* bytes; -1 = not set */
+};
+
+struct spec_kernel {
+	char *name, *source, *config, *modules;
+};
+
+struct spec_topology {
+	char *name;
+	char *origin;  /* file it came from, or the spec for inline ones */
+	json_t *obj;   /* validated topology object */
+};
+
+struct spec_workload {
+	char *name, *kind;
+	json_t *params;          /* always an object */
+	struct spec_memcg memcg; /* the spec's memcg with this workload's overrides */
+	int timeout_s;
+};
+
+struct spec {
+	char *path, *name, *text;
+	json_t *root;
+	struct spec_kernel *kernels;
+	size_t nkernels;
+	struct spec_topology *topos;
+	size_t ntopos;
+	struct spec_workload *workloads;
+	size_t nworkloads;
+	int iterations;
+	unsigned vm_mem_mb, vm_cpus;
+	char *accel, *cmdline;
+	int vm_timeout_s;
+	int sample_interval_ms;
+};
+
+void spec_init(struct spec *s);
+void spec_release(struct spec *s);
+/* Load and validate a spec file. */
+int spec_load(const char *path, struct spec *s);
+/* Load one topology: a name (configs/topologies/NAME.json), a path, with
+ * `base_dir` for relative paths. `where` names the referring input. */
+int topology_load(const char *ref, const char *base_dir, const char *where,
+		  struct spec_topology *t);
+void spec_topology_release(struct spec_topology *t);
+/* Where bundled configs live: $SWAPBENCH_CONFIGS, else the source tree. */
+const char *configs_dir(void);
+
+#endif

@@ -1,0 +1,340 @@
+#define _GNU_SOURCE
+#include "vm.h"
+#include "err.h"
+#include "fsutil.h"
+#include "kpatterns.h"
+#include "log.h"
+#include "process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define QEMU "qemu-system-x86_64"
+
+static void build_argv(const struct vm_spec *s, struct strv *av)
+{
+	strv_add(av, QEMU);
+	strv_add(av, "-nodefaults");
+	strv_add(av, "-no-user-config");
+	strv_add(av, "-no-reboot");
+	strv_add(av, "-display");
+	strv_add(av, "none");
+	strv_add(av, "-machine");
+	strv_add(av, "q35");
+	strv_add(av, "-accel");
+	strv_add(av, strcmp(s->accel, "kvm") ? "tcg,thread=multi" : "kvm");
+	strv_add(av, "-cpu");
+	strv_add(av, strcmp(s->accel, "kvm") ? "max" : "host");
+	strv_add(av, "-smp");
+	strv_addf(av, "%u", s->cpus ? s->cpus : 2);
+	strv_add(av, "-m");
+	strv_addf(av, "%u", s->mem_mb ? s->mem_mb : 1024);
+	strv_add(av, "-kernel");
+	strv_add(av, s->vmlinuz);
+	strv_add(av, "-initrd");
+	strv_add(av, s->initrd);
+	strv_add(av, "-append");
+	strv_addf(av, "console=ttyS0 panic=-1 loglevel=4 rdinit=/init%s%s",
+		  s->cmdline_extra ? " " : "", s->cmdline_extra ? s->cmdline_extra : "");
+	if (s->console_path) {
+		strv_add(av, "-chardev");
+		strv_addf(av, "file,id=con,path=%s", s->console_path);
+		strv_add(av, "-serial");
+		strv_add(av, "chardev:con");
+		strv_add(av, "-monitor");
+		strv_add(av, "none");
+	} else {
+		strv_add(av, "-serial");
+		strv_add(av, "mon:stdio");
+	}
+	/* The host root, read-only: guest tools and workloads come from it. */
+	strv_add(av, "-fsdev");
+	strv_add(av, "local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap");
+	strv_add(av, "-device");
+	strv_add(av, "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot");
+	if (s->cell_dir) {
+		strv_add(av, "-fsdev");
+		strv_addf(av, "local,id=cell,path=%s,security_model=none", s->cell_dir);
+		strv_add(av, "-device");
+		strv_add(av, "virtio-9p-pci,fsdev=cell,mount_tag=cell");
+	}
+	for (size_t i = 0; s->extra && i < s->extra->n; i++)
+		strv_add(av, s->extra->v[i]);
+}
+
+/* Look for the agent's first line in the part of the console not yet seen. */
+static int console_has_marker(const char *path, off_t *seen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char buf[8192];
+	off_t back = *seen > 64 ? *seen - 64 : 0;
+	ssize_t n;
+	int found = 0;
+
+	if (fd < 0)
+		return 0;
+	while ((n = pread(fd, buf, sizeof(buf) - 1, back)) > 0) {
+		buf[n] = '\0';
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] == '\0')
+				buf[i] = ' ';
+		if (strstr(buf, AGENT_MARKER))
+			found = 1;
+		back += n > 64 ? n - 64 : n;
+		*seen = back + 64;
+		if (found || n < (ssize_t)sizeof(buf) - 1)
+			break;
+	}
+	close(fd);
+	return found;
+}
+
+int vm_run(const struct vm_spec *s, struct vm_result *res)
+{
+	struct spawn_opts o = { .stderr_path = s->qemu_log };
+	struct strv av;
+	double start, deadline;
+	off_t seen = 0;
+	pid_t pid;
+	int rc, status = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->agent_s = -1;
+	strv_init(&av);
+	build_argv(s, &av);
+	o.argv = strv_argv(&av);
+	if (log_get_level() >= LOG_DEBUG) {
+		char *cmd = spawn_argv_str(o.argv);
+
+		log_debug("qemu: %s", cmd);
+		free(cmd);
+	}
+	if (s->qemu_log)
+		unlink(s->qemu_log);
+	start = monotonic_s();
+	if (!s->console_path) {
+		/* Interactive: the terminal is the serial console. */
+		struct spawn_opts io = { .argv = o.argv, .timeout_ms = s->timeout_s * 1000 };
+		struct spawn_result r;
+		pid_t p;
+
+		rc = spawn_start(&io, &p);
+		if (!rc) {
+			signal(SIGINT, SIG_IGN);
+			waitpid(p, &status, 0);
+			res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		}
+		(void)r;
+		res->wall_s = monotonic_s() - start;
+		strv_release(&av);
+		return rc;
+	}
+	rc = spawn_start(&o, &pid);
+	strv_release(&av);
+	if (rc)
+		return rc;
+	deadline = start + (s->timeout_s > 0 ? s->timeout_s : 600);
+	for (;;) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (res->agent_s < 0 && console_has_marker(s->console_path, &seen))
+			res->agent_s = monotonic_s() - start;
+		if (w == pid)
+			break;
+		if (monotonic_s() > deadline) {
+			res->timed_out = 1;
+			spawn_kill(pid);
+			waitpid(pid, &status, 0);
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	res->wall_s = monotonic_s() - start;
+	res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return 0;
+}
+
+char *vm_qemu_version(void)
+{
+	const char *argv[] = { QEMU, "--version", NULL };
+	struct spawn_opts o = { .argv = argv, .timeout_ms = 10000, .capture = 1,
+				.quiet_stderr = 1 };
+	struct spawn_result r;
+	char *v = NULL;
+
+	if (spawn_run(&o, &r) == 0) {
+		if (!r.exit_code && r.out)
+			v = strndup(r.out, strcspn(r.out, "\n"));
+		spawn_result_release(&r);
+	}
+	return v ? v : xstrdup("unknown");
+}
+
+/* What identifies "this machine" for the remembered KVM verdict. */
+static char *host_key(void)
+{
+	struct utsname u;
+	char *cpu = NULL, *model = NULL, *qv = vm_qemu_version(), *key;
+
+	uname(&u);
+	if (read_file("/proc/cpuinfo", 4 << 20, &cpu, NULL) == 0) {
+		char *p = strstr(cpu, "model name");
+
+		if (p && (p = strchr(p, ':')))
+			model = strndup(p + 2, strcspn(p + 2, "\n"));
+	}
+	key = xasprintf("%s|%s|%s", u.release, model ? model : "?", qv);
+	free(cpu);
+	free(model);
+	free(qv);
+	return key;
+}
+
+static int probe_kvm(const char *vmlinuz, const char *initrd, char **why)
+{
+	char *dir = xstrdup("/tmp/swapbench-kvmprobe-XXXXXX");
+	char *con, *qlog, *log = NULL;
+	struct vm_spec s = { .vmlinuz = vmlinuz, .initrd = initrd, .accel = "kvm",
+			     .mem_mb = 256, .cpus = 1, .timeout_s = 30,
+			     .cmdline_extra = "swapbench.probe" };
+	struct vm_result r;
+	int ok = 0;
+
+	if (!mkdtemp(dir)) {
+		*why = xasprintf("cannot make a temp dir: %s", strerror(errno));
+		free(dir);
+		return 0;
+	}
+	con = xasprintf("%s/console.log", dir);
+	qlog = xasprintf("%s/qemu.log", dir);
+	s.console_path = con;
+	s.qemu_log = qlog;
+	if (vm_run(&s, &r) == 0) {
+		ok = r.agent_s >= 0 && !r.timed_out && r.exit_code == 0;
+		if (!ok) {
+			read_file(qlog, 1 << 20, &log, NULL);
+			if (log) {
+				char *nl = strchr(log, '\n');
+
+				if (nl)
+					*nl = '\0';
+			}
+			*why = xasprintf("a probe boot under KVM %s%s%s",
+					 r.timed_out ? "hung" : "failed",
+					 log && *log ? ": " : "", log && *log ? log : "");
+		}
+	} else {
+		*why = xasprintf("qemu did not start: %s", sb_lasterr());
+	}
+	free(log);
+	rm_rf(dir);
+	free(dir);
+	free(con);
+	free(qlog);
+	return ok;
+}
+
+int vm_choose_accel(const char *want, const char *vmlinuz, const char *initrd,
+		    const char **chosen, char **note)
+{
+	char *cache, *path, *key, *why = NULL;
+	json_t *verdict;
+	int fd, ok;
+
+	*note = NULL;
+	if (!strcmp(want, "tcg")) {
+		*chosen = "tcg";
+		return 0;
+	}
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		if (!strcmp(want, "kvm"))
+			return sb_err(ENODEV, "--accel kvm: cannot open /dev/kvm: %s",
+				      strerror(errno));
+		*chosen = "tcg";
+		*note = xasprintf("no usable /dev/kvm (%s): using TCG", strerror(errno));
+		return 0;
+	}
+	close(fd);
+	if (!strcmp(want, "kvm")) {
+		*chosen = "kvm";
+		return 0;
+	}
+	cache = sb_cache_dir();
+	path = xasprintf("%s/accel.json", cache);
+	free(cache);
+	key = host_key();
+	verdict = json_load_file(path, 0, NULL);
+	if (verdict && !strcmp(json_string_value(json_object_get(verdict, "host")) ?: "", key)) {
+		ok = json_is_true(json_object_get(verdict, "kvm_works"));
+		why = xstrdup(json_string_value(json_object_get(verdict, "why")) ?: "");
+	} else {
+		json_t *v;
+		char *text;
+
+		log_info("probing whether KVM really boots a kernel here");
+		ok = probe_kvm(vmlinuz, initrd, &why);
+		v = json_pack("{s:s,s:b,s:s}", "host", key, "kvm_works", ok, "why",
+			      why ? why : "a probe boot reached the agent");
+		text = json_dumps(v, JSON_INDENT(1));
+		write_file_atomic(path, text, strlen(text));
+		free(text);
+		json_decref(v);
+	}
+	json_decref(verdict);
+	*chosen = ok ? "kvm" : "tcg";
+	if (!ok)
+		*note = xasprintf("/dev/kvm opens but KVM cannot boot a kernel here (%s); using "
+				  "TCG (verdict remembered in %s)", why ? why : "?", path);
+	free(why);
+	free(path);
+	free(key);
+	return 0;
+}
+
+json_t *console_scan(const char *path, int tail_lines)
+{
+	json_t *counts = json_object(), *tail = json_array();
+	char *text = NULL, *p;
+	size_t len = 0;
+
+	for (int i = 0; kmsg_patterns[i].key; i++)
+		json_object_set_new(counts, kmsg_patterns[i].key, json_integer(0));
+	if (read_file(path, 64 << 20, &text, &len) == 0) {
+		for (size_t i = 0; i < len; i++)
+			if (text[i] == '\0' || text[i] == '\r')
+				text[i] = ' ';
+			else if ((unsigned char)text[i] >= 0x80)
+				text[i] = '?'; /* keep the JSON valid UTF-8 */
+		for (int i = 0; kmsg_patterns[i].key; i++) {
+			long n = 0;
+
+			for (p = text; (p = strstr(p, kmsg_patterns[i].needle)); p++)
+				n++;
+			json_object_set_new(counts, kmsg_patterns[i].key, json_integer(n));
+		}
+		/* Last lines, for a crash report. */
+		p = text + len;
+		for (int n = 0; p > text && n <= tail_lines;) {
+			p--;
+			if (*p == '\n')
+				n++;
+		}
+		if (*p == '\n')
+			p++;
+		for (char *save, *line = strtok_r(p, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			json_array_append_new(tail, json_string(line));
+	}
+	free(text);
+	json_object_set_new(counts, "tail", tail);
+	return counts;
+}

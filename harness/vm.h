@@ -1,0 +1,46 @@
+/* qemu VMs: one boot per cell. */
+#ifndef SB_VM_H
+#define SB_VM_H
+
+#include <jansson.h>
+
+#include "kernel.h"
+#include "strv.h"
+
+struct vm_spec {
+	const char *vmlinuz;
+	const char *initrd;
+	const char *cmdline_extra;  /* appended to the kernel command line */
+	unsigned mem_mb, cpus;
+	const char *accel;          /* "kvm" or "tcg" (resolved) */
+	const char *cell_dir;       /* shared read-write as 9p tag "cell" */
+	const char *console_path;   /* NULL: serial on stdio (interactive) */
+	const char *qemu_log;       /* qemu's own stderr */
+	int timeout_s;
+	const struct strv *extra;   /* device arguments from the topology */
+};
+
+struct vm_result {
+	int exit_code;      /* qemu's exit code (-1 if killed) */
+	int timed_out;
+	double wall_s;      /* qemu start to exit */
+	double agent_s;     /* qemu start to the agent's first line; <0 if never */
+};
+
+int vm_run(const struct vm_spec *spec, struct vm_result *res);
+
+/* The qemu binary's version line, or "unknown". Caller frees. */
+char *vm_qemu_version(void);
+
+/* Decide the accelerator: want is "auto", "kvm" or "tcg". For auto, KVM is
+ * used only if a probe boot of kernel k really reaches the agent; the
+ * verdict is remembered in the cache for this host. *note says why. */
+int vm_choose_accel(const char *want, const char *vmlinuz, const char *initrd,
+		    const char **chosen, char **note);
+
+/* Scan a console log: counts of kmsg_patterns plus the last lines. */
+json_t *console_scan(const char *path, int tail_lines);
+
+#define AGENT_MARKER "swapbench-agent: start"
+
+#endif

@@ -1,0 +1,128 @@
+/* validate() of the anon workload: defaults, a full object, and bad input
+ * reported with the key and the offending value. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "err.h"
+#include "workload.h"
+
+#define WHERE "test.json: workloads[0].params"
+
+static const struct workload_ops *anon(void)
+{
+	const struct workload_ops *ops = workload_find("anon");
+
+	assert_non_null(ops);
+	return ops;
+}
+
+static int validate_text(const char *text)
+{
+	json_error_t jerr;
+	json_t *params = json_loads(text, 0, &jerr);
+	int ret;
+
+	if (!params)
+		fail_msg("bad JSON in test: %s: %s", text, jerr.text);
+	sb_clearerr();
+	ret = anon()->validate(params, WHERE);
+	json_decref(params);
+	return ret;
+}
+
+/* Rejected with -EINVAL and a message naming where, key and value. */
+static void expect_bad(const char *text, const char *key, const char *got)
+{
+	char prefix[256];
+	int ret = validate_text(text);
+
+	if (ret != -EINVAL)
+		fail_msg("%s: expected -EINVAL, got %d (%s)", text, ret, sb_lasterr());
+	snprintf(prefix, sizeof(prefix), WHERE ".%s: ", key);
+	if (strncmp(sb_lasterr(), prefix, strlen(prefix)))
+		fail_msg("%s: message does not start with '%s': %s", text, prefix, sb_lasterr());
+	if (!strstr(sb_lasterr(), got))
+		fail_msg("%s: message does not show '%s': %s", text, got, sb_lasterr());
+}
+
+static void test_defaults(void **state)
+{
+	assert_int_equal(validate_text("{}"), 0);
+}
+
+static void test_full(void **state)
+{
+	assert_int_equal(validate_text("{\"processes\":4,\"size\":\"96M\",\"pattern\":\"random\","
+				       "\"passes\":3,\"hugepage\":true,"
+				       "\"mthp\":{\"64kB\":\"always\",\"2048kB\":\"inherit\","
+				       "\"16K\":\"never\",\"32kB\":\"madvise\"},"
+				       "\"seed\":42,\"fill\":\"zero\"}"), 0);
+	assert_int_equal(validate_text("{\"size\":1048576,\"pattern\":\"seq\","
+				       "\"fill\":\"random\",\"processes\":1024,\"passes\":1000,"
+				       "\"hugepage\":false,\"mthp\":{},\"seed\":-3}"), 0);
+	assert_int_equal(validate_text("{\"size\":\"1G\",\"fill\":\"pattern\",\"passes\":1}"), 0);
+}
+
+static void test_bad_inputs(void **state)
+{
+	expect_bad("{\"processes\":0}", "processes", "(got 0)");
+	expect_bad("{\"processes\":1025}", "processes", "(got 1025)");
+	expect_bad("{\"processes\":\"2\"}", "processes", "(got \"2\")");
+	expect_bad("{\"processes\":1.5}", "processes", "(got 1.5)");
+	expect_bad("{\"bogus\":1}", "bogus", "(got 1)");
+	expect_bad("{\"size\":\"12Q\"}", "size", "(got \"12Q\")");
+	expect_bad("{\"size\":100}", "size", "(got 100)");
+	expect_bad("{\"size\":-4096}", "size", "(got -4096)");
+	expect_bad("{\"pattern\":\"zigzag\"}", "pattern", "(got \"zigzag\")");
+	expect_bad("{\"passes\":0}", "passes", "(got 0)");
+	expect_bad("{\"hugepage\":\"yes\"}", "hugepage", "(got \"yes\")");
+	expect_bad("{\"mthp\":\"64K\"}", "mthp", "(got \"64K\")");
+	expect_bad("{\"mthp\":{\"12kB\":\"always\"}}", "mthp.12kB", "(got \"12kB\")");
+	expect_bad("{\"mthp\":{\"64K\":\"sometimes\"}}", "mthp.64K", "(got \"sometimes\")");
+	expect_bad("{\"mthp\":{\"64K\":\"always\",\"64kB\":\"never\"}}", "mthp.64kB",
+		   "(got \"64kB\")");
+	expect_bad("{\"seed\":\"x\"}", "seed", "(got \"x\")");
+	expect_bad("{\"fill\":\"ones\"}", "fill", "(got \"ones\")");
+}
+
+static void test_not_object(void **state)
+{
+	assert_int_equal(validate_text("[1]"), -EINVAL);
+	assert_non_null(strstr(sb_lasterr(), "must be a JSON object"));
+}
+
+static void test_metric_table(void **state)
+{
+	static const char *const names[] = {
+		"throughput", "lat_p50", "lat_p90", "lat_p99", "lat_p99.9", "lat_max",
+		"fault_in_time", "free_time", "elapsed",
+	};
+	const struct metric_desc *m = anon()->metrics;
+	size_t i;
+
+	for (i = 0; m[i].name; i++) {
+		assert_true(i < sizeof(names) / sizeof(names[0]));
+		assert_string_equal(m[i].name, names[i]);
+		assert_true(!strcmp(m[i].better, "lower") || !strcmp(m[i].better, "higher"));
+	}
+	assert_int_equal(i, sizeof(names) / sizeof(names[0]));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_not_object),
+		cmocka_unit_test(test_metric_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,27 @@
+#include "workload.h"
+
+#include <string.h>
+
+extern const struct workload_ops workload_anon;
+
+/* The registry: add a workload here and in CMakeLists.txt. */
+const struct workload_ops *const workloads[] = {
+	&workload_anon,
+	NULL,
+};
+
+const struct workload_ops *workload_find(const char *name)
+{
+	for (int i = 0; workloads[i]; i++)
+		if (!strcmp(workloads[i]->name, name))
+			return workloads[i];
+	return NULL;
+}
+
+void wl_metric(struct wl_ctx *ctx, const char *name, double value, const char *unit,
+	       const char *better)
+{
+	json_array_append_new(ctx->metrics, json_pack("{s:s,s:f,s:s,s:s}", "name", name,
+						       "value", value, "unit", unit,
+						       "better", better));
+}
