@@ -19,6 +19,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,15 +43,21 @@ struct agent {
 };
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One write per line, so the host never sees half a line on the console. */
 static void say(const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
+	int n = snprintf(line, sizeof(line), "swapbench-agent: ");
 
-	fprintf(stderr, "swapbench-agent: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n += vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(2, line, n) < 0)
+		return;
 }
 
 static int write_result(struct agent *a)
@@ -182,6 +189,34 @@ static json_t *read_swaps(void)
 	return arr;
 }
 
+/* Did the workload stay inside memory.max? zswap charges its compressed
+ * copies from reclaim context (PF_MEMALLOC), which the kernel force-charges
+ * past the limit, so a small overshoot is expected: held means within 1%. */
+static json_t *memcg_verdict(unsigned long long max, unsigned long long sampled_peak,
+			     const json_t *after)
+{
+	json_t *mc = json_object();
+	json_t *ev = json_object_get(after, "memory_events");
+	unsigned long long pk, tol = max / 100, over;
+
+	if (sysfs_read_ull(WL_CGROUP "/memory.peak", &pk) == 0) {
+		json_object_set_new(mc, "peak_source", json_string("memory.peak"));
+	} else {
+		pk = sampled_peak;
+		json_object_set_new(mc, "peak_source",
+				    json_string("memory.current sampled every 20 ms"));
+	}
+	over = max && pk > max ? pk - max : 0;
+	json_object_set_new(mc, "peak", json_integer((json_int_t)pk));
+	json_object_set_new(mc, "max", max ? json_integer((json_int_t)max) : json_null());
+	json_object_set_new(mc, "overshoot_bytes", json_integer((json_int_t)over));
+	json_object_set_new(mc, "limit_tolerance_bytes", json_integer((json_int_t)tol));
+	json_object_set_new(mc, "limit_held", json_boolean(!max || over <= tol));
+	if (json_is_object(ev))
+		json_object_set(mc, "events", ev);
+	return mc;
+}
+
 /* In the forked child: join the memcg, run, send {metrics, info, error} back. */
 static void workload_child(const struct workload_ops *wl, struct wl_ctx *ctx, int out_fd)
 {
@@ -218,15 +253,15 @@ static int run_workload(struct agent *a)
 	json_t *before, *after, *samples = json_array(), *msg = NULL;
 	char *buf = NULL;
 	size_t buflen = 0;
-	double t0, next_sample, peak = 0;
+	double t0, next_sample;
+	unsigned long long peak = 0, cur;
+	int have_peak_file = access(WL_CGROUP "/memory.peak", R_OK) == 0;
 	int pipefd[2], status = 0, rc, done = 0, timed_out = 0;
 	pid_t pid;
 
 	if (!wl)
 		return sb_err(EINVAL, "unknown workload kind");
-	if (!params)
-		params = json_object_get(json_object(), "x"), params = NULL;
-	ctx.params = params ? params : json_object();
+	ctx.params = params ? params : json_object_get(wl_j, "params");
 	ctx.metrics = json_array();
 	ctx.info = json_object();
 	ctx.memcg_max = json_integer_value(json_object_get(json_object_get(a->cell, "memcg"),
@@ -263,14 +298,14 @@ static int run_workload(struct agent *a)
 		pid_t w;
 
 		if (now >= next_sample) {
-			json_t *s = sampler_periodic(now - t0, WL_CGROUP, &a->topo);
-			json_t *cur = json_object_get(s, "memcg_current");
-
-			if (json_is_integer(cur) && json_integer_value(cur) > peak)
-				peak = (double)json_integer_value(cur);
-			json_array_append_new(samples, s);
+			json_array_append_new(samples,
+					      sampler_periodic(now - t0, WL_CGROUP, &a->topo));
 			next_sample += interval_ms / 1000.0;
 		}
+		/* Kernels without memory.peak (6.1): watch usage every ~20 ms. */
+		if (!have_peak_file && sysfs_read_ull(WL_CGROUP "/memory.current", &cur) == 0 &&
+		    cur > peak)
+			peak = cur;
 		if (poll(&p, 1, 20) > 0) {
 			char chunk[4096];
 			ssize_t n;
@@ -309,24 +344,7 @@ static int run_workload(struct agent *a)
 	json_object_set_new(a->result, "workload_s", json_real(monotonic_s() - t0));
 	json_object_set_new(a->result, "counters", sampler_deltas(before, after));
 	json_object_set_new(a->result, "samples", samples);
-	{
-		unsigned long long mx = 0, pk = 0;
-		json_t *mc = json_object();
-
-		if (sysfs_read_ull(WL_CGROUP "/memory.peak", &pk) == 0) {
-			json_object_set_new(mc, "peak", json_integer((json_int_t)pk));
-			json_object_set_new(mc, "peak_source", json_string("memory.peak"));
-		} else {
-			pk = (unsigned long long)peak;
-			json_object_set_new(mc, "peak", json_integer((json_int_t)pk));
-			json_object_set_new(mc, "peak_source", json_string("sampled memory.current"));
-		}
-		if (ctx.memcg_max)
-			mx = ctx.memcg_max;
-		json_object_set_new(mc, "max", mx ? json_integer((json_int_t)mx) : json_null());
-		json_object_set_new(mc, "limit_held", json_boolean(!mx || pk <= mx));
-		json_object_set_new(a->result, "memcg", mc);
-	}
+	json_object_set_new(a->result, "memcg", memcg_verdict(ctx.memcg_max, peak, after));
 	json_decref(before);
 	json_decref(after);
 	if (wl->cleanup)

@@ -80,6 +80,25 @@ static int perr(const char *file, const char *text, const char *path, const char
 	return sb_err(EINVAL, "%s: %s: %s", file, path[0] ? path : "(top)", msg);
 }
 
+/* Validators report "<json path>: message"; prefix file and line. */
+static int relocate(const char *file, const char *text, int rc)
+{
+	char *msg = xstrdup(sb_lasterr()), *m = msg, *path;
+	int line;
+
+	if (*m == '.')
+		m++;
+	path = strndup(m, strcspn(m, ": "));
+	line = jsonloc_line(text, path);
+	if (line > 0)
+		rc = sb_err(-rc, "%s:%d: %s", file, line, m);
+	else
+		rc = sb_err(-rc, "%s: %s", file, m);
+	free(path);
+	free(msg);
+	return rc;
+}
+
 static int check_keys(const char *file, const char *text, const char *path, json_t *obj,
 		      const char *const *allowed)
 {
@@ -220,27 +239,9 @@ int topology_load(const char *ref, const char *base_dir, const char *where,
 	if (!obj) {
 		rc = sb_err(EINVAL, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
 	} else {
-		rc = topology_validate(obj, path);
-		if (rc) {
-			/* Add the line: the validator names a JSON path after the file. */
-			const char *msg = sb_lasterr();
-			const char *jp = strncmp(msg, path, strlen(path)) ? NULL
-									  : msg + strlen(path);
-			int line = 0;
-
-			if (jp && *jp == '.') {
-				char *p = strndup(jp + 1, strcspn(jp + 1, ":"));
-
-				line = jsonloc_line(text, p);
-				free(p);
-			}
-			if (line > 0) {
-				char *copy = xstrdup(jp + 1);
-
-				rc = sb_err(EINVAL, "%s:%d: %s", path, line, copy);
-				free(copy);
-			}
-		}
+		rc = topology_validate(obj, "");
+		if (rc)
+			rc = relocate(path, text, rc);
 	}
 	free(text);
 	if (rc) {
@@ -252,6 +253,19 @@ int topology_load(const char *ref, const char *base_dir, const char *where,
 	t->name = xstrdup(json_string_value(json_object_get(obj, "name")));
 	t->origin = path;
 	return 0;
+}
+
+/* A short default name for a kernel source: debian:6.12 -> 6.12. */
+static char *default_kernel_name(const char *source)
+{
+	const char *slash;
+
+	if (!strncmp(source, "debian:", 7))
+		return xstrdup(source + 7);
+	if (!strncmp(source, "linux-image-", 12))
+		return xstrdup(source + 12);
+	slash = strrchr(source, '/');
+	return xstrdup(slash ? slash + 1 : source);
 }
 
 static int parse_kernels(struct spec *s, json_t *arr)
@@ -270,7 +284,7 @@ static int parse_kernels(struct spec *s, json_t *arr)
 
 		if (json_is_string(k)) {
 			sk->source = xstrdup(json_string_value(k));
-			sk->name = xstrdup(sk->source);
+			sk->name = default_kernel_name(sk->source);
 		} else {
 			rc = check_keys(s->path, s->text, p, k, keys);
 			if (!rc)
@@ -282,7 +296,7 @@ static int parse_kernels(struct spec *s, json_t *arr)
 			if (!rc)
 				rc = get_str(s->path, s->text, p, k, "modules", 0, &sk->modules);
 			if (!rc && !sk->name)
-				sk->name = xstrdup(sk->source);
+				sk->name = default_kernel_name(sk->source);
 		}
 		if (!rc && strncmp(sk->source, "debian:", 7) && strncmp(sk->source, "image:", 6) &&
 		    strncmp(sk->source, "linux-image-", 12))
@@ -324,7 +338,9 @@ static int parse_topologies(struct spec *s, json_t *arr)
 		if (json_is_string(t)) {
 			rc = topology_load(json_string_value(t), base, where, st);
 		} else if (json_is_object(t)) {
-			rc = topology_validate(t, where);
+			rc = topology_validate(t, p);
+			if (rc)
+				rc = relocate(s->path, s->text, rc);
 			if (!rc) {
 				st->obj = json_deep_copy(t);
 				st->name = xstrdup(json_string_value(json_object_get(t, "name")));
@@ -403,12 +419,9 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 			if (!json_is_object(sw->params)) {
 				rc = perr(s->path, s->text, pp, "expected an object");
 			} else {
-				int line = jsonloc_line(s->text, pp);
-				char *where = line > 0 ? xasprintf("%s:%d: %s", s->path, line, pp)
-						       : xasprintf("%s: %s", s->path, pp);
-
-				rc = ops->validate(sw->params, where);
-				free(where);
+				rc = ops->validate(sw->params, pp);
+				if (rc)
+					rc = relocate(s->path, s->text, rc);
 			}
 			free(pp);
 		}

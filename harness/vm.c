@@ -69,28 +69,33 @@ static void build_argv(const struct vm_spec *s, struct strv *av)
 		strv_add(av, s->extra->v[i]);
 }
 
-/* Look for the agent's first line in the part of the console not yet seen. */
+/* Look for the agent's first line in the console; *seen is how far it was
+ * scanned. Re-read a marker's length before it, in case the line was split
+ * between two scans. */
 static int console_has_marker(const char *path, off_t *seen)
 {
+	const off_t overlap = sizeof(AGENT_MARKER);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char buf[8192];
-	off_t back = *seen > 64 ? *seen - 64 : 0;
-	ssize_t n;
 	int found = 0;
 
 	if (fd < 0)
 		return 0;
-	while ((n = pread(fd, buf, sizeof(buf) - 1, back)) > 0) {
+	for (;;) {
+		off_t from = *seen > overlap ? *seen - overlap : 0;
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
+
+		if (n <= 0 || from + n <= *seen)
+			break;
 		buf[n] = '\0';
 		for (ssize_t i = 0; i < n; i++)
 			if (buf[i] == '\0')
 				buf[i] = ' ';
-		if (strstr(buf, AGENT_MARKER))
+		*seen = from + n;
+		if (strstr(buf, AGENT_MARKER)) {
 			found = 1;
-		back += n > 64 ? n - 64 : n;
-		*seen = back + 64;
-		if (found || n < (ssize_t)sizeof(buf) - 1)
 			break;
+		}
 	}
 	close(fd);
 	return found;

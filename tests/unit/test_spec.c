@@ -1,0 +1,99 @@
+/* Spec parsing: the good case fills every field; each kind of bad input is
+ * refused with a message naming file, line, JSON path and value. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "spec.h"
+
+static char *spec_path(const char *name)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/data/specs/%s", getenv("SB_TEST_DATA"), name);
+	return buf;
+}
+
+static void test_good(void **state)
+{
+	struct spec s;
+
+	assert_int_equal(spec_load(spec_path("good.json"), &s), 0);
+	assert_string_equal(s.name, "good");
+	assert_int_equal(s.nkernels, 2);
+	assert_string_equal(s.kernels[0].name, "a");
+	assert_string_equal(s.kernels[1].name, "6.12");
+	assert_int_equal(s.ntopos, 2);
+	assert_string_equal(s.topos[0].name, "zram");
+	assert_non_null(strstr(s.topos[0].origin, "configs/topologies/zram.json"));
+	assert_string_equal(s.topos[1].name, "inline-nvme");
+	assert_int_equal(s.nworkloads, 2);
+	assert_string_equal(s.workloads[0].name, "w1");
+	assert_int_equal(s.workloads[0].memcg.max, 48LL << 20);
+	assert_int_equal(s.workloads[0].memcg.swap_max, 1LL << 30);
+	assert_string_equal(s.workloads[1].name, "anon");
+	assert_int_equal(s.workloads[1].memcg.max, 64LL << 20);
+	assert_int_equal(s.workloads[1].memcg.high, -1);
+	assert_int_equal(s.iterations, 2);
+	assert_int_equal(s.vm_mem_mb, 512);
+	assert_int_equal(s.vm_cpus, 1);
+	assert_string_equal(s.accel, "tcg");
+	assert_int_equal(s.vm_timeout_s, 120);
+	assert_int_equal(s.workloads[1].timeout_s, 120);
+	spec_release(&s);
+}
+
+/* Each bad spec: expected fragments of the one-line message. */
+struct bad_case {
+	const char *file;
+	const char *frag[4];
+};
+
+static const struct bad_case bad[] = {
+	{ "unknown-key.json", { "unknown-key.json:7:", "vm.cpu", "unknown key 'cpu'", NULL } },
+	{ "bad-param.json", { "bad-param.json:6:", "workloads[0].params", "processes", "got 0" } },
+	{ "bad-source.json", { "bad-source.json:4:", "kernels[1]", "fedora:40", NULL } },
+	{ "missing-topology.json", { "missing-topology.json:3:", "topologies[1]",
+				     "no-such-topology", "no such file" } },
+	{ "bad-layer.json", { "bad-layer.json:6:", "layers[1].kind", "floppy", NULL } },
+	{ "unknown-workload.json", { "unknown-workload.json:4:", "workloads[1].kind", "memhog",
+				     "known: anon" } },
+	{ "syntax.json", { "syntax.json:4:", NULL } },
+	{ "dup-names.json", { "kernels[1]", "duplicate kernel name 'x'", NULL } },
+	{ "does-not-exist.json", { "does-not-exist.json", "No such file", NULL } },
+};
+
+static void test_bad(void **state)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct spec s;
+		const char *msg;
+
+		sb_clearerr();
+		assert_int_not_equal(spec_load(spec_path(bad[i].file), &s), 0);
+		msg = sb_lasterr();
+		for (int f = 0; f < 4 && bad[i].frag[f]; f++) {
+			if (!strstr(msg, bad[i].frag[f]))
+				fail_msg("%s: message '%s' lacks '%s'", bad[i].file, msg,
+					 bad[i].frag[f]);
+		}
+		assert_null(strchr(msg, '\n'));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_bad),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
