@@ -465,8 +465,16 @@ int kernel_check_topology(const struct kernel *k, const json_t *topo)
 
 json_t *kernel_identity(const struct kernel *k)
 {
-	return json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?}", "name", k->name, "source",
-			 k->source, "release", k->release, "package", k->package, "version",
-			 k->version, "config_sha256", k->config_sha256, "vmlinuz", k->vmlinuz,
-			 "cache_id", k->id);
+	json_t *id = json_pack("{s:s,s:s}", "name", k->name, "source", k->source);
+	const struct { const char *key, *val; } f[] = {
+		{ "release", k->release },	   { "package", k->package },
+		{ "version", k->version },	   { "config_sha256", k->config_sha256 },
+		{ "config", k->config_path },	   { "vmlinuz", k->vmlinuz },
+		{ "modules_root", k->modules_root }, { "cache_id", k->id },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].val)
+			json_object_set_new(id, f[i].key, json_string(f[i].val));
+	return id;
 }

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: set up, build, run unit and integration tests (the
+# integration tests boot Debian 6.1 and 6.12 under qemu), then the unit
+# tests again under ASan/UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh build
+(cd build && ctest --output-on-failure)
+echo "== unit tests under ASan/UBSan"
+scripts/build.sh build-asan -DSWAPBENCH_SANITIZE=ON -DSWAPBENCH_INTEGRATION=OFF
+(cd build-asan && ctest --output-on-failure -L unit)
