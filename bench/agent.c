@@ -454,6 +454,8 @@ static int run_cell(struct agent *a)
 	json_object_set_new(a->result, "setup_s", json_real(monotonic_s() - t));
 	if (mode && !strcmp(mode, "command")) {
 		rc = run_command(a);
+		if (rc)
+			fail(a, "failed", "command");
 	} else {
 		rc = run_workload(a);
 		if (rc && !json_object_get(a->result, "status"))

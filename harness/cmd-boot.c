@@ -50,7 +50,7 @@ int cmd_boot(int argc, char **argv)
 	struct vm_result vr;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': topo_ref = optarg; break;
 		case 'm':

@@ -198,9 +198,13 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 			 "accel", accel);
 	json_object_set_new(host, "console", json_deep_copy(scan));
 	json_object_del(json_object_get(host, "console"), "tail");
+	json_object_del(json_object_get(host, "console"), "first_problem");
 	json_object_set_new(final, "host", host);
 	if (strcmp(status, "ok"))
 		json_object_set(final, "console_tail", json_object_get(scan, "tail"));
+	if (json_object_get(scan, "first_problem"))
+		json_object_set(final, "console_first_problem",
+				json_object_get(scan, "first_problem"));
 	json_object_set_new(final, "kernel", json_string(k->name));
 	json_object_set_new(final, "topology", json_string(topo->name));
 	json_object_set_new(final, "workload", json_string(wl->name));

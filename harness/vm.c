@@ -326,6 +326,35 @@ json_t *console_scan(const char *path, int tail_lines)
 				n++;
 			json_object_set_new(counts, kmsg_patterns[i].key, json_integer(n));
 		}
+		/* The first problem and what follows it: a crash report must not
+		 * lose the panic line to a long trace. */
+		{
+			static const char *const crash[] = { "Kernel panic", "Oops", "BUG:",
+							     "WARNING:", NULL };
+			char *first = NULL;
+
+			for (int i = 0; crash[i]; i++) {
+				char *hit = strstr(text, crash[i]);
+
+				if (hit && (!first || hit < first))
+					first = hit;
+			}
+			if (first) {
+				json_t *ex = json_array();
+				char *line = first;
+
+				while (line > text && line[-1] != '\n')
+					line--;
+				for (int n = 0; n < 60 && line && *line; n++) {
+					char *nl = strchr(line, '\n');
+
+					json_array_append_new(ex, json_stringn(line, nl ? (size_t)(nl - line)
+											: strlen(line)));
+					line = nl ? nl + 1 : NULL;
+				}
+				json_object_set_new(counts, "first_problem", ex);
+			}
+		}
 		/* Last lines, for a crash report. */
 		p = text + len;
 		for (int n = 0; p > text && n <= tail_lines;) {
