@@ -4,27 +4,36 @@
 #include "fsutil.h"
 #include "stats.h"
 
+#include <dirent.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int result_validate(const json_t *r)
+int result_validate(const json_t *r, int final)
 {
-	static const char *const statuses[] = { "ok", "failed", "skipped", NULL };
+	static const char *const statuses[] = { "ok", "failed", "skipped", "crashed", "timeout",
+						"invalid", NULL };
+	static const char *const names[] = { "kernel", "topology", "workload", NULL };
 	json_t *v, *m;
 	size_t i;
 	int ok = 0;
 
 	if (!json_is_object(r))
 		return sb_err(EINVAL, "(top): expected an object");
+	for (int n = 0; final && names[n]; n++)
+		if (!json_is_string(json_object_get(r, names[n])))
+			return sb_err(EINVAL, "%s: expected a string", names[n]);
+	if (final && !json_is_integer(json_object_get(r, "iteration")))
+		return sb_err(EINVAL, "iteration: expected an integer");
 	v = json_object_get(r, "schema_version");
 	if (!json_is_integer(v) || json_integer_value(v) != RESULT_SCHEMA_VERSION)
 		return sb_err(EINVAL, "schema_version: expected %d", RESULT_SCHEMA_VERSION);
 	v = json_object_get(r, "status");
 	if (!json_is_string(v))
 		return sb_err(EINVAL, "status: expected a string");
-	for (int s = 0; statuses[s]; s++)
+	for (int s = 0; statuses[s] && (final || s < 3); s++)
 		ok |= !strcmp(statuses[s], json_string_value(v));
 	if (!ok)
 		return sb_err(EINVAL, "status: unknown value '%.40s'", json_string_value(v));
@@ -59,7 +68,7 @@ int result_validate(const json_t *r)
 	return 0;
 }
 
-int result_load(const char *path, json_t **out)
+int result_load(const char *path, int final, json_t **out)
 {
 	json_error_t jerr;
 	char *text;
@@ -72,7 +81,7 @@ int result_load(const char *path, json_t **out)
 	free(text);
 	if (!r)
 		return sb_err(EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
-	rc = result_validate(r);
+	rc = result_validate(r, final);
 	if (rc) {
 		json_decref(r);
 		return sb_err_prefix(-rc, "%s", path);
@@ -81,64 +90,309 @@ int result_load(const char *path, json_t **out)
 	return 0;
 }
 
+/* Counters the reports show, as "source.name" from the deltas. */
+static const char *const report_vmstat[] = {
+	"pswpin", "pswpout", "zswpin", "zswpout", "zswpwb", "swpin_zero", "swpout_zero",
+	"thp_swpout", "thp_swpout_fallback", "pgmajfault", "swap_ra", "swap_ra_hit",
+	"workingset_refault_anon", "pgscan_anon", "pgsteal_anon", NULL
+};
+
+static void add_value(json_t *groups, const json_t *cell, const char *kind, const char *name,
+		      json_t *val, const json_t *metric)
+{
+	char *k = xasprintf("%s\x1f%s\x1f%s\x1f%s\x1f%s", kind,
+			    json_string_value(json_object_get(cell, "kernel")),
+			    json_string_value(json_object_get(cell, "topology")),
+			    json_string_value(json_object_get(cell, "workload")), name);
+	json_t *g = json_object_get(groups, k);
+
+	if (!g) {
+		g = json_pack("{s:s,s:O,s:O,s:O,s:s,s:[]}", "kind", kind, "kernel",
+			      json_object_get(cell, "kernel"), "topology",
+			      json_object_get(cell, "topology"), "workload",
+			      json_object_get(cell, "workload"), "name", name, "values");
+		if (metric) {
+			json_object_set(g, "unit", json_object_get(metric, "unit"));
+			json_object_set(g, "better", json_object_get(metric, "better"));
+		}
+		json_object_set_new(groups, k, g);
+	}
+	json_array_append(json_object_get(g, "values"), val);
+	free(k);
+}
+
+static void add_counters(json_t *groups, const json_t *cell)
+{
+	json_t *c = json_object_get(cell, "counters"), *d, *v, *size;
+	const char *key;
+	char name[160];
+
+	d = json_object_get(json_object_get(c, "vmstat"), "delta");
+	for (int i = 0; report_vmstat[i]; i++)
+		if ((v = json_object_get(d, report_vmstat[i]))) {
+			snprintf(name, sizeof(name), "vmstat.%s", report_vmstat[i]);
+			add_value(groups, cell, "counter", name, v, NULL);
+		}
+	d = json_object_get(json_object_get(c, "memory_events"), "delta");
+	json_object_foreach(d, key, v) {
+		snprintf(name, sizeof(name), "memory.events.%s", key);
+		add_value(groups, cell, "counter", name, v, NULL);
+	}
+	d = json_object_get(json_object_get(c, "zswap"), "delta");
+	json_object_foreach(d, key, v) {
+		if (strcmp(key, "pool_total_size") && strcmp(key, "stored_pages")) {
+			snprintf(name, sizeof(name), "zswap.%s", key);
+			add_value(groups, cell, "counter", name, v, NULL);
+		}
+	}
+	/* mTHP: per-size swap-out and its fallback, the headline ratio. */
+	d = json_object_get(json_object_get(c, "mthp"), "delta");
+	json_object_foreach(d, key, size) {
+		static const char *const f[] = { "swpout", "swpout_fallback", "zswpout",
+						 "swpin", NULL };
+
+		for (int i = 0; f[i]; i++)
+			if ((v = json_object_get(size, f[i]))) {
+				snprintf(name, sizeof(name), "mthp.%s.%s", key, f[i]);
+				add_value(groups, cell, "counter", name, v, NULL);
+			}
+	}
+	d = json_object_get(json_object_get(c, "zram"), "after");
+	if (json_is_object(d)) {
+		json_int_t used = 0;
+
+		json_object_foreach(d, key, v)
+			used += json_integer_value(json_object_get(v, "mem_used_max"));
+		v = json_integer(used);
+		add_value(groups, cell, "counter", "zram.mem_used_max", v, NULL);
+		json_decref(v);
+	}
+	d = json_object_get(cell, "kmsg");
+	json_object_foreach(d, key, v) {
+		if (json_is_integer(v)) {
+			snprintf(name, sizeof(name), "kmsg.%s", key);
+			add_value(groups, cell, "counter", name, v, NULL);
+		}
+	}
+}
+
 json_t *summary_build(const json_t *cells)
 {
-	json_t *groups = json_object(), *rows = json_array(), *cell, *g;
+	json_t *groups = json_object(), *rows = json_array(), *counters = json_array();
+	json_t *index = json_array(), *cell, *g;
 	const char *key;
 	size_t i;
 
-	/* Group metric values by kernel/topology/workload/metric. */
 	json_array_foreach(cells, i, cell) {
 		json_t *m;
 		size_t j;
 
+		json_array_append_new(index, json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?}", "cell_id",
+						       json_object_get(cell, "cell_id"), "kernel",
+						       json_object_get(cell, "kernel"), "topology",
+						       json_object_get(cell, "topology"), "workload",
+						       json_object_get(cell, "workload"), "iteration",
+						       json_object_get(cell, "iteration"), "status",
+						       json_object_get(cell, "status")));
 		if (strcmp(json_string_value(json_object_get(cell, "status")) ?: "", "ok"))
 			continue;
-		json_array_foreach(json_object_get(cell, "metrics"), j, m) {
-			char *k = xasprintf("%s\x1f%s\x1f%s\x1f%s",
-					    json_string_value(json_object_get(cell, "kernel")),
-					    json_string_value(json_object_get(cell, "topology")),
-					    json_string_value(json_object_get(cell, "workload")),
-					    json_string_value(json_object_get(m, "name")));
-
-			g = json_object_get(groups, k);
-			if (!g) {
-				g = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:[]}", "kernel",
-					      json_object_get(cell, "kernel"), "topology",
-					      json_object_get(cell, "topology"), "workload",
-					      json_object_get(cell, "workload"), "metric",
-					      json_object_get(m, "name"), "unit",
-					      json_object_get(m, "unit"), "better",
-					      json_object_get(m, "better"), "values");
-				json_object_set_new(groups, k, g);
-			}
-			json_array_append(json_object_get(g, "values"), json_object_get(m, "value"));
-			free(k);
-		}
+		json_array_foreach(json_object_get(cell, "metrics"), j, m)
+			add_value(groups, cell, "metric",
+				  json_string_value(json_object_get(m, "name")),
+				  json_object_get(m, "value"), m);
+		add_counters(groups, cell);
 	}
 	json_object_foreach(groups, key, g) {
 		json_t *vals = json_object_get(g, "values"), *row;
 		size_t n = json_array_size(vals);
 		double *v = calloc(n, sizeof(double));
 		struct stats_summary st;
+		int metric = !strcmp(json_string_value(json_object_get(g, "kind")), "metric");
 
 		for (size_t j = 0; j < n; j++)
 			v[j] = json_number_value(json_array_get(vals, j));
 		if (stats_summarize(v, n, &st) == 0) {
-			row = json_pack("{s:O,s:O,s:O,s:O,s:I,s:f,s:f,s:f,s:f,s:f,s:O,s:O,s:O}",
+			row = json_pack("{s:O,s:O,s:O,s:O,s:I,s:f,s:f,s:f,s:f,s:f,s:O}",
 					"kernel", json_object_get(g, "kernel"), "topology",
 					json_object_get(g, "topology"), "workload",
-					json_object_get(g, "workload"), "metric",
-					json_object_get(g, "metric"), "n", (json_int_t)n, "mean",
+					json_object_get(g, "workload"), metric ? "metric" : "counter",
+					json_object_get(g, "name"), "n", (json_int_t)n, "mean",
 					st.mean, "stddev", st.stddev, "min", st.min, "max", st.max,
-					"median", st.median, "unit", json_object_get(g, "unit"),
-					"better", json_object_get(g, "better"), "values", vals);
-			json_array_append_new(rows, row);
+					"median", st.median, "values", vals);
+			if (metric) {
+				json_object_set(row, "unit", json_object_get(g, "unit"));
+				json_object_set(row, "better", json_object_get(g, "better"));
+			}
+			json_array_append_new(metric ? rows : counters, row);
 		}
 		free(v);
 	}
 	json_decref(groups);
-	return rows;
+	return json_pack("{s:i,s:o,s:o,s:o}", "schema_version", SUMMARY_SCHEMA_VERSION, "rows",
+			 rows, "counters", counters, "cells", index);
+}
+
+int summary_validate(const json_t *s)
+{
+	static const char *const str_keys[] = { "kernel", "topology", "workload", NULL };
+	static const char *const sections[] = { "rows", "counters", NULL };
+	json_t *row, *v;
+	size_t i, j;
+
+	if (!json_is_object(s))
+		return sb_err(EINVAL, "(top): expected an object");
+	if (json_integer_value(json_object_get(s, "schema_version")) != SUMMARY_SCHEMA_VERSION)
+		return sb_err(EINVAL, "schema_version: expected %d", SUMMARY_SCHEMA_VERSION);
+	if (!json_is_array(json_object_get(s, "cells")))
+		return sb_err(EINVAL, "cells: expected an array");
+	for (int sec = 0; sections[sec]; sec++) {
+		const char *name_key = sec ? "counter" : "metric";
+
+		if (!json_is_array(json_object_get(s, sections[sec])))
+			return sb_err(EINVAL, "%s: expected an array", sections[sec]);
+		json_array_foreach(json_object_get(s, sections[sec]), i, row) {
+			for (int k = 0; str_keys[k]; k++)
+				if (!json_is_string(json_object_get(row, str_keys[k])))
+					return sb_err(EINVAL, "%s[%zu].%s: expected a string",
+						      sections[sec], i, str_keys[k]);
+			if (!json_is_string(json_object_get(row, name_key)))
+				return sb_err(EINVAL, "%s[%zu].%s: expected a string",
+					      sections[sec], i, name_key);
+			if (!sec && (!json_is_string(json_object_get(row, "unit")) ||
+				     !json_is_string(json_object_get(row, "better")) ||
+				     (strcmp(json_string_value(json_object_get(row, "better")),
+					     "lower") &&
+				      strcmp(json_string_value(json_object_get(row, "better")),
+					     "higher"))))
+				return sb_err(EINVAL, "rows[%zu]: expected unit and better "
+					      "(lower|higher)", i);
+			v = json_object_get(row, "values");
+			if (!json_is_array(v) || !json_array_size(v))
+				return sb_err(EINVAL, "%s[%zu].values: expected a non-empty array",
+					      sections[sec], i);
+			for (j = 0; j < json_array_size(v); j++)
+				if (!json_is_number(json_array_get(v, j)))
+					return sb_err(EINVAL, "%s[%zu].values[%zu]: expected a "
+						      "number", sections[sec], i, j);
+		}
+	}
+	return 0;
+}
+
+static int newest_result(const char *run_dir, struct timespec *newest, json_t *paths)
+{
+	char *cells = xasprintf("%s/cells", run_dir);
+	DIR *d = opendir(cells);
+	struct dirent *e;
+
+	if (!d) {
+		int rc = sb_err(ENOENT, "'%s' is not a swapbench run (no cells/ directory)",
+				run_dir);
+
+		free(cells);
+		return rc;
+	}
+	while ((e = readdir(d))) {
+		char *p;
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		p = xasprintf("%s/%s/result.json", cells, e->d_name);
+		if (stat(p, &st) == 0) {
+			if (st.st_mtim.tv_sec > newest->tv_sec ||
+			    (st.st_mtim.tv_sec == newest->tv_sec &&
+			     st.st_mtim.tv_nsec > newest->tv_nsec))
+				*newest = st.st_mtim;
+			json_array_append_new(paths, json_string(p));
+		}
+		free(p);
+	}
+	closedir(d);
+	free(cells);
+	return 0;
+}
+
+static int path_cmp(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+		      json_string_value(*(json_t *const *)b));
+}
+
+int summary_load(const char *run_dir, json_t **out)
+{
+	char *run = xasprintf("%s/run.json", run_dir), *sp = xasprintf("%s/summary.json", run_dir);
+	struct timespec newest = { 0, 0 };
+	json_t *paths = json_array(), *cells, *s = NULL;
+	struct stat st;
+	int rc;
+
+	if (stat(run, &st)) {
+		rc = sb_err(ENOENT, "'%s' is not a swapbench run (no run.json)", run_dir);
+		goto out;
+	}
+	rc = newest_result(run_dir, &newest, paths);
+	if (rc)
+		goto out;
+	if (stat(sp, &st) == 0 && (st.st_mtim.tv_sec > newest.tv_sec ||
+				   (st.st_mtim.tv_sec == newest.tv_sec &&
+				    st.st_mtim.tv_nsec >= newest.tv_nsec))) {
+		json_error_t jerr;
+		char *text;
+
+		rc = read_file(sp, 256 << 20, &text, NULL);
+		if (rc)
+			goto out;
+		s = json_loads(text, 0, &jerr);
+		free(text);
+		if (!s) {
+			rc = sb_err(EINVAL, "%s:%d: %s", sp, jerr.line, jerr.text);
+			goto out;
+		}
+		rc = summary_validate(s);
+		if (rc) {
+			rc = sb_err_prefix(-rc, "%s", sp);
+			goto out;
+		}
+		*out = s;
+		s = NULL;
+		goto out;
+	}
+	/* Stale or missing: rebuild from every cell, in a stable order. */
+	{
+		size_t n = json_array_size(paths), i;
+		json_t **v = calloc(n ? n : 1, sizeof(*v));
+
+		for (i = 0; i < n; i++)
+			v[i] = json_array_get(paths, i);
+		qsort(v, n, sizeof(*v), path_cmp);
+		cells = json_array();
+		for (i = 0; i < n && !rc; i++) {
+			json_t *r;
+
+			rc = result_load(json_string_value(v[i]), 1, &r);
+			if (!rc)
+				json_array_append_new(cells, r);
+		}
+		free(v);
+	}
+	if (!rc) {
+		char *text;
+
+		s = summary_build(cells);
+		text = json_dumps(s, JSON_COMPACT);
+		write_file_atomic(sp, text, strlen(text));
+		free(text);
+		*out = s;
+		s = NULL;
+	}
+	json_decref(cells);
+out:
+	json_decref(s);
+	json_decref(paths);
+	free(run);
+	free(sp);
+	return rc;
 }
 
 static int row_cmp(const void *a, const void *b)
@@ -157,8 +411,9 @@ static int row_cmp(const void *a, const void *b)
 		     json_integer_value(json_object_get(y, keys[3])));
 }
 
-void summary_print(const json_t *summary, FILE *out)
+void summary_print(const json_t *doc, FILE *out)
 {
+	const json_t *summary = json_object_get(doc, "rows");
 	size_t n = json_array_size(summary);
 	json_t **rows = calloc(n ? n : 1, sizeof(*rows));
 	const char *last_wl = "", *last_metric = "";

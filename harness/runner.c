@@ -177,7 +177,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
 				  "failed", "error", sb_lasterr());
 		status = "failed";
-	} else if (path_exists(gpath) && result_load(gpath, &guest)) {
+	} else if (path_exists(gpath) && result_load(gpath, 0, &guest)) {
 		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
 				  "invalid", "error", sb_lasterr());
 		status = "invalid";
@@ -492,10 +492,7 @@ int runner_run(const struct run_opts *o)
 	{
 		char *sp = xasprintf("%s/summary.json", out), *rp = xasprintf("%s/run.json", out);
 		char *now = iso_now();
-		json_t *sdoc = json_pack("{s:i,s:O}", "schema_version", 1, "rows", summary);
-
-		write_json(sp, sdoc);
-		json_decref(sdoc);
+		write_json(sp, summary);
 		json_object_set_new(run, "finished", json_string(now));
 		json_object_set_new(run, "status", json_string(interrupted ? "interrupted"
 									   : "finished"));

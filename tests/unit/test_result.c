@@ -51,14 +51,14 @@ static void test_good(void **state)
 {
 	json_t *r = json_loads(good, 0, NULL);
 
-	assert_int_equal(result_validate(r), 0);
+	assert_int_equal(result_validate(r, 0), 0);
 	json_decref(r);
 }
 
 static void expect_bad(json_t *r, const char *frag)
 {
 	sb_clearerr();
-	assert_int_equal(result_validate(r), -EINVAL);
+	assert_int_equal(result_validate(r, 0), -EINVAL);
 	if (!strstr(sb_lasterr(), frag))
 		fail_msg("message '%s' lacks '%s'", sb_lasterr(), frag);
 	json_decref(r);
@@ -88,7 +88,7 @@ static void test_failed_without_metrics_is_valid(void **state)
 	json_t *r = mutate("metrics", json_array());
 
 	json_object_set_new(r, "status", json_string("failed"));
-	assert_int_equal(result_validate(r), 0);
+	assert_int_equal(result_validate(r, 0), 0);
 	json_decref(r);
 }
 
@@ -101,7 +101,7 @@ static void test_load_caps_and_syntax(void **state)
 	assert_non_null(mkdtemp(dir));
 	p = xasprintf("%s/r.json", dir);
 	assert_int_equal(write_file_atomic(p, "{\"schema_version\": 1,", 21), 0);
-	assert_int_equal(result_load(p, &r), -EINVAL);
+	assert_int_equal(result_load(p, 0, &r), -EINVAL);
 	assert_non_null(strstr(sb_lasterr(), "r.json:1"));
 	{
 		size_t n = RESULT_MAX_BYTES + 10;
@@ -113,9 +113,9 @@ static void test_load_caps_and_syntax(void **state)
 		assert_int_equal(write_file_atomic(p, big, n), 0);
 		free(big);
 	}
-	assert_int_equal(result_load(p, &r), -EFBIG);
+	assert_int_equal(result_load(p, 0, &r), -EFBIG);
 	assert_int_equal(write_file_atomic(p, good, strlen(good)), 0);
-	assert_int_equal(result_load(p, &r), 0);
+	assert_int_equal(result_load(p, 0, &r), 0);
 	json_decref(r);
 	rm_rf(dir);
 	free(p);
@@ -130,7 +130,7 @@ static json_t *cell(const char *k, const char *status, double tput)
 
 static void test_summary(void **state)
 {
-	json_t *cells = json_array(), *rows, *row;
+	json_t *cells = json_array(), *rows, *row, *doc;
 	size_t i;
 	int seen = 0;
 
@@ -139,8 +139,11 @@ static void test_summary(void **state)
 	json_array_append_new(cells, cell("a", "ok", 14));
 	json_array_append_new(cells, cell("a", "crashed", 1000));
 	json_array_append_new(cells, cell("b", "ok", 20));
-	rows = summary_build(cells);
+	doc = summary_build(cells);
+	assert_int_equal(summary_validate(doc), 0);
+	rows = json_object_get(doc, "rows");
 	assert_int_equal(json_array_size(rows), 2);
+	assert_int_equal(json_array_size(json_object_get(doc, "cells")), 5);
 	json_array_foreach(rows, i, row) {
 		if (strcmp(json_string_value(json_object_get(row, "kernel")), "a"))
 			continue;
@@ -155,7 +158,7 @@ static void test_summary(void **state)
 		assert_string_equal(json_string_value(json_object_get(row, "unit")), "MB/s");
 	}
 	assert_true(seen);
-	json_decref(rows);
+	json_decref(doc);
 	json_decref(cells);
 }
 
