@@ -19,6 +19,8 @@ struct command {
 static const struct command commands[] = {
 	{ "run", cmd_run, "run an experiment spec: boot each kernel per cell, store results" },
 	{ "kernel", cmd_kernel, "fetch kernels into the cache and show them (get, list)" },
+	{ "compare", cmd_compare, "compare kernels of a run, or matching cells of runs" },
+	{ "plot", cmd_plot, "write gnuplot charts (PNG, SVG, text) of a run" },
 	{ "boot", cmd_boot, "boot a kernel with a topology interactively, for debugging" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show this help, or a command's with 'help COMMAND'" },

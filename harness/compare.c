@@ -1,0 +1,553 @@
+#define _GNU_SOURCE
+#include "compare.h"
+#include "err.h"
+#include "fsutil.h"
+#include "result.h"
+#include "stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+double compare_pct_better(double base, double cand, int higher_better)
+{
+	if (base == 0)
+		return cand == 0 ? 0 : (higher_better ? 1 : -1) * INFINITY;
+	return higher_better ? cand / base * 100 - 100 : 100 - cand / base * 100;
+}
+
+struct column {
+	char *label;
+	int run;            /* index into runs */
+	const char *kernel; /* kernel name in that run */
+};
+
+struct run_data {
+	const char *dir;
+	json_t *run, *summary;
+	/* "kernel\x1ftopology\x1fworkload" -> {"metrics": {name: row},
+	 * "counters": {name: row}, "order": [metric names]} */
+	json_t *index;
+};
+
+static json_t *stat_json(json_t *values, int higher_better)
+{
+	size_t n = json_array_size(values);
+	double *v = calloc(n ? n : 1, sizeof(*v));
+	struct stats_summary st;
+	json_t *o;
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_number_value(json_array_get(values, i));
+	if (stats_summarize(v, n, &st)) {
+		free(v);
+		return json_null();
+	}
+	o = json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:[f,f],s:O}", "n", (json_int_t)n, "mean",
+		      st.mean, "stddev", st.stddev, "cv", st.cv, "min", st.min, "max", st.max,
+		      "median", st.median, "ci95", st.ci95_lo, st.ci95_hi, "values", values);
+	if (higher_better) {
+		double h = stats_hmean(v, n);
+
+		if (isfinite(h))
+			json_object_set_new(o, "hmean", json_real(h));
+	}
+	free(v);
+	return o;
+}
+
+static double jnum(const json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+/* The headline value: Hmean for rates (as mmtests), else the mean. */
+static double headline(const json_t *st)
+{
+	json_t *h = json_object_get(st, "hmean");
+
+	return h ? json_number_value(h) : jnum(st, "mean");
+}
+
+static json_t *change_json(const json_t *b, const json_t *c, int higher_better)
+{
+	double bv = headline(b), cv = headline(c);
+	size_t nb = json_integer_value(json_object_get(b, "n"));
+	size_t nc = json_integer_value(json_object_get(c, "n"));
+	json_t *bvals = json_object_get(b, "values"), *cvals = json_object_get(c, "values");
+	double *va = calloc(nb, sizeof(double)), *vb = calloc(nc, sizeof(double));
+	double t, df, p = NAN, bmin = jnum(b, "min"), bmax = jnum(b, "max");
+	double cmin = jnum(c, "min"), cmax = jnum(c, "max");
+	int overlap, significant, noisy, enough = nb >= 2 && nc >= 2;
+	int separate, lkp_changed;
+	/* LKP reports plain averages. */
+	double bm = jnum(b, "mean"), cm = jnum(c, "mean");
+	double raw = bm != 0 ? (cm - bm) / fabs(bm) * 100 : 0;
+	const char *verdict;
+	json_t *o;
+
+	for (size_t i = 0; i < nb; i++)
+		va[i] = json_number_value(json_array_get(bvals, i));
+	for (size_t i = 0; i < nc; i++)
+		vb[i] = json_number_value(json_array_get(cvals, i));
+	if (enough && stats_welch(va, nb, vb, nc, &t, &df, &p))
+		p = NAN;
+	free(va);
+	free(vb);
+	{
+		json_t *bc = json_object_get(b, "ci95"), *cc = json_object_get(c, "ci95");
+		double blo = json_number_value(json_array_get(bc, 0));
+		double bhi = json_number_value(json_array_get(bc, 1));
+		double clo = json_number_value(json_array_get(cc, 0));
+		double chi = json_number_value(json_array_get(cc, 1));
+
+		overlap = !(bhi < clo || chi < blo);
+	}
+	significant = enough && !overlap && bv != cv;
+	noisy = nb < COMPARE_MIN_N || nc < COMPARE_MIN_N || jnum(b, "cv") > COMPARE_NOISY_CV ||
+		jnum(c, "cv") > COMPARE_NOISY_CV;
+	/* LKP's rule: the sample ranges separate, with enough runs. */
+	separate = bmax < cmin || cmax < bmin;
+	lkp_changed = separate && nb >= COMPARE_MIN_N && nc >= COMPARE_MIN_N && fabs(raw) >= 1.0;
+	if (!enough)
+		verdict = "too few runs";
+	else if (significant)
+		verdict = compare_pct_better(bv, cv, higher_better) >= 0 ? "better" : "worse";
+	else if (noisy)
+		verdict = "noise";
+	else
+		verdict = "same";
+	o = json_pack("{s:f,s:f,s:b,s:b,s:b,s:b,s:s}", "pct_change",
+		      compare_pct_better(bv, cv, higher_better), "raw_change", raw, "ci_overlap",
+		      overlap, "significant", significant, "noisy", noisy, "lkp_changed",
+		      lkp_changed, "verdict", verdict);
+	json_object_set_new(o, "welch_p", isfinite(p) ? json_real(p) : json_null());
+	return o;
+}
+
+static int load_run(const char *dir, struct run_data *r)
+{
+	char *p = xasprintf("%s/run.json", dir);
+	json_error_t jerr;
+	int rc;
+
+	r->dir = dir;
+	r->run = json_load_file(p, 0, &jerr);
+	if (!r->run) {
+		rc = path_exists(p) ? sb_err(EINVAL, "%s:%d: %s", p, jerr.line, jerr.text)
+				    : sb_err(ENOENT, "'%s' is not a swapbench run (no run.json)",
+					     dir);
+		free(p);
+		return rc;
+	}
+	if (!json_is_array(json_object_get(r->run, "kernels")) ||
+	    !json_array_size(json_object_get(r->run, "kernels"))) {
+		rc = sb_err(EINVAL, "%s: kernels: expected a non-empty array", p);
+		free(p);
+		return rc;
+	}
+	free(p);
+	rc = summary_load(dir, &r->summary);
+	if (rc)
+		return rc;
+	r->index = json_object();
+	for (int sec = 0; sec < 2; sec++) {
+		const char *section = sec ? "counters" : "rows", *namekey = sec ? "counter" : "metric";
+		json_t *row;
+		size_t i;
+
+		json_array_foreach(json_object_get(r->summary, section), i, row) {
+			char *gk = xasprintf("%s\x1f%s\x1f%s",
+					     json_string_value(json_object_get(row, "kernel")),
+					     json_string_value(json_object_get(row, "topology")),
+					     json_string_value(json_object_get(row, "workload")));
+			json_t *g = json_object_get(r->index, gk);
+
+			if (!g) {
+				g = json_pack("{s:{},s:{},s:[],s:[]}", "metrics", "counters", "order",
+					      "corder");
+				json_object_set_new(r->index, gk, g);
+			}
+			json_object_set(json_object_get(g, sec ? "counters" : "metrics"),
+					json_string_value(json_object_get(row, namekey)), row);
+			json_array_append(json_object_get(g, sec ? "corder" : "order"),
+					  json_object_get(row, namekey));
+			free(gk);
+		}
+	}
+	return 0;
+}
+
+static json_t *group_of(const struct run_data *r, const char *kernel, const char *topo,
+			const char *wl)
+{
+	char *gk = xasprintf("%s\x1f%s\x1f%s", kernel, topo, wl);
+	json_t *g = json_object_get(r->index, gk);
+
+	free(gk);
+	return g;
+}
+
+static const char *run_label(const struct run_data *r, int i)
+{
+	const char *name = json_string_value(json_object_get(r->run, "name"));
+
+	(void)i;
+	return name ? name : r->dir;
+}
+
+/* Append name to arr once, keeping first-seen order. */
+static void add_unique(json_t *arr, const char *s)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		if (!strcmp(json_string_value(v), s))
+			return;
+	json_array_append_new(arr, json_string(s));
+}
+
+static json_t *setup_json(struct run_data *runs, int nruns)
+{
+	json_t *setup = json_object(), *accels = json_array(), *memcg = json_array();
+	json_t *w;
+	size_t i;
+
+	for (int r = 0; r < nruns; r++) {
+		const char *a = json_string_value(json_object_get(json_object_get(runs[r].run,
+										  "accel"),
+								  "used"));
+
+		add_unique(accels, a ? a : "?");
+		json_array_foreach(json_object_get(runs[r].run, "workloads"), i, w) {
+			json_int_t mx = json_integer_value(json_object_get(json_object_get(w,
+											  "memcg"),
+									   "max"));
+			char buf[32];
+
+			if (mx > 0) {
+				format_size((unsigned long long)mx, buf, sizeof(buf));
+				add_unique(memcg, buf);
+			}
+		}
+	}
+	json_object_set(setup, "vm", json_object_get(runs[0].run, "vm"));
+	json_object_set(setup, "iterations", json_object_get(runs[0].run, "iterations"));
+	json_object_set_new(setup, "accel", accels);
+	json_object_set_new(setup, "memcg_max", memcg);
+	return setup;
+}
+
+int compare_build(const char *const *run_dirs, int nruns, const struct compare_opts *o,
+		  json_t **out)
+{
+	struct run_data *runs = calloc(nruns, sizeof(*runs));
+	struct column *cols = NULL;
+	json_t *doc = NULL, *groups, *jcols, *keys, *key, *geo, *regs;
+	size_t ncols = 0, i;
+	int rc = 0, base = 0, multi = nruns > 1;
+
+	for (int r = 0; r < nruns && !rc; r++)
+		rc = load_run(run_dirs[r], &runs[r]);
+	if (rc)
+		goto out;
+	/* Columns: the kernels of one run, or one column per run. */
+	if (!multi) {
+		json_t *k;
+
+		ncols = json_array_size(json_object_get(runs[0].run, "kernels"));
+		cols = calloc(ncols, sizeof(*cols));
+		json_array_foreach(json_object_get(runs[0].run, "kernels"), i, k) {
+			cols[i].kernel = json_string_value(json_object_get(k, "name"));
+			cols[i].label = xstrdup(cols[i].kernel ? cols[i].kernel : "?");
+		}
+	} else {
+		ncols = nruns;
+		cols = calloc(ncols, sizeof(*cols));
+		for (int r = 0; r < nruns; r++) {
+			cols[r].run = r;
+			cols[r].label = xstrdup(run_label(&runs[r], r));
+			for (int q = 0; q < r; q++)
+				if (!strcmp(cols[q].label, cols[r].label)) {
+					free(cols[r].label);
+					cols[r].label = xasprintf("%s#%d", run_label(&runs[r], r),
+								  r + 1);
+				}
+		}
+	}
+	if (ncols < 2) {
+		rc = sb_err(EINVAL, "'%s' has one kernel: nothing to compare it with (give "
+			    "two runs)", run_dirs[0]);
+		goto out;
+	}
+	if (o->baseline) {
+		base = -1;
+		for (i = 0; i < ncols; i++)
+			if (!strcmp(cols[i].label, o->baseline) ||
+			    (multi && !strcmp(run_dirs[i], o->baseline)))
+				base = (int)i;
+		if (base < 0) {
+			rc = sb_err(EINVAL, "--baseline '%s': no such %s", o->baseline,
+				    multi ? "run" : "kernel in the run");
+			goto out;
+		}
+	}
+	if (base) {
+		struct column tmp = cols[base];
+
+		memmove(cols + 1, cols, base * sizeof(*cols));
+		cols[0] = tmp;
+	}
+	doc = json_pack("{s:i,s:s,s:s}", "schema_version", COMPARE_SCHEMA_VERSION, "mode",
+			multi ? "runs" : "kernels", "baseline", cols[0].label);
+	json_object_set_new(doc, "conventions", json_pack(
+		"{s:s,s:s,s:s,s:s,s:f,s:i}",
+		"pct_change", "better is positive: lower-is-better 100 - new/base*100, "
+			      "higher-is-better new/base*100 - 100 (on Hmean for rates, Amean "
+			      "otherwise)",
+		"raw_change", "(new - base) / base * 100, not direction-adjusted (LKP)",
+		"significant", "the 95% confidence intervals of the mean (Student t) do not "
+			       "overlap (mmtests); welch_p is Welch's t-test, two-sided",
+		"lkp_changed", "sample ranges separate, n >= 3 on both sides, |raw_change| >= 1%",
+		"noisy_cv", COMPARE_NOISY_CV, "min_n", COMPARE_MIN_N));
+	jcols = json_array();
+	for (i = 0; i < ncols; i++) {
+		struct run_data *r = &runs[cols[i].run];
+		json_t *k, *ident = NULL;
+		size_t j;
+
+		json_array_foreach(json_object_get(r->run, "kernels"), j, k)
+			if (!multi && !strcmp(json_string_value(json_object_get(k, "name")),
+					      cols[i].kernel))
+				ident = k;
+		json_array_append_new(jcols, json_pack("{s:s,s:s,s:O?,s:O?}", "label",
+						       cols[i].label, "run", r->dir, "kernel",
+						       ident, "kernels",
+						       multi ? json_object_get(r->run, "kernels")
+							     : NULL));
+	}
+	json_object_set_new(doc, "columns", jcols);
+	json_object_set_new(doc, "setup", setup_json(runs, nruns));
+	/* Group keys: (topology, workload) for kernels; plus kernel for runs. */
+	/* Group keys in first-seen order; a set keeps this linear. */
+	keys = json_array();
+	{
+		json_t *seen = json_object();
+
+		for (i = 0; i < ncols; i++) {
+			json_t *row;
+			size_t j;
+
+			json_array_foreach(json_object_get(runs[cols[i].run].summary, "rows"), j,
+					   row) {
+				const char *k = json_string_value(json_object_get(row, "kernel"));
+				char *gk;
+
+				if (!multi && strcmp(k, cols[i].kernel))
+					continue;
+				gk = xasprintf("%s\x1f%s\x1f%s", multi ? k : "",
+					       json_string_value(json_object_get(row, "topology")),
+					       json_string_value(json_object_get(row, "workload")));
+				if (!json_object_get(seen, gk)) {
+					json_object_set_new(seen, gk, json_true());
+					json_array_append_new(keys, json_string(gk));
+				}
+				free(gk);
+			}
+		}
+		json_decref(seen);
+	}
+	groups = json_array();
+	geo = json_object();
+	regs = json_array();
+	json_array_foreach(keys, i, key) {
+		char *k = xstrdup(json_string_value(key)), *topo = strchr(k, 0x1f), *wl;
+		json_t *g, *metrics = json_array(), *counters = json_array(), *names = json_array();
+		json_t *cnames = json_array(), *name;
+		size_t j;
+		int present = 0;
+
+		*topo++ = '\0';
+		wl = strchr(topo, 0x1f);
+		*wl++ = '\0';
+		/* Which metrics/counters exist in any column, in first-seen order. */
+		for (size_t c = 0; c < ncols; c++) {
+			json_t *grp = group_of(&runs[cols[c].run], multi ? k : cols[c].kernel,
+					       topo, wl), *n;
+			size_t r;
+
+			if (!grp)
+				continue;
+			present++;
+			json_array_foreach(json_object_get(grp, "order"), r, n)
+				add_unique(names, json_string_value(n));
+			json_array_foreach(json_object_get(grp, "corder"), r, n)
+				add_unique(cnames, json_string_value(n));
+		}
+		/* Only cells the baseline and at least one other column have. */
+		if (present < 2 ||
+		    !group_of(&runs[cols[0].run], multi ? k : cols[0].kernel, topo, wl)) {
+			json_decref(metrics);
+			json_decref(counters);
+			json_decref(names);
+			json_decref(cnames);
+			free(k);
+			continue;
+		}
+		json_array_foreach(names, j, name) {
+			json_t *m = json_object(), *mcols = json_array(), *changes = json_array();
+			json_t *b = NULL;
+			int hb = 0;
+
+			for (size_t c = 0; c < ncols; c++) {
+				json_t *grp = group_of(&runs[cols[c].run],
+						       multi ? k : cols[c].kernel, topo, wl);
+				json_t *row = json_object_get(json_object_get(grp, "metrics"),
+							      json_string_value(name));
+				json_t *st;
+
+				if (row && !json_object_get(m, "unit")) {
+					json_object_set(m, "unit", json_object_get(row, "unit"));
+					json_object_set(m, "better", json_object_get(row, "better"));
+					hb = !strcmp(json_string_value(json_object_get(row, "better")),
+						     "higher");
+				}
+				st = row ? stat_json(json_object_get(row, "values"), hb)
+					 : json_null();
+				if (c == 0)
+					b = st;
+				json_array_append_new(mcols, st);
+				if (c == 0 || !json_is_object(st) || !json_is_object(b)) {
+					json_array_append_new(changes, json_null());
+					continue;
+				}
+				{
+					json_t *ch = change_json(b, st, hb);
+
+					if (o->fail_pct > 0 &&
+					    !strcmp(json_string_value(json_object_get(ch, "verdict")),
+						    "worse") &&
+					    -jnum(ch, "pct_change") > o->fail_pct)
+						json_array_append_new(regs, json_pack(
+							"{s:s,s:s,s:s?,s:O,s:s,s:f,s:O}", "topology",
+							topo, "workload", wl, "kernel",
+							multi ? k : NULL, "metric", name, "column",
+							cols[c].label, "pct_change",
+							jnum(ch, "pct_change"), "welch_p",
+							json_object_get(ch, "welch_p")));
+					json_array_append_new(changes, ch);
+				}
+			}
+			json_object_set(m, "name", name);
+			json_object_set_new(m, "columns", mcols);
+			json_object_set_new(m, "changes", changes);
+			json_array_append_new(metrics, m);
+		}
+		json_array_foreach(cnames, j, name) {
+			json_t *cc = json_array();
+
+			for (size_t c = 0; c < ncols; c++) {
+				json_t *grp = group_of(&runs[cols[c].run],
+						       multi ? k : cols[c].kernel, topo, wl);
+				json_t *row = json_object_get(json_object_get(grp, "counters"),
+							      json_string_value(name));
+
+				json_array_append_new(cc, row ? json_pack("{s:O,s:O}", "n",
+									  json_object_get(row, "n"),
+									  "mean",
+									  json_object_get(row,
+											  "mean"))
+							      : json_null());
+			}
+			json_array_append_new(counters, json_pack("{s:O,s:o}", "name", name,
+								  "columns", cc));
+		}
+		g = json_pack("{s:s,s:s,s:o,s:o}", "topology", topo, "workload", wl, "metrics",
+			      metrics, "counters", counters);
+		if (multi)
+			json_object_set_new(g, "kernel", json_string(k));
+		json_array_append_new(groups, g);
+		json_decref(names);
+		json_decref(cnames);
+		free(k);
+	}
+	json_decref(keys);
+	if (!json_array_size(groups)) {
+		rc = sb_err(ENOENT, "no common cells: the baseline '%s' shares no (%s topology, "
+			    "workload) with the others", cols[0].label,
+			    multi ? "kernel," : "");
+		json_decref(groups);
+		json_decref(geo);
+		json_decref(regs);
+		goto out;
+	}
+	/* Geometric mean of better-adjusted ratios per workload and column. */
+	{
+		json_t *g, *gm = json_array();
+		json_t *wls = json_array(), *w;
+		size_t gi, wi;
+
+		json_array_foreach(groups, gi, g)
+			add_unique(wls, json_string_value(json_object_get(g, "workload")));
+		json_array_foreach(wls, wi, w) {
+			json_t *colsr = json_array();
+
+			for (size_t c = 0; c < ncols; c++) {
+				double *ratios = NULL;
+				size_t nr = 0;
+
+				json_array_foreach(groups, gi, g) {
+					json_t *m;
+					size_t mi;
+
+					if (strcmp(json_string_value(json_object_get(g, "workload")),
+						   json_string_value(w)))
+						continue;
+					json_array_foreach(json_object_get(g, "metrics"), mi, m) {
+						json_t *bs = json_array_get(json_object_get(m, "columns"), 0);
+						json_t *cs = json_array_get(json_object_get(m, "columns"), c);
+						int hb = !strcmp(json_string_value(json_object_get(m, "better")),
+								 "higher");
+						double bv, cv;
+
+						if (!json_is_object(bs) || !json_is_object(cs))
+							continue;
+						bv = headline(bs);
+						cv = headline(cs);
+						if (bv <= 0 || cv <= 0)
+							continue;
+						ratios = realloc(ratios, (nr + 1) * sizeof(double));
+						ratios[nr++] = hb ? cv / bv : bv / cv;
+					}
+				}
+				json_array_append_new(colsr, nr ? json_real(stats_geomean(ratios, nr))
+								: json_null());
+				free(ratios);
+			}
+			json_array_append_new(gm, json_pack("{s:O,s:o}", "workload", w, "columns",
+							    colsr));
+		}
+		json_decref(wls);
+		json_decref(geo);
+		json_object_set_new(doc, "geomean", gm);
+	}
+	json_object_set_new(doc, "groups", groups);
+	json_object_set_new(doc, "regressions", regs);
+	if (o->fail_pct > 0)
+		json_object_set_new(doc, "fail_on_regression_pct", json_real(o->fail_pct));
+	*out = doc;
+	doc = NULL;
+out:
+	json_decref(doc);
+	for (size_t c = 0; c < ncols; c++)
+		free(cols[c].label);
+	free(cols);
+	for (int r = 0; r < nruns; r++) {
+		json_decref(runs[r].run);
+		json_decref(runs[r].summary);
+		json_decref(runs[r].index);
+	}
+	free(runs);
+	return rc;
+}

@@ -1,0 +1,35 @@
+/* Comparisons of runs: statistics per metric against a baseline.
+ *
+ * compare_build() turns one run (columns = its kernels) or several runs
+ * (columns = runs, cells matched by kernel/topology/workload) into one JSON
+ * document: that is the --json output, and the text renderers only format
+ * it. Schema in docs/compare.md.
+ */
+#ifndef SB_COMPARE_H
+#define SB_COMPARE_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#define COMPARE_SCHEMA_VERSION 1
+/* A row is too noisy to call when CoeffVar exceeds this or n < 3. */
+#define COMPARE_NOISY_CV 0.10
+#define COMPARE_MIN_N 3
+
+struct compare_opts {
+	const char *baseline;  /* kernel name (one run) or run label/path (runs) */
+	double fail_pct;       /* > 0: regressions beyond this percent are listed */
+};
+
+/* 0 or -errno with sb_err() naming the offending file or input. */
+int compare_build(const char *const *run_dirs, int nruns, const struct compare_opts *o,
+		  json_t **out);
+
+/* Text renderers. color: ANSI colours for significant changes. */
+void compare_print_mmtests(const json_t *cmp, FILE *out, int color);
+void compare_print_lkp(const json_t *cmp, FILE *out, int color);
+
+/* mmtests-style percentage: better is positive. */
+double compare_pct_better(double base, double cand, int higher_better);
+
+#endif

@@ -1,0 +1,300 @@
+/* compare: statistics on fixed data against reference values, renderings
+ * against golden files (SB_UPDATE_GOLDEN=1 rewrites them), and bad input. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compare.h"
+#include "err.h"
+#include "fsutil.h"
+
+/* Welch's textbook example (Wikipedia "Welch's t-test", example 1):
+ * t = -2.46, df = 24.99, p = 0.021. As a higher-is-better throughput. */
+static const double welch_a[15] = { 27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1,
+				    21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4 };
+static const double welch_b[15] = { 27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0,
+				    24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4 };
+
+static char topdir[] = "/tmp/sb-compare-XXXXXX";
+
+static void write_json(const char *path, json_t *j)
+{
+	char *t = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
+
+	assert_int_equal(write_file_atomic(path, t, strlen(t)), 0);
+	free(t);
+	json_decref(j);
+}
+
+/* A run directory: kernels[] x topology "zram" x workload "anon". */
+static void make_run(const char *dir, const char *name, const char *const *kernels, int nk,
+		     int iters, double (*val)(int k, int i, const char *metric))
+{
+	json_t *kj = json_array();
+	char *p;
+
+	mkdir(dir, 0755);
+	for (int k = 0; k < nk; k++)
+		json_array_append_new(kj, json_pack("{s:s,s:s,s:s}", "name", kernels[k], "source",
+						    "debian:6.12", "release", "6.12.0-test"));
+	p = xasprintf("%s/run.json", dir);
+	write_json(p, json_pack("{s:i,s:s,s:o,s:{s:s},s:{s:i,s:i},s:i,s:[{s:s,s:{s:i}}]}",
+				"schema_version", 1, "name", name, "kernels", kj, "accel", "used",
+				"tcg", "vm", "memory_mb", 1024, "cpus", 2, "iterations", iters,
+				"workloads", "name", "anon", "memcg", "max", 64 << 20));
+	free(p);
+	p = xasprintf("%s/cells", dir);
+	mkdir(p, 0755);
+	free(p);
+	for (int k = 0; k < nk; k++)
+		for (int i = 0; i < iters; i++) {
+			char *id = xasprintf("%s--zram--anon--%d", kernels[k], i + 1);
+			char *cd = xasprintf("%s/cells/%s", dir, id);
+
+			mkdir(cd, 0755);
+			p = xasprintf("%s/result.json", cd);
+			write_json(p, json_pack(
+				"{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:[{s:s,s:f,s:s,s:s},{s:s,s:f,s:s,s:s},"
+				"{s:s,s:f,s:s,s:s}],s:{s:{s:{s:i,s:i}}}}",
+				"schema_version", 1, "status", "ok", "kernel", kernels[k], "topology",
+				"zram", "workload", "anon", "iteration", i + 1, "cell_id", id,
+				"metrics", "name", "throughput", "value", val(k, i, "throughput"),
+				"unit", "MB/s", "better", "higher", "name", "elapsed", "value",
+				val(k, i, "elapsed"), "unit", "s", "better", "lower", "name",
+				"free_time", "value", val(k, i, "free_time"), "unit", "ms",
+				"better", "lower", "counters", "vmstat", "delta", "pswpout",
+				1000 * (k + 1) + i, "zswpout", 0));
+			free(p);
+			free(cd);
+			free(id);
+		}
+}
+
+static double values(int k, int i, const char *metric)
+{
+	if (!strcmp(metric, "throughput"))
+		return k ? welch_b[i] : welch_a[i];
+	if (!strcmp(metric, "elapsed")) /* patched clearly slower: a regression */
+		return k ? 12.0 + (i % 3) * 0.1 : 10.0 + (i % 3) * 0.1;
+	/* free_time: same mean (6), noisy on the patched side. */
+	return k ? 6.0 + ((i % 5) - 2) * 2.0 : 5.0 + (i % 5) * 0.5;
+}
+
+static double values_b(int k, int i, const char *metric)
+{
+	return values(1, i, metric);
+}
+
+static void golden(const char *name, const char *text, int email)
+{
+	char *path = xasprintf("%s/golden/%s", getenv("SB_TEST_DATA"), name);
+	char *want = NULL;
+
+	if (getenv("SB_UPDATE_GOLDEN")) {
+		assert_int_equal(write_file_atomic(path, text, strlen(text)), 0);
+	} else {
+		if (read_file(path, 1 << 20, &want, NULL))
+			fail_msg("missing golden file %s (SB_UPDATE_GOLDEN=1 creates it)", path);
+		if (strcmp(want, text)) {
+			char *got = xasprintf("%s.got", path);
+
+			write_file_atomic(got, text, strlen(text));
+			fail_msg("%s differs from the golden file; output in %s", name, got);
+		}
+	}
+	/* Email rules: 80 columns, no tabs, no colour codes. */
+	for (const char *line = text; email && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line), cols = 0;
+
+		for (size_t i = 0; i < len; i++)
+			cols += ((unsigned char)line[i] & 0xc0) != 0x80; /* count UTF-8 chars */
+		if (cols > 80)
+			fail_msg("%s: line over 80 columns: %.*s", name, (int)len, line);
+		line = nl ? nl + 1 : line + len;
+	}
+	assert_null(strchr(text, '\t'));
+	assert_null(strchr(text, '\033'));
+	free(want);
+	free(path);
+}
+
+static char *render(json_t *cmp, int lkp)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (lkp)
+		compare_print_lkp(cmp, f, 0);
+	else
+		compare_print_mmtests(cmp, f, 0);
+	fclose(f);
+	return buf;
+}
+
+static json_t *metric(json_t *cmp, const char *name)
+{
+	json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_array_get(json_object_get(cmp, "groups"), 0),
+					   "metrics"), i, m)
+		if (!strcmp(json_string_value(json_object_get(m, "name")), name))
+			return m;
+	fail_msg("no metric %s", name);
+	return NULL;
+}
+
+static double change(json_t *cmp, const char *name, const char *field)
+{
+	return json_number_value(json_object_get(json_array_get(json_object_get(
+		metric(cmp, name), "changes"), 1), field));
+}
+
+static const char *verdict(json_t *cmp, const char *name)
+{
+	return json_string_value(json_object_get(json_array_get(json_object_get(
+		metric(cmp, name), "changes"), 1), "verdict"));
+}
+
+static void test_kernels(void **state)
+{
+	const char *const runs[] = { "run-k" };
+	struct compare_opts o = { .fail_pct = 5 };
+	json_t *cmp;
+	char *text, *js;
+
+	assert_int_equal(compare_build(runs, 1, &o, &cmp), 0);
+	assert_string_equal(json_string_value(json_object_get(cmp, "baseline")), "base");
+	/* The textbook Welch example, through the whole pipeline. */
+	assert_float_equal(change(cmp, "throughput", "welch_p"), 0.021378, 1e-5);
+	/* ... yet its 95% CIs overlap ([19.41, 22.23] vs [22.12, 23.86]), so the
+	 * stricter mmtests rule does not call it, and the 12% CoeffVar is noise. */
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(
+		metric(cmp, "throughput"), "changes"), 1), "ci_overlap")));
+	assert_string_equal(verdict(cmp, "throughput"), "noise");
+	/* mmtests percentage on Hmean, better is positive. */
+	assert_true(change(cmp, "throughput", "pct_change") > 0);
+	/* elapsed 10.1 -> 12.1 s: 100 - 12.1/10.1*100 = -19.80%, caught by the gate. */
+	assert_float_equal(change(cmp, "elapsed", "pct_change"), -19.80, 0.01);
+	assert_float_equal(change(cmp, "elapsed", "raw_change"), 19.80, 0.01);
+	assert_string_equal(verdict(cmp, "elapsed"), "worse");
+	assert_int_equal(json_array_size(json_object_get(cmp, "regressions")), 1);
+	assert_string_equal(verdict(cmp, "free_time"), "noise");
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(
+		metric(cmp, "free_time"), "changes"), 1), "noisy")));
+	text = render(cmp, 0);
+	golden("compare-kernels-mmtests.txt", text, 1);
+	free(text);
+	text = render(cmp, 1);
+	golden("compare-kernels-lkp.txt", text, 1);
+	free(text);
+	js = json_dumps(cmp, JSON_INDENT(1) | JSON_REAL_PRECISION(8));
+	golden("compare-kernels.json", js, 0);
+	free(js);
+	json_decref(cmp);
+}
+
+static void test_baseline_option(void **state)
+{
+	const char *const runs[] = { "run-k" };
+	struct compare_opts o = { .baseline = "patched" };
+	json_t *cmp;
+
+	assert_int_equal(compare_build(runs, 1, &o, &cmp), 0);
+	assert_string_equal(json_string_value(json_object_get(cmp, "baseline")), "patched");
+	assert_string_equal(verdict(cmp, "elapsed"), "better");
+	json_decref(cmp);
+	o.baseline = "nope";
+	assert_int_equal(compare_build(runs, 1, &o, &cmp), -EINVAL);
+	assert_non_null(strstr(sb_lasterr(), "--baseline 'nope'"));
+}
+
+static void test_runs(void **state)
+{
+	const char *const runs[] = { "run-a", "run-b" };
+	struct compare_opts o = { 0 };
+	json_t *cmp;
+	char *text;
+
+	assert_int_equal(compare_build(runs, 2, &o, &cmp), 0);
+	assert_string_equal(json_string_value(json_object_get(cmp, "mode")), "runs");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(
+		cmp, "groups"), 0), "kernel")), "k");
+	assert_float_equal(change(cmp, "throughput", "welch_p"), 0.021378, 1e-5);
+	text = render(cmp, 0);
+	golden("compare-runs-mmtests.txt", text, 1);
+	free(text);
+	json_decref(cmp);
+}
+
+static void test_bad_input(void **state)
+{
+	const char *const notrun[] = { "cells-only" };
+	const char *const one[] = { "run-a" };
+	const char *const nocommon[] = { "run-a", "run-other" };
+	const char *const corrupt[] = { "run-corrupt" };
+	struct compare_opts o = { 0 };
+	json_t *cmp;
+	FILE *f;
+
+	mkdir("cells-only", 0755);
+	assert_int_equal(compare_build(notrun, 1, &o, &cmp), -ENOENT);
+	assert_non_null(strstr(sb_lasterr(), "'cells-only' is not a swapbench run"));
+	assert_int_equal(compare_build(one, 1, &o, &cmp), -EINVAL);
+	assert_non_null(strstr(sb_lasterr(), "nothing to compare"));
+	assert_int_equal(compare_build(nocommon, 2, &o, &cmp), -ENOENT);
+	assert_non_null(strstr(sb_lasterr(), "no common cells"));
+	/* A result.json newer than the index is re-read; a broken one is named. */
+	f = fopen("run-corrupt/cells/base--zram--anon--2/result.json", "w");
+	fputs("{\"schema_version\": 1, \"status\": ", f);
+	fclose(f);
+	assert_int_equal(compare_build(corrupt, 1, &o, &cmp), -EINVAL);
+	assert_non_null(strstr(sb_lasterr(), "base--zram--anon--2/result.json"));
+}
+
+static int setup(void **state)
+{
+	const char *const two[] = { "base", "patched" };
+	const char *const one[] = { "k" };
+	const char *const other[] = { "other" };
+
+	if (!mkdtemp(topdir) || chdir(topdir))
+		return -1;
+	make_run("run-k", "kernels", two, 2, 15, values);
+	make_run("run-a", "before", one, 1, 15, values);
+	make_run("run-b", "after", one, 1, 15, values_b);
+	make_run("run-other", "other", other, 1, 3, values);
+	make_run("run-corrupt", "corrupt", two, 2, 3, values);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	if (chdir("/") == 0)
+		rm_rf(topdir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kernels),
+		cmocka_unit_test(test_baseline_option),
+		cmocka_unit_test(test_runs),
+		cmocka_unit_test(test_bad_input),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
