@@ -6,6 +6,7 @@
 #include "runner.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,9 @@ int cmd_compare(int argc, char **argv)
 		compare_usage(stderr);
 		return EXIT_USAGE;
 	}
+	/* A large comparison is hundreds of thousands of small JSON nodes; glibc's
+	 * fastbins make freeing them cost more than building them. */
+	mallopt(M_MXFAST, 0);
 	if (compare_build((const char *const *)argv + optind, argc - optind, &o, &cmp)) {
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
@@ -111,6 +115,7 @@ int cmd_compare(int argc, char **argv)
 				json_is_real(json_object_get(r, "welch_p")) ? "given" : "n/a");
 		code = EXIT_REGRESSION;
 	}
-	json_decref(cmp);
+	/* The process ends here: freeing a large comparison node by node would
+	 * cost a tenth of its run time for nothing (git's UNLEAK idea). */
 	return code;
 }

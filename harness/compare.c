@@ -6,6 +6,8 @@
 #include "stats.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,6 +180,50 @@ static int load_run(const char *dir, struct run_data *r)
 	return 0;
 }
 
+struct load_job {
+	const char *dir;
+	struct run_data *r;
+	int rc;
+	char err[1024];
+};
+
+static void *load_thread(void *arg)
+{
+	struct load_job *j = arg;
+
+	j->rc = load_run(j->dir, j->r);
+	if (j->rc)
+		snprintf(j->err, sizeof(j->err), "%s", sb_lasterr());
+	return NULL;
+}
+
+/* Parsing each run's index dominates a large comparison: load them in
+ * parallel (jansson is thread-safe for separate documents). */
+static int load_runs(const char *const *dirs, int n, struct run_data *runs)
+{
+	struct load_job *jobs = calloc(n, sizeof(*jobs));
+	pthread_t *tids = calloc(n, sizeof(*tids));
+	int rc = 0;
+
+	json_object_seed(0); /* before threads: the hash seed is global */
+	for (int i = 0; i < n; i++) {
+		jobs[i] = (struct load_job){ .dir = dirs[i], .r = &runs[i] };
+		if (pthread_create(&tids[i], NULL, load_thread, &jobs[i])) {
+			load_thread(&jobs[i]);
+			tids[i] = 0;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (tids[i])
+			pthread_join(tids[i], NULL);
+		if (jobs[i].rc && !rc)
+			rc = sb_err(-jobs[i].rc, "%s", jobs[i].err);
+	}
+	free(jobs);
+	free(tids);
+	return rc;
+}
+
 static json_t *group_of(const struct run_data *r, const char *kernel, const char *topo,
 			const char *wl)
 {
@@ -248,8 +294,7 @@ int compare_build(const char *const *run_dirs, int nruns, const struct compare_o
 	size_t ncols = 0, i;
 	int rc = 0, base = 0, multi = nruns > 1;
 
-	for (int r = 0; r < nruns && !rc; r++)
-		rc = load_run(run_dirs[r], &runs[r]);
+	rc = load_runs(run_dirs, nruns, runs);
 	if (rc)
 		goto out;
 	/* Columns: the kernels of one run, or one column per run. */

@@ -279,6 +279,43 @@ int summary_validate(const json_t *s)
 	return 0;
 }
 
+/* What summary_build reads of a result: keeps memory flat when a large run
+ * is re-indexed. */
+static json_t *result_compact(json_t *r)
+{
+	static const char *const keep[] = { "cell_id", "kernel", "topology", "workload",
+					    "iteration", "status", "metrics", "kmsg", NULL };
+	static const char *const deltas[] = { "vmstat", "memory_events", "zswap", "mthp", NULL };
+	json_t *c = json_object(), *counters = json_object(), *src = json_object_get(r, "counters");
+
+	for (int i = 0; keep[i]; i++)
+		if (json_object_get(r, keep[i]))
+			json_object_set(c, keep[i], json_object_get(r, keep[i]));
+	for (int i = 0; deltas[i]; i++) {
+		json_t *d = json_object_get(json_object_get(src, deltas[i]), "delta");
+
+		if (!d)
+			continue;
+		if (!strcmp(deltas[i], "vmstat")) {
+			/* Only the reported vmstat counters: ~15 of ~180. */
+			json_t *few = json_object();
+
+			for (int k = 0; report_vmstat[k]; k++)
+				if (json_object_get(d, report_vmstat[k]))
+					json_object_set(few, report_vmstat[k],
+							json_object_get(d, report_vmstat[k]));
+			json_object_set_new(counters, "vmstat", json_pack("{s:o}", "delta", few));
+		} else {
+			json_object_set_new(counters, deltas[i], json_pack("{s:O}", "delta", d));
+		}
+	}
+	if (json_object_get(json_object_get(src, "zram"), "after"))
+		json_object_set_new(counters, "zram", json_pack("{s:O}", "after", json_object_get(
+			json_object_get(src, "zram"), "after")));
+	json_object_set_new(c, "counters", counters);
+	return c;
+}
+
 static int newest_result(const char *run_dir, struct timespec *newest, json_t *paths)
 {
 	char *cells = xasprintf("%s/cells", run_dir);
@@ -371,8 +408,10 @@ int summary_load(const char *run_dir, json_t **out)
 			json_t *r;
 
 			rc = result_load(json_string_value(v[i]), 1, &r);
-			if (!rc)
-				json_array_append_new(cells, r);
+			if (!rc) {
+				json_array_append_new(cells, result_compact(r));
+				json_decref(r);
+			}
 		}
 		free(v);
 	}

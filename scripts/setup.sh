@@ -9,7 +9,8 @@ packages=(
   qemu-system-x86                            # the VMs
   kmod xz-utils zstd cpio util-linux         # depmod/modprobe on kernel trees, module decompression, mkswap
   coreutils apt dpkg                         # sha256sum, apt-get download, dpkg-deb
-  jq                                         # tests/perf benchmark scripts
+  jq bc time                                 # tests/perf benchmark scripts
+  gnuplot-nox                                # swapbench plot
 )
 
 as_root() {

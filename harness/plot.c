@@ -1,0 +1,1004 @@
+#define _GNU_SOURCE
+#include "plot.h"
+#include "err.h"
+#include "fsutil.h"
+#include "log.h"
+#include "process.h"
+#include "result.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define GNUPLOT_TIMEOUT_MS 60000
+#define RUN_JSON_MAX (64 << 20)
+#define MIB (1024.0 * 1024.0)
+
+/* Pens of gnuplot's dumb terminal by line type. Its histogram keys show no
+ * sample, so text bar charts name each kernel's pen in the key instead. */
+static const char dumb_pens[] = "*#$%@&=";
+
+static const struct {
+	const char *metric, *label;
+} lat_metrics[] = {
+	{ "lat_p50", "p50" }, { "lat_p90", "p90" }, { "lat_p99", "p99" },
+	{ "lat_p99.9", "p99.9" }, { "lat_max", "max" },
+};
+
+static const struct {
+	const char *key, *title;
+} ts_series[] = {
+	{ "swap_used", "swap used" },
+	{ "zswap_pool", "zswap pool" },
+	{ "memcg_current", "memcg usage" },
+};
+#define N_TS (sizeof(ts_series) / sizeof(ts_series[0]))
+
+static const struct {
+	unsigned bit;
+	const char *ext;
+} formats[] = {
+	{ PLOT_PNG, "png" }, { PLOT_SVG, "svg" }, { PLOT_TXT, "txt" },
+};
+#define N_FORMATS (sizeof(formats) / sizeof(formats[0]))
+
+struct plot {
+	const char *run_dir, *out_dir;
+	unsigned formats;
+	int pngcairo;         /* else gnuplot's libgd png terminal */
+	json_t *run, *summary;
+	json_t *kernels;      /* names in display order: run.json's, then any others */
+	json_t *topologies;
+	json_t *workloads;
+	const char *accel;    /* NULL when run.json does not say */
+	json_t *written;      /* paths, in order */
+	json_t *used;         /* chart names taken, to keep sanitized names apart */
+	FILE *index;
+	char *index_buf;
+	size_t index_len;
+};
+
+/* A chart being built: script and data in memory until rendered. */
+struct chart {
+	char *name;
+	char *desc;
+	const char *grid;   /* "set grid" arguments for the image terminals */
+	FILE *gp, *dat;
+	char *gp_buf, *dat_buf;
+	size_t gp_len, dat_len;
+};
+
+int plot_parse_formats(const char *list, unsigned *out)
+{
+	char *s = xstrdup(list), *save = NULL, *w;
+	unsigned f = 0;
+
+	for (w = strtok_r(s, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < N_FORMATS; i++)
+			if (!strcmp(w, formats[i].ext))
+				break;
+		if (i == N_FORMATS) {
+			int rc = sb_err(EINVAL, "unknown format '%.40s' (expected png, svg or txt)",
+					w);
+
+			free(s);
+			return rc;
+		}
+		f |= formats[i].bit;
+	}
+	free(s);
+	if (!f)
+		return sb_err(EINVAL, "no format given (expected png, svg or txt)");
+	*out = f;
+	return 0;
+}
+
+static const char *sv(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int streq(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+static void add_unique(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	if (!s)
+		return;
+	json_array_foreach(arr, i, v)
+		if (!strcmp(json_string_value(v), s))
+			return;
+	json_array_append_new(arr, json_string(s));
+}
+
+/* Names from a run.json list: objects with "name" (or plain strings). */
+static void add_names(json_t *arr, const json_t *list)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(list, i, v)
+		add_unique(arr, json_is_string(v) ? json_string_value(v) : sv(v, "name"));
+}
+
+static const json_t *find_row(const struct plot *p, const char *kernel, const char *topo,
+			      const char *wl, const char *metric)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(json_object_get(p->summary, "rows"), i, r)
+		if (streq(sv(r, "kernel"), kernel) && streq(sv(r, "topology"), topo) &&
+		    streq(sv(r, "workload"), wl) && streq(sv(r, "metric"), metric))
+			return r;
+	return NULL;
+}
+
+static double num(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* A gnuplot double-quoted string. Backquotes are replaced because gnuplot
+ * runs `...` as a shell command even inside double quotes; control
+ * characters because they would end the line. */
+static void gp_quote(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = *s;
+
+		if (ch == '\\' || ch == '"') {
+			fputc('\\', f);
+			fputc(ch, f);
+		} else if (ch == '`' || ch < 0x20 || ch == 0x7f) {
+			fputc('?', f);
+		} else {
+			fputc(ch, f);
+		}
+	}
+	fputc('"', f);
+}
+
+/* Text for a '#' comment line: no line breaks, and no backquotes (a script's
+ * comment is still a line gnuplot reads). */
+static char *comment_safe(const char *s)
+{
+	char *d = xstrdup(s);
+
+	for (char *c = d; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '`')
+			*c = '?';
+	return d;
+}
+
+/* A name as one whitespace-free token in a .dat file (gnuplot reads the
+ * columns; the labels shown come from the script's quoted strings). */
+static void dat_token(FILE *f, const char *s)
+{
+	if (!*s)
+		fputc('_', f);
+	for (; *s; s++)
+		fputc(strchr("._+-", *s) || (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z') ? *s : '_', f);
+}
+
+static void dat_num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, " %.6g", v);
+	else
+		fputs(" NaN", f);
+}
+
+/* File name of a chart: [A-Za-z0-9._-] only, distinct from the others. */
+static char *chart_name(struct plot *p, const char *prefix, const char *a, const char *b)
+{
+	char *raw = b ? xasprintf("%s-%s-%s", prefix, a, b) : xasprintf("%s-%s", prefix, a);
+	char *name;
+
+	for (char *c = raw; *c; c++)
+		if (!strchr("._-", *c) && !(*c >= '0' && *c <= '9') && !(*c >= 'a' && *c <= 'z') &&
+		    !(*c >= 'A' && *c <= 'Z'))
+			*c = '_';
+	name = xstrdup(raw);
+	for (int i = 2; json_object_get(p->used, name); i++) {
+		free(name);
+		name = xasprintf("%s-%d", raw, i);
+	}
+	json_object_set_new(p->used, name, json_true());
+	free(raw);
+	return name;
+}
+
+static void chart_open(struct chart *c, char *name, char *desc)
+{
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	c->desc = desc;
+	c->gp = open_memstream(&c->gp_buf, &c->gp_len);
+	c->dat = open_memstream(&c->dat_buf, &c->dat_len);
+	if (!c->gp || !c->dat)
+		abort();
+}
+
+static void chart_free(struct chart *c)
+{
+	if (c->gp)
+		fclose(c->gp);
+	if (c->dat)
+		fclose(c->dat);
+	free(c->gp_buf);
+	free(c->dat_buf);
+	free(c->name);
+	free(c->desc);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Settings every chart starts with. */
+static void gp_header(const struct chart *c)
+{
+	char *desc = comment_safe(c->desc);
+
+	fprintf(c->gp, "# %s\n# Written by swapbench plot; run 'gnuplot %s.gp' in this directory to "
+		"render it again.\n", desc, c->name);
+	fprintf(c->gp, "reset\nset encoding utf8\nset datafile missing \"NaN\"\n");
+	free(desc);
+}
+
+/* Switch to a format's terminal and output file. Every terminal is
+ * noenhanced: names like lat_p99 must not turn into subscripts. */
+static void gp_terminal(const struct plot *p, const struct chart *c, unsigned fmt, int w, int h)
+{
+	switch (fmt) {
+	case PLOT_PNG:
+		if (p->pngcairo)
+			fprintf(c->gp, "set terminal pngcairo size %d,%d noenhanced font \"sans,10\"\n",
+				w, h);
+		else
+			fprintf(c->gp, "set terminal png size %d,%d noenhanced\n", w, h);
+		fprintf(c->gp, "set output \"%s.png\"\n", c->name);
+		break;
+	case PLOT_SVG:
+		fprintf(c->gp, "set terminal svg size %d,%d noenhanced font \"sans,10\" "
+			"background rgb \"white\"\n", w, h);
+		fprintf(c->gp, "set output \"%s.svg\"\n", c->name);
+		break;
+	default:
+		/* Email-sized; mono so no ANSI colour codes. */
+		fprintf(c->gp, "set terminal dumb size 79,24 mono noenhanced\n");
+		fprintf(c->gp, "set output \"%s.txt\"\n", c->name);
+		break;
+	}
+	/* In text the grid's dots and colons hide the data. */
+	if (fmt == PLOT_TXT || !c->grid)
+		fprintf(c->gp, "unset grid\n");
+	else
+		fprintf(c->gp, "set grid %s\n", c->grid);
+}
+
+static void append_written(struct plot *p, const char *name, const char *ext)
+{
+	json_array_append_new(p->written, json_sprintf("%s/%s.%s", p->out_dir, name, ext));
+}
+
+static int write_out(struct plot *p, const char *name, const char *ext, const char *buf,
+		     size_t len)
+{
+	char *path = xasprintf("%s/%s.%s", p->out_dir, name, ext);
+	int rc = write_file_atomic(path, buf, len);
+
+	free(path);
+	if (!rc)
+		append_written(p, name, ext);
+	return rc;
+}
+
+/* The dumb terminal starts each page with a form feed and pads every line
+ * to the full width: make it plain text for mail (pages separated by an
+ * empty line, no trailing blanks). */
+static int tidy_text(const char *path)
+{
+	char *text, *out, *o, *line, *next;
+	size_t len;
+	int rc = read_file(path, 16 << 20, &text, &len), pages = 0;
+
+	if (rc)
+		return rc;
+	out = o = malloc(len + 2);
+	if (!out) {
+		free(text);
+		return sb_err(ENOMEM, "out of memory");
+	}
+	for (char *page = strtok(text, "\f"); page; page = strtok(NULL, "\f")) {
+		char *start, *end_text;
+
+		if (pages)
+			*o++ = '\n';
+		start = end_text = o;
+		for (line = page; line; line = next) {
+			next = strchr(line, '\n');
+			if (next)
+				*next++ = '\0';
+			rstrip(line);
+			if (o == start && !*line)
+				continue;   /* leading empty lines */
+			o += sprintf(o, "%s\n", line);
+			if (*line)
+				end_text = o;
+		}
+		/* Trailing empty lines go; a page with nothing takes its separator back. */
+		o = end_text;
+		if (o == start) {
+			o = pages ? start - 1 : start;
+			continue;
+		}
+		pages++;
+	}
+	rc = write_file_atomic(path, out, o - out);
+	free(out);
+	free(text);
+	return rc;
+}
+
+/* Write <name>.gp and <name>.dat and let gnuplot render them. */
+static int chart_render(struct plot *p, struct chart *c)
+{
+	const char *argv[] = { "gnuplot", NULL, NULL };
+	char *gp_file = xasprintf("%s.gp", c->name);
+	struct spawn_opts so = {
+		.argv = argv, .timeout_ms = GNUPLOT_TIMEOUT_MS, .capture = 1,
+		.merge_stderr = 1, .capture_max = 64 << 10, .cwd = p->out_dir,
+	};
+	struct spawn_result res = { 0 };
+	int rc;
+
+	fclose(c->gp);
+	fclose(c->dat);
+	c->gp = c->dat = NULL;
+	rc = write_out(p, c->name, "gp", c->gp_buf, c->gp_len);
+	if (!rc)
+		rc = write_out(p, c->name, "dat", c->dat_buf, c->dat_len);
+	if (rc)
+		goto out;
+	argv[1] = gp_file;
+	rc = spawn_run(&so, &res);
+	if (rc == -ENOENT)
+		rc = sb_err(ENOPKG, "gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
+	if (rc)
+		goto out;
+	if (res.out)
+		rstrip(res.out);
+	if (res.timed_out || res.exit_code) {
+		char why[64];
+
+		if (res.timed_out)
+			snprintf(why, sizeof(why), "timed out after %d s", GNUPLOT_TIMEOUT_MS / 1000);
+		else if (res.signal)
+			snprintf(why, sizeof(why), "killed by signal %d", res.signal);
+		else
+			snprintf(why, sizeof(why), "exit %d", res.exit_code);
+		rc = sb_err(EIO, "gnuplot %s/%s failed (%s): %.2000s", p->out_dir, gp_file, why,
+			    res.out && *res.out ? res.out : "(no output)");
+		goto out;
+	}
+	if (res.out && *res.out)
+		log_info("gnuplot %s/%s: %s", p->out_dir, gp_file, res.out);
+	for (size_t i = 0; i < N_FORMATS; i++) {
+		struct stat st;
+		char *path;
+
+		if (!(p->formats & formats[i].bit))
+			continue;
+		path = xasprintf("%s/%s.%s", p->out_dir, c->name, formats[i].ext);
+		if (formats[i].bit == PLOT_TXT)
+			rc = tidy_text(path);
+		/* Exit 0 without the image happens (e.g. a terminal that failed to open). */
+		if (!rc && (stat(path, &st) || !st.st_size))
+			rc = sb_err(EIO, "gnuplot %s/%s did not write %s", p->out_dir, gp_file,
+				    path);
+		free(path);
+		if (rc)
+			goto out;
+		append_written(p, c->name, formats[i].ext);
+	}
+	{
+		char *desc = comment_safe(c->desc);
+
+		fprintf(p->index, "%-34s %s\n", c->name, desc);
+		free(desc);
+	}
+out:
+	spawn_result_release(&res);
+	free(gp_file);
+	return rc;
+}
+
+/* "mean +- stddev over n=3 ok iterations; accel tcg" for a set of rows. */
+static char *subtitle(const struct plot *p, const json_t *rows, int errorbars)
+{
+	long long lo = -1, hi = -1;
+	size_t i;
+	json_t *r;
+	char n[64];
+
+	json_array_foreach(rows, i, r) {
+		long long v = json_integer_value(json_object_get(r, "n"));
+
+		if (lo < 0 || v < lo)
+			lo = v;
+		if (v > hi)
+			hi = v;
+	}
+	if (lo == hi)
+		snprintf(n, sizeof(n), "n=%lld", lo);
+	else
+		snprintf(n, sizeof(n), "n=%lld..%lld", lo, hi);
+	return xasprintf("%s over %s ok iterations%s%s", errorbars ? "mean +- stddev" :
+			 "mean (error bars in .png/.svg)", n, p->accel ? "; accel " : "",
+			 p->accel ? p->accel : "");
+}
+
+/* 1. Bars per (workload, metric): x = topology, a bar per kernel. */
+static int chart_bars(struct plot *p, const char *wl, const char *metric)
+{
+	json_t *topos = json_array(), *kernels = json_array(), *rows = json_array(), *v, *k;
+	const json_t *first = NULL;
+	char *sub, *title;
+	struct chart c;
+	size_t i, j;
+	int rc, negative = 0;
+
+	json_array_foreach(p->topologies, i, v)
+		json_array_foreach(p->kernels, j, k) {
+			const json_t *r = find_row(p, json_string_value(k), json_string_value(v), wl,
+						   metric);
+
+			if (!r)
+				continue;
+			first = first ? first : r;
+			add_unique(topos, json_string_value(v));
+			add_unique(kernels, json_string_value(k));
+			json_array_append(rows, (json_t *)r);
+			negative |= num(r, "mean") < 0;
+		}
+	if (!first) {
+		rc = 0;
+		goto free_lists;
+	}
+	sub = subtitle(p, rows, 1);
+	title = xasprintf("%s: %s (%s, %s is better)", wl, metric, sv(first, "unit"),
+			  sv(first, "better"));
+	chart_open(&c, chart_name(p, "bar", wl, metric),
+		   xasprintf("%s: mean +- stddev per topology, a bar per kernel", title));
+
+	fprintf(c.dat, "# %s\n# %s\n# NaN: no ok iteration for that kernel and topology\n# topology",
+		title, sub);
+	json_array_foreach(kernels, j, k) {
+		const char *kn = json_string_value(k);
+
+		fputc(' ', c.dat);
+		dat_token(c.dat, kn);
+		fputs(".mean ", c.dat);
+		dat_token(c.dat, kn);
+		fputs(".stddev ", c.dat);
+		dat_token(c.dat, kn);
+		fputs(".n", c.dat);
+	}
+	fputc('\n', c.dat);
+	json_array_foreach(topos, i, v) {
+		dat_token(c.dat, json_string_value(v));
+		json_array_foreach(kernels, j, k) {
+			const json_t *r = find_row(p, json_string_value(k), json_string_value(v), wl,
+						   metric);
+
+			dat_num(c.dat, r ? num(r, "mean") : NAN);
+			dat_num(c.dat, r ? num(r, "stddev") : NAN);
+			dat_num(c.dat, r ? num(r, "n") : NAN);
+		}
+		fputc('\n', c.dat);
+	}
+
+	gp_header(&c);
+	c.grid = "ytics";
+	fprintf(c.gp, "set style data histograms\n"
+		      "set style histogram errorbars gap 2 lw 1\n"
+		      "set style fill solid 0.6 border -1\n"
+		      "set key outside right top\n"
+		      "set xlabel \"topology\"\n");
+	if (!negative)
+		fprintf(c.gp, "set yrange [0:*]\n");
+	fprintf(c.gp, "set ylabel ");
+	gp_quote(c.gp, sv(first, "unit"));
+	fprintf(c.gp, "\nset title ");
+	gp_quote(c.gp, title);
+	fprintf(c.gp, " . \"\\n\" . ");
+	gp_quote(c.gp, sub);
+	fprintf(c.gp, "\nset xtics (");
+	json_array_foreach(topos, i, v) {
+		gp_quote(c.gp, json_string_value(v));
+		fprintf(c.gp, " %zu%s", i, i + 1 < json_array_size(topos) ? ", " : "");
+	}
+	fprintf(c.gp, ")\nset xrange [-0.6:%g]\n", json_array_size(topos) - 0.4);
+	for (size_t f = 0; f < N_FORMATS; f++) {
+		if (!(p->formats & formats[f].bit))
+			continue;
+		fprintf(c.gp, "\n");
+		gp_terminal(p, &c, formats[f].bit, 900, 560);
+		fprintf(c.gp, "plot ");
+		json_array_foreach(kernels, j, k) {
+			char *t = formats[f].bit == PLOT_TXT ?
+				xasprintf("%s (%c)", json_string_value(k), dumb_pens[j % 7]) :
+				xstrdup(json_string_value(k));
+
+			fprintf(c.gp, "%s\"%s.dat\" using %zu:%zu lt %zu title ", j ? ", \\\n     " : "",
+				c.name, 2 + 3 * j, 3 + 3 * j, j + 1);
+			gp_quote(c.gp, t);
+			free(t);
+		}
+		fprintf(c.gp, "\nset output\n");
+	}
+	rc = chart_render(p, &c);
+	chart_free(&c);
+	free(sub);
+	free(title);
+free_lists:
+	json_decref(rows);
+	json_decref(topos);
+	json_decref(kernels);
+	return rc;
+}
+
+/* 2. Latency percentiles per (workload, topology), log scale. */
+static int chart_latency(struct plot *p, const char *wl, const char *topo)
+{
+	json_t *kernels = json_array(), *rows = json_array(), *k;
+	size_t present[sizeof(lat_metrics) / sizeof(lat_metrics[0])], np = 0, j;
+	const json_t *first = NULL;
+	int rc = 0, logscale = 1;
+	char *sub, *sub_txt, *title;
+	struct chart c;
+
+	for (size_t m = 0; m < sizeof(lat_metrics) / sizeof(lat_metrics[0]); m++) {
+		int any = 0;
+
+		json_array_foreach(p->kernels, j, k) {
+			const json_t *r = find_row(p, json_string_value(k), topo, wl,
+						   lat_metrics[m].metric);
+
+			if (!r)
+				continue;
+			any = 1;
+			first = first ? first : r;
+			add_unique(kernels, json_string_value(k));
+			json_array_append(rows, (json_t *)r);
+			logscale &= num(r, "mean") > 0;
+		}
+		if (any)
+			present[np++] = m;
+	}
+	if (!np)
+		goto free_lists;
+	sub = subtitle(p, rows, 1);
+	sub_txt = subtitle(p, rows, 0);
+	title = xasprintf("%s on %s: access latency percentiles (%s, lower is better)", wl, topo,
+			  sv(first, "unit"));
+	chart_open(&c, chart_name(p, "lat", wl, topo),
+		   xasprintf("%s: a line per kernel%s", title, logscale ? ", log scale" : ""));
+
+	fprintf(c.dat, "# %s\n# %s\n# low/high: the error bar (mean -+ stddev; on the log scale a "
+		"low end <= 0 is cut at the\n# smallest value seen)\n# x percentile", title, sub);
+	json_array_foreach(kernels, j, k) {
+		static const char *const cols[] = { "mean", "stddev", "low", "high" };
+
+		for (int i = 0; i < 4; i++) {
+			fputc(' ', c.dat);
+			dat_token(c.dat, json_string_value(k));
+			fprintf(c.dat, ".%s", cols[i]);
+		}
+	}
+	fputc('\n', c.dat);
+	for (size_t i = 0; i < np; i++) {
+		fprintf(c.dat, "%zu %s", i, lat_metrics[present[i]].label);
+		json_array_foreach(kernels, j, k) {
+			const json_t *r = find_row(p, json_string_value(k), topo, wl,
+						   lat_metrics[present[i]].metric);
+			double mean = r ? num(r, "mean") : NAN, sd = r ? num(r, "stddev") : NAN;
+			double low = mean - sd;
+
+			if (logscale && !(low > 0))
+				low = r && num(r, "min") > 0 ? num(r, "min") : mean;
+			dat_num(c.dat, mean);
+			dat_num(c.dat, sd);
+			dat_num(c.dat, low);
+			dat_num(c.dat, mean + sd);
+		}
+		fputc('\n', c.dat);
+	}
+
+	gp_header(&c);
+	c.grid = "ytics mytics";
+	fprintf(c.gp, "set key outside right top\n"
+		      "set xlabel \"percentile\"\nset xrange [-0.5:%g]\n", np - 0.5);
+	if (logscale)
+		fprintf(c.gp, "set logscale y\nset format y \"%%g\"\n");
+	fprintf(c.gp, "set ylabel ");
+	gp_quote(c.gp, sv(first, "unit"));
+	fprintf(c.gp, "\nset title ");
+	gp_quote(c.gp, title);
+	fprintf(c.gp, " . \"\\n\" . ");
+	gp_quote(c.gp, sub);
+	fprintf(c.gp, "\nset xtics (");
+	for (size_t i = 0; i < np; i++)
+		fprintf(c.gp, "\"%s\" %zu%s", lat_metrics[present[i]].label, i,
+			i + 1 < np ? ", " : "");
+	fprintf(c.gp, ")\n");
+	for (size_t f = 0; f < N_FORMATS; f++) {
+		int txt = formats[f].bit == PLOT_TXT;
+
+		if (!(p->formats & formats[f].bit))
+			continue;
+		fprintf(c.gp, "\n");
+		gp_terminal(p, &c, formats[f].bit, 900, 560);
+		if (txt) {
+			/* 24 lines show no error bars, and their key samples garble. */
+			fprintf(c.gp, "set title ");
+			gp_quote(c.gp, title);
+			fprintf(c.gp, " . \"\\n\" . ");
+			gp_quote(c.gp, sub_txt);
+			fprintf(c.gp, "\n");
+		}
+		fprintf(c.gp, "plot ");
+		json_array_foreach(kernels, j, k) {
+			/* Side by side, so error bars of kernels do not hide each other. */
+			double off = (j - (json_array_size(kernels) - 1) / 2.0) * 0.06;
+
+			if (txt)
+				fprintf(c.gp, "%s\"%s.dat\" using 1:%zu with linespoints lt %zu "
+					"pt %zu title ", j ? ", \\\n     " : "", c.name, 3 + 4 * j,
+					j + 1, j + 1);
+			else
+				fprintf(c.gp, "%s\"%s.dat\" using ($1%+.3f):%zu:%zu:%zu with "
+					"yerrorlines lt %zu pt %zu lw 2 title ",
+					j ? ", \\\n     " : "", c.name, off, 3 + 4 * j, 5 + 4 * j,
+					6 + 4 * j, j + 1, j + 1);
+			gp_quote(c.gp, json_string_value(k));
+		}
+		fprintf(c.gp, "\nset output\n");
+	}
+	rc = chart_render(p, &c);
+	chart_free(&c);
+	free(sub);
+	free(sub_txt);
+	free(title);
+free_lists:
+	json_decref(rows);
+	json_decref(kernels);
+	return rc;
+}
+
+/* The cell whose samples stand for a kernel: iteration 1 when it is ok,
+ * else the lowest ok iteration. */
+static const json_t *sample_cell(const struct plot *p, const char *kernel, const char *topo,
+				 const char *wl)
+{
+	const json_t *best = NULL;
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(json_object_get(p->summary, "cells"), i, c) {
+		const char *id = sv(c, "cell_id");
+
+		if (!streq(sv(c, "kernel"), kernel) || !streq(sv(c, "topology"), topo) ||
+		    !streq(sv(c, "workload"), wl) || !streq(sv(c, "status"), "ok") ||
+		    !json_is_integer(json_object_get(c, "iteration")))
+			continue;
+		/* The id becomes a path: keep it inside cells/. */
+		if (!id || !*id || strchr(id, '/') || !strcmp(id, ".") || !strcmp(id, ".."))
+			continue;
+		if (!best || json_integer_value(json_object_get(c, "iteration")) <
+			     json_integer_value(json_object_get(best, "iteration")))
+			best = c;
+	}
+	return best;
+}
+
+/* 3. Samples over time per (workload, topology): a panel per series. */
+static int chart_series(struct plot *p, const char *wl, const char *topo)
+{
+	json_t *results = json_array(), *k, *r;
+	int present[N_TS] = { 0 }, rc = 0, np = 0, all_first = 1;
+	char *title;
+	struct chart c;
+	size_t j;
+
+	json_array_foreach(p->kernels, j, k) {
+		const json_t *cell = sample_cell(p, json_string_value(k), topo, wl);
+		json_int_t it;
+		char *path;
+		json_t *s;
+		size_t i;
+		int any = 0;
+
+		if (!cell)
+			continue;
+		path = xasprintf("%s/cells/%s/result.json", p->run_dir, sv(cell, "cell_id"));
+		rc = result_load(path, 1, &r);
+		free(path);
+		if (rc)
+			goto free_lists;
+		json_array_foreach(json_object_get(r, "samples"), i, s) {
+			if (!json_is_number(json_object_get(s, "t")))
+				continue;
+			any = 1;
+			for (size_t t = 0; t < N_TS; t++)
+				present[t] |= json_is_number(json_object_get(s, ts_series[t].key));
+		}
+		if (!any) {
+			json_decref(r);
+			continue;
+		}
+		it = json_integer_value(json_object_get(cell, "iteration"));
+		all_first &= it == 1;
+		json_object_set_new(r, "plot_title", it == 1 ?
+				    json_string(json_string_value(k)) :
+				    json_sprintf("%s (iteration %lld)", json_string_value(k),
+						 (long long)it));
+		json_array_append_new(results, r);
+	}
+	for (size_t t = 0; t < N_TS; t++)
+		np += present[t];
+	if (!np || !json_array_size(results))
+		goto free_lists;
+	title = xasprintf("%s on %s: samples of %s per kernel", wl, topo,
+			  all_first ? "iteration 1" : "one ok iteration");
+	chart_open(&c, chart_name(p, "ts", wl, topo),
+		   xasprintf("%s, MiB against time", title));
+
+	fprintf(c.dat, "# %s\n# A block per kernel (gnuplot index 0, 1, ...); MiB; NaN: not "
+		"sampled\n", title);
+	json_array_foreach(results, j, r) {
+		char *kn = comment_safe(sv(r, "plot_title")), *id = comment_safe(sv(r, "cell_id"));
+		size_t i;
+		json_t *s;
+
+		fprintf(c.dat, "%s# index %zu: %s, cell %s\n# t_s", j ? "\n\n" : "", j, kn, id);
+		for (size_t t = 0; t < N_TS; t++)
+			fprintf(c.dat, " %s_MiB", ts_series[t].key);
+		fputc('\n', c.dat);
+		json_array_foreach(json_object_get(r, "samples"), i, s) {
+			if (!json_is_number(json_object_get(s, "t")))
+				continue;
+			fprintf(c.dat, "%.6g", num(s, "t"));
+			for (size_t t = 0; t < N_TS; t++)
+				dat_num(c.dat, num(s, ts_series[t].key) / MIB);
+			fputc('\n', c.dat);
+		}
+		free(kn);
+		free(id);
+	}
+
+	gp_header(&c);
+	c.grid = "";
+	fprintf(c.gp, "set key outside right top\nset xlabel \"t (s)\"\n"
+		      "set ylabel \"MiB\"\nset yrange [0:*]\n");
+	for (size_t f = 0; f < N_FORMATS; f++) {
+		int txt = formats[f].bit == PLOT_TXT;
+
+		if (!(p->formats & formats[f].bit))
+			continue;
+		fprintf(c.gp, "\n");
+		/* Text gets a page per panel: three panels in 24 lines say nothing. */
+		gp_terminal(p, &c, formats[f].bit, 900, 80 + 260 * np);
+		if (!txt) {
+			/* The same left margin lines the panels' time axes up. */
+			fprintf(c.gp, "set lmargin 10\nset multiplot layout %d,1 title ", np);
+			gp_quote(c.gp, title);
+			fprintf(c.gp, "\n");
+		}
+		for (size_t t = 0; t < N_TS; t++) {
+			if (!present[t])
+				continue;
+			fprintf(c.gp, "set title ");
+			if (txt) {
+				char *pt = xasprintf("%s: %s (MiB)", title, ts_series[t].title);
+
+				gp_quote(c.gp, pt);
+				free(pt);
+			} else {
+				fprintf(c.gp, "\"%s (MiB)\"", ts_series[t].title);
+			}
+			fprintf(c.gp, "\nplot ");
+			json_array_foreach(results, j, r) {
+				/* Samples are about a second apart: show where they are. */
+				fprintf(c.gp, "%s\"%s.dat\" index %zu using 1:%zu with %s lt %zu "
+					"lw 2 title ", j ? ", \\\n     " : "", c.name, j, 2 + t,
+					txt ? "lines" : "linespoints pt 7 ps 0.6", j + 1);
+				gp_quote(c.gp, sv(r, "plot_title"));
+			}
+			fprintf(c.gp, "\n");
+		}
+		if (!txt)
+			fprintf(c.gp, "unset multiplot\nset lmargin -1\n");
+		fprintf(c.gp, "set output\n");
+	}
+	rc = chart_render(p, &c);
+	chart_free(&c);
+	free(title);
+free_lists:
+	json_decref(results);
+	return rc;
+}
+
+static int load_run(struct plot *p)
+{
+	char *path = xasprintf("%s/run.json", p->run_dir), *text;
+	json_error_t jerr;
+	size_t i;
+	json_t *r;
+	int rc;
+
+	rc = summary_load(p->run_dir, &p->summary);
+	if (rc)
+		goto out;
+	rc = read_file(path, RUN_JSON_MAX, &text, NULL);
+	if (rc)
+		goto out;
+	p->run = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (!p->run) {
+		rc = sb_err(EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
+		goto out;
+	}
+	if (!json_is_object(p->run)) {
+		rc = sb_err(EINVAL, "%s: expected an object", path);
+		goto out;
+	}
+	p->accel = sv(json_object_get(p->run, "accel"), "used");
+	/* run.json has the spec's order (first kernel = baseline); names only
+	 * in the summary (an edited run) go after. */
+	add_names(p->kernels, json_object_get(p->run, "kernels"));
+	add_names(p->topologies, json_object_get(p->run, "topologies"));
+	add_names(p->workloads, json_object_get(p->run, "workloads"));
+	json_array_foreach(json_object_get(p->summary, "rows"), i, r) {
+		add_unique(p->kernels, sv(r, "kernel"));
+		add_unique(p->topologies, sv(r, "topology"));
+		add_unique(p->workloads, sv(r, "workload"));
+	}
+	json_array_foreach(json_object_get(p->summary, "cells"), i, r) {
+		add_unique(p->kernels, sv(r, "kernel"));
+		add_unique(p->topologies, sv(r, "topology"));
+		add_unique(p->workloads, sv(r, "workload"));
+	}
+out:
+	free(path);
+	return rc;
+}
+
+static int has_terminal(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	/* "set terminal" lists one terminal a line: "  pngcairo  png terminal ..." */
+	for (const char *l = list; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (!strncmp(l, name, n) && (l[n] == ' ' || l[n] == '\t'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Is gnuplot there, and which of its terminals can we use? */
+static int probe_gnuplot(struct plot *p)
+{
+	const char *argv[] = { "gnuplot", "-e", "set terminal", NULL };
+	struct spawn_opts so = { .argv = argv, .timeout_ms = GNUPLOT_TIMEOUT_MS, .capture = 1,
+				 .merge_stderr = 1 };
+	struct spawn_result res;
+	int rc = spawn_run(&so, &res);
+
+	if (rc == -ENOENT)
+		return sb_err(ENOPKG, "gnuplot is not installed (Debian: apt-get install "
+			      "gnuplot-nox)");
+	if (rc)
+		return rc;
+	if (res.timed_out || res.exit_code) {
+		rstrip(res.out);
+		rc = sb_err(ENOPKG, "gnuplot does not work ('gnuplot -e \"set terminal\"' %s): "
+			    "%.500s", res.timed_out ? "timed out" : "failed", res.out);
+	} else {
+		p->pngcairo = has_terminal(res.out, "pngcairo");
+		if ((p->formats & PLOT_PNG) && !p->pngcairo && !has_terminal(res.out, "png"))
+			rc = sb_err(ENOPKG, "this gnuplot has neither the pngcairo nor the png "
+				    "terminal");
+		else if ((p->formats & PLOT_SVG) && !has_terminal(res.out, "svg"))
+			rc = sb_err(ENOPKG, "this gnuplot has no svg terminal");
+		else if (!has_terminal(res.out, "dumb"))
+			rc = sb_err(ENOPKG, "this gnuplot has no dumb terminal");
+	}
+	spawn_result_release(&res);
+	return rc;
+}
+
+int plot_run(const char *run_dir, const char *out_dir, const struct plot_opts *o,
+	     json_t **written)
+{
+	struct plot p = {
+		.run_dir = run_dir, .out_dir = out_dir,
+		.formats = o && o->formats ? o->formats & PLOT_ALL : PLOT_ALL,
+		.kernels = json_array(), .topologies = json_array(), .workloads = json_array(),
+		.written = json_array(), .used = json_object(),
+	};
+	json_t *wl, *v;
+	size_t i, j;
+	int rc, charts = 0;
+
+	*written = NULL;
+	rc = load_run(&p);
+	if (!rc)
+		rc = probe_gnuplot(&p);
+	if (!rc)
+		rc = mkdir_p(out_dir, 0755);
+	if (rc)
+		goto out;
+	p.index = open_memstream(&p.index_buf, &p.index_len);
+	if (!p.index)
+		abort();
+	fprintf(p.index, "# Charts of %s, written by swapbench plot (see docs/plots.md).\n"
+		"# Each NAME has NAME.gp (gnuplot script), NAME.dat (its data) and the images.\n",
+		run_dir);
+	json_array_foreach(p.workloads, i, wl) {
+		const char *w = json_string_value(wl);
+		json_t *metrics = json_array(), *r;
+
+		json_array_foreach(json_object_get(p.summary, "rows"), j, r)
+			if (streq(sv(r, "workload"), w))
+				add_unique(metrics, sv(r, "metric"));
+		json_array_foreach(metrics, j, v) {
+			rc = chart_bars(&p, w, json_string_value(v));
+			if (rc)
+				break;
+		}
+		json_decref(metrics);
+		json_array_foreach(p.topologies, j, v) {
+			if (!rc)
+				rc = chart_latency(&p, w, json_string_value(v));
+			if (!rc)
+				rc = chart_series(&p, w, json_string_value(v));
+		}
+		if (rc)
+			break;
+	}
+	charts = json_object_size(p.used);
+	if (!rc && !charts)
+		fprintf(p.index, "(no charts: the run has no ok cells)\n");
+	fclose(p.index);
+	if (!rc)
+		rc = write_out(&p, "index", "txt", p.index_buf, p.index_len);
+	if (!rc) {
+		*written = p.written;
+		p.written = NULL;
+	}
+out:
+	free(p.index_buf);
+	json_decref(p.written);
+	json_decref(p.used);
+	json_decref(p.kernels);
+	json_decref(p.topologies);
+	json_decref(p.workloads);
+	json_decref(p.run);
+	json_decref(p.summary);
+	return rc;
+}
