@@ -3,10 +3,14 @@
 #include <string.h>
 
 extern const struct workload_ops workload_anon;
+extern const struct workload_ops workload_swapoff;
+extern const struct workload_ops workload_slot_overhead;
 
-/* The registry: add a workload here and in CMakeLists.txt. */
+/* The registry: add a workload here (CMake globs the workloads folder). */
 const struct workload_ops *const workloads[] = {
 	&workload_anon,
+	&workload_swapoff,
+	&workload_slot_overhead,
 	NULL,
 };
 

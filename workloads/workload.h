@@ -21,11 +21,16 @@
 #include <jansson.h>
 #include <stddef.h>
 
+struct topo_state;
+
 struct wl_ctx {
 	const json_t *params;     /* validated workload params (never NULL) */
 	const char *cgroup_dir;   /* e.g. "/sys/fs/cgroup/swapbench" */
 	const char *work_dir;     /* a writable scratch directory (tmpfs) */
 	unsigned long long memcg_max; /* bytes, 0 if unlimited */
+	/* What the topology set up (swap devices, zram ids); see
+	 * bench/topology.h. NULL on the host. */
+	const struct topo_state *topo;
 	json_t *metrics;          /* array of {name,value,unit,better} */
 	json_t *info;             /* object: details worth keeping */
 	void *priv;               /* the plugin's own state between calls */

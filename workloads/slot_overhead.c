@@ -1,0 +1,355 @@
+/* slot-overhead: kernel memory per swap slot, measured, attributed.
+ *
+ * static:  swapoff every topology device, then repeatedly swapon/swapoff one
+ *          device, snapshotting kernel memory around each swapon. The "used"
+ *          delta (as free(1) computes it) over the device's slots is
+ *          static_bytes_per_slot; vmalloc areas by allocating function and
+ *          slab caches attribute it (swap_map, the memcg swap id array in
+ *          swap_cgroup_swapon, cluster info, zswap trees, ...).
+ * dynamic: with the topology up, a process fills `pages` pages and pushes
+ *          them to swap (MADV_PAGEOUT). The kernel memory that appears, minus
+ *          the stored data itself (zram mm_stat mem_used_total, zswap pool),
+ *          the swap cache, the process's own pages and page tables, over the
+ *          slots used, is dynamic_bytes_per_slot; slab deltas attribute it
+ *          (zswap_entry, xarray nodes, ...).
+ * Boot with slab_nomerge so small caches keep their own names. */
+#define _GNU_SOURCE
+#include "err.h"
+#include "fsutil.h"
+#include "holder.h"
+#include "kmem.h"
+#include "sysfs.h"
+#include "topology.h"
+#include "workload.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/swap.h>
+#include <unistd.h>
+
+static const char *const so_keys[] = { "mode", "repeat", "pages", "device", "top", NULL };
+
+static int so_validate(const json_t *params, const char *where)
+{
+	const char *key, *mode;
+	json_t *v;
+
+	json_object_foreach((json_t *)params, key, v) {
+		int ok = 0;
+
+		for (int i = 0; so_keys[i]; i++)
+			ok |= !strcmp(key, so_keys[i]);
+		if (!ok)
+			return sb_err(EINVAL, "%s.%s: unknown parameter (known: mode, repeat, "
+				      "pages, device, top)", where, key);
+	}
+	v = json_object_get(params, "mode");
+	mode = v ? json_string_value(v) : "static";
+	if (!mode || (strcmp(mode, "static") && strcmp(mode, "dynamic")))
+		return sb_err(EINVAL, "%s.mode: must be \"static\" or \"dynamic\"", where);
+	v = json_object_get(params, "repeat");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 2 ||
+		  json_integer_value(v) > 100))
+		return sb_err(EINVAL, "%s.repeat: must be an integer from 2 to 100", where);
+	v = json_object_get(params, "pages");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 256 ||
+		  json_integer_value(v) > (1LL << 28)))
+		return sb_err(EINVAL, "%s.pages: must be an integer from 256 to 2^28", where);
+	v = json_object_get(params, "top");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		  json_integer_value(v) > 100))
+		return sb_err(EINVAL, "%s.top: must be an integer from 1 to 100", where);
+	v = json_object_get(params, "device");
+	if (v && (!json_is_string(v) || json_string_value(v)[0] != '/'))
+		return sb_err(EINVAL, "%s.device: must be a /dev path", where);
+	return 0;
+}
+
+static int so_supported(struct wl_ctx *ctx)
+{
+	if (!ctx->topo || !ctx->topo->nswaps)
+		return sb_err(ENODEV, "slot-overhead needs a topology with a swap device");
+	if (access("/proc/vmallocinfo", R_OK) || access("/proc/slabinfo", R_OK))
+		return sb_err(ENOENT, "slot-overhead needs /proc/vmallocinfo and /proc/slabinfo");
+	return 0;
+}
+
+static int so_top(const struct wl_ctx *ctx)
+{
+	json_t *v = json_object_get(ctx->params, "top");
+
+	return v ? (int)json_integer_value(v) : 12;
+}
+
+/* The n largest |values| of a {name: bytes} delta, as [{name, bytes,
+ * bytes_per_slot}], plus the rest summed. */
+static json_t *top_components(const json_t *delta, int n, double slots)
+{
+	json_t *out = json_array(), *v;
+	const char *key;
+	size_t count = json_object_size(delta), i = 0;
+	const char **names = calloc(count ? count : 1, sizeof(*names));
+	long long rest = 0;
+
+	json_object_foreach((json_t *)delta, key, v)
+		names[i++] = key;
+	/* Selection by |bytes|: n is small. */
+	for (int k = 0; k < n && k < (int)count; k++) {
+		size_t best = k;
+
+		for (size_t j = k + 1; j < count; j++)
+			if (llabs(json_integer_value(json_object_get(delta, names[j]))) >
+			    llabs(json_integer_value(json_object_get(delta, names[best]))))
+				best = j;
+		key = names[best];
+		names[best] = names[k];
+		names[k] = key;
+		json_array_append_new(out, json_pack("{s:s,s:I,s:f}", "name", key, "bytes",
+			json_integer_value(json_object_get(delta, key)), "bytes_per_slot",
+			json_integer_value(json_object_get(delta, key)) / slots));
+	}
+	for (size_t j = n; j < count; j++)
+		rest += json_integer_value(json_object_get(delta, names[j]));
+	if (count > (size_t)n)
+		json_array_append_new(out, json_pack("{s:s,s:I,s:f}", "name", "(others)", "bytes",
+						     (json_int_t)rest, "bytes_per_slot",
+						     rest / slots));
+	free(names);
+	return out;
+}
+
+static void drop_caches(void)
+{
+	sync();
+	sysfs_write("/proc/sys/vm/drop_caches", "3");
+}
+
+/* Mean and half-width of the 95% interval (normal approx is not honest for
+ * small n: use Student t for n-1 = 1..30 from a table). */
+static void mean_ci(const double *v, int n, double *mean, double *half)
+{
+	static const double t975[] = { 0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
+				       2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+				       2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
+				       2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042 };
+	double m = 0, ss = 0;
+
+	for (int i = 0; i < n; i++)
+		m += v[i];
+	m /= n;
+	for (int i = 0; i < n; i++)
+		ss += (v[i] - m) * (v[i] - m);
+	*mean = m;
+	*half = n > 1 ? (n - 1 <= 30 ? t975[n - 1] : 1.96) * sqrt(ss / (n - 1)) / sqrt(n) : 0;
+}
+
+static int so_static(struct wl_ctx *ctx)
+{
+	const struct topo_state *st = ctx->topo;
+	json_t *dev_j = json_object_get(ctx->params, "device");
+	const char *dev = dev_j ? json_string_value(dev_j) : st->swaps[st->nswaps - 1].path;
+	json_t *rep_j = json_object_get(ctx->params, "repeat");
+	int repeat = rep_j ? (int)json_integer_value(rep_j) : 5, rc = 0, prio = -1;
+	double *per_slot = calloc(repeat, sizeof(double)), mean, half, slots = 0;
+	json_t *reps = json_array(), *last_delta = NULL;
+
+	/* Every device off: the measured swapon is the only one. */
+	for (int i = 0; i < st->nswaps; i++) {
+		if (!strcmp(st->swaps[i].path, dev))
+			prio = st->swaps[i].priority;
+		if (swapoff(st->swaps[i].path) && errno != EINVAL) {
+			rc = sb_err(errno, "swapoff '%s': %s", st->swaps[i].path, strerror(errno));
+			goto out;
+		}
+	}
+	for (int r = 0; r < repeat; r++) {
+		json_t *before, *after, *delta;
+		long long used;
+		int flags = prio >= 0 ? SWAP_FLAG_PREFER | (prio & SWAP_FLAG_PRIO_MASK) : 0;
+
+		drop_caches();
+		before = kmem_snapshot();
+		if (swapon(dev, flags)) {
+			rc = sb_err(errno, "swapon '%s': %s", dev, strerror(errno));
+			json_decref(before);
+			goto out;
+		}
+		after = kmem_snapshot();
+		if (swapoff(dev)) {
+			rc = sb_err(errno, "swapoff '%s': %s", dev, strerror(errno));
+			json_decref(before);
+			json_decref(after);
+			goto out;
+		}
+		delta = kmem_delta(before, after);
+		/* Slots: what SwapTotal grew by, in pages. */
+		slots = (double)json_integer_value(json_object_get(json_object_get(delta, "meminfo"),
+								   "SwapTotal")) / 4096;
+		used = kmem_used(after) - kmem_used(before);
+		per_slot[r] = slots > 0 ? used / slots : 0;
+		json_array_append_new(reps, json_pack("{s:I,s:f}", "used_bytes", (json_int_t)used,
+						      "bytes_per_slot", per_slot[r]));
+		json_decref(last_delta);
+		last_delta = delta;
+		json_decref(before);
+		json_decref(after);
+	}
+	if (slots <= 0) {
+		rc = sb_err(EIO, "swapon of '%s' added no swap space", dev);
+		goto out;
+	}
+	mean_ci(per_slot, repeat, &mean, &half);
+	wl_metric(ctx, "static_bytes_per_slot", mean, "B", "lower");
+	wl_metric(ctx, "static_total_bytes", mean * slots, "B", "lower");
+	wl_metric(ctx, "static_vmalloc_bytes_per_slot",
+		  kmem_section_total(last_delta, "vmalloc") / slots, "B", "lower");
+	wl_metric(ctx, "static_slab_bytes_per_slot",
+		  kmem_section_total(last_delta, "slab") / slots, "B", "lower");
+	json_object_set_new(ctx->info, "static", json_pack(
+		"{s:s,s:f,s:f,s:f,s:i,s:o,s:{s:o,s:o,s:o},s:s}",
+		"device", dev, "slots", slots, "bytes_per_slot", mean, "ci95_half_width", half,
+		"repeat", repeat, "repetitions", reps, "components",
+		"vmalloc_by_caller", top_components(json_object_get(last_delta, "vmalloc"),
+						    so_top(ctx), slots),
+		"slab_by_cache", top_components(json_object_get(last_delta, "slab"), so_top(ctx),
+						slots),
+		"meminfo", json_deep_copy(json_object_get(last_delta, "meminfo")),
+		"method", "used = MemTotal - MemFree - PcpFree - Buffers - Cached - SReclaimable, after "
+			  "minus before swapon, over the slots SwapTotal grew by; components "
+			  "from the last repetition's /proc/vmallocinfo (by caller) and "
+			  "/proc/slabinfo (by cache) deltas"));
+	reps = NULL;
+out:
+	json_decref(reps);
+	json_decref(last_delta);
+	free(per_slot);
+	return rc;
+}
+
+static long long stored_bytes(const struct topo_state *st, json_t *parts)
+{
+	long long total = 0;
+	unsigned long long v;
+
+	for (int i = 0; i < st->nzram; i++) {
+		char p[64], buf[512];
+		long long f[3];
+
+		snprintf(p, sizeof(p), "/sys/block/zram%d/mm_stat", st->zram_ids[i]);
+		if (sysfs_read(p, buf, sizeof(buf)) == 0 &&
+		    sscanf(buf, "%lld %lld %lld", &f[0], &f[1], &f[2]) == 3) {
+			total += f[2];
+			json_object_set_new(parts, "zram_mem_used_total", json_integer(f[2]));
+		}
+	}
+	if (sysfs_read_ull("/sys/kernel/debug/zswap/pool_total_size", &v) == 0) {
+		total += (long long)v;
+		json_object_set_new(parts, "zswap_pool_total_size", json_integer((json_int_t)v));
+	}
+	return total;
+}
+
+static int so_dynamic(struct wl_ctx *ctx)
+{
+	json_t *pages_j = json_object_get(ctx->params, "pages");
+	long long pages = pages_j ? json_integer_value(pages_j) : 16384;
+	json_t *before, *after, *delta, *sb = json_object(), *sa = json_object(), *minfo;
+	long long stored_b, stored_a, used, anon, ptables, swapcached, kernel, swapped;
+	struct holder h;
+	double slots;
+	char path[256];
+	int rc;
+
+	/* The holder must go entirely to swap, not be limited by the memcg. */
+	snprintf(path, sizeof(path), "%s/memory.max", ctx->cgroup_dir);
+	sysfs_write(path, "max");
+	rc = holder_spawn(&h, (size_t)pages * 4096);
+	if (rc) {
+		json_decref(sb);
+		json_decref(sa);
+		return rc;
+	}
+	drop_caches();
+	stored_b = stored_bytes(ctx->topo, sb);
+	before = kmem_snapshot();
+	rc = holder_fill(&h);
+	if (rc) {
+		json_decref(before);
+		json_decref(sb);
+		json_decref(sa);
+		return rc;
+	}
+	drop_caches();
+	after = kmem_snapshot();
+	stored_a = stored_bytes(ctx->topo, sa);
+	swapped = holder_vmswap(&h);
+	delta = kmem_delta(before, after);
+	minfo = json_object_get(delta, "meminfo");
+	slots = swapped / 4096.0;
+	used = kmem_used(after) - kmem_used(before);
+	anon = json_integer_value(json_object_get(minfo, "AnonPages"));
+	ptables = json_integer_value(json_object_get(minfo, "PageTables"));
+	swapcached = json_integer_value(json_object_get(minfo, "SwapCached"));
+	/* What is left is metadata: kernel memory per slot in use. */
+	kernel = used - anon - ptables - swapcached - (stored_a - stored_b);
+	json_object_set_new(ctx->info, "dynamic", json_pack(
+		"{s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o,s:o,s:{s:o,s:o},s:O,s:s}",
+		"pages_held", (json_int_t)pages, "slots_used", slots, "used_delta",
+		(json_int_t)used, "anon_delta", (json_int_t)anon, "page_tables_delta",
+		(json_int_t)ptables, "swap_cache_delta", (json_int_t)swapcached,
+		"stored_data_delta", (json_int_t)(stored_a - stored_b), "kernel_metadata",
+		(json_int_t)kernel, "bytes_per_slot", slots > 0 ? kernel / slots : 0.0,
+		"stored_before", sb, "stored_after", sa, "components", "slab_by_cache",
+		top_components(json_object_get(delta, "slab"), so_top(ctx), slots > 0 ? slots : 1),
+		"vmalloc_by_caller",
+		top_components(json_object_get(delta, "vmalloc"), so_top(ctx),
+			       slots > 0 ? slots : 1),
+		"slab_objects", json_object_get(delta, "slab_objs"),
+		"method", "metadata = used delta - AnonPages - PageTables - SwapCached - stored "
+			  "data (zram mem_used_total + zswap pool_total_size), with the pages "
+			  "held in swap by a process; over the slots in its VmSwap"));
+	if (slots < pages / 2.0) {
+		rc = sb_err(EIO, "only %.0f of %lld pages reached swap", slots, pages);
+	} else {
+		wl_metric(ctx, "dynamic_bytes_per_slot", kernel / slots, "B", "lower");
+		wl_metric(ctx, "dynamic_slab_bytes_per_slot",
+			  kmem_section_total(delta, "slab") / slots, "B", "lower");
+		wl_metric(ctx, "stored_bytes_per_slot", (stored_a - stored_b) / slots, "B",
+			  "lower");
+		rc = holder_verify_and_stop(&h);
+	}
+	holder_kill(&h);
+	json_decref(before);
+	json_decref(after);
+	json_decref(delta);
+	return rc;
+}
+
+static int so_run(struct wl_ctx *ctx)
+{
+	const char *mode = json_string_value(json_object_get(ctx->params, "mode"));
+
+	return mode && !strcmp(mode, "dynamic") ? so_dynamic(ctx) : so_static(ctx);
+}
+
+static const struct metric_desc so_metrics[] = {
+	{ "static_bytes_per_slot", "B", "lower" },
+	{ "static_total_bytes", "B", "lower" },
+	{ "static_vmalloc_bytes_per_slot", "B", "lower" },
+	{ "static_slab_bytes_per_slot", "B", "lower" },
+	{ "dynamic_bytes_per_slot", "B", "lower" },
+	{ "dynamic_slab_bytes_per_slot", "B", "lower" },
+	{ "stored_bytes_per_slot", "B", "lower" },
+	{ NULL, NULL, NULL },
+};
+
+const struct workload_ops workload_slot_overhead = {
+	.name = "slot-overhead",
+	.summary = "kernel memory per swap slot: static (at swapon) and dynamic (per used slot)",
+	.validate = so_validate,
+	.supported = so_supported,
+	.run = so_run,
+	.metrics = so_metrics,
+};
