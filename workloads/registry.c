@@ -5,12 +5,14 @@
 extern const struct workload_ops workload_anon;
 extern const struct workload_ops workload_swapoff;
 extern const struct workload_ops workload_slot_overhead;
+extern const struct workload_ops workload_mthp;
 
 /* The registry: add a workload here (CMake globs the workloads folder). */
 const struct workload_ops *const workloads[] = {
 	&workload_anon,
 	&workload_swapoff,
 	&workload_slot_overhead,
+	&workload_mthp,
 	NULL,
 };
 
