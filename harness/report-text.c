@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LABEL_W 24 /* "Hmean     throughput    " */
-#define COL_W 22   /* " 107.69 (  10.52%)" */
+#define COL_W 21 /* " 107.69 (  10.52%)" */
 #define GREEN "\033[32m"
 #define RED "\033[31m"
 #define RESET "\033[0m"
@@ -23,8 +22,10 @@ static void fmt_num(double v, char *buf, size_t len)
 {
 	if (!isfinite(v))
 		snprintf(buf, len, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
-	else if (fabs(v) >= 1e8)
-		snprintf(buf, len, "%.4e", v);
+	else if (fabs(v) >= 1e6)
+		snprintf(buf, len, "%.3e", v); /* 9 columns */
+	else if (fabs(v) < 10)
+		snprintf(buf, len, "%.3f", v); /* bytes per slot need the third digit */
 	else
 		snprintf(buf, len, "%.2f", v);
 }
@@ -101,7 +102,7 @@ static void mm_row(FILE *out, const char *stat, const char *name, const json_t *
 	int hb = !strcmp(json_string_value(json_object_get(m, "better")) ?: "", "higher");
 	size_t idx[2] = { c0, c1 };
 
-	fprintf(out, "%-9s %-14.14s", stat, name);
+	fprintf(out, "%-8s %-28.28s", stat, name);
 	for (int k = 0; k < 2; k++) {
 		const json_t *st = json_array_get(cols, idx[k]);
 		const json_t *ch = json_array_get(json_object_get(m, "changes"), idx[k]);
@@ -131,11 +132,11 @@ static void mm_row(FILE *out, const char *stat, const char *name, const json_t *
 			sig = json_is_true(json_object_get(ch, "significant"));
 		fmt_pct(pct, p, sizeof(p));
 		if (sig && color)
-			fprintf(out, " %11s %s*%7s%%*%s", v, pct >= 0 ? GREEN : RED, p, RESET);
+			fprintf(out, " %9s %s*%7s%%*%s", v, pct >= 0 ? GREEN : RED, p, RESET);
 		else if (sig)
-			fprintf(out, " %11s *%7s%%*", v, p);
+			fprintf(out, " %9s *%7s%%*", v, p);
 		else
-			fprintf(out, " %11s (%7s%%)", v, p);
+			fprintf(out, " %9s (%7s%%)", v, p);
 	}
 	fputc('\n', out);
 }
@@ -143,7 +144,7 @@ static void mm_row(FILE *out, const char *stat, const char *name, const json_t *
 static void mm_plain_row(FILE *out, const char *stat, const char *name, const char *a,
 			 const char *b)
 {
-	fprintf(out, "%-9s %-14.14s %11s %10s %11s\n", stat, name, a, "", b);
+	fprintf(out, "%-8s %-28.28s %9s%12s%9s\n", stat, name, a, "", b);
 }
 
 void compare_print_mmtests(const json_t *cmp, FILE *out, int color)
@@ -159,7 +160,7 @@ void compare_print_mmtests(const json_t *cmp, FILE *out, int color)
 		json_array_foreach(json_object_get(cmp, "groups"), gi, g) {
 			char title[160];
 
-			fprintf(out, "\n%-24.24s %11.11s %10s %11.11s\n",
+			fprintf(out, "\n%-37.37s %9.9s%12s%9.9s\n",
 				group_title(g, title, sizeof(title)),
 				json_string_value(json_object_get(json_array_get(cols, 0), "label")),
 				"",
@@ -212,7 +213,7 @@ void compare_print_mmtests(const json_t *cmp, FILE *out, int color)
 					fmt_num(jnum(json_array_get(cc, 0), "mean"), a, sizeof(a));
 				if (json_is_object(json_array_get(cc, c)))
 					fmt_num(jnum(json_array_get(cc, c), "mean"), b, sizeof(b));
-				fprintf(out, "Ops %-32.32s%11s %10s %11s\n",
+				fprintf(out, "Ops %-33.33s %9s%12s%9s\n",
 					json_string_value(json_object_get(m, "name")), a, "", b);
 			}
 		}

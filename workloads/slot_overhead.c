@@ -203,9 +203,9 @@ static int so_static(struct wl_ctx *ctx)
 	mean_ci(per_slot, repeat, &mean, &half);
 	wl_metric(ctx, "static_bytes_per_slot", mean, "B", "lower");
 	wl_metric(ctx, "static_total_bytes", mean * slots, "B", "lower");
-	wl_metric(ctx, "static_vmalloc_bytes_per_slot",
+	wl_metric(ctx, "static_vmalloc_per_slot",
 		  kmem_section_total(last_delta, "vmalloc") / slots, "B", "lower");
-	wl_metric(ctx, "static_slab_bytes_per_slot",
+	wl_metric(ctx, "static_slab_per_slot",
 		  kmem_section_total(last_delta, "slab") / slots, "B", "lower");
 	json_object_set_new(ctx->info, "static", json_pack(
 		"{s:s,s:f,s:f,s:f,s:i,s:o,s:{s:o,s:o,s:o},s:s}",
@@ -336,7 +336,7 @@ static int so_dynamic(struct wl_ctx *ctx)
 		rc = sb_err(EIO, "only %.0f of %lld pages reached swap", slots, pages);
 	} else {
 		wl_metric(ctx, "dynamic_bytes_per_slot", kernel / slots, "B", "lower");
-		wl_metric(ctx, "dynamic_slab_bytes_per_slot",
+		wl_metric(ctx, "dynamic_slab_per_slot",
 			  kmem_section_total(delta, "slab") / slots, "B", "lower");
 		wl_metric(ctx, "stored_bytes_per_slot", (stored_a - stored_b) / slots, "B",
 			  "lower");
@@ -359,10 +359,10 @@ static int so_run(struct wl_ctx *ctx)
 static const struct metric_desc so_metrics[] = {
 	{ "static_bytes_per_slot", "B", "lower" },
 	{ "static_total_bytes", "B", "lower" },
-	{ "static_vmalloc_bytes_per_slot", "B", "lower" },
-	{ "static_slab_bytes_per_slot", "B", "lower" },
+	{ "static_vmalloc_per_slot", "B", "lower" },
+	{ "static_slab_per_slot", "B", "lower" },
 	{ "dynamic_bytes_per_slot", "B", "lower" },
-	{ "dynamic_slab_bytes_per_slot", "B", "lower" },
+	{ "dynamic_slab_per_slot", "B", "lower" },
 	{ "stored_bytes_per_slot", "B", "lower" },
 	{ NULL, NULL, NULL },
 };
