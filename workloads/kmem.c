@@ -136,9 +136,8 @@ long long kmem_meminfo(const json_t *snap, const char *name)
 long long kmem_used(const json_t *snap)
 {
 	return kmem_meminfo(snap, "MemTotal") - kmem_meminfo(snap, "MemFree") -
-	       kmem_meminfo(snap, "PcpFree") -
-	       kmem_meminfo(snap, "Buffers") - kmem_meminfo(snap, "Cached") -
-	       kmem_meminfo(snap, "SReclaimable");
+	       kmem_meminfo(snap, "PcpFree") - kmem_meminfo(snap, "Buffers") -
+	       kmem_meminfo(snap, "Cached");
 }
 
 long long kmem_section_total(const json_t *delta, const char *section)

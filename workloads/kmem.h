@@ -12,9 +12,12 @@
 json_t *kmem_snapshot(void);
 /* after - before for every number (nested), dropping zero deltas. */
 json_t *kmem_delta(const json_t *before, const json_t *after);
-/* meminfo "used" as free(1) reports it, MemTotal - MemFree - Buffers -
- * Cached - SReclaimable, but also counting the free pages on per-CPU lists
- * (meminfo's PcpFree, added from /proc/zoneinfo) as free. */
+/* Memory in use: MemTotal - MemFree - PcpFree - Buffers - Cached, where
+ * PcpFree (added from /proc/zoneinfo) is the free pages on per-CPU lists.
+ * Unlike free(1), reclaimable slab counts as used: swap's own xarray nodes
+ * (swap cache shadow entries, zswap's tree) live in the reclaimable
+ * radix_tree_node cache. Callers drop caches first so dentries and inodes
+ * do not move between snapshots. */
 long long kmem_used(const json_t *snap);
 long long kmem_meminfo(const json_t *snap, const char *name);
 /* Sum of the values of one section ("slab", "vmalloc"). */

@@ -216,7 +216,7 @@ static int so_static(struct wl_ctx *ctx)
 		"slab_by_cache", top_components(json_object_get(last_delta, "slab"), so_top(ctx),
 						slots),
 		"meminfo", json_deep_copy(json_object_get(last_delta, "meminfo")),
-		"method", "used = MemTotal - MemFree - PcpFree - Buffers - Cached - SReclaimable, after "
+		"method", "used = MemTotal - MemFree - PcpFree - Buffers - Cached (caches dropped), after "
 			  "minus before swapon, over the slots SwapTotal grew by; components "
 			  "from the last repetition's /proc/vmallocinfo (by caller) and "
 			  "/proc/slabinfo (by cache) deltas"));
