@@ -11,6 +11,8 @@ packages=(
   coreutils apt dpkg                         # sha256sum, apt-get download, dpkg-deb
   jq bc time                                 # tests/perf benchmark scripts
   gnuplot-nox                                # swapbench plot
+  fio stress-ng sysbench                     # workloads fio, stress-ng, sysbench (the guest runs the host's root)
+  git flex bison bc libelf-dev libssl-dev ccache linux-source-6.12  # kernels built from source (docs/kernels.md)
 )
 
 as_root() {

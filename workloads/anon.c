@@ -15,6 +15,7 @@
 #include "workload.h"
 #include "err.h"
 #include "fsutil.h"
+#include "mthp-knobs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,11 +41,6 @@
 /* PMD size on x86-64; the guest we run in is x86-64. */
 #define HPAGE_SIZE		(2UL << 20)
 
-#define MTHP_MAX		32
-#define MTHP_MIN_BYTES		(8ULL << 10)
-#define MTHP_MAX_BYTES		(1ULL << 30)
-#define THP_SYSFS		"/sys/kernel/mm/transparent_hugepage"
-
 /* Log-linear histogram: values below 16 ns get exact buckets, then every
  * power of two of nanoseconds is split into 16 linear sub-buckets (6.25%
  * resolution). The top row covers 2^36..2^37-1 ns (~69..137 s); anything
@@ -65,15 +61,8 @@ static const char *const fill_names[] = {
 	[FILL_ZERO] = "zero", [FILL_RANDOM] = "random", [FILL_PATTERN] = "pattern",
 };
 
-static const char *const mthp_modes[] = { "always", "madvise", "inherit", "never" };
-
 static const char *const known_keys[] = {
 	"processes", "size", "pattern", "passes", "hugepage", "mthp", "seed", "fill",
-};
-
-struct mthp_setting {
-	unsigned long long kb;
-	const char *mode; /* points into mthp_modes[] */
 };
 
 struct anon_cfg {
@@ -84,8 +73,7 @@ struct anon_cfg {
 	bool hugepage;
 	enum anon_fill fill;
 	uint64_t seed;
-	unsigned int nr_mthp;
-	struct mthp_setting mthp[MTHP_MAX];
+	struct mthp_knobs mthp;
 };
 
 struct lat_hist {
@@ -114,15 +102,6 @@ struct proc_stats {
 	int done;			/* stored last, with release semantics */
 	char errmsg[128];
 } __attribute__((aligned(64)));
-
-/* What setup() changed, so cleanup() can put it back. */
-struct anon_priv {
-	unsigned int nr;
-	struct {
-		char *path;
-		char old[16];
-	} saved[MTHP_MAX];
-};
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -352,50 +331,6 @@ static int parse_enum(const json_t *v, const char *where, const char *key,
 	return bad_param(where, key, v, what);
 }
 
-static int parse_mthp(const json_t *obj, const char *where, struct anon_cfg *cfg)
-{
-	const char *name;
-	json_t *v;
-
-	if (!json_is_object(obj))
-		return bad_param(where, "mthp", obj,
-				 "must be an object mapping sizes like \"64kB\" to a mode");
-	json_object_foreach((json_t *)obj, name, v) {
-		struct mthp_setting *m = &cfg->mthp[cfg->nr_mthp];
-		const char *bad = NULL;
-		unsigned long long bytes;
-		char key[96];
-		unsigned int mode = 0;
-		int ret;
-
-		snprintf(key, sizeof(key), "mthp.%s", name);
-		if (parse_size(name, &bytes) || bytes < MTHP_MIN_BYTES || bytes > MTHP_MAX_BYTES ||
-		    (bytes & (bytes - 1)))
-			bad = "size must be a power of two from 8kB to 1G, like \"64kB\"";
-		for (unsigned int i = 0; !bad && i < cfg->nr_mthp; i++)
-			if (cfg->mthp[i].kb == bytes >> 10)
-				bad = "names the same size as another mthp entry";
-		if (bad) {
-			/* The key is what is wrong here, so show the key. */
-			json_t *k = json_string(name);
-
-			ret = bad_param(where, key, k, bad);
-			json_decref(k);
-			return ret;
-		}
-		ret = parse_enum(v, where, key, mthp_modes, 4,
-				 "must be \"always\", \"madvise\", \"inherit\" or \"never\"",
-				 &mode);
-		if (ret)
-			return ret;
-		/* Distinct powers of two in [8K, 1G] are fewer than MTHP_MAX. */
-		m->kb = bytes >> 10;
-		m->mode = mthp_modes[mode];
-		cfg->nr_mthp++;
-	}
-	return 0;
-}
-
 /* Check params and resolve them with defaults into cfg. */
 static int anon_parse(const json_t *params, const char *where, struct anon_cfg *cfg)
 {
@@ -456,7 +391,8 @@ static int anon_parse(const json_t *params, const char *where, struct anon_cfg *
 			return bad_param(where, "hugepage", v, "must be true or false");
 		cfg->hugepage = json_is_true(v);
 	}
-	if ((v = json_object_get(params, "mthp")) && (ret = parse_mthp(v, where, cfg)))
+	if ((v = json_object_get(params, "mthp")) &&
+	    (ret = mthp_knobs_parse(v, where, &cfg->mthp)))
 		return ret;
 	if ((v = json_object_get(params, "seed"))) {
 		if (!json_is_integer(v))
@@ -475,14 +411,8 @@ static int anon_parse(const json_t *params, const char *where, struct anon_cfg *
 
 static json_t *cfg_json(const struct anon_cfg *cfg)
 {
-	json_t *mthp = json_object();
+	json_t *mthp = mthp_knobs_json(&cfg->mthp);
 
-	for (unsigned int i = 0; i < cfg->nr_mthp; i++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "%llukB", cfg->mthp[i].kb);
-		json_object_set_new(mthp, name, json_string(cfg->mthp[i].mode));
-	}
 	return json_pack("{s:i,s:I,s:s,s:i,s:b,s:o,s:I,s:s}",
 			 "processes", (int)cfg->processes,
 			 "size", (json_int_t)cfg->size,
@@ -501,64 +431,7 @@ static int anon_validate(const json_t *params, const char *where)
 	return anon_parse(params, where, &cfg);
 }
 
-/* ---- sysfs knobs (setup/cleanup) --------------------------------------- */
-
-static int sysfs_write(const char *path, const char *val)
-{
-	size_t len = strlen(val);
-	ssize_t w;
-	int fd, e;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sb_err(errno, "cannot open '%s' for writing: %s", path, strerror(errno));
-	do
-		w = write(fd, val, len);
-	while (w < 0 && errno == EINTR);
-	e = w < 0 ? errno : (size_t)w != len ? EIO : 0;
-	close(fd);
-	if (e)
-		return sb_err(e, "cannot write '%s' to '%s': %s", val, path, strerror(e));
-	return 0;
-}
-
-/* The selected mode of a THP "enabled" file: the word in brackets. */
-static int sysfs_read_mode(const char *path, char *out, size_t outlen)
-{
-	char *buf, *open_b, *close_b;
-	int ret = read_file(path, 4096, &buf, NULL);
-
-	if (ret)
-		return ret;
-	open_b = strchr(buf, '[');
-	close_b = open_b ? strchr(open_b, ']') : NULL;
-	if (!close_b || (size_t)(close_b - open_b - 1) >= outlen) {
-		ret = sb_err(EPROTO, "cannot find the selected [mode] in '%s' (\"%s\")", path,
-			     buf);
-		free(buf);
-		return ret;
-	}
-	memcpy(out, open_b + 1, close_b - open_b - 1);
-	out[close_b - open_b - 1] = '\0';
-	free(buf);
-	return 0;
-}
-
-static void anon_restore(struct anon_priv *p, unsigned int upto)
-{
-	while (upto--) {
-		/* cleanup() cannot return an error; say so where it will be seen. */
-		if (sysfs_write(p->saved[upto].path, p->saved[upto].old))
-			fprintf(stderr, "anon: restoring mTHP setting: %s\n", sb_lasterr());
-	}
-}
-
-static void anon_priv_free(struct anon_priv *p)
-{
-	for (unsigned int i = 0; i < p->nr; i++)
-		free(p->saved[i].path);
-	free(p);
-}
+/* ---- setup/cleanup: the mTHP knobs, see mthp-knobs.h -------------------- */
 
 static int anon_supported(struct wl_ctx *ctx)
 {
@@ -567,64 +440,23 @@ static int anon_supported(struct wl_ctx *ctx)
 
 static int anon_setup(struct wl_ctx *ctx)
 {
-	struct anon_priv *p;
+	struct mthp_saved *saved;
 	struct anon_cfg cfg;
-	unsigned int i;
 	int ret;
 
 	ctx->priv = NULL;
 	ret = anon_parse(ctx->params, "anon params", &cfg);
-	if (ret || !cfg.nr_mthp)
+	if (ret)
 		return ret;
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return sb_err(ENOMEM, "anon: out of memory");
-
-	/* Read every old value before writing any, so a missing size fails
-	 * without having changed anything. */
-	for (i = 0; i < cfg.nr_mthp; i++) {
-		char *path = xasprintf(THP_SYSFS "/hugepages-%llukB/enabled", cfg.mthp[i].kb);
-
-		p->saved[p->nr++].path = path;
-		if (!path_exists(path)) {
-			ret = sb_err(ENOENT, "anon: mthp size %llukB needs '%s', which does not "
-				     "exist (no per-size mTHP control for it on this kernel)",
-				     cfg.mthp[i].kb, path);
-			goto fail;
-		}
-		ret = sysfs_read_mode(path, p->saved[i].old, sizeof(p->saved[i].old));
-		if (ret) {
-			sb_err_prefix(-ret, "anon: mthp %llukB", cfg.mthp[i].kb);
-			goto fail;
-		}
-	}
-	for (i = 0; i < cfg.nr_mthp; i++) {
-		ret = sysfs_write(p->saved[i].path, cfg.mthp[i].mode);
-		if (ret) {
-			char msg[512];
-
-			/* Keep the reason for failing over any from rolling back. */
-			snprintf(msg, sizeof(msg), "%s", sb_lasterr());
-			anon_restore(p, i);
-			sb_err(-ret, "%s", msg);
-			goto fail;
-		}
-	}
-	ctx->priv = p;
-	return 0;
-fail:
-	anon_priv_free(p);
+	ret = mthp_knobs_apply(&cfg.mthp, "anon", &saved);
+	if (!ret)
+		ctx->priv = saved;
 	return ret;
 }
 
 static void anon_cleanup(struct wl_ctx *ctx)
 {
-	struct anon_priv *p = ctx->priv;
-
-	if (!p)
-		return;
-	anon_restore(p, p->nr);
-	anon_priv_free(p);
+	mthp_knobs_restore(ctx->priv, "anon");
 	ctx->priv = NULL;
 }
 
@@ -919,7 +751,7 @@ static void record_info(struct wl_ctx *ctx, const struct anon_cfg *cfg,
 	json_object_set_new(info, "processes_failed", json_integer(r->failed));
 	json_object_set_new(info, "clock_overhead_ns", json_integer((json_int_t)clk_ns));
 	/* Best effort: whether MADV_HUGEPAGE/THP can do anything here. */
-	if (!sysfs_read_mode(THP_SYSFS "/enabled", mode, sizeof(mode)))
+	if (!mthp_read_mode(THP_SYSFS "/enabled", mode, sizeof(mode)))
 		json_object_set_new(info, "thp_enabled", json_string(mode));
 }
 

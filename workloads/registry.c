@@ -6,6 +6,10 @@ extern const struct workload_ops workload_anon;
 extern const struct workload_ops workload_swapoff;
 extern const struct workload_ops workload_slot_overhead;
 extern const struct workload_ops workload_mthp;
+extern const struct workload_ops workload_kernbench;
+extern const struct workload_ops workload_fio;
+extern const struct workload_ops workload_stress_ng;
+extern const struct workload_ops workload_sysbench;
 
 /* The registry: add a workload here (CMake globs the workloads folder). */
 const struct workload_ops *const workloads[] = {
@@ -13,6 +17,10 @@ const struct workload_ops *const workloads[] = {
 	&workload_swapoff,
 	&workload_slot_overhead,
 	&workload_mthp,
+	&workload_kernbench,
+	&workload_fio,
+	&workload_stress_ng,
+	&workload_sysbench,
 	NULL,
 };
 

@@ -52,7 +52,7 @@ static int do_spawn(const struct spawn_opts *o, int out_fd, pid_t *pid)
 			posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
 	} else if (o->stdout_path) {
 		posix_spawn_file_actions_addopen(&fa, 1, o->stdout_path,
-						 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+						 O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	}
 	if (o->stderr_path)
 		posix_spawn_file_actions_addopen(&fa, 2, o->stderr_path,
@@ -61,7 +61,8 @@ static int do_spawn(const struct spawn_opts *o, int out_fd, pid_t *pid)
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	if (o->cwd)
 		posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
-	rc = posix_spawnp(pid, o->argv[0], &fa, &attr, (char *const *)o->argv, environ);
+	rc = posix_spawnp(pid, o->argv[0], &fa, &attr, (char *const *)o->argv,
+			  o->envp ? o->envp : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (rc)

@@ -19,6 +19,7 @@ struct spawn_opts {
 	int quiet_stderr;          /* without a path: stderr to /dev/null */
 	size_t capture_max;        /* 0: 1 MiB */
 	const char *cwd;
+	char *const *envp;         /* the child's environment; NULL: this process's */
 };
 
 struct spawn_result {

@@ -1,0 +1,158 @@
+/* The stress-ng workload: validate() and the parser of its --yaml file,
+ * fed with files written by stress-ng 0.15.06 (tests/data/workloads/). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "fsutil.h"
+#include "workload.h"
+#include "wl-util.h"
+
+#define WHERE "test.json: workloads[0].params"
+
+static const struct workload_ops *ops(void)
+{
+	const struct workload_ops *o = workload_find("stress-ng");
+
+	assert_non_null(o);
+	return o;
+}
+
+static int validate_text(const char *text)
+{
+	json_error_t jerr;
+	json_t *params = json_loads(text, 0, &jerr);
+	int ret;
+
+	if (!params)
+		fail_msg("bad JSON in test: %s: %s", text, jerr.text);
+	sb_clearerr();
+	ret = ops()->validate(params, WHERE);
+	json_decref(params);
+	return ret;
+}
+
+static void expect_bad(const char *text, const char *key, const char *got)
+{
+	char prefix[256];
+	int ret = validate_text(text);
+
+	if (ret != -EINVAL)
+		fail_msg("%s: expected -EINVAL, got %d (%s)", text, ret, sb_lasterr());
+	snprintf(prefix, sizeof(prefix), WHERE ".%s: ", key);
+	if (strncmp(sb_lasterr(), prefix, strlen(prefix)))
+		fail_msg("%s: message does not start with '%s': %s", text, prefix, sb_lasterr());
+	if (!strstr(sb_lasterr(), got))
+		fail_msg("%s: message does not show '%s': %s", text, got, sb_lasterr());
+}
+
+static char *sample(const char *name)
+{
+	char *path = xasprintf("%s/data/workloads/%s", getenv("SB_TEST_DATA"), name), *text;
+
+	if (read_file(path, 1 << 20, &text, NULL))
+		fail_msg("cannot read %s: %s", path, sb_lasterr());
+	free(path);
+	return text;
+}
+
+static void test_validate(void **state)
+{
+	assert_int_equal(validate_text("{}"), 0);
+	assert_int_equal(validate_text("{\"stressor\":\"vm\",\"workers\":4,\"bytes\":\"96M\","
+				       "\"timeout\":10,\"method\":\"rand-set\"}"), 0);
+	assert_int_equal(validate_text("{\"stressor\":\"swap\",\"workers\":1}"), 0);
+	expect_bad("{\"stressor\":\"memrate\"}", "stressor", "must be \"vm\" or \"swap\"");
+	expect_bad("{\"workers\":0}", "workers", "(got 0)");
+	expect_bad("{\"bytes\":\"1\"}", "bytes", "(got \"1\")");
+	expect_bad("{\"timeout\":\"10s\"}", "timeout", "(got \"10s\")");
+	expect_bad("{\"method\":\"--all\"}", "method", "vm method name");
+	expect_bad("{\"method\":\"Flip\"}", "method", "(got \"Flip\")");
+	expect_bad("{\"stressor\":\"swap\",\"bytes\":\"64M\"}", "bytes", "vm stressor only");
+	expect_bad("{\"stressor\":\"swap\",\"method\":\"flip\"}", "method", "vm stressor only");
+	expect_bad("{\"vm-bytes\":\"64M\"}", "vm-bytes", "unknown parameter");
+}
+
+static void test_metric_table(void **state)
+{
+	const struct metric_desc *m = ops()->metrics;
+
+	assert_string_equal(m[0].name, "bogo_ops_per_s");
+	assert_string_equal(m[0].better, "higher");
+	assert_string_equal(m[1].name, "bogo_ops");
+	assert_string_equal(m[1].better, "higher");
+	assert_null(m[2].name);
+}
+
+static void test_parse_vm(void **state)
+{
+	char *text = sample("stress-ng-vm.yaml");
+	struct wl_stress_ng_result r;
+
+	assert_int_equal(wl_stress_ng_parse_yaml(text, "vm", &r), 0);
+	assert_true(r.bogo_ops == 90068);
+	assert_true(r.bogo_ops_per_s > 29414.37 && r.bogo_ops_per_s < 29414.38);
+	assert_true(r.bogo_ops_per_cpu_s > 29416.09 && r.bogo_ops_per_cpu_s < 29416.10);
+	assert_true(r.wall_s > 3.06 && r.wall_s < 3.07);
+	assert_true(r.user_s > 1.68 && r.sys_s > 1.38);
+	/* A stressor that did not run has no block. */
+	assert_int_equal(wl_stress_ng_parse_yaml(text, "swap", &r), -EPROTO);
+	assert_non_null(strstr(sb_lasterr(), "stressor 'swap'"));
+	/* "vm" must not match a "vm-rw" block either. */
+	free(text);
+	text = xasprintf("metrics:\n    - stressor: vm-rw\n      bogo-ops: 5\n"
+			 "      bogo-ops-per-second-real-time: 1.0\n");
+	assert_int_equal(wl_stress_ng_parse_yaml(text, "vm", &r), -EPROTO);
+	free(text);
+}
+
+static void test_parse_swap_and_multi(void **state)
+{
+	char *text = sample("stress-ng-swap-tmpfs.yaml");
+	struct wl_stress_ng_result r;
+
+	/* Parsed fine: zero work is for run() to refuse. */
+	assert_int_equal(wl_stress_ng_parse_yaml(text, "swap", &r), 0);
+	assert_true(r.bogo_ops == 0 && r.bogo_ops_per_s == 0);
+	free(text);
+
+	text = xasprintf("---\nsystem-info:\n      bogo-ops: 1\nmetrics:\n"
+			 "    - stressor: swap\n      bogo-ops: 7\n"
+			 "      bogo-ops-per-second-real-time: 2.5\n"
+			 "    - stressor: vm\n      bogo-ops: 1000\n"
+			 "      bogo-ops-per-second-real-time: 99.5\n"
+			 "...\nbogo-ops: 3\n");
+	assert_int_equal(wl_stress_ng_parse_yaml(text, "vm", &r), 0);
+	assert_true(r.bogo_ops == 1000 && r.bogo_ops_per_s == 99.5);
+	assert_int_equal(wl_stress_ng_parse_yaml(text, "swap", &r), 0);
+	assert_true(r.bogo_ops == 7 && r.bogo_ops_per_s == 2.5);
+	free(text);
+	assert_int_equal(wl_stress_ng_parse_yaml("metrics:\n    - stressor: vm\n"
+						 "      bogo-ops: 12\n", "vm", &r), -EPROTO);
+	assert_non_null(strstr(sb_lasterr(), "bogo-ops-per-second-real-time"));
+	assert_int_equal(wl_stress_ng_parse_yaml("", "vm", &r), -EPROTO);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_metric_table),
+		cmocka_unit_test(test_parse_vm),
+		cmocka_unit_test(test_parse_swap_and_multi),
+	};
+
+	if (!getenv("SB_TEST_DATA")) {
+		fprintf(stderr, "set SB_TEST_DATA to the tests directory\n");
+		return 2;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,156 @@
+/* The sysbench workload: validate() and the parser of `sysbench memory`
+ * reports written by sysbench 1.0.20 (tests/data/workloads/). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "fsutil.h"
+#include "workload.h"
+#include "wl-util.h"
+
+#define WHERE "test.json: workloads[0].params"
+
+static const struct workload_ops *ops(void)
+{
+	const struct workload_ops *o = workload_find("sysbench");
+
+	assert_non_null(o);
+	return o;
+}
+
+static int validate_text(const char *text)
+{
+	json_error_t jerr;
+	json_t *params = json_loads(text, 0, &jerr);
+	int ret;
+
+	if (!params)
+		fail_msg("bad JSON in test: %s: %s", text, jerr.text);
+	sb_clearerr();
+	ret = ops()->validate(params, WHERE);
+	json_decref(params);
+	return ret;
+}
+
+static void expect_bad(const char *text, const char *key, const char *got)
+{
+	char prefix[256];
+	int ret = validate_text(text);
+
+	if (ret != -EINVAL)
+		fail_msg("%s: expected -EINVAL, got %d (%s)", text, ret, sb_lasterr());
+	snprintf(prefix, sizeof(prefix), WHERE ".%s: ", key);
+	if (strncmp(sb_lasterr(), prefix, strlen(prefix)))
+		fail_msg("%s: message does not start with '%s': %s", text, prefix, sb_lasterr());
+	if (!strstr(sb_lasterr(), got))
+		fail_msg("%s: message does not show '%s': %s", text, got, sb_lasterr());
+}
+
+static char *sample(const char *name)
+{
+	char *path = xasprintf("%s/data/workloads/%s", getenv("SB_TEST_DATA"), name), *text;
+
+	if (read_file(path, 1 << 20, &text, NULL))
+		fail_msg("cannot read %s: %s", path, sb_lasterr());
+	free(path);
+	return text;
+}
+
+static void test_validate(void **state)
+{
+	assert_int_equal(validate_text("{}"), 0);
+	assert_int_equal(validate_text("{\"threads\":2,\"block_size\":\"32M\","
+				       "\"total_size\":\"480M\",\"access_mode\":\"seq\","
+				       "\"oper\":\"read\",\"scope\":\"global\",\"time\":5}"), 0);
+	expect_bad("{\"threads\":0}", "threads", "(got 0)");
+	expect_bad("{\"block_size\":\"100\"}", "block_size", "(got \"100\")");
+	expect_bad("{\"block_size\":\"48M\"}", "block_size", "power of two");
+	expect_bad("{\"block_size\":\"64M\",\"total_size\":\"1M\"}", "total_size",
+		   "at least block_size");
+	expect_bad("{\"access_mode\":\"random\"}", "access_mode", "must be \"rnd\" or \"seq\"");
+	expect_bad("{\"oper\":\"copy\"}", "oper", "\"write\", \"read\" or \"none\"");
+	expect_bad("{\"scope\":\"numa\"}", "scope", "(got \"numa\")");
+	expect_bad("{\"time\":0}", "time", "(got 0)");
+	expect_bad("{\"memory-block-size\":1}", "memory-block-size", "unknown parameter");
+}
+
+static void test_metric_table(void **state)
+{
+	static const char *const names[][3] = {
+		{ "throughput", "MiB/s", "higher" }, { "events", "events", "higher" },
+		{ "lat_avg", "ms", "lower" }, { "lat_p95", "ms", "lower" },
+	};
+	const struct metric_desc *m = ops()->metrics;
+	size_t i;
+
+	for (i = 0; m[i].name; i++) {
+		assert_true(i < sizeof(names) / sizeof(names[0]));
+		assert_string_equal(m[i].name, names[i][0]);
+		assert_string_equal(m[i].unit, names[i][1]);
+		assert_string_equal(m[i].better, names[i][2]);
+	}
+	assert_int_equal(i, sizeof(names) / sizeof(names[0]));
+}
+
+static void test_parse(void **state)
+{
+	char *text = sample("sysbench-memory-rnd.txt");
+	struct wl_sysbench_result r;
+
+	assert_int_equal(wl_sysbench_parse(text, &r), 0);
+	assert_true(r.throughput_mib == 913.31);
+	assert_true(r.transferred_mib == 1024.0);
+	assert_true(r.events == 64);
+	assert_true(r.total_time_s == 1.1199);
+	assert_true(r.lat_min == 20.47 && r.lat_avg == 34.47 && r.lat_max == 67.48);
+	assert_true(r.lat_p95 == 51.94);
+	free(text);
+
+	text = sample("sysbench-memory-seq.txt");
+	assert_int_equal(wl_sysbench_parse(text, &r), 0);
+	assert_true(r.throughput_mib == 51029.04);
+	assert_true(r.events == 2048);
+	assert_true(r.lat_avg == 0.02 && r.lat_p95 == 0.02);
+	free(text);
+}
+
+static void test_parse_bad(void **state)
+{
+	char *text = sample("sysbench-memory-rnd.txt"), *cut;
+	struct wl_sysbench_result r;
+
+	assert_int_equal(wl_sysbench_parse("FATAL: unknown option", &r), -EPROTO);
+	assert_non_null(strstr(sb_lasterr(), "MiB transferred"));
+	assert_int_equal(wl_sysbench_parse(NULL, &r), -EPROTO);
+	/* Cut before the latency section. */
+	cut = strstr(text, "Latency (ms):");
+	assert_non_null(cut);
+	*cut = '\0';
+	assert_int_equal(wl_sysbench_parse(text, &r), -EPROTO);
+	assert_non_null(strstr(sb_lasterr(), "Latency (ms):"));
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_metric_table),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_bad),
+	};
+
+	if (!getenv("SB_TEST_DATA")) {
+		fprintf(stderr, "set SB_TEST_DATA to the tests directory\n");
+		return 2;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

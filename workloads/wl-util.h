@@ -1,0 +1,92 @@
+/* Helpers shared by workload plugins: parameter checking, and running the
+ * external tools some of them wrap (fio, stress-ng, sysbench, make).
+ *
+ * Parameters: every message reads "<where>.<key>: <what> (got <value>)", with the
+ * offending JSON value shortened to 60 characters, so that spec.c can point
+ * at the line and the user sees what was wrong. The getters leave *out
+ * untouched when the key is absent (callers preset defaults) and return 0
+ * or -EINVAL with sb_err() set.
+ */
+#ifndef SB_WL_UTIL_H
+#define SB_WL_UTIL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+int wl_bad_param(const char *where, const char *key, const json_t *v, const char *what);
+/* params must be an object (NULL counts as an empty one). */
+int wl_check_object(const json_t *params, const char *where);
+/* Refuse keys not in the NULL-terminated `known`, listing the known ones:
+ * a typo is reported as such, not as whatever default took its place. */
+int wl_check_keys(const json_t *params, const char *where, const char *const *known);
+int wl_get_int(const json_t *params, const char *where, const char *key, long long lo,
+	       long long hi, long long *out);
+/* A size like "64M" (1024-based) or a number of bytes, within [lo, hi]. */
+int wl_get_size(const json_t *params, const char *where, const char *key,
+		unsigned long long lo, unsigned long long hi, unsigned long long *out);
+int wl_get_bool(const json_t *params, const char *where, const char *key, bool *out);
+/* One of the NULL-terminated names; *out is its index. */
+int wl_get_enum(const json_t *params, const char *where, const char *key,
+		const char *const *names, unsigned int *out);
+/* A non-empty string of at most maxlen bytes; *out points into params. */
+int wl_get_string(const json_t *params, const char *where, const char *key, size_t maxlen,
+		  const char **out);
+
+/* Tools. */
+
+/* Find an executable `name` in $PATH (or the agent's default PATH); copies
+ * its path to out. 0, or -ENOENT with a message saying how to get it. */
+int wl_find_tool(const char *who, const char *name, const char *package, char *out,
+		 size_t outlen);
+/* The last `lines` lines of text (at most `bytes` bytes of it), as a new
+ * string, never NULL, with invalid UTF-8 replaced by '?' so that it can go
+ * into JSON. For error messages and info. */
+char *wl_tail(const char *text, unsigned int lines, size_t bytes);
+/* The same for the end of a file; "" if it cannot be read. */
+char *wl_file_tail(const char *path, unsigned int lines, size_t bytes);
+/* Describe how a spawned tool ended: "exit 2", "killed by signal 9
+ * (Killed)", "timed out after 30 s". */
+void wl_describe_end(int exit_code, int signal, int timed_out, double elapsed_s, char *buf,
+		     size_t len);
+
+/* Output parsers of the tool wrappers, exposed for unit tests. Each
+ * returns 0 or -EPROTO with a message saying what is missing. */
+
+struct wl_fio_dir {			/* jobs[0].read or .write */
+	long long io_bytes, total_ios;
+	double bw_bytes;		/* bytes/s */
+	double iops;
+	double clat_p50, clat_p99, clat_p999;	/* us */
+	bool present;			/* any I/O in this direction */
+};
+
+struct wl_fio_result {
+	int error;			/* jobs[0].error (an errno) */
+	char version[32];
+	struct wl_fio_dir read, write;
+};
+
+/* fio --output-format=json (one job); text before the JSON is skipped. */
+int wl_fio_parse(const char *text, struct wl_fio_result *out);
+
+struct wl_stress_ng_result {
+	double bogo_ops, bogo_ops_per_s, bogo_ops_per_cpu_s;
+	double wall_s, user_s, sys_s;
+};
+
+/* The --yaml file: the `stressor` block of its metrics section. */
+int wl_stress_ng_parse_yaml(const char *text, const char *stressor,
+			    struct wl_stress_ng_result *out);
+
+struct wl_sysbench_result {
+	double throughput_mib;		/* MiB/s */
+	double transferred_mib;
+	double total_time_s;
+	double events;
+	double lat_min, lat_avg, lat_max, lat_p95;	/* ms */
+};
+
+/* `sysbench memory ... run` text report. */
+int wl_sysbench_parse(const char *text, struct wl_sysbench_result *out);
+
+#endif
