@@ -139,8 +139,11 @@ int stage1_run(void)
 	rc = mount_9p("hostroot", NEWROOT, 1);
 	if (rc)
 		return sb_err_prefix(-rc, "host root");
-	if ((rc = do_mount("tmpfs", NEWROOT "/tmp", "tmpfs", 0, "mode=1777")) ||
-	    (rc = do_mount("tmpfs", NEWROOT "/run", "tmpfs", 0, "mode=755")) ||
+	/* The guest's /tmp is its own tmpfs; keep the host's /tmp reachable
+	 * (read-only) for inputs that live there, e.g. a checkout in /tmp. */
+	if ((rc = do_mount("tmpfs", NEWROOT "/run", "tmpfs", 0, "mode=755")) ||
+	    (rc = do_mount(NEWROOT "/tmp", NEWROOT GUEST_HOST_TMP, NULL, MS_BIND, NULL)) ||
+	    (rc = do_mount("tmpfs", NEWROOT "/tmp", "tmpfs", 0, "mode=1777")) ||
 	    (rc = do_mount("proc", NEWROOT "/proc", "proc", 0, NULL)) ||
 	    (rc = do_mount("sysfs", NEWROOT "/sys", "sysfs", 0, NULL)) ||
 	    (rc = do_mount("devtmpfs", NEWROOT "/dev", "devtmpfs", 0, NULL)))

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #define RUN_SCHEMA_VERSION 1
+/* Boots of a cell whose guest died before the agent started. */
+#define BOOT_RETRIES 2
 
 char *agent_path(void)
 {
@@ -148,6 +150,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	json_t *cj, *guest = NULL, *final, *scan, *host;
 	struct strv qargs;
 	struct vm_result vr = { .agent_s = -1 };
+	json_t *attempts = json_array();
 	const char *status;
 	int rc;
 
@@ -158,20 +161,41 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	json_object_set_new(cj, "iteration", json_integer(c->iter));
 	rc = write_json(cell_path, cj);
 	json_decref(cj);
-	strv_init(&qargs);
-	if (!rc)
+	for (int attempt = 0; !rc; attempt++) {
+		strv_init(&qargs);
 		rc = topology_prepare(topo->obj, c->dir, &qargs);
-	if (!rc) {
-		struct vm_spec vs = { .vmlinuz = k->vmlinuz, .initrd = initrd,
-				      .cmdline_extra = s->cmdline, .mem_mb = s->vm_mem_mb,
-				      .cpus = s->vm_cpus, .accel = accel, .cell_dir = c->dir,
-				      .console_path = console, .qemu_log = qlog,
-				      .timeout_s = s->vm_timeout_s, .extra = &qargs };
+		if (!rc) {
+			struct vm_spec vs = { .vmlinuz = k->vmlinuz, .initrd = initrd,
+					      .cmdline_extra = s->cmdline,
+					      .mem_mb = s->vm_mem_mb, .cpus = s->vm_cpus,
+					      .accel = accel, .cell_dir = c->dir,
+					      .console_path = console, .qemu_log = qlog,
+					      .timeout_s = s->vm_timeout_s, .extra = &qargs };
 
-		rc = vm_run(&vs, &vr);
+			rc = vm_run(&vs, &vr);
+		}
+		topology_discard(topo->obj, c->dir);
+		strv_release(&qargs);
+		/* A guest that died before the agent's first line never ran the
+		 * cell (under TCG an SMP guest now and then crashes while
+		 * patching kernel text): boot again, keeping the evidence. A
+		 * kernel that cannot boot fails every attempt and stays crashed. */
+		if (rc || vr.agent_s >= 0 || path_exists(gpath) || attempt >= BOOT_RETRIES)
+			break;
+		{
+			json_t *sc = console_scan(console, 10);
+			char *keep = xasprintf("%s/console-attempt%d.log", c->dir, attempt + 1);
+
+			rename(console, keep);
+			json_array_append_new(attempts, json_pack(
+				"{s:i,s:b,s:f,s:O,s:O}", "attempt", attempt + 1, "timed_out",
+				vr.timed_out, "vm_wall_s", vr.wall_s, "panics",
+				json_object_get(sc, "panics"), "first_problem",
+				json_object_get(sc, "first_problem") ?: json_null()));
+			json_decref(sc);
+			free(keep);
+		}
 	}
-	topology_discard(topo->obj, c->dir);
-	strv_release(&qargs);
 	scan = console_scan(console, 40);
 	if (rc) {
 		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
@@ -197,6 +221,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 			 vr.agent_s, "qemu_exit_code", vr.exit_code, "timed_out", vr.timed_out,
 			 "accel", accel);
 	json_object_set_new(host, "console", json_deep_copy(scan));
+	json_object_set_new(host, "failed_boots", attempts);
 	json_object_del(json_object_get(host, "console"), "tail");
 	json_object_del(json_object_get(host, "console"), "first_problem");
 	json_object_set_new(final, "host", host);

@@ -59,6 +59,7 @@ static const char *const copy_modes[] = { "tmpfs", "disk", NULL };
 
 struct kb_cfg {
 	const char *tree;
+	char tree_buf[4096];		/* tree as the guest sees it */
 	unsigned int jobs;		/* 0: online CPUs, resolved in the guest */
 	const char *target;
 	const char *prepare;		/* NULL: none */
@@ -136,6 +137,7 @@ static int kb_parse(const json_t *params, const char *where, struct kb_cfg *cfg)
 		return ret;
 	if ((ret = wl_get_string(params, where, "tree", 4000, &cfg->tree)))
 		return ret;
+	cfg->tree = wl_guest_path(cfg->tree, cfg->tree_buf, sizeof(cfg->tree_buf));
 	/* The guest sees the host's root at the same paths, so the host can
 	 * refuse a wrong tree before anything boots. */
 	if (cfg->tree[0] != '/')

@@ -286,3 +286,15 @@ void wl_describe_end(int exit_code, int sig, int timed_out, double elapsed_s, ch
 	else
 		snprintf(buf, len, "exit %d", exit_code);
 }
+
+const char *wl_guest_path(const char *host_path, char *buf, size_t len)
+{
+#ifdef SWAPBENCH_GUEST
+	if (!strncmp(host_path, "/tmp/", 5) || !strcmp(host_path, "/tmp")) {
+		snprintf(buf, len, "/run/swapbench-host-tmp%s", host_path + 4);
+		return buf;
+	}
+#endif
+	snprintf(buf, len, "%s", host_path);
+	return buf;
+}

@@ -42,6 +42,12 @@ int wl_find_tool(const char *who, const char *name, const char *package, char *o
  * string, never NULL, with invalid UTF-8 replaced by '?' so that it can go
  * into JSON. For error messages and info. */
 char *wl_tail(const char *text, unsigned int lines, size_t bytes);
+
+/* A host path as the guest sees it: the host root is the guest's root, but
+ * the guest's /tmp is its own tmpfs and the host's /tmp is mounted at
+ * /run/swapbench-host-tmp (bench/stage1.h). On the host: the path itself.
+ * Returns buf. */
+const char *wl_guest_path(const char *host_path, char *buf, size_t len);
 /* The same for the end of a file; "" if it cannot be read. */
 char *wl_file_tail(const char *path, unsigned int lines, size_t bytes);
 /* Describe how a spawned tool ended: "exit 2", "killed by signal 9

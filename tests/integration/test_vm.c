@@ -146,6 +146,33 @@ static void test_hang(void **state)
 	it_run_release(&r);
 }
 
+/* A guest that dies before the agent starts is booted once more (TCG SMP
+ * guests occasionally crash while patching kernel text); a kernel that
+ * cannot boot at all stays crashed, with both consoles kept. */
+static void test_boot_failure(void **state)
+{
+	struct it_run r = it_run_spec("bootfail.json", "bootfail");
+	char *first;
+	json_t *res, *boots;
+
+	assert_int_equal(r.exit_code, 3);
+	res = it_cell_result(&r, "6.12--zram--anon--1");
+	assert_string_equal(json_string_value(json_object_get(res, "status")), "crashed");
+	boots = json_object_get(json_object_get(res, "host"), "failed_boots");
+	/* Three boots in all: two failed ones kept, then the last. */
+	assert_int_equal(json_array_size(boots), 2);
+	assert_true(json_integer_value(json_object_get(json_array_get(boots, 0), "panics")) > 0);
+	assert_true(json_integer_value(json_object_get(json_object_get(json_object_get(
+		res, "host"), "console"), "panics")) > 0);
+	for (int i = 1; i <= 2; i++) {
+		first = xasprintf("%s/cells/6.12--zram--anon--1/console-attempt%d.log", r.out, i);
+		assert_true(path_exists(first));
+		free(first);
+	}
+	json_decref(res);
+	it_run_release(&r);
+}
+
 /* Bad input: exit 2, a one-line message, and no results directory. */
 static void test_missing_kernel(void **state)
 {
@@ -211,6 +238,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_swap_61),
 		cmocka_unit_test(test_panic),
 		cmocka_unit_test(test_hang),
+		cmocka_unit_test(test_boot_failure),
 	};
 
 	return it_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
