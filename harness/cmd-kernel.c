@@ -3,20 +3,25 @@
 #include "fsutil.h"
 #include "err.h"
 #include "kernel.h"
+#include "kernel-build.h"
 #include "log.h"
 #include "runner.h"
+#include "spec.h"
 
 #include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void kernel_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: swapbench kernel get SOURCE [--name NAME] [--config FILE] [--modules DIR]\n"
-		"       swapbench kernel list\n\n"
+		"       swapbench kernel build SPEC [--force] [--jobs N] [--json]\n"
+		"       swapbench kernel list [--json]\n"
+		"       swapbench kernel gc [--dry-run] [SPEC...]\n\n"
 		"get   fetch a kernel into the cache ($XDG_CACHE_HOME/swapbench, default\n"
 		"      ~/.cache/swapbench) and print its identity. SOURCE is debian:6.1,\n"
 		"      debian:6.12 (newest such Debian linux-image package), an exact\n"
@@ -24,7 +29,14 @@ static void kernel_usage(FILE *out)
 		"      (--config its .config, --modules a directory holding\n"
 		"      lib/modules/<release>). Debian packages are downloaded with\n"
 		"      apt-get download and extracted, never installed on the host.\n"
-		"list  show the cached kernels, one a line.\n");
+		"build build every kernel of SPEC that comes from a git tree (see\n"
+		"      docs/kernels.md), or find it in the build cache, and print its name,\n"
+		"      cache id and state: built, cached or failed. A failure does not stop\n"
+		"      the other kernels; exit 3 when any failed.\n"
+		"list  show the cached kernels, one a line.\n"
+		"gc    remove built kernels and work trees that no spec uses: the SPECs\n"
+		"      given, or else every spec that 'kernel build' or 'run' was given\n"
+		"      and that still exists.\n");
 }
 
 static int kernel_get_cmd(int argc, char **argv)
@@ -81,12 +93,113 @@ static int kernel_get_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int kernel_list_cmd(void)
+static void fmt_secs(double s, char *buf, size_t len)
+{
+	if (s < 60)
+		snprintf(buf, len, "%.1fs", s);
+	else
+		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
+}
+
+static int kernel_build_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kbuild_opts ko = { .tty = isatty(2) };
+	struct spec s;
+	json_t *out = json_array();
+	int c, json = 0, nfail = 0, nsrc = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': ko.force = 1; break;
+		case 'j': ko.jobs = atoi(optarg); break;
+		case 'J': json = 1; break;
+		case 'h': kernel_usage(stdout); json_decref(out); return EXIT_OK;
+		default: kernel_usage(stderr); json_decref(out); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		kernel_usage(stderr);
+		json_decref(out);
+		return EXIT_USAGE;
+	}
+	if (spec_load(argv[optind], &s)) {
+		log_err("%s", sb_lasterr());
+		json_decref(out);
+		return EXIT_USAGE;
+	}
+	kbuild_add_root(s.path);
+	for (size_t i = 0; i < s.nkernels; i++)
+		nsrc += !!s.kernels[i].build;
+	for (size_t i = 0, n = 0; i < s.nkernels; i++) {
+		struct spec_kernel *sk = &s.kernels[i];
+		enum kbuild_state st;
+		struct kernel k;
+		char label[32], el[32];
+		double t0 = monotonic_s();
+		int rc;
+
+		if (!sk->build)
+			continue;
+		snprintf(label, sizeof(label), "[%zu/%d]", ++n, nsrc);
+		ko.label = label;
+		rc = kbuild_get(sk, &ko, &k, &st);
+		fmt_secs(monotonic_s() - t0, el, sizeof(el));
+		if (rc) {
+			nfail++;
+			json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:f}", "name", sk->name,
+							     "state", "failed", "error",
+							     sb_lasterr(), "seconds",
+							     monotonic_s() - t0));
+			if (!json) {
+				printf("%-16s %-21s %-7s %s\n", sk->name, "-", "failed", el);
+				fflush(stdout);
+				log_err("%s", sb_lasterr());
+			}
+			continue;
+		}
+		if (json) {
+			json_t *id = kernel_identity(&k);
+
+			json_object_set_new(id, "state", json_string(st == KBUILD_BUILT ? "built"
+									: "cached"));
+			json_object_set_new(id, "seconds", json_real(monotonic_s() - t0));
+			json_array_append_new(out, id);
+		} else {
+			printf("%-16s %-21s %-7s %-8s %s\n", k.name, k.id,
+			       st == KBUILD_BUILT ? "built" : "cached", el, k.release);
+			if (kernel_check_config(&k, topo_base_kconfig, "any cell"))
+				printf("  warning: %s\n", sb_lasterr());
+		}
+		fflush(stdout);
+		kernel_release(&k);
+	}
+	if (json) {
+		json_dumpf(out, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else if (!nsrc) {
+		printf("%s: no kernel is built from a git tree\n", s.path);
+	}
+	json_decref(out);
+	spec_release(&s);
+	return nfail ? EXIT_CELLS_FAILED : EXIT_OK;
+}
+
+static int kernel_list_cmd(int argc, char **argv)
 {
 	char *cache = sb_cache_dir(), *dir = xasprintf("%s/kernels", cache);
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	int n = 0;
+	json_t *built = kbuild_list(), *b, *all = json_array();
+	size_t i;
+	int n = 0, json = argc > 1 && !strcmp(argv[1], "--json");
 
 	while (d && (e = readdir(d))) {
 		char *root, *vf, *v = NULL;
@@ -99,7 +212,12 @@ static int kernel_list_cmd(void)
 			read_file(vf, 4096, &v, NULL);
 			if (v)
 				rstrip(v);
-			printf("%-40s %-24s %s\n", e->d_name, v ? v : "?", root);
+			if (json)
+				json_array_append_new(all, json_pack("{s:s,s:s,s:s}", "package",
+								     e->d_name, "version",
+								     v ? v : "?", "dir", root));
+			else
+				printf("%-40s %-24s %s\n", e->d_name, v ? v : "?", root);
 			n++;
 		}
 		free(v);
@@ -108,10 +226,89 @@ static int kernel_list_cmd(void)
 	}
 	if (d)
 		closedir(d);
-	if (!n)
-		printf("no cached kernels in %s\n", dir);
+	json_array_foreach(built, i, b) {
+		json_t *in = json_object_get(b, "inputs"), *res = json_object_get(b, "result");
+		const char *br = json_string_value(json_object_get(in, "branch"));
+		char what[512];
+
+		if (json) {
+			json_array_append(all, b);
+			continue;
+		}
+		snprintf(what, sizeof(what), "%s@%s%s%s", json_string_value(json_object_get(in,
+			 "tree_spec")) ?: "?", json_string_value(json_object_get(in, "ref")) ?: "?",
+			 br ? ".." : "", br ? br : "");
+		if (json_array_size(json_object_get(in, "patches")))
+			snprintf(what + strlen(what), sizeof(what) - strlen(what), " +%zu patch%s",
+				 json_array_size(json_object_get(in, "patches")),
+				 json_array_size(json_object_get(in, "patches")) > 1 ? "es" : "");
+		printf("%-40s %-24s %s (%s, built %s)\n",
+		       json_string_value(json_object_get(b, "cache_id")) ?: "?",
+		       json_string_value(json_object_get(res, "release")) ?: "?",
+		       json_string_value(json_object_get(b, "dir")), what,
+		       json_string_value(json_object_get(res, "built")) ?: "?");
+		n++;
+	}
+	if (json) {
+		json_dumpf(all, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else if (!n) {
+		printf("no cached kernels in %s\n", cache);
+	}
+	json_decref(built);
+	json_decref(all);
 	free(cache);
 	free(dir);
+	return EXIT_OK;
+}
+
+static void fmt_bytes(long long b, char *buf, size_t len)
+{
+	if (b >= 1LL << 30)
+		snprintf(buf, len, "%.1f GiB", b / (double)(1LL << 30));
+	else
+		snprintf(buf, len, "%.1f MiB", b / (double)(1LL << 20));
+}
+
+static int kernel_gc_cmd(int argc, char **argv)
+{
+	json_t *removed = NULL, *r;
+	long long total = 0;
+	int dry = 0, first = 1;
+	size_t i;
+	char sz[32];
+
+	for (; first < argc && argv[first][0] == '-'; first++) {
+		if (!strcmp(argv[first], "--dry-run") || !strcmp(argv[first], "-n")) {
+			dry = 1;
+		} else if (!strcmp(argv[first], "--help")) {
+			kernel_usage(stdout);
+			return EXIT_OK;
+		} else {
+			kernel_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	for (int a = first; a < argc; a++) {
+		if (access(argv[a], R_OK)) {
+			log_err("gc: cannot read spec '%s'", argv[a]);
+			return EXIT_USAGE;
+		}
+	}
+	kbuild_gc((const char *const *)argv + first, (size_t)(argc - first), dry, &removed);
+	json_array_foreach(removed, i, r) {
+		long long b = json_integer_value(json_object_get(r, "bytes"));
+
+		fmt_bytes(b, sz, sizeof(sz));
+		printf("%s %s %s (%s)\n", dry ? "would remove" : "removed",
+		       json_string_value(json_object_get(r, "what")),
+		       json_string_value(json_object_get(r, "path")), sz);
+		total += b;
+	}
+	fmt_bytes(total, sz, sizeof(sz));
+	printf("%zu item%s, %s%s\n", json_array_size(removed),
+	       json_array_size(removed) == 1 ? "" : "s", sz, dry ? " (dry run)" : " freed");
+	json_decref(removed);
 	return EXIT_OK;
 }
 
@@ -123,8 +320,12 @@ int cmd_kernel(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "get"))
 		return kernel_get_cmd(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "build"))
+		return kernel_build_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list"))
-		return kernel_list_cmd();
+		return kernel_list_cmd(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "gc"))
+		return kernel_gc_cmd(argc - 1, argv + 1);
 	fprintf(stderr, "swapbench kernel: unknown subcommand '%s'\n", argv[1]);
 	kernel_usage(stderr);
 	return EXIT_USAGE;

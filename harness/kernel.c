@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "kernel.h"
+#include "kernel-build.h"
 #include "err.h"
 #include "fsutil.h"
 #include "log.h"
@@ -33,6 +34,7 @@ void kernel_release(struct kernel *k)
 	free(k->config_sha256);
 	free(k->id);
 	json_decref(k->config);
+	json_decref(k->build);
 	kernel_init(k);
 }
 
@@ -417,6 +419,15 @@ int kernel_get(const char *source, const char *name, const char *config,
 	return rc;
 }
 
+int kernel_get_spec(const struct spec_kernel *sk, struct kernel *k)
+{
+	enum kbuild_state st;
+
+	if (sk->build)
+		return kbuild_get(sk, NULL, k, &st);
+	return kernel_get(sk->source, sk->name, sk->config, sk->modules, k);
+}
+
 int kernel_check_config(const struct kernel *k, const struct kconfig_req *reqs,
 			const char *what)
 {
@@ -476,5 +487,7 @@ json_t *kernel_identity(const struct kernel *k)
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (f[i].val)
 			json_object_set_new(id, f[i].key, json_string(f[i].val));
+	if (k->build)
+		json_object_set_new(id, "build", json_deep_copy(k->build));
 	return id;
 }

@@ -4,6 +4,7 @@
  *   debian:X.Y          newest linux-image-X.Y*-amd64 in the host's apt lists
  *   linux-image-NAME    that exact Debian package
  *   image:PATH          a prebuilt bzImage (config and modules given beside it)
+ *   a "git" object      built from a tree + patches + config (kernel-build.h)
  * Debian packages are fetched with `apt-get download` and extracted into the
  * cache ($XDG_CACHE_HOME/swapbench/kernels/), never installed on the host.
  */
@@ -12,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "spec.h"
 #include "topology.h"
 
 struct kernel {
@@ -26,6 +28,7 @@ struct kernel {
 	char *config_sha256;
 	char *id;           /* stable cache identity */
 	json_t *config;     /* {"CONFIG_X": "y"|"m"|"..."} or NULL */
+	json_t *build;      /* built from source: tree, commits, patches, ... or NULL */
 };
 
 void kernel_init(struct kernel *k);
@@ -35,6 +38,9 @@ void kernel_release(struct kernel *k);
  * source). `config`/`modules` override the paths for image: sources. */
 int kernel_get(const char *source, const char *name, const char *config,
 	       const char *modules, struct kernel *k);
+/* The same for a spec's kernel, building git kernels (or finding them in
+ * the build cache) quietly; kbuild_get() has the options. */
+int kernel_get_spec(const struct spec_kernel *sk, struct kernel *k);
 
 /* Check options; on failure sb_err lists every missing one. `what` names the
  * use ("topology 'zram'"). */

@@ -3,6 +3,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "initramfs.h"
+#include "kernel-build.h"
 #include "log.h"
 #include "result.h"
 #include "vm.h"
@@ -247,6 +248,24 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	return json_string_value(json_object_get(final, "status"));
 }
 
+/* The cell of a kernel that failed to build: recorded, never booted. */
+static const char *kernel_failed_cell(const struct spec *s, const char *why,
+				      const struct cell *c, json_t **final_out)
+{
+	char *rpath = xasprintf("%s/result.json", c->dir);
+	json_t *final = json_pack("{s:i,s:s,s:s+,s:s,s:s,s:s,s:i,s:s}", "schema_version",
+				  RESULT_SCHEMA_VERSION, "status", "failed", "error",
+				  "kernel build failed: ", why, "kernel", s->kernels[c->k].name,
+				  "topology", s->topos[c->t].name, "workload",
+				  s->workloads[c->w].name, "iteration", c->iter, "cell_id", c->id);
+
+	mkdir_p(c->dir, 0755);
+	write_json(rpath, final);
+	free(rpath);
+	*final_out = final;
+	return "failed";
+}
+
 static json_t *host_info(void)
 {
 	struct utsname u;
@@ -304,11 +323,12 @@ int runner_run(const struct run_opts *o)
 	struct spec s;
 	struct kernel *kernels = NULL;
 	char **initrds = NULL, *agent = NULL, *out = NULL, *note = NULL, *qv = NULL;
+	char **kerrs = NULL;  /* why a kernel could not be built, per kernel */
 	const char *accel = "tcg";
 	struct cell *cells = NULL;
 	json_t *run = NULL, *finals = json_array(), *summary;
 	size_t ncells = 0, done = 0, nk = 0;
-	int rc, code = EXIT_OK, tty = isatty(2), nfail = 0, nskip = 0, nok = 0;
+	int rc, code = EXIT_OK, tty = isatty(2), nfail = 0, nskip = 0, nok = 0, kok = -1;
 	double t0;
 
 	rc = spec_load(o->spec_path, &s);
@@ -333,21 +353,44 @@ int runner_run(const struct run_opts *o)
 	 * results directory exists. */
 	kernels = calloc(s.nkernels, sizeof(*kernels));
 	initrds = calloc(s.nkernels, sizeof(*initrds));
+	kerrs = calloc(s.nkernels, sizeof(*kerrs));
+	for (nk = 0; nk < s.nkernels; nk++)
+		kernel_init(&kernels[nk]);
 	for (nk = 0; nk < s.nkernels; nk++) {
 		struct spec_kernel *sk = &s.kernels[nk];
 
-		fprintf(stderr, "kernel %s: resolving %s\n", sk->name, sk->source);
-		rc = kernel_get(sk->source, sk->name, sk->config, sk->modules, &kernels[nk]);
-		if (rc) {
-			log_err("%s: kernels[%zu]: %s", s.path, nk, sb_lasterr());
-			code = EXIT_USAGE;
-			goto out;
+		if (sk->build) {
+			/* A kernel that fails to build is recorded, and its cells
+			 * with it; the other kernels still run. */
+			struct kbuild_opts ko = { .tty = tty, .label = "build" };
+			enum kbuild_state st;
+
+			kbuild_add_root(s.path); /* for `kernel gc`; idempotent */
+			fprintf(stderr, "kernel %s: %s\n", sk->name, sk->source);
+			rc = kbuild_get(sk, &ko, &kernels[nk], &st);
+			if (rc) {
+				kerrs[nk] = xstrdup(sb_lasterr());
+				log_err("%s", kerrs[nk]);
+				kernel_init(&kernels[nk]);
+				continue;
+			}
+			fprintf(stderr, "kernel %s: %s %s (%s)\n", sk->name,
+				st == KBUILD_BUILT ? "built" : "cached", kernels[nk].id,
+				kernels[nk].release);
+		} else {
+			fprintf(stderr, "kernel %s: resolving %s\n", sk->name, sk->source);
+			rc = kernel_get(sk->source, sk->name, sk->config, sk->modules,
+					&kernels[nk]);
+			if (rc) {
+				log_err("%s: kernels[%zu]: %s", s.path, nk, sb_lasterr());
+				code = EXIT_USAGE;
+				goto out;
+			}
 		}
 		for (size_t t = 0; t < s.ntopos; t++) {
 			rc = kernel_check_topology(&kernels[nk], s.topos[t].obj);
 			if (rc) {
 				log_err("%s: %s", s.path, sb_lasterr());
-				nk++;
 				code = EXIT_USAGE;
 				goto out;
 			}
@@ -355,14 +398,19 @@ int runner_run(const struct run_opts *o)
 		rc = initramfs_get(&kernels[nk], agent, &initrds[nk]);
 		if (rc) {
 			log_err("kernel %s: %s", sk->name, sb_lasterr());
-			nk++;
 			code = EXIT_USAGE;
 			goto out;
 		}
 		fprintf(stderr, "kernel %s: %s (%s)\n", sk->name, kernels[nk].release,
 			kernels[nk].package ? kernels[nk].package : kernels[nk].vmlinuz);
+		kok = kok < 0 ? (int)nk : kok;
 	}
-	rc = vm_choose_accel(s.accel, kernels[0].vmlinuz, initrds[0], &accel, &note);
+	if (kok < 0) {
+		log_err("%s: no kernel could be built", s.path);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	rc = vm_choose_accel(s.accel, kernels[kok].vmlinuz, initrds[kok], &accel, &note);
 	if (rc) {
 		log_err("%s", sb_lasterr());
 		code = EXIT_USAGE;
@@ -417,8 +465,16 @@ int runner_run(const struct run_opts *o)
 		json_object_set_new(run, "started", json_string(now));
 		free(now);
 	}
-	for (size_t i = 0; i < s.nkernels; i++)
-		json_array_append_new(json_object_get(run, "kernels"), kernel_identity(&kernels[i]));
+	for (size_t i = 0; i < s.nkernels; i++) {
+		json_t *id;
+
+		if (kerrs[i])
+			id = json_pack("{s:s,s:s,s:s}", "name", s.kernels[i].name, "source",
+				       s.kernels[i].source, "build_error", kerrs[i]);
+		else
+			id = kernel_identity(&kernels[i]);
+		json_array_append_new(json_object_get(run, "kernels"), id);
+	}
 	{
 		json_t *topos = json_array(), *wls = json_array();
 
@@ -488,7 +544,11 @@ int runner_run(const struct run_opts *o)
 				json_decref(prev);
 				progress(tty, done, ncells, c, &s, el, ran ? el / ran : -1,
 					 "running");
-				st = run_cell(&s, &kernels[c->k], initrds[c->k], accel, c, &final);
+				if (kerrs[c->k])
+					st = kernel_failed_cell(&s, kerrs[c->k], c, &final);
+				else
+					st = run_cell(&s, &kernels[c->k], initrds[c->k], accel, c,
+						      &final);
 				ran++;
 				done++;
 				el = monotonic_s() - t0;
@@ -550,12 +610,14 @@ out:
 		free(cells[i].dir);
 	}
 	free(cells);
-	for (size_t i = 0; i < nk; i++) {
+	for (size_t i = 0; kernels && i < s.nkernels; i++) {
 		kernel_release(&kernels[i]);
 		free(initrds[i]);
+		free(kerrs[i]);
 	}
 	free(kernels);
 	free(initrds);
+	free(kerrs);
 	free(agent);
 	free(out);
 	free(note);

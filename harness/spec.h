@@ -20,12 +20,30 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "strv.h"
+
 struct spec_memcg {
 	long long max, high, swap_max; /* bytes; -1 = not set */
 };
 
+/* A kernel built from source (kernels[].git, docs/kernels.md). Paths are
+ * resolved (relative ones against the spec's directory) and checked to
+ * exist when the spec is loaded. */
+struct spec_kbuild {
+	char *tree;             /* the git repository, absolute */
+	char *tree_spec;        /* as written: "cache:linux-6.12", "../linux" */
+	char *ref;              /* the base, default "HEAD" */
+	char *branch;           /* the series as commits instead of patches, or NULL */
+	struct strv patches;    /* files for `git am`, in order */
+	char *config_base;      /* "tinyconfig", "defconfig", "allnoconfig" or a file */
+	struct strv fragments;  /* merged in order with merge_config.sh */
+	struct strv make;       /* "VAR=value", sorted */
+	char *localversion;     /* release suffix, "" when none */
+};
+
 struct spec_kernel {
 	char *name, *source, *config, *modules;
+	struct spec_kbuild *build; /* git sources only, else NULL */
 };
 
 struct spec_topology {
@@ -66,6 +84,7 @@ int spec_load(const char *path, struct spec *s);
 int topology_load(const char *ref, const char *base_dir, const char *where,
 		  struct spec_topology *t);
 void spec_topology_release(struct spec_topology *t);
+void spec_kbuild_free(struct spec_kbuild *b);
 /* Where bundled configs live: $SWAPBENCH_CONFIGS, else the source tree. */
 const char *configs_dir(void);
 

@@ -146,7 +146,7 @@ static void test_slot_dynamic(void **state)
 	print_message("dynamic bytes/slot: nvme %.2f, zswap %.2f\n",
 		      metric(plain, "dynamic_bytes_per_slot"), metric(zs, "dynamic_bytes_per_slot"));
 	assert_true(fabs(metric(plain, "dynamic_bytes_per_slot") -
-			 slab_per_slot(plain, "radix_tree_node")) < 6);
+			 slab_per_slot(plain, "radix_tree_node")) < 8);
 	assert_true(metric(plain, "dynamic_bytes_per_slot") < 30);
 	assert_true(metric(plain, "stored_bytes_per_slot") == 0);
 	/* At least the zswap_entry (56 B on 6.12) more than plain swap. */
@@ -160,7 +160,7 @@ static void test_slot_dynamic(void **state)
 	dyn = json_object_get(json_object_get(zs, "workload_info"), "dynamic");
 	slots = json_number_value(json_object_get(dyn, "slots_used"));
 	objs = json_object_get(dyn, "slab_objects");
-	assert_true(slots >= 16000);
+	assert_true(slots >= 32000);
 	assert_true(fabs(json_integer_value(json_object_get(objs, "zswap_entry")) - slots) <
 		    0.02 * slots);
 	json_decref(plain);

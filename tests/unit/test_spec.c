@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "fsutil.h"
 #include "spec.h"
 
 static char *spec_path(const char *name)
@@ -68,6 +69,21 @@ static const struct bad_case bad[] = {
 	{ "syntax.json", { "syntax.json:4:", NULL } },
 	{ "dup-names.json", { "kernels[1]", "duplicate kernel name 'x'", NULL } },
 	{ "does-not-exist.json", { "does-not-exist.json", "No such file", NULL } },
+	{ "git-unknown-key.json", { "git-unknown-key.json:4:", "kernels[0].git.refs",
+				    "unknown key 'refs'", NULL } },
+	{ "git-missing-patch.json", { "git-missing-patch.json:7:", "kernels[0].git.patches[1]",
+				      "no such file 'x.mbx'", NULL } },
+	{ "git-config-string.json", { "git-config-string.json:4:", "kernels[0].config",
+				      "a git kernel's config is an object", NULL } },
+	{ "git-bad-make.json", { "git-bad-make.json:5:", "kernels[0].make.O", "'O' cannot be set",
+				 NULL } },
+	{ "git-missing-fragment.json", { "git-missing-fragment.json:5:",
+					 "kernels[0].config.fragments[1]",
+					 "no fragment 'no-such-fragment'", NULL } },
+	{ "git-no-tree.json", { "git-no-tree.json:4:", "kernels[0].git.tree",
+				"no such directory '/nonexistent/linux'", NULL } },
+	{ "git-and-source.json", { "git-and-source.json:3:", "kernels[0]",
+				   "\"source\" or \"git\", not both", NULL } },
 };
 
 static void test_bad(void **state)
@@ -88,10 +104,60 @@ static void test_bad(void **state)
 	}
 }
 
+/* Kernels built from git: paths resolved against the spec, defaults filled,
+ * make variables sorted. */
+static void test_git(void **state)
+{
+	struct spec s;
+	struct spec_kbuild *b;
+	char *root = realpath(spec_path("../../.."), NULL);
+	char *patch = xasprintf("%s/configs/patches/0001-swapfile-ci-patched-marker.patch", root);
+
+	assert_int_equal(spec_load(spec_path("git-good.json"), &s), 0);
+	assert_int_equal(s.nkernels, 4);
+	b = s.kernels[0].build;
+	assert_non_null(b);
+	assert_string_equal(s.kernels[0].name, "base");
+	assert_string_equal(b->tree, root);
+	assert_string_equal(b->tree_spec, "../../..");
+	assert_string_equal(b->ref, "HEAD");
+	assert_null(b->branch);
+	assert_int_equal(b->patches.n, 0);
+	/* No config: what the harness needs, on the smallest base. */
+	assert_string_equal(b->config_base, "tinyconfig");
+	assert_int_equal(b->fragments.n, 1);
+	assert_non_null(strstr(b->fragments.v[0], "/configs/kernel/swapbench.config"));
+	assert_string_equal(b->localversion, "");
+	assert_string_equal(s.kernels[0].source, "git:../../..@HEAD");
+
+	b = s.kernels[1].build;
+	assert_string_equal(b->ref, "HEAD~0");
+	assert_int_equal(b->patches.n, 1);
+	assert_string_equal(b->patches.v[0], patch);
+	assert_string_equal(b->config_base, "defconfig");
+	assert_int_equal(b->fragments.n, 2);
+	assert_non_null(strstr(b->fragments.v[1], "/configs/kernel/debug.config"));
+	assert_int_equal(b->make.n, 2);
+	assert_string_equal(b->make.v[0], "CC=gcc");
+	assert_string_equal(b->make.v[1], "KCFLAGS=-O2");
+	assert_string_equal(b->localversion, "-series");
+
+	b = s.kernels[2].build;
+	assert_string_equal(b->branch, "HEAD");
+	assert_int_equal(b->fragments.n, 0);
+	assert_string_equal(s.kernels[2].source, "git:../../..@HEAD");
+	assert_null(s.kernels[3].build);
+	assert_string_equal(s.kernels[3].name, "6.12");
+	spec_release(&s);
+	free(root);
+	free(patch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_git),
 		cmocka_unit_test(test_bad),
 	};
 

@@ -1,0 +1,84 @@
+/* Kernels built from source: a git tree + base ref + a patch series (or a
+ * second ref) + a config (base + fragments), built out of tree and cached by
+ * content. See docs/kernels.md.
+ *
+ * Cache layout under $XDG_CACHE_HOME/swapbench:
+ *   builds/<key>/          a finished build: bzImage, config, build.log,
+ *                          kernel.json, lib/modules/<release> when modular
+ *   builds/<key>.tmp.<pid> one being written (renamed when complete)
+ *   builds/index/<ikey>    input key -> key: the fast path, no git work
+ *   builds/roots/<hash>    specs that used builds, for `kernel gc`
+ *   work/<name>-<hash>/    per variant: src/ (a `git clone --shared` of the
+ *                          user's tree, never their checkout), out/ (make O=),
+ *                          build.log, and a lock
+ *
+ * Two keys. The input key covers what the user gave: the base commit (and
+ * branch commit), each patch's sha256, the config base and fragments'
+ * sha256, the compiler and linker versions, the make variables and the
+ * local version. It is computed without touching a work tree, so a cache
+ * hit costs a few git and compiler --version calls. The key proper covers
+ * what was built: the commit after the patches, the final .config, compiler,
+ * make variables, local version. Both name the same builds/<key>.
+ */
+#ifndef SB_KERNEL_BUILD_H
+#define SB_KERNEL_BUILD_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "kernel.h"
+#include "spec.h"
+
+enum kbuild_state { KBUILD_CACHED, KBUILD_BUILT, KBUILD_FAILED };
+
+struct kbuild_opts {
+	int jobs;          /* make -jN; 0: online CPUs */
+	int tty;           /* redraw a progress line on stderr */
+	int quiet;         /* no progress lines at all */
+	int force;         /* build even when cached */
+	const char *label; /* progress prefix, e.g. "[1/2]"; may be NULL */
+};
+
+/* Build the kernel of a git spec kernel, or find it in the cache, and fill
+ * k as kernel_get() does (k->build holds the build identity). *state says
+ * which (KBUILD_FAILED when it returns non-zero). Errors name the cause: the
+ * patch and conflicting files, each unmet config option, or the make step
+ * with the last lines and the path of its kept log. */
+int kbuild_get(const struct spec_kernel *sk, const struct kbuild_opts *o, struct kernel *k,
+	       enum kbuild_state *state);
+
+/* Remember a spec as a user of its builds (for kbuild_gc). */
+void kbuild_add_root(const char *spec_path);
+
+/* The cached builds: an array of their kernel.json objects, each with "dir". */
+json_t *kbuild_list(void);
+
+/* Remove builds (and work trees) that no spec uses: the specs given, or when
+ * nspecs is 0 every remembered spec that still exists. In-progress builds
+ * are left alone. Returns an array of {"path", "what", "bytes"} removed
+ * (or that would be, with dry_run). */
+int kbuild_gc(const char *const *specs, size_t nspecs, int dry_run, json_t **removed);
+
+/* Options a config fragment asks for: {"CONFIG_X": value}, value as in a
+ * .config ("y", "m", "\"lz4\"", "64") or "n" for "# CONFIG_X is not set";
+ * a later line for the same option replaces an earlier one. Merge several
+ * fragments by calling it with the same object. */
+void kconfig_fragment_parse(const char *text, json_t *requested);
+
+/* Compare requested options with a final config (kconfig_parse()). Returns
+ * the number of unmet ones; when report is non-NULL appends a line per unmet
+ * option ("requested CONFIG_ZSWAP=y, got not set (depends on: SWAP && ...;
+ * unmet: SWAP)"), dependencies looked up under srctree when it is given.
+ * 'm' is met by 'y'; 'n' is met by an absent option. */
+int kconfig_verify(const json_t *requested, const json_t *final, const char *srctree,
+		   char **report);
+
+/* The "depends on" (and enclosing "if") conditions of a symbol ("ZSWAP", no
+ * prefix) in srctree's Kconfig files (arch/ only for x86), joined with
+ * " && "; "" when it has none, NULL when it is defined nowhere. */
+char *kconfig_depends(const char *srctree, const char *symbol);
+
+/* SHA-256 of a buffer as 64 hex digits plus NUL. */
+void sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif
