@@ -20,6 +20,7 @@
 #include "kmem.h"
 #include "sysfs.h"
 #include "topology.h"
+#include "wl-util.h"
 #include "workload.h"
 
 #include <math.h>
@@ -33,18 +34,12 @@ static const char *const so_keys[] = { "mode", "repeat", "pages", "device", "top
 
 static int so_validate(const json_t *params, const char *where)
 {
-	const char *key, *mode;
+	const char *mode;
 	json_t *v;
+	int rc = wl_check_keys(params, where, so_keys);
 
-	json_object_foreach((json_t *)params, key, v) {
-		int ok = 0;
-
-		for (int i = 0; so_keys[i]; i++)
-			ok |= !strcmp(key, so_keys[i]);
-		if (!ok)
-			return sb_err(EINVAL, "%s.%s: unknown parameter (known: mode, repeat, "
-				      "pages, device, top)", where, key);
-	}
+	if (rc)
+		return rc;
 	v = json_object_get(params, "mode");
 	mode = v ? json_string_value(v) : "static";
 	if (!mode || (strcmp(mode, "static") && strcmp(mode, "dynamic")))

@@ -8,6 +8,7 @@
 #include "holder.h"
 #include "sysfs.h"
 #include "topology.h"
+#include "wl-util.h"
 #include "workload.h"
 
 #include <stdio.h>
@@ -19,19 +20,12 @@ static const char *const swapoff_keys[] = { "size", "verify", NULL };
 
 static int swapoff_validate(const json_t *params, const char *where)
 {
-	const char *key;
 	json_t *v;
 	unsigned long long sz;
+	int rc = wl_check_keys(params, where, swapoff_keys);
 
-	json_object_foreach((json_t *)params, key, v) {
-		int ok = 0;
-
-		for (int i = 0; swapoff_keys[i]; i++)
-			ok |= !strcmp(key, swapoff_keys[i]);
-		if (!ok)
-			return sb_err(EINVAL, "%s.%s: unknown parameter (known: size, verify)",
-				      where, key);
-	}
+	if (rc)
+		return rc;
 	v = json_object_get(params, "size");
 	if (v && (!json_is_string(v) || parse_size(json_string_value(v), &sz) ||
 		  sz < (1 << 20)))
