@@ -1,5 +1,8 @@
 #include "cmd.h"
+#include "err.h"
+#include "log.h"
 #include "runner.h"
+#include "spec.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -10,7 +13,7 @@ static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: swapbench run SPEC [--out DIR] [--resume] [--accel auto|kvm|tcg]\n"
-		"                      [--iterations N]\n\n"
+		"                      [--iterations N] [--dry-run]\n\n"
 		"Runs every cell (kernel x topology x workload x iteration) of the experiment\n"
 		"spec SPEC (JSON, see configs/suites/ and docs/spec.md), each in its own VM.\n"
 		"Writes DIR/run.json, DIR/cells/<cell>/{cell.json,result.json,console.log}\n"
@@ -19,9 +22,36 @@ static void run_usage(FILE *out)
 		"  --resume         finish an interrupted run in DIR, skipping finished cells\n"
 		"  --accel A        override the spec: auto (KVM only where it really boots),\n"
 		"                   kvm or tcg\n"
-		"  --iterations N   override the spec's iteration count\n\n"
+		"  --iterations N   override the spec's iteration count\n"
+		"  --dry-run        check the spec and list its cells; fetch, build and boot\n"
+		"                   nothing\n\n"
 		"Exit: 0 all cells ok, 2 bad input (nothing written), 3 some cells failed,\n"
 		"crashed or timed out (the others are stored), 4 some cells skipped.\n");
+}
+
+/* The cell matrix of a valid spec, in run order; nothing fetched or booted. */
+static int dry_run(const struct run_opts *o)
+{
+	struct spec s;
+	int n = 0;
+
+	if (spec_load(o->spec_path, &s)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	if (o->iterations > 0)
+		s.iterations = o->iterations;
+	for (int it = 1; it <= s.iterations; it++)
+		for (size_t t = 0; t < s.ntopos; t++)
+			for (size_t w = 0; w < s.nworkloads; w++)
+				for (size_t k = 0; k < s.nkernels; k++, n++)
+					printf("%s--%s--%s--%d\n", s.kernels[k].name,
+					       s.topos[t].name, s.workloads[w].name, it);
+	fprintf(stderr, "%s: valid; %d cells (%zu kernels x %zu topologies x %zu workloads x "
+		"%d iterations), VM %uM x %u CPUs\n", s.path, n, s.nkernels, s.ntopos,
+		s.nworkloads, s.iterations, s.vm_mem_mb, s.vm_cpus);
+	spec_release(&s);
+	return EXIT_OK;
 }
 
 int cmd_run(int argc, char **argv)
@@ -31,17 +61,19 @@ int cmd_run(int argc, char **argv)
 		{ "resume", no_argument, NULL, 'r' },
 		{ "accel", required_argument, NULL, 'a' },
 		{ "iterations", required_argument, NULL, 'i' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_opts o = { 0 };
-	int c;
+	int c, dry = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o.out_dir = optarg; break;
 		case 'r': o.resume = 1; break;
+		case 'n': dry = 1; break;
 		case 'a': o.accel = optarg; break;
 		case 'i':
 			o.iterations = atoi(optarg);
@@ -66,5 +98,5 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	o.spec_path = argv[optind];
-	return runner_run(&o);
+	return dry ? dry_run(&o) : runner_run(&o);
 }

@@ -173,6 +173,37 @@ static void test_boot_failure(void **state)
 	it_run_release(&r);
 }
 
+/* --dry-run lists the matrix in run order and writes, fetches, boots
+ * nothing; a bad spec is refused the same way as by run. */
+static void test_dry_run(void **state)
+{
+	char *quick = xasprintf("%s/configs/suites/quick.json", SWAPBENCH_SOURCE_DIR);
+	const char *argv[] = { getenv("SB_BIN"), "run", quick, "--dry-run", NULL };
+	struct spawn_opts o = { .argv = argv, .timeout_ms = 30000, .capture = 1,
+				.quiet_stderr = 1 };
+	struct spawn_result res;
+	int lines = 0;
+
+	assert_int_equal(spawn_run(&o, &res), 0);
+	assert_int_equal(res.exit_code, 0);
+	for (char *p = res.out; (p = strchr(p, '\n')); p++)
+		lines++;
+	assert_int_equal(lines, 12);
+	{
+		static const char first[] = "6.1--zram--anon--1\n6.12--zram--anon--1\n";
+
+		assert_int_equal(strncmp(res.out, first, strlen(first)), 0);
+	}
+	spawn_result_release(&res);
+	free(quick);
+	quick = xasprintf("%s/unknown-key.json", getenv("SB_SPECS"));
+	argv[2] = quick;
+	assert_int_equal(spawn_run(&o, &res), 0);
+	assert_int_equal(res.exit_code, 2);
+	spawn_result_release(&res);
+	free(quick);
+}
+
 /* Bad input: exit 2, a one-line message, and no results directory. */
 static void test_missing_kernel(void **state)
 {
@@ -232,6 +263,7 @@ static void test_unsupported_topology(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_missing_kernel),
 		cmocka_unit_test(test_unsupported_topology),
 		cmocka_unit_test(test_swap_612),
