@@ -248,6 +248,21 @@ static void workload_child(const struct workload_ops *wl, struct wl_ctx *ctx, in
 	_exit(rc ? 1 : 0);
 }
 
+/* Append what a non-blocking pipe holds to *buf (NUL-terminated), up to
+ * 8 MiB: the workload child's report. */
+static void drain_pipe(int fd, char **buf, size_t *len)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && *len < (8u << 20)) {
+		*buf = realloc(*buf, *len + n + 1);
+		memcpy(*buf + *len, chunk, n);
+		*len += n;
+		(*buf)[*len] = '\0';
+	}
+}
+
 static int run_workload(struct agent *a)
 {
 	json_t *wl_j = json_object_get(a->cell, "workload");
@@ -313,18 +328,8 @@ static int run_workload(struct agent *a)
 		if (!have_peak_file && sysfs_read_ull(WL_CGROUP "/memory.current", &cur) == 0 &&
 		    cur > peak)
 			peak = cur;
-		if (poll(&p, 1, 20) > 0) {
-			char chunk[4096];
-			ssize_t n;
-
-			while ((n = read(pipefd[0], chunk, sizeof(chunk))) > 0 &&
-			       buflen < (8u << 20)) {
-				buf = realloc(buf, buflen + n + 1);
-				memcpy(buf + buflen, chunk, n);
-				buflen += n;
-				buf[buflen] = '\0';
-			}
-		}
+		if (poll(&p, 1, 20) > 0)
+			drain_pipe(pipefd[0], &buf, &buflen);
 		/* PID 1 reaps everything; only our child ends the loop. */
 		while ((w = waitpid(-1, &status, WNOHANG)) > 0)
 			if (w == pid)
@@ -334,17 +339,7 @@ static int run_workload(struct agent *a)
 			timed_out = 1;
 		}
 	}
-	{
-		char chunk[4096];
-		ssize_t n;
-
-		while ((n = read(pipefd[0], chunk, sizeof(chunk))) > 0 && buflen < (8u << 20)) {
-			buf = realloc(buf, buflen + n + 1);
-			memcpy(buf + buflen, chunk, n);
-			buflen += n;
-			buf[buflen] = '\0';
-		}
-	}
+	drain_pipe(pipefd[0], &buf, &buflen);
 	close(pipefd[0]);
 	after = sampler_snapshot(WL_CGROUP, &a->topo);
 	json_array_append_new(samples, sampler_periodic(monotonic_s() - t0, WL_CGROUP, &a->topo));

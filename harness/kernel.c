@@ -278,13 +278,11 @@ static int debian_get(const char *pkg, struct kernel *k)
 			rstrip(v);
 			k->version = v;
 		} else {
-			const char *q[] = { "dpkg-query", "-W", "-f", "${Version}", pkg, NULL };
 			const char *sh[] = { "apt-cache", "show", "--no-all-versions", pkg, NULL };
 			struct spawn_opts o = { .argv = sh, .timeout_ms = 60000, .capture = 1,
 						.quiet_stderr = 1 };
 			struct spawn_result r;
 
-			(void)q;
 			if (spawn_run(&o, &r) == 0) {
 				char *p = r.out ? strstr(r.out, "\nVersion: ") : NULL;
 

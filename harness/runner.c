@@ -130,10 +130,8 @@ static const char *verdict(const json_t *guest, const struct vm_result *vr, cons
 {
 	if (vr->timed_out)
 		return "timeout";
-	if (json_integer_value(json_object_get(scan, "panics")) > 0)
+	if (!guest || json_integer_value(json_object_get(scan, "panics")) > 0)
 		return "crashed";
-	if (!guest)
-		return vr->agent_s < 0 ? "crashed" : "crashed";
 	return json_string_value(json_object_get(guest, "status"));
 }
 

@@ -127,7 +127,6 @@ int vm_run(const struct vm_spec *s, struct vm_result *res)
 	if (!s->console_path) {
 		/* Interactive: the terminal is the serial console. */
 		struct spawn_opts io = { .argv = o.argv, .timeout_ms = s->timeout_s * 1000 };
-		struct spawn_result r;
 		pid_t p;
 
 		rc = spawn_start(&io, &p);
@@ -136,7 +135,6 @@ int vm_run(const struct vm_spec *s, struct vm_result *res)
 			waitpid(p, &status, 0);
 			res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 		}
-		(void)r;
 		res->wall_s = monotonic_s() - start;
 		strv_release(&av);
 		return rc;

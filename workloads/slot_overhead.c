@@ -18,12 +18,12 @@
 #include "fsutil.h"
 #include "holder.h"
 #include "kmem.h"
+#include "stats.h"
 #include "sysfs.h"
 #include "topology.h"
 #include "wl-util.h"
 #include "workload.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,25 +121,6 @@ static void drop_caches(void)
 	sysfs_write("/proc/sys/vm/drop_caches", "3");
 }
 
-/* Mean and half-width of the 95% interval (normal approx is not honest for
- * small n: use Student t for n-1 = 1..30 from a table). */
-static void mean_ci(const double *v, int n, double *mean, double *half)
-{
-	static const double t975[] = { 0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
-				       2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-				       2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
-				       2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042 };
-	double m = 0, ss = 0;
-
-	for (int i = 0; i < n; i++)
-		m += v[i];
-	m /= n;
-	for (int i = 0; i < n; i++)
-		ss += (v[i] - m) * (v[i] - m);
-	*mean = m;
-	*half = n > 1 ? (n - 1 <= 30 ? t975[n - 1] : 1.96) * sqrt(ss / (n - 1)) / sqrt(n) : 0;
-}
-
 static int so_static(struct wl_ctx *ctx)
 {
 	const struct topo_state *st = ctx->topo;
@@ -195,7 +176,13 @@ static int so_static(struct wl_ctx *ctx)
 		rc = sb_err(EIO, "swapon of '%s' added no swap space", dev);
 		goto out;
 	}
-	mean_ci(per_slot, repeat, &mean, &half);
+	{
+		struct stats_summary sum;
+
+		stats_summarize(per_slot, repeat, &sum);
+		mean = sum.mean;
+		half = (sum.ci95_hi - sum.ci95_lo) / 2;
+	}
 	wl_metric(ctx, "static_bytes_per_slot", mean, "B", "lower");
 	wl_metric(ctx, "static_total_bytes", mean * slots, "B", "lower");
 	wl_metric(ctx, "static_vmalloc_per_slot",

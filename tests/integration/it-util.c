@@ -69,6 +69,18 @@ json_t *it_cell_result(const struct it_run *r, const char *cell)
 	return j;
 }
 
+double it_metric(json_t *res, const char *name)
+{
+	json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(res, "metrics"), i, m)
+		if (!strcmp(json_string_value(json_object_get(m, "name")), name))
+			return json_number_value(json_object_get(m, "value"));
+	fail_msg("metric %s missing", name);
+	return 0;
+}
+
 long long it_counter(json_t *res, const char *source, const char *name)
 {
 	json_t *v = json_object_get(json_object_get(json_object_get(json_object_get(res,

@@ -23,6 +23,8 @@ void it_run_release(struct it_run *r);
 /* A JSON file of the run (fails the test if missing or broken). */
 json_t *it_load(const char *dir, const char *file);
 json_t *it_cell_result(const struct it_run *r, const char *cell);
+/* Value of metrics[].name, failing the test when it is missing. */
+double it_metric(json_t *res, const char *name);
 /* Counter delta counters.<source>.delta.<name>, or -1 if absent. */
 long long it_counter(json_t *res, const char *source, const char *name);
 /* Run the group (argv[1] filters by test name); makes and removes the temp

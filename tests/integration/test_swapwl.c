@@ -17,18 +17,6 @@
 
 #include "it-util.h"
 
-static double metric(json_t *res, const char *name)
-{
-	json_t *m;
-	size_t i;
-
-	json_array_foreach(json_object_get(res, "metrics"), i, m)
-		if (!strcmp(json_string_value(json_object_get(m, "name")), name))
-			return json_number_value(json_object_get(m, "value"));
-	fail_msg("metric %s missing", name);
-	return NAN;
-}
-
 static void assert_ok(json_t *res)
 {
 	if (strcmp(json_string_value(json_object_get(res, "status")), "ok"))
@@ -52,9 +40,9 @@ static void test_swapoff(void **state)
 		snprintf(cell, sizeof(cell), "6.12--%s--swapoff--1", topos[t]);
 		res = it_cell_result(&r, cell);
 		assert_ok(res);
-		assert_true(metric(res, "swapped_mb") > 60);
-		assert_true(metric(res, "swapoff_time") > 0);
-		assert_true(metric(res, "swapoff_rate") > 0);
+		assert_true(it_metric(res, "swapped_mb") > 60);
+		assert_true(it_metric(res, "swapoff_time") > 0);
+		assert_true(it_metric(res, "swapoff_rate") > 0);
 		devs = json_object_get(json_object_get(res, "workload_info"), "devices");
 		assert_true(json_array_size(devs) >= 1);
 		/* The device really held the data before swapoff. */
@@ -101,8 +89,8 @@ static void test_slot_static(void **state)
 	without = it_cell_result(&b, "6.12--nvme-64g--static--1");
 	assert_ok(with);
 	assert_ok(without);
-	w = metric(with, "static_bytes_per_slot");
-	wo = metric(without, "static_bytes_per_slot");
+	w = it_metric(with, "static_bytes_per_slot");
+	wo = it_metric(without, "static_bytes_per_slot");
 	print_message("static bytes/slot: %.3f with memcg, %.3f without\n", w, wo);
 	assert_true(json_number_value(json_object_get(static_info(with), "slots")) > 16e6);
 	assert_true(fabs(vmalloc_caller(with, "__do_sys_swapon") - 1.0) < 0.05);
@@ -144,19 +132,19 @@ static void test_slot_dynamic(void **state)
 	assert_ok(plain);
 	assert_ok(zs);
 	print_message("dynamic bytes/slot: nvme %.2f, zswap %.2f\n",
-		      metric(plain, "dynamic_bytes_per_slot"), metric(zs, "dynamic_bytes_per_slot"));
-	assert_true(fabs(metric(plain, "dynamic_bytes_per_slot") -
+		      it_metric(plain, "dynamic_bytes_per_slot"), it_metric(zs, "dynamic_bytes_per_slot"));
+	assert_true(fabs(it_metric(plain, "dynamic_bytes_per_slot") -
 			 slab_per_slot(plain, "radix_tree_node")) < 8);
-	assert_true(metric(plain, "dynamic_bytes_per_slot") < 30);
-	assert_true(metric(plain, "stored_bytes_per_slot") == 0);
+	assert_true(it_metric(plain, "dynamic_bytes_per_slot") < 30);
+	assert_true(it_metric(plain, "stored_bytes_per_slot") == 0);
 	/* At least the zswap_entry (56 B on 6.12) more than plain swap. */
-	assert_true(metric(zs, "dynamic_bytes_per_slot") -
-		    metric(plain, "dynamic_bytes_per_slot") > 45);
-	assert_true(metric(zs, "dynamic_bytes_per_slot") < 200);
+	assert_true(it_metric(zs, "dynamic_bytes_per_slot") -
+		    it_metric(plain, "dynamic_bytes_per_slot") > 45);
+	assert_true(it_metric(zs, "dynamic_bytes_per_slot") < 200);
 	assert_true(fabs(slab_per_slot(zs, "zswap_entry") - 56) < 9);
 	/* Compressed data is reported apart, and is less than a page. */
-	assert_true(metric(zs, "stored_bytes_per_slot") > 100);
-	assert_true(metric(zs, "stored_bytes_per_slot") < 4096);
+	assert_true(it_metric(zs, "stored_bytes_per_slot") > 100);
+	assert_true(it_metric(zs, "stored_bytes_per_slot") < 4096);
 	dyn = json_object_get(json_object_get(zs, "workload_info"), "dynamic");
 	slots = json_number_value(json_object_get(dyn, "slots_used"));
 	objs = json_object_get(dyn, "slab_objects");
@@ -178,13 +166,13 @@ static void test_mthp(void **state)
 	assert_int_equal(r.exit_code, 4);
 	res = it_cell_result(&r, "6.12--zram--mthp--1");
 	assert_ok(res);
-	assert_true(metric(res, "swpout_256kB") > 0);
-	assert_true(metric(res, "fallback_ratio_256kB") <= 100);
-	assert_true(metric(res, "swapout_bw") > 0);
+	assert_true(it_metric(res, "swpout_256kB") > 0);
+	assert_true(it_metric(res, "fallback_ratio_256kB") <= 100);
+	assert_true(it_metric(res, "swapout_bw") > 0);
 	/* The agent's own counters agree with the workload's reading. */
 	assert_true(json_integer_value(json_object_get(json_object_get(json_object_get(
 		json_object_get(json_object_get(res, "counters"), "mthp"), "delta"), "256kB"),
-		"swpout")) == (json_int_t)metric(res, "swpout_256kB"));
+		"swpout")) == (json_int_t)it_metric(res, "swpout_256kB"));
 	json_decref(res);
 	res = it_cell_result(&r, "6.1--zram--mthp--1");
 	assert_string_equal(json_string_value(json_object_get(res, "status")), "skipped");

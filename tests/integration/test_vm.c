@@ -22,18 +22,6 @@
 #include "it-util.h"
 #include "process.h"
 
-static double metric(json_t *res, const char *name)
-{
-	json_t *m;
-	size_t i;
-
-	json_array_foreach(json_object_get(res, "metrics"), i, m)
-		if (!strcmp(json_string_value(json_object_get(m, "name")), name))
-			return json_number_value(json_object_get(m, "value"));
-	fail_msg("metric %s missing", name);
-	return 0;
-}
-
 /* The guest really swapped, under a limit that really held. */
 static void assert_swapped(json_t *res, const char *release_prefix, int zswap)
 {
@@ -56,8 +44,8 @@ static void assert_swapped(json_t *res, const char *release_prefix, int zswap)
 	else
 		assert_int_equal(it_counter(res, "vmstat", "zswpout"), 0);
 	/* Touched 96 MB in pages twice; throughput is positive and finite. */
-	assert_true(metric(res, "throughput") > 0.1);
-	assert_true(metric(res, "lat_p50") <= metric(res, "lat_p99"));
+	assert_true(it_metric(res, "throughput") > 0.1);
+	assert_true(it_metric(res, "lat_p50") <= it_metric(res, "lat_p99"));
 	assert_true(json_array_size(json_object_get(res, "samples")) >= 2);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
 		res, "host"), "console"), "panics")), 0);

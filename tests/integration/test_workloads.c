@@ -19,18 +19,6 @@
 #include "fsutil.h"
 #include "it-util.h"
 
-static double metric(json_t *res, const char *name)
-{
-	json_t *m;
-	size_t i;
-
-	json_array_foreach(json_object_get(res, "metrics"), i, m)
-		if (!strcmp(json_string_value(json_object_get(m, "name")), name))
-			return json_number_value(json_object_get(m, "value"));
-	fail_msg("metric %s missing", name);
-	return NAN;
-}
-
 static void assert_status(json_t *res, const char *want)
 {
 	const char *got = json_string_value(json_object_get(res, "status"));
@@ -75,15 +63,15 @@ static void test_kernbench(void **state)
 	assert_clean_memcg(res);
 	assert_true(it_counter(res, "vmstat", "pswpout") > 0);
 	assert_true(it_counter(res, "memory_events", "max") > 0);
-	assert_true(metric(res, "elapsed") > 1);
-	assert_true(metric(res, "user_time") > 1);
-	assert_true(metric(res, "sys_time") > 0);
+	assert_true(it_metric(res, "elapsed") > 1);
+	assert_true(it_metric(res, "user_time") > 1);
+	assert_true(it_metric(res, "sys_time") > 0);
 	/* Two jobs on two CPUs cannot use more CPU time than 2x wall time
 	 * (plus rounding): the rusage is of the build and nothing else. */
-	assert_true(metric(res, "user_time") + metric(res, "sys_time") <=
-		    2.1 * metric(res, "elapsed"));
-	assert_true(metric(res, "major_faults") > 0);
-	assert_true(metric(res, "vm_fault_oom_leaked") >= 0);
+	assert_true(it_metric(res, "user_time") + it_metric(res, "sys_time") <=
+		    2.1 * it_metric(res, "elapsed"));
+	assert_true(it_metric(res, "major_faults") > 0);
+	assert_true(it_metric(res, "vm_fault_oom_leaked") >= 0);
 	info = json_object_get(res, "workload_info");
 	builds = json_object_get(info, "builds");
 	assert_int_equal(json_array_size(builds), 1);
@@ -112,13 +100,13 @@ static void test_fio(void **state)
 		snprintf(cell, sizeof(cell), "6.12--nvme--fio-%s--1", rws[i]);
 		res = it_cell_result(&r, cell);
 		assert_status(res, "ok");
-		assert_true(metric(res, "bw") > 0);
-		assert_true(metric(res, "iops") > 0);
-		assert_true(metric(res, "clat_p50") > 0);
-		assert_true(metric(res, "clat_p50") <= metric(res, "clat_p99"));
-		assert_true(metric(res, "clat_p99") <= metric(res, "clat_p99.9"));
+		assert_true(it_metric(res, "bw") > 0);
+		assert_true(it_metric(res, "iops") > 0);
+		assert_true(it_metric(res, "clat_p50") > 0);
+		assert_true(it_metric(res, "clat_p50") <= it_metric(res, "clat_p99"));
+		assert_true(it_metric(res, "clat_p99") <= it_metric(res, "clat_p99.9"));
 		/* 4k blocks: bandwidth and IOPS describe the same I/O. */
-		assert_true(fabs(metric(res, "bw") * 1e6 / 4096 / metric(res, "iops") - 1) < 0.01);
+		assert_true(fabs(it_metric(res, "bw") * 1e6 / 4096 / it_metric(res, "iops") - 1) < 0.01);
 		info = json_object_get(res, "workload_info");
 		assert_string_equal(json_string_value(json_object_get(info, "device")),
 				    "/dev/nvme0n1");
@@ -152,8 +140,8 @@ static void test_stress_ng(void **state)
 	res = it_cell_result(&r, "6.12--zram--stress-ng-vm--1");
 	assert_status(res, "ok");
 	assert_clean_memcg(res);
-	assert_true(metric(res, "bogo_ops") > 0);
-	assert_true(metric(res, "bogo_ops_per_s") > 0);
+	assert_true(it_metric(res, "bogo_ops") > 0);
+	assert_true(it_metric(res, "bogo_ops_per_s") > 0);
 	assert_true(it_counter(res, "vmstat", "pswpout") > 1000);
 	assert_true(it_counter(res, "vmstat", "pswpin") > 0);
 	json_decref(res);
@@ -175,10 +163,10 @@ static void test_sysbench(void **state)
 	res = it_cell_result(&r, "6.12--zram--sysbench-memory--1");
 	assert_status(res, "ok");
 	assert_clean_memcg(res);
-	assert_true(metric(res, "throughput") > 0);
-	assert_true(metric(res, "events") >= 1);
-	assert_true(metric(res, "lat_avg") > 0);
-	assert_true(metric(res, "lat_avg") <= metric(res, "lat_p95") * 1.5 + 1);
+	assert_true(it_metric(res, "throughput") > 0);
+	assert_true(it_metric(res, "events") >= 1);
+	assert_true(it_metric(res, "lat_avg") > 0);
+	assert_true(it_metric(res, "lat_avg") <= it_metric(res, "lat_p95") * 1.5 + 1);
 	assert_true(it_counter(res, "vmstat", "pswpout") > 1000);
 	assert_true(it_counter(res, "vmstat", "pswpin") > 1000);
 	json_decref(res);
