@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #define RUN_SCHEMA_VERSION 1
-/* Boots of a cell whose guest died before the agent started. */
+/* Boots again of a cell whose guest crashed before its workload started. */
 #define BOOT_RETRIES 2
 
 char *agent_path(void)
@@ -175,11 +175,13 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 		}
 		topology_discard(topo->obj, c->dir);
 		strv_release(&qargs);
-		/* A guest that died before the agent's first line never ran the
-		 * cell (under TCG an SMP guest now and then crashes while
-		 * patching kernel text): boot again, keeping the evidence. A
-		 * kernel that cannot boot fails every attempt and stays crashed. */
-		if (rc || vr.agent_s >= 0 || path_exists(gpath) || attempt >= BOOT_RETRIES)
+		/* A guest that crashed before its workload started never ran the
+		 * cell's measured phase (under TCG an SMP guest now and then
+		 * takes an Oops while patching kernel text, during boot or just
+		 * after): boot again, keeping the evidence. A kernel that
+		 * crashes there every time stays crashed; hangs are not retried. */
+		if (rc || vr.timed_out || path_exists(gpath) ||
+		    console_contains(console, WORKLOAD_MARKER) || attempt >= BOOT_RETRIES)
 			break;
 		{
 			json_t *sc = console_scan(console, 10);

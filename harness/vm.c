@@ -303,6 +303,22 @@ int vm_choose_accel(const char *want, const char *vmlinuz, const char *initrd,
 	return 0;
 }
 
+int console_contains(const char *path, const char *needle)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int found = 0;
+
+	if (read_file(path, 64 << 20, &text, &len) == 0) {
+		for (size_t i = 0; i < len; i++)
+			if (text[i] == '\0')
+				text[i] = ' ';
+		found = strstr(text, needle) != NULL;
+	}
+	free(text);
+	return found;
+}
+
 json_t *console_scan(const char *path, int tail_lines)
 {
 	json_t *counts = json_object(), *tail = json_array();

@@ -42,5 +42,10 @@ int vm_choose_accel(const char *want, const char *vmlinuz, const char *initrd,
 json_t *console_scan(const char *path, int tail_lines);
 
 #define AGENT_MARKER "swapbench-agent: start"
+/* The agent's line when the measured phase begins ("workload NAME: start"). */
+#define WORKLOAD_MARKER "swapbench-agent: workload "
+
+/* True when the console log contains needle. */
+int console_contains(const char *path, const char *needle);
 
 #endif

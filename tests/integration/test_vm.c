@@ -115,6 +115,9 @@ static void test_panic(void **state)
 	assert_true(saw);
 	assert_true(json_integer_value(json_object_get(json_object_get(json_object_get(
 		bad, "host"), "console"), "panics")) > 0);
+	/* It crashed before its workload every time: booted three times. */
+	assert_int_equal(json_array_size(json_object_get(json_object_get(bad, "host"),
+							 "failed_boots")), 2);
 	assert_non_null(strstr(r.output, "crashed"));
 	json_decref(bad);
 	it_run_release(&r);
