@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
-#include "process.h"
-#include "err.h"
+#include "common/process.h"
+#include "common/err.h"
 
 #include <fcntl.h>
 #include <poll.h>
