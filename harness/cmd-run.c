@@ -4,7 +4,9 @@
 #include "harness/runner.h"
 #include "harness/spec.h"
 #include "harness/store.h"
+#include "common/strv.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,9 @@ static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: swapbench run SPEC [--out DIR] [--resume] [--accel auto|kvm|tcg]\n"
-		"                      [--iterations N] [--dry-run]\n\n"
+		"                      [--iterations N] [--dry-run]\n"
+		"                      [--executor local|slurm [--partition P] [--max-parallel N]\n"
+		"                       [--sbatch-arg ARG]... [--detach]]\n\n"
 		"Runs every cell (kernel x topology x workload x iteration) of the experiment\n"
 		"spec SPEC (JSON, see configs/suites/ and docs/spec.md), each in its own VM.\n"
 		"Writes DIR/run.json, DIR/cells/<cell>/{cell.json,result.json,console.log}\n"
@@ -25,7 +29,16 @@ static void run_usage(FILE *out)
 		"                   kvm or tcg\n"
 		"  --iterations N   override the spec's iteration count\n"
 		"  --dry-run        check the spec and list its cells; fetch, build and boot\n"
-		"                   nothing\n\n"
+		"                   nothing\n"
+		"  --executor E     local (default): boot cells here, one after another;\n"
+		"                   slurm: kernels are prepared here, cells run as one Slurm\n"
+		"                   job array (DIR must be on a file system the nodes share;\n"
+		"                   see docs/slurm.md)\n"
+		"  --partition P    slurm: the partition to submit to\n"
+		"  --max-parallel N slurm: at most N cells at once (--array=...%%N)\n"
+		"  --sbatch-arg ARG slurm: pass ARG to sbatch (repeatable)\n"
+		"  --detach         slurm: return after submission; 'swapbench status DIR'\n"
+		"                   shows progress and writes the summary when all are in\n\n"
 		"Exit: 0 all cells ok, 2 bad input (nothing written), 3 some cells failed,\n"
 		"crashed or timed out (the others are stored), 4 some cells skipped.\n");
 }
@@ -62,15 +75,41 @@ int cmd_run(int argc, char **argv)
 		{ "accel", required_argument, NULL, 'a' },
 		{ "iterations", required_argument, NULL, 'i' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "executor", required_argument, NULL, 'E' },
+		{ "partition", required_argument, NULL, 'P' },
+		{ "max-parallel", required_argument, NULL, 'M' },
+		{ "sbatch-arg", required_argument, NULL, 'S' },
+		{ "detach", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_opts o = { 0 };
-	int c, dry = 0;
+	struct strv sbatch;
+	int c, dry = 0, code;
 
 	optind = 1;
+	strv_init(&sbatch);
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'E': o.executor = optarg; break;
+		case 'P': o.partition = optarg; break;
+		case 'S': strv_add(&sbatch, optarg); break;
+		case 'D': o.detach = 1; break;
+		case 'M': {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 1 || v > 100000) {
+				fprintf(stderr, "swapbench run: --max-parallel: expected 1..100000, "
+					"got '%s'\n", optarg);
+				strv_release(&sbatch);
+				return EXIT_USAGE;
+			}
+			o.max_parallel = (int)v;
+			break;
+		}
 		case 'o': o.out_dir = optarg; break;
 		case 'r': o.resume = 1; break;
 		case 'n': dry = 1; break;
@@ -93,10 +132,27 @@ int cmd_run(int argc, char **argv)
 			o.accel);
 		return EXIT_USAGE;
 	}
+	if (o.executor && strcmp(o.executor, "local") && strcmp(o.executor, "slurm")) {
+		fprintf(stderr, "swapbench run: --executor: expected local or slurm, got '%s'\n",
+			o.executor);
+		strv_release(&sbatch);
+		return EXIT_USAGE;
+	}
+	if ((o.partition || o.max_parallel || sbatch.n || o.detach) &&
+	    (!o.executor || strcmp(o.executor, "slurm"))) {
+		fprintf(stderr, "swapbench run: --partition, --max-parallel, --sbatch-arg and "
+			"--detach need --executor slurm\n");
+		strv_release(&sbatch);
+		return EXIT_USAGE;
+	}
 	if (optind != argc - 1) {
 		run_usage(stderr);
+		strv_release(&sbatch);
 		return EXIT_USAGE;
 	}
 	o.spec_path = argv[optind];
-	return dry ? dry_run(&o) : runner_run(&o);
+	o.sbatch_args = sbatch.n ? strv_argv(&sbatch) : NULL;
+	code = dry ? dry_run(&o) : runner_run(&o);
+	strv_release(&sbatch);
+	return code;
 }
