@@ -1,31 +1,28 @@
 #include "harness/cmd.h"
+#include "harness/options.h"
 #include "harness/runner.h"
 
-#include <stdio.h>
-#include <string.h>
+static const struct opt_def status_opts[] = {
+	OPT_END(),
+};
 
-static void status_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: swapbench status RUN\n\n"
-		"Progress of a run submitted with 'run --executor slurm' (cells done, Slurm\n"
-		"tasks running and pending). When no task of the run is active any more,\n"
-		"writes RUN/summary.json and the final RUN/run.json and prints the table,\n"
-		"as 'run' does at its end. Cells without a result (cancelled tasks) stay\n"
-		"'not run': 'swapbench run SPEC --out RUN --resume --executor slurm' runs them.\n\n"
-		"Exit: as 'run' once finalised; 0 while jobs are still active; 2 when RUN is\n"
-		"not a run prepared by an executor.\n");
-}
+const struct cmd_def cmd_status_def = {
+	"status", "RUN", "progress of a run on Slurm; writes its summary when done",
+	"Progress of a run submitted with 'run --executor slurm' (cells done, Slurm\n"
+	"tasks running and pending). When no task of the run is active any more,\n"
+	"writes RUN/summary.json and the final RUN/run.json and prints the table,\n"
+	"as 'run' does at its end. Cells without a result (cancelled tasks) stay\n"
+	"'not run': 'swapbench run SPEC --out RUN --resume --executor slurm' runs them.\n",
+	status_opts, 1, 1,
+	"Exit: as 'run' once finalised (3 when cells were not run); 0 while jobs are\n"
+	"still active; 2 when RUN is not a run prepared by an executor.\n",
+};
 
 int cmd_status(int argc, char **argv)
 {
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		status_usage(stdout);
-		return EXIT_OK;
-	}
-	if (argc != 2 || argv[1][0] == '-') {
-		status_usage(stderr);
-		return EXIT_USAGE;
-	}
-	return runner_status(argv[1], 1);
+	int rc, first;
+
+	if ((rc = opt_parse(&cmd_status_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	return runner_status(argv[first], 1);
 }

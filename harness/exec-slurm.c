@@ -528,7 +528,7 @@ int slurm_run_cells(struct run *r)
 		}
 		count_active(json_object_get(json_object_get(r->manifest, "executor"), "jobs"),
 			     &running, &pending);
-		run_fmt_dur(monotonic_s() - t0, el, sizeof(el));
+		fmt_duration(monotonic_s() - t0, 0, el, sizeof(el));
 		if (r->tty)
 			fprintf(stderr, "\r\033[K[%zu/%zu] slurm job %s: %zu running, %zu pending  "
 				"elapsed %s", done, r->ncells, job ? job : "-", running, pending, el);

@@ -41,8 +41,6 @@ void run_progress(int tty, size_t done, size_t total, const struct store_cell *c
 		  const struct spec *s, double elapsed, double per_cell, const char *what);
 /* summary.json, the final run.json and the table; the exit code. */
 int run_finish(struct run *r);
-/* "1m02s"-style duration ("?" when negative). */
-void run_fmt_dur(double s, char *buf, size_t len);
 
 /* The Slurm executor (exec-slurm.c): cells as one job array. */
 int slurm_check(const struct run_opts *o);
