@@ -138,6 +138,47 @@ static char *bzimage_release(const char *path)
 	return ver[0] ? xstrdup(ver) : NULL;
 }
 
+/* "modules" of an image: a directory holding lib/modules/<release> (or
+ * usr/lib/modules/<release>, as Debian 6.19+ packages extract), or that
+ * lib/modules/<release> directory itself. */
+static int image_modules(const char *modules, struct kernel *k)
+{
+	const char *forms[] = { "", "/usr" };
+	char *root = NULL, *dep;
+	int rc = 0;
+
+	for (int i = 0; i < 2 && !root; i++) {
+		char *md = xasprintf("%s%s/lib/modules/%s", modules, forms[i], k->release);
+
+		if (is_dir(md))
+			root = xasprintf("%s%s", modules, forms[i]);
+		free(md);
+	}
+	if (!root) {
+		char *rp = realpath(modules, NULL);
+		char *tail = rp ? xasprintf("/lib/modules/%s", k->release) : NULL;
+		size_t n = rp ? strlen(rp) : 0, t = tail ? strlen(tail) : 0;
+
+		if (rp && n > t && !strcmp(rp + n - t, tail))
+			root = strndup(rp, n - t);
+		free(rp);
+		free(tail);
+	}
+	if (!root)
+		return sb_err(ENOENT, "modules: '%s' has no lib/modules/%s (nor usr/lib/modules/%s)",
+			      modules, k->release, k->release);
+	dep = xasprintf("%s/lib/modules/%s/modules.dep", root, k->release);
+	if (!path_exists(dep))
+		rc = sb_err(ENOENT, "modules: '%s' has no modules.dep; run 'depmod -b %s %s' first",
+			    modules, root, k->release);
+	free(dep);
+	if (rc)
+		free(root);
+	else
+		k->modules_root = root;
+	return rc;
+}
+
 static int image_get(const char *path, const char *config, const char *modules,
 		     struct kernel *k)
 {
@@ -173,23 +214,28 @@ static int image_get(const char *path, const char *config, const char *modules,
 	if (access(k->config_path, R_OK))
 		return sb_err(errno, "config '%s': %s", k->config_path, strerror(errno));
 	if (modules) {
-		char *md = xasprintf("%s/lib/modules/%s", modules, k->release);
+		int rc = image_modules(modules, k);
 
-		if (!is_dir(md)) {
-			int rc = sb_err(ENOENT, "modules: '%s' has no lib/modules/%s", modules,
-					k->release);
-
-			free(md);
+		if (rc)
 			return rc;
-		}
-		free(md);
-		k->modules_root = xstrdup(modules);
 	}
 	{
-		char *sum = file_sha256(k->vmlinuz);
+		char *sum = file_sha256(k->vmlinuz), *msum = NULL;
 
-		k->id = xasprintf("image_%.16s", sum ? sum : "unknown");
+		/* The modules are part of the identity: the initramfs is cached
+		 * by it, and a kernel first tried without its modules must not
+		 * keep booting without them. */
+		if (k->modules_root) {
+			char *dep = xasprintf("%s/lib/modules/%s/modules.dep", k->modules_root,
+					      k->release);
+
+			msum = file_sha256(dep);
+			free(dep);
+		}
+		k->id = xasprintf("image_%.16s%s%.16s", sum ? sum : "unknown", msum ? "_m" : "",
+				  msum ? msum : "");
 		free(sum);
+		free(msum);
 	}
 	return 0;
 }
