@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apt.h"
-#include "err.h"
-#include "fsutil.h"
-#include "kernel-debian.h"
+#include "harness/apt.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/kernel-debian.h"
 
 static struct apt_pkg *pk;
 static size_t npk;
