@@ -135,6 +135,21 @@ static const char *verdict(const json_t *guest, const struct vm_result *vr, cons
 	return json_string_value(json_object_get(guest, "status"));
 }
 
+/* The rest of the first console line holding needle, or NULL. */
+static char *console_line(const char *path, const char *needle)
+{
+	char *text, *p, *line = NULL;
+
+	if (read_file(path, 64 << 20, &text, NULL))
+		return NULL;
+	if ((p = strstr(text, needle))) {
+		p += strlen(needle);
+		line = strndup(p, strcspn(p, "\r\n"));
+	}
+	free(text);
+	return line;
+}
+
 /* Boot one cell and write its result.json; returns the status string. */
 static const char *run_cell(const struct spec *s, const struct kernel *k, const char *initrd,
 			    const char *accel, const struct cell *c, json_t **final_out)
@@ -151,6 +166,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	struct vm_result vr = { .agent_s = -1 };
 	json_t *attempts = json_array();
 	const char *status;
+	char *stage1 = NULL;
 	int rc;
 
 	mkdir_p(c->dir, 0755);
@@ -183,6 +199,11 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 		if (rc || vr.timed_out || path_exists(gpath) ||
 		    console_contains(console, WORKLOAD_MARKER) || attempt >= BOOT_RETRIES)
 			break;
+		/* The agent said it cannot set up its roots (a module the kernel
+		 * lacks, a 9p file system it cannot mount): booting again gives
+		 * the same answer. */
+		if ((stage1 = console_line(console, STAGE1_FAIL_MARKER)))
+			break;
 		{
 			json_t *sc = console_scan(console, 10);
 			char *keep = xasprintf("%s/console-attempt%d.log", c->dir, attempt + 1);
@@ -198,10 +219,20 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 		}
 	}
 	scan = console_scan(console, 40);
+	if (!rc && !stage1 && !vr.timed_out && !path_exists(gpath))
+		stage1 = console_line(console, STAGE1_FAIL_MARKER);
 	if (rc) {
 		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
 				  "failed", "error", sb_lasterr());
 		status = "failed";
+	} else if (stage1 && !vr.timed_out && !path_exists(gpath)) {
+		char *e = xasprintf("the guest could not set up its root (agent stage 1; not a "
+				    "flake, not booted again): %s", stage1);
+
+		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
+				  "failed", "error", e);
+		status = "failed";
+		free(e);
 	} else if (path_exists(gpath) && result_load(gpath, 0, &guest)) {
 		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
 				  "invalid", "error", sb_lasterr());
@@ -239,6 +270,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	write_json(rpath, final);
 	json_decref(guest);
 	json_decref(scan);
+	free(stage1);
 	free(cell_path);
 	free(console);
 	free(qlog);
@@ -248,22 +280,23 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	return json_string_value(json_object_get(final, "status"));
 }
 
-/* The cell of a kernel that failed to build: recorded, never booted. */
-static const char *kernel_failed_cell(const struct spec *s, const char *why,
-				      const struct cell *c, json_t **final_out)
+/* A cell recorded without booting: its kernel failed to build ("failed"),
+ * or it lacks what the cell's topology needs ("skipped"). */
+static const char *unbooted_cell(const struct spec *s, const char *status, const char *why,
+				 const struct cell *c, json_t **final_out)
 {
 	char *rpath = xasprintf("%s/result.json", c->dir);
-	json_t *final = json_pack("{s:i,s:s,s:s+,s:s,s:s,s:s,s:i,s:s}", "schema_version",
-				  RESULT_SCHEMA_VERSION, "status", "failed", "error",
-				  "kernel build failed: ", why, "kernel", s->kernels[c->k].name,
-				  "topology", s->topos[c->t].name, "workload",
-				  s->workloads[c->w].name, "iteration", c->iter, "cell_id", c->id);
+	json_t *final = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "schema_version",
+				  RESULT_SCHEMA_VERSION, "status", status, "error", why, "kernel",
+				  s->kernels[c->k].name, "topology", s->topos[c->t].name,
+				  "workload", s->workloads[c->w].name, "iteration", c->iter,
+				  "cell_id", c->id);
 
 	mkdir_p(c->dir, 0755);
 	write_json(rpath, final);
 	free(rpath);
 	*final_out = final;
-	return "failed";
+	return status;
 }
 
 static json_t *host_info(void)
@@ -324,6 +357,7 @@ int runner_run(const struct run_opts *o)
 	struct kernel *kernels = NULL;
 	char **initrds = NULL, *agent = NULL, *out = NULL, *note = NULL, *qv = NULL;
 	char **kerrs = NULL;  /* why a kernel could not be built, per kernel */
+	char **tskip = NULL;  /* why kernel k cannot run topology t, at [k * ntopos + t] */
 	const char *accel = "tcg";
 	struct cell *cells = NULL;
 	json_t *run = NULL, *finals = json_array(), *summary;
@@ -354,6 +388,7 @@ int runner_run(const struct run_opts *o)
 	kernels = calloc(s.nkernels, sizeof(*kernels));
 	initrds = calloc(s.nkernels, sizeof(*initrds));
 	kerrs = calloc(s.nkernels, sizeof(*kerrs));
+	tskip = calloc(s.nkernels * s.ntopos, sizeof(*tskip));
 	for (nk = 0; nk < s.nkernels; nk++)
 		kernel_init(&kernels[nk]);
 	for (nk = 0; nk < s.nkernels; nk++) {
@@ -387,12 +422,12 @@ int runner_run(const struct run_opts *o)
 				goto out;
 			}
 		}
+		/* A kernel without what a topology needs: those cells are
+		 * skipped with the reason; the others run. */
 		for (size_t t = 0; t < s.ntopos; t++) {
-			rc = kernel_check_topology(&kernels[nk], s.topos[t].obj);
-			if (rc) {
-				log_err("%s: %s", s.path, sb_lasterr());
-				code = EXIT_USAGE;
-				goto out;
+			if (kernel_check_topology(&kernels[nk], s.topos[t].obj)) {
+				tskip[nk * s.ntopos + t] = xstrdup(sb_lasterr());
+				log_warn("%s: %s: its cells are skipped", s.path, sb_lasterr());
 			}
 		}
 		rc = initramfs_get(&kernels[nk], agent, &initrds[nk]);
@@ -544,9 +579,17 @@ int runner_run(const struct run_opts *o)
 				json_decref(prev);
 				progress(tty, done, ncells, c, &s, el, ran ? el / ran : -1,
 					 "running");
-				if (kerrs[c->k])
-					st = kernel_failed_cell(&s, kerrs[c->k], c, &final);
-				else
+				if (kerrs[c->k]) {
+					char *why = xasprintf("kernel build failed: %s",
+							      kerrs[c->k]);
+
+					st = unbooted_cell(&s, "failed", why, c, &final);
+					free(why);
+				} else if (tskip[c->k * s.ntopos + c->t]) {
+					st = unbooted_cell(&s, "skipped",
+							   tskip[c->k * s.ntopos + c->t], c,
+							   &final);
+				} else
 					st = run_cell(&s, &kernels[c->k], initrds[c->k], accel, c,
 						      &final);
 				ran++;
@@ -614,10 +657,13 @@ out:
 		kernel_release(&kernels[i]);
 		free(initrds[i]);
 		free(kerrs[i]);
+		for (size_t t = 0; tskip && t < s.ntopos; t++)
+			free(tskip[i * s.ntopos + t]);
 	}
 	free(kernels);
 	free(initrds);
 	free(kerrs);
+	free(tskip);
 	free(agent);
 	free(out);
 	free(note);
