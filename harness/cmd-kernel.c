@@ -21,6 +21,7 @@ static void kernel_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: swapbench kernel get SOURCE [--name NAME] [--config FILE] [--modules DIR]\n"
+		"                            [--refresh] [--json]\n"
 		"       swapbench kernel build SPEC [--force] [--jobs N] [--json]\n"
 		"       swapbench kernel list [--json]\n"
 		"       swapbench kernel search [PREFIX] [--suite SUITE] [--all] [--refresh] [--json]\n"
@@ -32,7 +33,8 @@ static void kernel_usage(FILE *out)
 		"      version), either with @SUITE, an exact package\n"
 		"      linux-image-PKG[=VERSION][@SUITE], or image:PATH for a prebuilt\n"
 		"      bzImage (--config its .config, --modules a directory holding\n"
-		"      lib/modules/<release>). Debian packages come through swapbench's\n"
+		"      lib/modules/<release> or usr/lib/modules/<release>, depmod'ed).\n"
+		"      Debian packages come through swapbench's\n"
 		"      own apt configuration (its cache's apt/; the host's /etc/apt is\n"
 		"      not used) and are extracted, never installed on the host.\n"
 		"      --refresh updates swapbench's apt lists first (else they are\n"
