@@ -716,12 +716,27 @@ int apt_download(const struct apt_pkg *p, const char *dir, char **path)
 		goto out;
 	fprintf(stderr, "downloading %s %s (%s, %.1f MiB)\n", p->package, p->version,
 		p->suite ? p->suite : "?", p->size / 1048576.0);
-	rc = apt_run(ad, argv, tmp, 1800000, 1, &r);
-	if (rc)
-		goto out;
+	if (isatty(2)) {
+		/* apt's own progress on the terminal; stdout stays clean. */
+		const char *targv[] = { "apt-get", "download", spec, NULL };
+		char **env = apt_env(ad);
+		struct spawn_opts o = { .argv = targv, .timeout_ms = 1800000, .cwd = tmp,
+					.envp = env, .stdout_path = "/dev/tty" };
+
+		rc = spawn_run(&o, &r);
+		free_env(env);
+		if (rc) {
+			rc = sb_err_prefix(-rc, "cannot run apt-get");
+			goto out;
+		}
+	} else {
+		rc = apt_run(ad, argv, tmp, 1800000, 1, &r);
+		if (rc)
+			goto out;
+	}
 	if (r.timed_out || r.exit_code) {
 		rc = sb_err(EIO, "apt-get download %s failed%s: %s", spec,
-			    r.timed_out ? " (timed out)" : "", r.out ? r.out : "");
+			    r.timed_out ? " (timed out)" : "", r.out ? r.out : "(see above)");
 		goto out;
 	}
 	/* apt names the file with the version's ':' escaped; there is one. */

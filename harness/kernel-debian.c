@@ -507,7 +507,7 @@ static int build_root(const struct apt_pkg *img, const char *base, const char *r
 		char *b = xasprintf("%s%s%s", tmp, *mb ? "/" : "", mb);
 		const char *dm[] = { "depmod", "-b", b, rel, NULL };
 
-		log_info("depmod for %s", rel);
+		fprintf(stderr, "depmod -b %s %s\n", b, rel);
 		rc = run_tool(dm, 600000, img->package);
 		free(b);
 	}
