@@ -2,7 +2,8 @@
 #include "harness/apt.h"
 #include "common/err.h"
 #include "common/fsutil.h"
-#include "harness/kernel.h"
+#include "harness/paths.h"
+#include "harness/sha256.h"
 #include "common/log.h"
 #include "common/process.h"
 
@@ -697,7 +698,7 @@ int apt_find(const char *name, const char *version, const char *suite, struct ap
 
 int apt_download(const struct apt_pkg *p, const char *dir, char **path)
 {
-	char *ad = apt_dir(), *tmp = NULL, *final = NULL, *deb = NULL, *sum = NULL;
+	char *ad = apt_dir(), *tmp = NULL, *final = NULL, *deb = NULL, sum[65] = "";
 	char *spec = xasprintf("%s=%s", p->package, p->version);
 	const char *argv[] = { "apt-get", "download", "-q", spec, NULL };
 	struct spawn_result r = { 0 };
@@ -760,10 +761,9 @@ int apt_download(const struct apt_pkg *p, const char *dir, char **path)
 		if (rc)
 			goto out;
 	}
-	sum = file_sha256(deb);
-	if (!sum || !p->sha256 || strcmp(sum, p->sha256)) {
+	if (sha256_file(deb, sum) || !p->sha256 || strcmp(sum, p->sha256)) {
 		rc = sb_err(EIO, "%s: sha256 %s does not match the index's %s; not kept", spec,
-			    sum ? sum : "(unreadable)", p->sha256 ? p->sha256 : "(none)");
+			    sum, p->sha256 ? p->sha256 : "(none)");
 		goto out;
 	}
 	if (rename(deb, final)) {
@@ -779,7 +779,6 @@ out:
 	free(tmp);
 	free(final);
 	free(deb);
-	free(sum);
 	free(spec);
 	free(ad);
 	return rc;

@@ -2,6 +2,7 @@
 #include "harness/kernel-debian.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "harness/paths.h"
 #include "common/log.h"
 #include "common/process.h"
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "harness/paths.h"
 #include "common/process.h"
 #include "harness/kernel.h"
 #include "it-util.h"
