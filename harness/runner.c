@@ -125,8 +125,17 @@ static char *console_line(const char *path, const char *needle)
 	if (read_file(path, 64 << 20, &text, NULL))
 		return NULL;
 	if ((p = strstr(text, needle))) {
+		char *ts;
+
 		p += strlen(needle);
 		line = strndup(p, strcspn(p, "\r\n"));
+		/* a kernel message may have landed in the middle of the line */
+		for (ts = strchr(line, '['); ts; ts = strchr(ts + 1, '['))
+			if (ts[1 + strspn(ts + 1, " ")] >= '0' && ts[1 + strspn(ts + 1, " ")] <= '9' &&
+			    strchr(ts, ']') && strchr(ts, '.') && strchr(ts, '.') < strchr(ts, ']')) {
+				*ts = '\0';
+				break;
+			}
 	}
 	free(text);
 	return line;
