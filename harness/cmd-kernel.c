@@ -76,7 +76,7 @@ static const struct cmd_def list_def = {
 
 static const struct opt_def search_opts[] = {
 	OPT_STRING("suite", &suite, "SUITE", "only this suite"),
-	OPT_BOOL("all", &all_flavours, "also the cloud and rt flavours"),
+	OPT_BOOL("all", &all_flavours, "also the cloud and rt flavours, and incomplete uploads"),
 	OPT_BOOL("refresh", &refresh, "update swapbench's apt lists first"),
 	OPT_BOOL("json", &json, "print the packages as JSON"),
 	OPT_END(),
@@ -315,14 +315,14 @@ static int kernel_search_cmd(int argc, char **argv)
 {
 	const char *prefix = "";
 	struct apt_pkg *v = NULL;
-	size_t n = 0;
+	size_t n = 0, ninc = 0;
 	int rc, first;
 
 	if ((rc = opt_parse(&search_def, argc, argv, &first)) != OPT_OK)
 		return opt_exit(rc);
 	if (first < argc)
 		prefix = argv[first];
-	if ((refresh && apt_update(1)) || debian_kernel_search(prefix, suite, all_flavours, &v, &n)) {
+	if ((refresh && apt_update(1)) || debian_kernel_search(prefix, suite, all_flavours, &v, &n, &ninc)) {
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
 	}
@@ -360,6 +360,10 @@ static int kernel_search_cmd(int argc, char **argv)
 			printf("%-40s %-22s %s\n", v[i].package, v[i].version, sb);
 		}
 	}
+	if (!json && ninc)
+		printf("(%zu linux-image packages left out%s: the archive lacks their "
+		       "linux-modules/linux-base, so they cannot boot; --all lists them)\n", ninc,
+		       all_flavours ? " of the default view" : "");
 	apt_pkgs_free(v, n);
 	return EXIT_OK;
 }

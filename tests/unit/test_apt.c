@@ -155,6 +155,32 @@ static void test_pick(void **state)
 	assert_null(pick("debian:7.3@bookworm"));
 }
 
+/* Debian's 7.1 uploads have linux-image and linux-binary but no
+ * linux-modules: never picked, and the error says what is missing. A
+ * missing linux-base alone (6.18.15: the image holds its config) is fine. */
+static void test_incomplete(void **state)
+{
+	const struct apt_pkg *p = find("linux-image-7.1.13+deb13-amd64", NULL);
+	char *m;
+
+	assert_non_null(p);
+	m = deb_kernel_missing(pk, npk, p);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "linux-modules-7.1.13+deb13-amd64"));
+	assert_null(strstr(m, "linux-binary"));
+	free(m);
+	assert_null(deb_kernel_missing(pk, npk, find("linux-image-7.3.4+deb13-amd64", NULL)));
+	assert_null(deb_kernel_missing(pk, npk, find("linux-image-6.18.15+deb13-amd64", NULL)));
+	assert_null(pick("debian:7.1"));
+	assert_non_null(strstr(sb_lasterr(), "linux-image-7.1.13+deb13-amd64 7.1.13-1~bpo13+1"));
+	assert_non_null(strstr(sb_lasterr(), "linux-modules-7.1.13+deb13-amd64"));
+	/* and the closest complete ones are offered */
+	assert_non_null(strstr(sb_lasterr(), "closest existing: 6.12, 6.18, 7.2, 7.3"));
+	assert_null(pick("linux-image-7.1.8+deb13-amd64"));
+	assert_non_null(strstr(sb_lasterr(), "incomplete upload"));
+	assert_string_equal(pick("debian:6.18"), "linux-image-6.18.15+deb13-amd64");
+}
+
 static void test_closest(void **state)
 {
 	assert_null(pick("debian:7.4"));
@@ -231,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_upstream_and_names),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_pick),
+		cmocka_unit_test(test_incomplete),
 		cmocka_unit_test(test_closest),
 		cmocka_unit_test(test_all),
 		cmocka_unit_test(test_parse_source),
