@@ -362,7 +362,7 @@ static int kernel_search_cmd(int argc, char **argv)
 	}
 	if (!json && ninc)
 		printf("(%zu linux-image packages left out%s: the archive lacks their "
-		       "linux-modules/linux-base, so they cannot boot; --all lists them)\n", ninc,
+		       "linux-modules, so they cannot boot; --all lists them)\n", ninc,
 		       all_flavours ? " of the default view" : "");
 	apt_pkgs_free(v, n);
 	return EXIT_OK;
