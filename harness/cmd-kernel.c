@@ -143,14 +143,6 @@ static int kernel_get_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static void fmt_secs(double s, char *buf, size_t len)
-{
-	if (s < 60)
-		snprintf(buf, len, "%.1fs", s);
-	else
-		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
-}
-
 static int kernel_build_cmd(int argc, char **argv)
 {
 	struct spec s;
@@ -182,7 +174,7 @@ static int kernel_build_cmd(int argc, char **argv)
 		snprintf(label, sizeof(label), "[%zu/%d]", ++n, nsrc);
 		ko.label = label;
 		rc = kbuild_get(sk, &ko, &k, &st);
-		fmt_secs(monotonic_s() - t0, el, sizeof(el));
+		fmt_duration(monotonic_s() - t0, 1, el, sizeof(el));
 		if (rc) {
 			nfail++;
 			json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:f}", "name", sk->name,
