@@ -31,7 +31,7 @@ static const struct cmd_def help_def = {
 static const struct cmd_entry commands[] = {
 	{ "run", cmd_run, &cmd_run_def, NULL, NULL },
 	{ "kernel", cmd_kernel, NULL, cmd_kernel_subs,
-	  "fetch or build kernels into the cache (get, build, list, gc)" },
+	  "fetch or build kernels into the cache (get, build, list, search, gc)" },
 	{ "compare", cmd_compare, &cmd_compare_def, NULL, NULL },
 	{ "plot", cmd_plot, &cmd_plot_def, NULL, NULL },
 	{ "status", cmd_status, &cmd_status_def, NULL, NULL },

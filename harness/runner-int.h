@@ -20,6 +20,7 @@ struct run {
 	json_t **kids;  /* kernel identities when read back from run.json (cell, status) */
 	char **initrds;
 	char **kerrs;  /* why a kernel could not be built, per kernel */
+	char **tskip;  /* why kernel k cannot run topology t, at [k * ntopos + t] */
 	char *agent, *out, *note, *qv;
 	const char *accel;
 	struct store_cell *cells;

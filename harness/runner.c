@@ -119,6 +119,30 @@ static const char *verdict(const json_t *guest, const struct vm_result *vr, cons
 	return json_string_value(json_object_get(guest, "status"));
 }
 
+/* The rest of the first console line holding needle, or NULL. */
+static char *console_line(const char *path, const char *needle)
+{
+	char *text, *p, *line = NULL;
+
+	if (read_file(path, 64 << 20, &text, NULL))
+		return NULL;
+	if ((p = strstr(text, needle))) {
+		char *ts;
+
+		p += strlen(needle);
+		line = strndup(p, strcspn(p, "\r\n"));
+		/* a kernel message may have landed in the middle of the line */
+		for (ts = strchr(line, '['); ts; ts = strchr(ts + 1, '['))
+			if (ts[1 + strspn(ts + 1, " ")] >= '0' && ts[1 + strspn(ts + 1, " ")] <= '9' &&
+			    strchr(ts, ']') && strchr(ts, '.') && strchr(ts, '.') < strchr(ts, ']')) {
+				*ts = '\0';
+				break;
+			}
+	}
+	free(text);
+	return line;
+}
+
 /* Boot one cell and write its result.json; returns the status string. */
 static const char *run_cell(const struct spec *s, const struct kernel *k, json_t *kid,
 			    const char *initrd, const char *accel, const struct store_cell *c,
@@ -136,6 +160,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 	struct vm_result vr = { .agent_s = -1 };
 	json_t *attempts = json_array();
 	const char *status;
+	char *stage1 = NULL;
 	int rc;
 
 	mkdir_p(c->dir, 0755);
@@ -168,6 +193,11 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 		if (rc || vr.timed_out || path_exists(gpath) ||
 		    console_contains(console, WORKLOAD_MARKER) || attempt >= BOOT_RETRIES)
 			break;
+		/* The agent said it cannot set up its roots (a module the kernel
+		 * lacks, a 9p file system it cannot mount): booting again gives
+		 * the same answer. */
+		if ((stage1 = console_line(console, STAGE1_FAIL_MARKER)))
+			break;
 		{
 			json_t *sc = console_scan(console, 10);
 			char *keep = xasprintf("%s/console-attempt%d.log", c->dir, attempt + 1);
@@ -183,10 +213,20 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 		}
 	}
 	scan = console_scan(console, 40);
+	if (!rc && !stage1 && !vr.timed_out && !path_exists(gpath))
+		stage1 = console_line(console, STAGE1_FAIL_MARKER);
 	if (rc) {
 		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
 				  "failed", "error", sb_lasterr());
 		status = "failed";
+	} else if (stage1 && !vr.timed_out && !path_exists(gpath)) {
+		char *e = xasprintf("the guest could not set up its root (agent stage 1; not a "
+				    "flake, not booted again): %s", stage1);
+
+		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
+				  "failed", "error", e);
+		status = "failed";
+		free(e);
 	} else if (path_exists(gpath) && result_load(gpath, 0, &guest)) {
 		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
 				  "invalid", "error", sb_lasterr());
@@ -229,6 +269,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 	store_write_json(rpath, final);
 	json_decref(guest);
 	json_decref(scan);
+	free(stage1);
 	free(cell_path);
 	free(console);
 	free(qlog);
@@ -238,22 +279,23 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 	return json_string_value(json_object_get(final, "status"));
 }
 
-/* The cell of a kernel that failed to build: recorded, never booted. */
-static const char *kernel_failed_cell(const struct spec *s, const char *why,
-				      const struct store_cell *c, json_t **final_out)
+/* A cell recorded without booting: its kernel failed to build ("failed"),
+ * or it lacks what the cell's topology needs ("skipped"). */
+static const char *unbooted_cell(const struct spec *s, const char *status, const char *why,
+				 const struct store_cell *c, json_t **final_out)
 {
 	char *rpath = store_path(c->dir, STORE_RESULT);
-	json_t *final = json_pack("{s:i,s:s,s:s+,s:s,s:s,s:s,s:i,s:s}", "schema_version",
-				  RESULT_SCHEMA_VERSION, "status", "failed", "error",
-				  "kernel build failed: ", why, "kernel", s->kernels[c->k].name,
-				  "topology", s->topos[c->t].name, "workload",
-				  s->workloads[c->w].name, "iteration", c->iter, "cell_id", c->id);
+	json_t *final = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "schema_version",
+				  RESULT_SCHEMA_VERSION, "status", status, "error", why, "kernel",
+				  s->kernels[c->k].name, "topology", s->topos[c->t].name,
+				  "workload", s->workloads[c->w].name, "iteration", c->iter,
+				  "cell_id", c->id);
 
 	mkdir_p(c->dir, 0755);
 	store_write_json(rpath, final);
 	free(rpath);
 	*final_out = final;
-	return "failed";
+	return status;
 }
 
 static json_t *host_info(void)
@@ -340,11 +382,12 @@ static int resolve_kernel(struct run *r, size_t nk)
 			return EXIT_USAGE;
 		}
 	}
+	/* A kernel without what a topology needs: those cells are skipped
+	 * with the reason; the others run. */
 	for (size_t t = 0; t < r->s.ntopos; t++) {
-		rc = kernel_check_topology(k, r->s.topos[t].obj);
-		if (rc) {
-			log_err("%s: %s", r->s.path, sb_lasterr());
-			return EXIT_USAGE;
+		if (kernel_check_topology(k, r->s.topos[t].obj)) {
+			r->tskip[nk * r->s.ntopos + t] = xstrdup(sb_lasterr());
+			log_warn("%s: %s: its cells are skipped", r->s.path, sb_lasterr());
 		}
 	}
 	rc = initramfs_get(k, r->agent, &r->initrds[nk]);
@@ -367,6 +410,7 @@ static int resolve_kernels(struct run *r)
 	r->kernels = calloc(r->s.nkernels, sizeof(*r->kernels));
 	r->initrds = calloc(r->s.nkernels, sizeof(*r->initrds));
 	r->kerrs = calloc(r->s.nkernels, sizeof(*r->kerrs));
+	r->tskip = calloc(r->s.nkernels * r->s.ntopos, sizeof(*r->tskip));
 	for (size_t nk = 0; nk < r->s.nkernels; nk++)
 		kernel_init(&r->kernels[nk]);
 	for (size_t nk = 0; nk < r->s.nkernels; nk++) {
@@ -479,7 +523,14 @@ json_t *run_cell_here(struct run *r, size_t i)
 	json_t *final = NULL, *kid;
 
 	if (r->kerrs[c->k]) {
-		kernel_failed_cell(&r->s, r->kerrs[c->k], c, &final);
+		char *why = xasprintf("kernel build failed: %s", r->kerrs[c->k]);
+
+		unbooted_cell(&r->s, "failed", why, c, &final);
+		free(why);
+		return final;
+	}
+	if (r->tskip && r->tskip[c->k * r->s.ntopos + c->t]) {
+		unbooted_cell(&r->s, "skipped", r->tskip[c->k * r->s.ntopos + c->t], c, &final);
 		return final;
 	}
 	kid = r->kids ? json_incref(r->kids[c->k]) : kernel_identity(&r->kernels[c->k]);
@@ -582,6 +633,8 @@ static void run_release(struct run *r)
 		kernel_release(&r->kernels[i]);
 		free(r->initrds[i]);
 		free(r->kerrs[i]);
+		for (size_t t = 0; r->tskip && t < r->s.ntopos; t++)
+			free(r->tskip[i * r->s.ntopos + t]);
 	}
 	for (size_t i = 0; r->kids && i < r->s.nkernels; i++)
 		json_decref(r->kids[i]);
@@ -589,6 +642,7 @@ static void run_release(struct run *r)
 	free(r->kernels);
 	free(r->initrds);
 	free(r->kerrs);
+	free(r->tskip);
 	free(r->agent);
 	free(r->out);
 	free(r->note);
