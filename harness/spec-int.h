@@ -1,5 +1,6 @@
-/* Inside the spec parser (spec.c, spec-kernels.c): the error helpers that
- * point at the file and line of a JSON path. Not for use elsewhere. */
+/* Inside the spec parser: spec-check.c has the messages that point at the
+ * file and line of a JSON path, used by spec.c and spec-kernels.c (the
+ * kernels[] section). Not for use elsewhere. */
 #ifndef SB_SPEC_INT_H
 #define SB_SPEC_INT_H
 
@@ -7,7 +8,7 @@
 
 #include "harness/spec.h"
 
-/* "file:line: path: message" -- the line found from the JSON path. */
+/* spec-check.c. "file:line: path: message" -- the line from the JSON path. */
 int perr(const char *file, const char *text, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int check_keys(const char *file, const char *text, const char *path, json_t *obj,

@@ -75,20 +75,6 @@ void spec_release(struct spec *s)
 	spec_init(s);
 }
 
-int perr(const char *file, const char *text, const char *path, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	int line = text ? jsonloc_line(text, path) : 0;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (line > 0)
-		return sb_err(EINVAL, "%s:%d: %s: %s", file, line, path[0] ? path : "(top)", msg);
-	return sb_err(EINVAL, "%s: %s: %s", file, path[0] ? path : "(top)", msg);
-}
-
 /* Validators report "<json path>: message"; prefix file and line. */
 static int relocate(const char *file, const char *text, int rc)
 {
@@ -106,35 +92,6 @@ static int relocate(const char *file, const char *text, int rc)
 	free(path);
 	free(msg);
 	return rc;
-}
-
-int check_keys(const char *file, const char *text, const char *path, json_t *obj,
-	       const char *const *allowed)
-{
-	const char *key;
-	json_t *v;
-
-	if (!json_is_object(obj))
-		return perr(file, text, path, "expected an object");
-	json_object_foreach(obj, key, v) {
-		int ok = 0;
-
-		for (int i = 0; allowed[i]; i++)
-			ok |= !strcmp(key, allowed[i]);
-		if (!ok) {
-			char *p = jsonloc_path_append_key(path, key);
-			char known[512] = "";
-			int rc;
-
-			for (int i = 0; allowed[i]; i++)
-				snprintf(known + strlen(known), sizeof(known) - strlen(known),
-					 "%s%s", i ? ", " : "", allowed[i]);
-			rc = perr(file, text, p, "unknown key '%s' (known: %s)", key, known);
-			free(p);
-			return rc;
-		}
-	}
-	return 0;
 }
 
 /* Parse-or-fail for a member; value must be a (positive) size string or integer. */
@@ -182,23 +139,6 @@ static int get_int(const char *file, const char *text, const char *path, json_t 
 	return rc;
 }
 
-int get_str(const char *file, const char *text, const char *path, json_t *obj,
-	    const char *key, int required, char **out)
-{
-	json_t *v = json_object_get(obj, key);
-	char *p = jsonloc_path_append_key(path, key);
-	int rc = 0;
-
-	if (!v && required)
-		rc = perr(file, text, path, "missing \"%s\"", key);
-	else if (v && (!json_is_string(v) || !json_string_length(v)))
-		rc = perr(file, text, p, "expected a non-empty string");
-	else if (v)
-		*out = xstrdup(json_string_value(v));
-	free(p);
-	return rc;
-}
-
 static int parse_memcg(const char *file, const char *text, const char *path, json_t *obj,
 		       struct spec_memcg *m)
 {
@@ -212,15 +152,6 @@ static int parse_memcg(const char *file, const char *text, const char *path, jso
 	if (!rc)
 		rc = get_size(file, text, path, obj, "swap_max", &m->swap_max);
 	return rc;
-}
-
-int name_ok(const char *n)
-{
-	for (const char *c = n; *c; c++)
-		if (!(( *c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' || *c == '_' || *c == '+'))
-			return 0;
-	return *n && strlen(n) <= 64;
 }
 
 int topology_load(const char *ref, const char *base_dir, const char *where,
