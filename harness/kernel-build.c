@@ -154,14 +154,18 @@ static int file_hash(const char *path, char out[65])
 
 /* ---- config fragments and verification ---- */
 
+#define KCONFIG_OPTIONAL "#optional"
+
 void kconfig_fragment_parse(const char *text, json_t *req)
 {
 	const char *p = text;
+	int optional = 0;
 
 	while (p && *p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char *line = strndup(p, len), *l = line;
+		char *line = strndup(p, len), *l = line, *name = NULL;
+		json_t *value = NULL;
 
 		rstrip(l);
 		while (*l == ' ' || *l == '\t')
@@ -170,14 +174,35 @@ void kconfig_fragment_parse(const char *text, json_t *req)
 			char *eq = strchr(l, '=');
 
 			*eq = '\0';
-			json_object_set_new(req, l, json_string(eq + 1));
+			name = l;
+			value = json_string(eq + 1);
 		} else if (!strncmp(l, "# CONFIG_", 9)) {
 			size_t n = strlen(l);
 
 			if (n > 20 && !strcmp(l + n - 11, " is not set")) {
 				l[n - 11] = '\0';
-				json_object_set_new(req, l + 2, json_string("n"));
+				name = l + 2;
+				value = json_string("n");
 			}
+		} else if (!strcmp(l, "# swapbench: optional")) {
+			optional = 1;
+		}
+		if (name) {
+			json_t *opt = json_object_get(req, KCONFIG_OPTIONAL);
+
+			json_object_set_new(req, name, value);
+			/* The directive covers the next option line only; a later
+			 * plain line for the same option makes it required again. */
+			if (optional) {
+				if (!opt) {
+					opt = json_object();
+					json_object_set_new(req, KCONFIG_OPTIONAL, opt);
+				}
+				json_object_set_new(opt, name, json_true());
+			} else if (opt) {
+				json_object_del(opt, name);
+			}
+			optional = 0;
 		}
 		free(line);
 		p = nl ? nl + 1 : NULL;
@@ -435,8 +460,10 @@ static char *unmet_symbols(const char *deps, const json_t *final)
 	return out;
 }
 
-int kconfig_verify(const json_t *req, const json_t *final, const char *srctree, char **report)
+int kconfig_verify(const json_t *req, const json_t *final, const char *srctree, char **report,
+		   json_t *absent)
 {
+	const json_t *optional = json_object_get(req, KCONFIG_OPTIONAL);
 	const char *key;
 	json_t *v;
 	int n = 0;
@@ -447,6 +474,8 @@ int kconfig_verify(const json_t *req, const json_t *final, const char *srctree, 
 		int ok;
 		char *line, *deps = NULL;
 
+		if (key[0] == '#')
+			continue; /* KCONFIG_OPTIONAL */
 		if (!strcmp(want, "n"))
 			ok = !got || !strcmp(got, "n");
 		else if (!strcmp(want, "m"))
@@ -455,6 +484,18 @@ int kconfig_verify(const json_t *req, const json_t *final, const char *srctree, 
 			ok = got && !strcmp(got, want);
 		if (ok)
 			continue;
+		/* An optional option the tree does not define at all is skipped
+		 * (and said to be); one it defines must hold. */
+		if (json_object_get(optional, key) && srctree) {
+			deps = kconfig_depends(srctree, key + 7);
+			if (!deps) {
+				if (absent)
+					json_array_append_new(absent, json_string(key));
+				continue;
+			}
+			free(deps);
+			deps = NULL;
+		}
 		n++;
 		if (!report)
 			continue;
@@ -582,6 +623,7 @@ struct job {
 	struct strv make;  /* make -C src O=out VAR=... (no target) */
 	double t0;
 	char *phase;
+	json_t *config_absent; /* optional options the tree does not define */
 };
 
 static void fmt_elapsed(double s, char *buf, size_t len)
@@ -1319,7 +1361,17 @@ static int configure(struct job *j, json_t **final_out, char **config_text)
 		}
 	}
 	final = kconfig_parse(text);
-	unmet = kconfig_verify(req, final, j->src, &report);
+	json_decref(j->config_absent);
+	j->config_absent = json_array();
+	unmet = kconfig_verify(req, final, j->src, &report, j->config_absent);
+	{
+		size_t i;
+		json_t *a;
+
+		json_array_foreach(j->config_absent, i, a)
+			log_line(j, "== verify config: %s is optional and this tree has no such "
+				 "option: skipped\n", json_string_value(a));
+	}
 	if (unmet) {
 		rc = sb_err(EINVAL, "config: %d option%s the fragments asked for do%s not hold "
 			    "after olddefconfig:\n  %s", unmet, unmet > 1 ? "s" : "",
@@ -1455,6 +1507,8 @@ static int build_and_store(struct job *j, const char *key, const char *ikey,
 		json_object_set_new(result, "built", json_string(now));
 		json_object_set_new(result, "build_seconds", json_real(monotonic_s() - j->t0));
 		json_object_set_new(result, "ccache", json_boolean(in_path("ccache")));
+		json_object_set_new(result, "config_absent",
+				    j->config_absent ? json_deep_copy(j->config_absent) : json_array());
 		json_object_set_new(result, "log", json_sprintf("%s/build.log", dir));
 		meta = json_pack("{s:i,s:s,s:s,s:s,s:s,s:O,s:O}", "schema_version", 1, "cache_id",
 				 cache_id, "key", key, "input_key", ikey, "built_by", j->sk->name,
@@ -1521,6 +1575,7 @@ static void job_release(struct job *j)
 	free(j->out);
 	free(j->log);
 	free(j->phase);
+	json_decref(j->config_absent);
 	strv_release(&j->env);
 	strv_release(&j->make);
 }

@@ -177,8 +177,8 @@ static void test_verify(void **state)
 			      "CONFIG_ZSWAP_COMPRESSOR_DEFAULT=\"lz4\"\n"
 			      "# CONFIG_VT is not set\n");
 	/* Without a tree: only the count. */
-	assert_int_equal(kconfig_verify(req, final, NULL, NULL), 3);
-	assert_int_equal(kconfig_verify(req, final, tree, &report), 3);
+	assert_int_equal(kconfig_verify(req, final, NULL, NULL, NULL), 3);
+	assert_int_equal(kconfig_verify(req, final, tree, &report, NULL), 3);
 	print_message("%s\n", report);
 	assert_non_null(strstr(report, "requested CONFIG_ZSWAP=y, got not set (depends on: SWAP; "
 				       "unmet: SWAP)"));
@@ -198,7 +198,7 @@ static void test_verify(void **state)
 	final = kconfig_parse("CONFIG_SWAP=y\nCONFIG_MMU=y\nCONFIG_ZSWAP=y\nCONFIG_NR_CPUS=8\n"
 			      "CONFIG_ZSMALLOC=m\nCONFIG_GHOST=y\n"
 			      "CONFIG_ZSWAP_COMPRESSOR_DEFAULT=\"lz4\"\n");
-	assert_int_equal(kconfig_verify(req, final, tree, &report), 1);
+	assert_int_equal(kconfig_verify(req, final, tree, &report, NULL), 1);
 	assert_string_equal(report, "requested CONFIG_SWAP not set, got CONFIG_SWAP=y");
 	free(report);
 	json_decref(final);
