@@ -4,6 +4,8 @@
 #include "err.h"
 #include "kernel.h"
 #include "kernel-build.h"
+#include "kernel-debian.h"
+#include "apt.h"
 #include "log.h"
 #include "runner.h"
 #include "spec.h"
@@ -21,19 +23,29 @@ static void kernel_usage(FILE *out)
 		"usage: swapbench kernel get SOURCE [--name NAME] [--config FILE] [--modules DIR]\n"
 		"       swapbench kernel build SPEC [--force] [--jobs N] [--json]\n"
 		"       swapbench kernel list [--json]\n"
+		"       swapbench kernel search [PREFIX] [--suite SUITE] [--all] [--refresh] [--json]\n"
 		"       swapbench kernel gc [--dry-run] [SPEC...]\n\n"
 		"get   fetch a kernel into the cache ($XDG_CACHE_HOME/swapbench, default\n"
-		"      ~/.cache/swapbench) and print its identity. SOURCE is debian:6.1,\n"
-		"      debian:6.12 (newest such Debian linux-image package), an exact\n"
-		"      linux-image-* package name, or image:PATH for a prebuilt bzImage\n"
-		"      (--config its .config, --modules a directory holding\n"
-		"      lib/modules/<release>). Debian packages are downloaded with\n"
-		"      apt-get download and extracted, never installed on the host.\n"
+		"      ~/.cache/swapbench) and print its identity. SOURCE is debian:X.Y\n"
+		"      (newest linux-image-X.Y.*-amd64 of bookworm, bookworm-security,\n"
+		"      trixie, trixie-backports or sid), debian:X.Y.Z (that upstream\n"
+		"      version), either with @SUITE, an exact package\n"
+		"      linux-image-PKG[=VERSION][@SUITE], or image:PATH for a prebuilt\n"
+		"      bzImage (--config its .config, --modules a directory holding\n"
+		"      lib/modules/<release>). Debian packages come through swapbench's\n"
+		"      own apt configuration (its cache's apt/; the host's /etc/apt is\n"
+		"      not used) and are extracted, never installed on the host.\n"
+		"      --refresh updates swapbench's apt lists first (else they are\n"
+		"      updated when older than a day).\n"
 		"build build every kernel of SPEC that comes from a git tree (see\n"
 		"      docs/kernels.md), or find it in the build cache, and print its name,\n"
 		"      cache id and state: built, cached or failed. A failure does not stop\n"
 		"      the other kernels; exit 3 when any failed.\n"
-		"list  show the cached kernels, one a line.\n"
+		"list  show the cached kernels, one a line (package, version, suite).\n"
+		"search list the Debian kernels (linux-image-*-amd64) and kernel sources\n"
+		"      (linux-source-*) the configured suites have, oldest first:\n"
+		"      PREFIX '7.' matches 7.x, '7.2' the 7.2 series; --all adds the\n"
+		"      cloud and rt flavours.\n"
 		"gc    remove built kernels and work trees that no spec uses: the SPECs\n"
 		"      given, or else every spec that 'kernel build' or 'run' was given\n"
 		"      and that still exists.\n");
@@ -46,10 +58,12 @@ static int kernel_get_cmd(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "modules", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "refresh", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = NULL, *config = NULL, *modules = NULL;
+	int refresh = 0;
 	struct kernel k;
 	int c, json = 0, rc;
 
@@ -60,12 +74,17 @@ static int kernel_get_cmd(int argc, char **argv)
 		case 'c': config = optarg; break;
 		case 'm': modules = optarg; break;
 		case 'j': json = 1; break;
+		case 'r': refresh = 1; break;
 		case 'h': kernel_usage(stdout); return EXIT_OK;
 		default: kernel_usage(stderr); return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
 		kernel_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (refresh && apt_update(1)) {
+		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
 	}
 	rc = kernel_get(argv[optind], name, config, modules, &k);
@@ -82,7 +101,10 @@ static int kernel_get_cmd(int argc, char **argv)
 	} else {
 		printf("name:     %s\nsource:   %s\nrelease:  %s\n", k.name, k.source, k.release);
 		if (k.package)
-			printf("package:  %s %s\n", k.package, k.version ? k.version : "");
+			printf("package:  %s %s (%s)\n", k.package, k.version ? k.version : "",
+			       k.suite ? k.suite : "suite unknown");
+		if (k.deb_sha256)
+			printf("deb sha256: %s\n", k.deb_sha256);
 		printf("vmlinuz:  %s\nconfig:   %s (sha256 %s)\ncache id: %s\n", k.vmlinuz,
 		       k.config_path ? k.config_path : "-",
 		       k.config_sha256 ? k.config_sha256 : "-", k.id);
@@ -209,15 +231,26 @@ static int kernel_list_cmd(int argc, char **argv)
 		root = xasprintf("%s/%s/root", dir, e->d_name);
 		vf = xasprintf("%s/%s/version", dir, e->d_name);
 		if (is_dir(root)) {
+			char *mp = xasprintf("%s/meta.json", root);
+			json_t *meta = json_load_file(mp, 0, NULL);
+			json_t *deb0 = json_array_get(json_object_get(meta, "debs"), 0);
+			const char *pkg = json_string_value(json_object_get(meta, "package"));
+			const char *suite = json_string_value(json_object_get(deb0, "suite"));
+
+			free(mp);
 			read_file(vf, 4096, &v, NULL);
 			if (v)
 				rstrip(v);
+			if (!pkg)
+				pkg = e->d_name;
 			if (json)
-				json_array_append_new(all, json_pack("{s:s,s:s,s:s}", "package",
-								     e->d_name, "version",
-								     v ? v : "?", "dir", root));
+				json_array_append_new(all, json_pack("{s:s,s:s,s:s?,s:s}", "package",
+								     pkg, "version", v ? v : "?",
+								     "suite", suite, "dir", root));
 			else
-				printf("%-40s %-24s %s\n", e->d_name, v ? v : "?", root);
+				printf("%-40s %-24s %-17s %s\n", pkg, v ? v : "?",
+				       suite ? suite : "-", root);
+			json_decref(meta);
 			n++;
 		}
 		free(v);
@@ -259,6 +292,80 @@ static int kernel_list_cmd(int argc, char **argv)
 	json_decref(all);
 	free(cache);
 	free(dir);
+	return EXIT_OK;
+}
+
+static int kernel_search_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "suite", required_argument, NULL, 's' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "refresh", no_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *suite = NULL, *prefix = "";
+	struct apt_pkg *v = NULL;
+	size_t n = 0;
+	int c, all = 0, refresh = 0, json = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': suite = optarg; break;
+		case 'a': all = 1; break;
+		case 'r': refresh = 1; break;
+		case 'j': json = 1; break;
+		case 'h': kernel_usage(stdout); return EXIT_OK;
+		default: kernel_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc - 1) {
+		kernel_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (optind == argc - 1)
+		prefix = argv[optind];
+	if ((refresh && apt_update(1)) || debian_kernel_search(prefix, suite, all, &v, &n)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	if (json) {
+		json_t *arr = json_array();
+
+		for (size_t i = 0; i < n; i++) {
+			json_t *su = json_array();
+			char *up = deb_upstream(v[i].version);
+
+			for (size_t j = 0; j < v[i].suites.n; j++)
+				json_array_append_new(su, json_string(v[i].suites.v[j]));
+			json_array_append_new(arr, json_pack(
+				"{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:I}", "kind",
+				strncmp(v[i].package, "linux-source-", 13) ? "image" : "source",
+				"package", v[i].package, "version", v[i].version, "upstream", up,
+				"suites", su, "suite", v[i].suite, "sha256", v[i].sha256, "size",
+				(json_int_t)v[i].size));
+			free(up);
+		}
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(arr);
+	} else if (!n) {
+		printf("no Debian kernel or kernel source %s%s%sin the configured suites\n",
+		       *prefix ? "matching '" : "", prefix, *prefix ? "' " : "");
+	} else {
+		printf("%-40s %-22s %s\n", "package", "version", "suite");
+		for (size_t i = 0; i < n; i++) {
+			char su[128] = "";
+
+			for (size_t j = 0; j < v[i].suites.n; j++)
+				snprintf(su + strlen(su), sizeof(su) - strlen(su), "%s%s", j ? "," : "",
+					 v[i].suites.v[j]);
+			printf("%-40s %-22s %s\n", v[i].package, v[i].version, su);
+		}
+	}
+	apt_pkgs_free(v, n);
 	return EXIT_OK;
 }
 
@@ -324,6 +431,8 @@ int cmd_kernel(int argc, char **argv)
 		return kernel_build_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list"))
 		return kernel_list_cmd(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "search"))
+		return kernel_search_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "gc"))
 		return kernel_gc_cmd(argc - 1, argv + 1);
 	fprintf(stderr, "swapbench kernel: unknown subcommand '%s'\n", argv[1]);

@@ -18,7 +18,7 @@ struct command {
 /* The command table: add a command here and in cmd.h. */
 static const struct command commands[] = {
 	{ "run", cmd_run, "run an experiment spec: boot each kernel per cell, store results" },
-	{ "kernel", cmd_kernel, "fetch or build kernels into the cache (get, build, list, gc)" },
+	{ "kernel", cmd_kernel, "fetch or build kernels into the cache (get, build, list, search, gc)" },
 	{ "compare", cmd_compare, "compare kernels of a run, or matching cells of runs" },
 	{ "plot", cmd_plot, "write gnuplot charts (PNG, SVG, text) of a run" },
 	{ "boot", cmd_boot, "boot a kernel with a topology interactively, for debugging" },
