@@ -5,6 +5,7 @@
 #include "kernel.h"
 #include "kernel-build.h"
 #include "kernel-debian.h"
+#include "kernel-source.h"
 #include "apt.h"
 #include "log.h"
 #include "runner.h"
@@ -24,6 +25,7 @@ static void kernel_usage(FILE *out)
 		"       swapbench kernel build SPEC [--force] [--jobs N] [--json]\n"
 		"       swapbench kernel list [--json]\n"
 		"       swapbench kernel search [PREFIX] [--suite SUITE] [--all] [--refresh] [--json]\n"
+		"       swapbench kernel source SERIES [--suite SUITE] [--print] [--json]\n"
 		"       swapbench kernel gc [--dry-run] [SPEC...]\n\n"
 		"get   fetch a kernel into the cache ($XDG_CACHE_HOME/swapbench, default\n"
 		"      ~/.cache/swapbench) and print its identity. SOURCE is debian:X.Y\n"
@@ -46,6 +48,11 @@ static void kernel_usage(FILE *out)
 		"      (linux-source-*) the configured suites have, oldest first:\n"
 		"      PREFIX '7.' matches 7.x, '7.2' the 7.2 series; --all adds the\n"
 		"      cloud and rt flavours.\n"
+		"source make cache:linux-SERIES (e.g. 7.3, 6.12), the git tree specs\n"
+		"      name as \"tree\": \"cache:linux-7.3\", from Debian's linux-source-SERIES\n"
+		"      (newest of any suite, or of --suite), through swapbench's own apt:\n"
+		"      one commit with a fixed identity, tag vSERIES-debian. Does nothing\n"
+		"      when the tree is there. --print only prints the tree's path.\n"
 		"gc    remove built kernels and work trees that no spec uses: the SPECs\n"
 		"      given, or else every spec that 'kernel build' or 'run' was given\n"
 		"      and that still exists.\n");
@@ -419,6 +426,65 @@ static int kernel_gc_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int kernel_source_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "suite", required_argument, NULL, 's' },
+		{ "print", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *suite = NULL;
+	int c, json = 0, print = 0;
+	json_t *info = NULL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': suite = optarg; break;
+		case 'p': print = 1; break;
+		case 'j': json = 1; break;
+		case 'h': kernel_usage(stdout); return EXIT_OK;
+		default: kernel_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		kernel_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!ksource_series_valid(argv[optind])) {
+		log_err("kernel source: '%s' is not a kernel series (expected X.Y, e.g. 7.3)",
+			argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (print) {
+		char *d = ksource_dir(argv[optind]);
+
+		printf("%s\n", d);
+		free(d);
+		return EXIT_OK;
+	}
+	if (ksource_make(argv[optind], suite, json, &info)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	if (json) {
+		json_dumpf(info, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+	} else {
+		printf("tree:    %s\ntag:     %s (%.12s)\npackage: %s %s (%s)\n",
+		       json_string_value(json_object_get(info, "dir")),
+		       json_string_value(json_object_get(info, "tag")),
+		       json_string_value(json_object_get(info, "commit")),
+		       json_string_value(json_object_get(info, "package")) ?: "?",
+		       json_string_value(json_object_get(info, "version")) ?: "?",
+		       json_string_value(json_object_get(info, "suite")) ?: "suite unknown");
+	}
+	json_decref(info);
+	return EXIT_OK;
+}
+
 int cmd_kernel(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -433,6 +499,8 @@ int cmd_kernel(int argc, char **argv)
 		return kernel_list_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "search"))
 		return kernel_search_cmd(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "source"))
+		return kernel_source_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "gc"))
 		return kernel_gc_cmd(argc - 1, argv + 1);
 	fprintf(stderr, "swapbench kernel: unknown subcommand '%s'\n", argv[1]);

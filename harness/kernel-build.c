@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "kernel-build.h"
+#include "kernel-source.h"
 #include "err.h"
 #include "fsutil.h"
 #include "log.h"
@@ -903,14 +904,25 @@ static int compute_inputs(const struct spec_kernel *sk, char *const *envp, json_
 	json_t *in, *keyed, *patches = json_array(), *frags = json_array(), *make = json_object();
 	json_t *kpatches = json_array(), *kfrags = json_array();
 	char *base, *branch = NULL, *cc, *ld, *ccv, *ldv, *tree = realpath(b->tree, NULL);
-	char hex[65];
+	char hex[65], *why = NULL;
 	int rc = 0;
 
+	/* cache:linux-X.Y is Debian's linux-source-X.Y: made on first use. */
+	if (!is_dir(b->tree) && !strncmp(b->tree_spec, "cache:", 6)) {
+		char *series = ksource_series_of(b->tree_spec + 6);
+
+		if (series && ksource_make(series, NULL, 0, NULL))
+			why = xasprintf(": %s", sb_lasterr());
+		else if (!series)
+			why = xstrdup(": swapbench makes only cache:linux-X.Y trees (swapbench "
+				      "kernel source X.Y); put other trees there yourself");
+		free(series);
+	}
 	if (!is_dir(b->tree)) {
 		base = NULL;
-		rc = sb_err(ENOENT, "git tree '%s' ('%s') does not exist%s", b->tree_spec, b->tree,
-			    !strcmp(b->tree_spec, "cache:linux-6.12")
-				    ? ": scripts/linux-git.sh makes it" : "");
+		rc = sb_err(ENOENT, "git tree '%s' ('%s') does not exist%s", b->tree_spec,
+			    b->tree, why ? why : "");
+		free(why);
 	} else if (!(base = ref_commit(b->tree, b->ref))) {
 		rc = sb_err(ENOENT, "git tree '%s' has no commit '%s'", b->tree, b->ref);
 	}
