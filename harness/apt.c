@@ -1,10 +1,10 @@
 #define _GNU_SOURCE
-#include "apt.h"
-#include "err.h"
-#include "fsutil.h"
-#include "kernel.h"
-#include "log.h"
-#include "process.h"
+#include "harness/apt.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/kernel.h"
+#include "common/log.h"
+#include "common/process.h"
 
 #include <ctype.h>
 #include <dirent.h>

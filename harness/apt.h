@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 
-#include "strv.h"
+#include "common/strv.h"
 
 /* One version of one binary package, as the archive index describes it. */
 struct apt_pkg {

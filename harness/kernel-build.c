@@ -1,11 +1,11 @@
 #define _GNU_SOURCE
-#include "kernel-build.h"
-#include "kernel-source.h"
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "process.h"
-#include "strv.h"
+#include "harness/kernel-build.h"
+#include "harness/kernel-source.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "common/strv.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -1,9 +1,9 @@
 #define _GNU_SOURCE
-#include "kernel-debian.h"
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "process.h"
+#include "harness/kernel-debian.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/process.h"
 
 #include <dirent.h>
 #include <fcntl.h>

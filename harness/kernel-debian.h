@@ -22,9 +22,9 @@
 
 #include <stddef.h>
 
-#include "apt.h"
-#include "kernel.h"
-#include "strv.h"
+#include "harness/apt.h"
+#include "harness/kernel.h"
+#include "common/strv.h"
 
 struct deb_ksel {
 	char *series;  /* "7.3", "7.2.11"; NULL with package */

@@ -1,11 +1,11 @@
 #define _GNU_SOURCE
-#include "kernel-source.h"
-#include "apt.h"
-#include "err.h"
-#include "fsutil.h"
-#include "kernel.h"
-#include "process.h"
-#include "strv.h"
+#include "harness/kernel-source.h"
+#include "harness/apt.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/kernel.h"
+#include "common/process.h"
+#include "common/strv.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,11 +1,11 @@
 #define _GNU_SOURCE
-#include "kernel.h"
-#include "kernel-build.h"
-#include "kernel-debian.h"
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "process.h"
+#include "harness/kernel.h"
+#include "harness/kernel-build.h"
+#include "harness/kernel-debian.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/process.h"
 
 #include <dirent.h>
 #include <regex.h>

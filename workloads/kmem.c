@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "kmem.h"
+#include "workloads/kmem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "common/err.h"
 
 static json_t *meminfo(void)
 {
