@@ -479,6 +479,7 @@ static int build_root(const struct apt_pkg *img, const char *base, const char *r
 	for (size_t i = 0; !rc && i < deps.n; i++) {
 		struct apt_pkg d;
 
+		apt_pkg_init(&d);
 		rc = apt_find(deps.v[i], img->version, NULL, &d);
 		if (!rc)
 			rc = fetch_extract(&d, dl, tmp, debs);
