@@ -229,10 +229,9 @@ int ksource_make(const char *series, const char *suite, int quiet, json_t **info
 	if (!rc) {
 		char *text;
 
-		meta = json_pack("{s:s,s:s,s:s,s:s,s:s}", "package", p.package, "version",
+		meta = json_pack("{s:s,s:s,s:s,s:s}", "package", p.package, "version",
 				 p.version, "suite", p.suite ? p.suite : "", "deb_sha256",
-				 p.sha256 ? p.sha256 : "", "tarball",
-				 "usr/src/linux-source-*.tar.xz");
+				 p.sha256 ? p.sha256 : "");
 		text = json_dumps(meta, JSON_INDENT(2) | JSON_SORT_KEYS);
 		write_file_atomic(meta_path, text, strlen(text));
 		free(text);
