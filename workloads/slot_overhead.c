@@ -375,7 +375,10 @@ static int so_dynamic(struct wl_ctx *ctx)
 	/* Never folded into bytes per slot: memory that moved and that no
 	 * counter names is reported apart. */
 	residue = metadata - attributed;
-	share = metadata > 0 ? (double)attributed / metadata : 1.0;
+	/* How much of what moved the counters name: 1 when nothing is left
+	 * over, whatever the sign of the rest. */
+	share = llabs(attributed) + llabs(residue) > 0
+			? (double)llabs(attributed) / (llabs(attributed) + llabs(residue)) : 1.0;
 	attr = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "slab", (json_int_t)slab,
 			 "vmalloc", (json_int_t)vmalloc, "swap_tables", (json_int_t)tables,
 			 "swap_table_bytes", (json_int_t)table_bytes, "swap_clusters",
@@ -405,7 +408,7 @@ static int so_dynamic(struct wl_ctx *ctx)
 			  "bytes_per_slot = attributed (slab + vmalloc deltas + page-allocated "
 			  "swap tables: clusters in the holder's pagemap x table size) over the "
 			  "slots in its VmSwap; unattributed = metadata - attributed, reported "
-			  "apart"));
+			  "apart; share = |attributed| / (|attributed| + |unattributed|)"));
 	if (slots < pages / 2.0) {
 		rc = sb_err(EIO, "only %.0f of %lld pages reached swap", slots, pages);
 	} else {
