@@ -15,7 +15,7 @@
 static void compare_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: swapbench compare RUN [RUN...] [--baseline NAME] [--style mmtests|lkp]\n"
+		"usage: swapbench compare RUN [RUN...] [--baseline NAME] [--style mmtests|lkp|rows]\n"
 		"                         [--json] [--fail-on-regression PCT] [--color WHEN]\n\n"
 		"One RUN: compares its kernels, the first (or --baseline NAME) being the\n"
 		"baseline. Several RUNs: compares matching cells (kernel, topology, workload)\n"
@@ -25,7 +25,9 @@ static void compare_usage(FILE *out)
 		"better/worse only when the 95%% confidence intervals do not overlap; noise\n"
 		"when CoeffVar > 10%% or n < 3. Mean counter deltas follow (Ops), then the\n"
 		"geometric mean of ratios per workload.\n\n"
-		"  --style S              mmtests (default) or lkp (%%change table)\n"
+		"  --style S              mmtests (default; one block per kernel against\n"
+		"                         the baseline), lkp (%%change table) or rows (a\n"
+		"                         line per kernel under each metric: many kernels)\n"
 		"  --json                 the comparison as JSON (docs/compare.md)\n"
 		"  --fail-on-regression P exit 1 when a significant change is worse than P%%\n"
 		"  --color WHEN           auto (default: on a TTY unless NO_COLOR), always, never\n\n"
@@ -68,8 +70,8 @@ int cmd_compare(int argc, char **argv)
 		default: compare_usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (strcmp(style, "mmtests") && strcmp(style, "lkp")) {
-		fprintf(stderr, "swapbench compare: --style: expected mmtests or lkp, got '%s'\n",
+	if (strcmp(style, "mmtests") && strcmp(style, "lkp") && strcmp(style, "rows")) {
+		fprintf(stderr, "swapbench compare: --style: expected mmtests, lkp or rows, got '%s'\n",
 			style);
 		return EXIT_USAGE;
 	}
@@ -95,6 +97,8 @@ int cmd_compare(int argc, char **argv)
 		putchar('\n');
 	} else if (!strcmp(style, "lkp")) {
 		compare_print_lkp(cmp, stdout, color);
+	} else if (!strcmp(style, "rows")) {
+		compare_print_rows(cmp, stdout, color);
 	} else {
 		compare_print_mmtests(cmp, stdout, color);
 	}
