@@ -2,7 +2,8 @@
 #include "harness/apt.h"
 #include "common/err.h"
 #include "common/fsutil.h"
-#include "harness/kernel.h"
+#include "harness/paths.h"
+#include "harness/sha256.h"
 #include "common/log.h"
 #include "common/process.h"
 
@@ -697,7 +698,7 @@ int apt_find(const char *name, const char *version, const char *suite, struct ap
 
 int apt_download(const struct apt_pkg *p, const char *dir, char **path)
 {
-	char *ad = apt_dir(), *tmp = NULL, *final = NULL, *deb = NULL, *sum = NULL;
+	char *ad = apt_dir(), *tmp = NULL, *final = NULL, *deb = NULL, sum[65] = "";
 	char *spec = xasprintf("%s=%s", p->package, p->version);
 	const char *argv[] = { "apt-get", "download", "-q", spec, NULL };
 	struct spawn_result r = { 0 };
@@ -716,12 +717,27 @@ int apt_download(const struct apt_pkg *p, const char *dir, char **path)
 		goto out;
 	fprintf(stderr, "downloading %s %s (%s, %.1f MiB)\n", p->package, p->version,
 		p->suite ? p->suite : "?", p->size / 1048576.0);
-	rc = apt_run(ad, argv, tmp, 1800000, 1, &r);
-	if (rc)
-		goto out;
+	if (isatty(2)) {
+		/* apt's own progress on the terminal; stdout stays clean. */
+		const char *targv[] = { "apt-get", "download", spec, NULL };
+		char **env = apt_env(ad);
+		struct spawn_opts o = { .argv = targv, .timeout_ms = 1800000, .cwd = tmp,
+					.envp = env, .stdout_path = "/dev/tty" };
+
+		rc = spawn_run(&o, &r);
+		free_env(env);
+		if (rc) {
+			rc = sb_err_prefix(-rc, "cannot run apt-get");
+			goto out;
+		}
+	} else {
+		rc = apt_run(ad, argv, tmp, 1800000, 1, &r);
+		if (rc)
+			goto out;
+	}
 	if (r.timed_out || r.exit_code) {
 		rc = sb_err(EIO, "apt-get download %s failed%s: %s", spec,
-			    r.timed_out ? " (timed out)" : "", r.out ? r.out : "");
+			    r.timed_out ? " (timed out)" : "", r.out ? r.out : "(see above)");
 		goto out;
 	}
 	/* apt names the file with the version's ':' escaped; there is one. */
@@ -745,10 +761,9 @@ int apt_download(const struct apt_pkg *p, const char *dir, char **path)
 		if (rc)
 			goto out;
 	}
-	sum = file_sha256(deb);
-	if (!sum || !p->sha256 || strcmp(sum, p->sha256)) {
+	if (sha256_file(deb, sum) || !p->sha256 || strcmp(sum, p->sha256)) {
 		rc = sb_err(EIO, "%s: sha256 %s does not match the index's %s; not kept", spec,
-			    sum ? sum : "(unreadable)", p->sha256 ? p->sha256 : "(none)");
+			    sum, p->sha256 ? p->sha256 : "(none)");
 		goto out;
 	}
 	if (rename(deb, final)) {
@@ -764,7 +779,6 @@ out:
 	free(tmp);
 	free(final);
 	free(deb);
-	free(sum);
 	free(spec);
 	free(ad);
 	return rc;

@@ -2,99 +2,139 @@
 #include "harness/cmd.h"
 #include "common/fsutil.h"
 #include "common/err.h"
+#include "harness/paths.h"
 #include "harness/kernel.h"
 #include "harness/kernel-build.h"
 #include "harness/kernel-debian.h"
 #include "harness/kernel-source.h"
 #include "harness/apt.h"
 #include "common/log.h"
+#include "harness/options.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
 
 #include <dirent.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void kernel_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: swapbench kernel get SOURCE [--name NAME] [--config FILE] [--modules DIR]\n"
-		"       swapbench kernel build SPEC [--force] [--jobs N] [--json]\n"
-		"       swapbench kernel list [--json]\n"
-		"       swapbench kernel search [PREFIX] [--suite SUITE] [--all] [--refresh] [--json]\n"
-		"       swapbench kernel source SERIES [--suite SUITE] [--print] [--json]\n"
-		"       swapbench kernel gc [--dry-run] [SPEC...]\n\n"
-		"get   fetch a kernel into the cache ($XDG_CACHE_HOME/swapbench, default\n"
-		"      ~/.cache/swapbench) and print its identity. SOURCE is debian:X.Y\n"
-		"      (newest linux-image-X.Y.*-amd64 of bookworm, bookworm-security,\n"
-		"      trixie, trixie-backports or sid), debian:X.Y.Z (that upstream\n"
-		"      version), either with @SUITE, an exact package\n"
-		"      linux-image-PKG[=VERSION][@SUITE], or image:PATH for a prebuilt\n"
-		"      bzImage (--config its .config, --modules a directory holding\n"
-		"      lib/modules/<release>). Debian packages come through swapbench's\n"
-		"      own apt configuration (its cache's apt/; the host's /etc/apt is\n"
-		"      not used) and are extracted, never installed on the host.\n"
-		"      --refresh updates swapbench's apt lists first (else they are\n"
-		"      updated when older than a day).\n"
-		"build build every kernel of SPEC that comes from a git tree (see\n"
-		"      docs/kernels.md), or find it in the build cache, and print its name,\n"
-		"      cache id and state: built, cached or failed. A failure does not stop\n"
-		"      the other kernels; exit 3 when any failed.\n"
-		"list  show the cached kernels, one a line (package, version, suite).\n"
-		"search list the Debian kernels (linux-image-*-amd64) and kernel sources\n"
-		"      (linux-source-*) the configured suites have, oldest first:\n"
-		"      PREFIX '7.' matches 7.x, '7.2' the 7.2 series; --all adds the\n"
-		"      cloud and rt flavours.\n"
-		"source make cache:linux-SERIES (e.g. 7.3, 6.12), the git tree specs\n"
-		"      name as \"tree\": \"cache:linux-7.3\", from Debian's linux-source-SERIES\n"
-		"      (newest of any suite, or of --suite), through swapbench's own apt:\n"
-		"      one commit with a fixed identity, tag vSERIES-debian. Does nothing\n"
-		"      when the tree is there. --print only prints the tree's path.\n"
-		"gc    remove built kernels and work trees that no spec uses: the SPECs\n"
-		"      given, or else every spec that 'kernel build' or 'run' was given\n"
-		"      and that still exists.\n");
-}
+static const char *name, *config, *modules, *suite;
+static int json, dry, refresh, all_flavours, print_only;
+static struct kbuild_opts ko;
+
+static const struct opt_def get_opts[] = {
+	OPT_STRING("name", &name, "NAME", "the kernel's short name (default: from SOURCE)"),
+	OPT_STRING("config", &config, "FILE", "image: kernels: its .config"),
+	OPT_STRING("modules", &modules, "DIR", "image: kernels: a directory holding\n"
+		   "lib/modules/<release> or usr/lib/modules/<release> (depmod'ed)"),
+	OPT_BOOL("refresh", &refresh, "update swapbench's apt lists first"),
+	OPT_BOOL("json", &json, "print the identity as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def get_def = {
+	"kernel get", "SOURCE", "fetch a kernel into the cache and print its identity",
+	"Fetches a kernel into the cache ($XDG_CACHE_HOME/swapbench, default\n"
+	"~/.cache/swapbench) and prints its identity. SOURCE is debian:X.Y\n"
+	"(newest linux-image-X.Y.*-amd64 of bookworm, bookworm-security,\n"
+	"trixie, trixie-backports or sid), debian:X.Y.Z (that upstream\n"
+	"version), either with @SUITE, an exact package\n"
+	"linux-image-PKG[=VERSION][@SUITE], or image:PATH for a prebuilt\n"
+	"bzImage (--config, --modules). Debian packages come through\n"
+	"swapbench's own apt configuration (its cache's apt/; the host's\n"
+	"/etc/apt is not used), are sha256-checked and extracted, never\n"
+	"installed on the host. Its lists are updated when older than a day\n"
+	"(or with --refresh). See docs/kernels.md.\n",
+	get_opts, 1, 1, NULL,
+};
+
+static const struct opt_def build_opts[] = {
+	OPT_BOOL("force", &ko.force, "build even when cached"),
+	OPT_INTEGER("jobs", &ko.jobs, "N", 0, 4096, "make -jN (default 0: one per CPU)"),
+	OPT_BOOL("json", &json, "print the kernels as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def build_def = {
+	"kernel build", "SPEC", "build the kernels of a spec that come from git trees",
+	"Builds every kernel of SPEC that comes from a git tree (see\n"
+	"docs/kernels.md), or finds it in the build cache, and prints its name,\n"
+	"cache id and state: built, cached or failed. A failure does not stop\n"
+	"the other kernels; exit 3 when any failed.\n",
+	build_opts, 1, 1, NULL,
+};
+
+static const struct opt_def list_opts[] = {
+	OPT_BOOL("json", &json, "print the kernels as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def list_def = {
+	"kernel list", NULL, "show the cached kernels, one a line (package, version, suite)",
+	NULL, list_opts, 0, 0, NULL,
+};
+
+static const struct opt_def search_opts[] = {
+	OPT_STRING("suite", &suite, "SUITE", "only this suite"),
+	OPT_BOOL("all", &all_flavours, "also the cloud and rt flavours, and incomplete uploads"),
+	OPT_BOOL("refresh", &refresh, "update swapbench's apt lists first"),
+	OPT_BOOL("json", &json, "print the packages as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def search_def = {
+	"kernel search", "[PREFIX]", "list the Debian kernels and kernel sources of every suite",
+	"Lists the Debian kernels (linux-image-*-amd64) and kernel sources\n"
+	"(linux-source-*) that bookworm, bookworm-security, trixie,\n"
+	"trixie-backports and sid have, oldest first, with their suites.\n"
+	"PREFIX '7.' matches every 7.x, '7.2' the 7.2 series.\n",
+	search_opts, 0, 1, NULL,
+};
+
+static const struct opt_def source_opts[] = {
+	OPT_STRING("suite", &suite, "SUITE", "take linux-source-SERIES from this suite only"),
+	OPT_BOOL("print", &print_only, "only print the tree's path"),
+	OPT_BOOL("json", &json, "print where the tree came from as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def source_def = {
+	"kernel source", "SERIES", "make cache:linux-SERIES from Debian's linux-source-SERIES",
+	"Makes cache:linux-SERIES (e.g. 7.3, 6.12), the git tree specs name as\n"
+	"\"tree\": \"cache:linux-7.3\", from Debian's linux-source-SERIES (newest of\n"
+	"any configured suite, or of --suite), fetched through swapbench's own apt\n"
+	"and extracted, never installed: one commit with a fixed author, committer\n"
+	"and date, tag vSERIES-debian, provenance in src/linux-SERIES.json. Does\n"
+	"nothing when the tree is there. See docs/kernels.md.\n",
+	source_opts, 1, 1, NULL,
+};
+
+static const struct opt_def gc_opts[] = {
+	OPT_BOOL_S('n', "dry-run", &dry, "say what would be removed; remove nothing"),
+	OPT_END(),
+};
+
+static const struct cmd_def gc_def = {
+	"kernel gc", "[SPEC...]", "remove built kernels and work trees no spec uses",
+	"Removes built kernels and work trees that no spec uses: the SPECs\n"
+	"given, or else every spec that 'kernel build' or 'run' was given\n"
+	"and that still exists.\n",
+	gc_opts, 0, -1, NULL,
+};
 
 static int kernel_get_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "modules", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "refresh", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *name = NULL, *config = NULL, *modules = NULL;
-	int refresh = 0;
 	struct kernel k;
-	int c, json = 0, rc;
+	int rc, first;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n': name = optarg; break;
-		case 'c': config = optarg; break;
-		case 'm': modules = optarg; break;
-		case 'j': json = 1; break;
-		case 'r': refresh = 1; break;
-		case 'h': kernel_usage(stdout); return EXIT_OK;
-		default: kernel_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		kernel_usage(stderr);
-		return EXIT_USAGE;
-	}
+	if ((rc = opt_parse(&get_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
 	if (refresh && apt_update(1)) {
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
 	}
-	rc = kernel_get(argv[optind], name, config, modules, &k);
+	rc = kernel_get(argv[first], name, config, modules, &k);
 	if (rc) {
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
@@ -122,44 +162,17 @@ static int kernel_get_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static void fmt_secs(double s, char *buf, size_t len)
-{
-	if (s < 60)
-		snprintf(buf, len, "%.1fs", s);
-	else
-		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
-}
-
 static int kernel_build_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct kbuild_opts ko = { .tty = isatty(2) };
 	struct spec s;
-	json_t *out = json_array();
-	int c, json = 0, nfail = 0, nsrc = 0;
+	json_t *out;
+	int prc, first, nfail = 0, nsrc = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': ko.force = 1; break;
-		case 'j': ko.jobs = atoi(optarg); break;
-		case 'J': json = 1; break;
-		case 'h': kernel_usage(stdout); json_decref(out); return EXIT_OK;
-		default: kernel_usage(stderr); json_decref(out); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		kernel_usage(stderr);
-		json_decref(out);
-		return EXIT_USAGE;
-	}
-	if (spec_load(argv[optind], &s)) {
+	ko.tty = isatty(2);
+	if ((prc = opt_parse(&build_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(prc);
+	out = json_array();
+	if (spec_load(argv[first], &s)) {
 		log_err("%s", sb_lasterr());
 		json_decref(out);
 		return EXIT_USAGE;
@@ -180,7 +193,7 @@ static int kernel_build_cmd(int argc, char **argv)
 		snprintf(label, sizeof(label), "[%zu/%d]", ++n, nsrc);
 		ko.label = label;
 		rc = kbuild_get(sk, &ko, &k, &st);
-		fmt_secs(monotonic_s() - t0, el, sizeof(el));
+		fmt_duration(monotonic_s() - t0, 1, el, sizeof(el));
 		if (rc) {
 			nfail++;
 			json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:f}", "name", sk->name,
@@ -223,13 +236,20 @@ static int kernel_build_cmd(int argc, char **argv)
 
 static int kernel_list_cmd(int argc, char **argv)
 {
-	char *cache = sb_cache_dir(), *dir = xasprintf("%s/kernels", cache);
-	DIR *d = opendir(dir);
+	char *cache, *dir;
+	DIR *d;
 	struct dirent *e;
-	json_t *built = kbuild_list(), *b, *all = json_array();
+	json_t *built, *b, *all;
 	size_t i;
-	int n = 0, json = argc > 1 && !strcmp(argv[1], "--json");
+	int n = 0, rc, first;
 
+	if ((rc = opt_parse(&list_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	cache = sb_cache_dir();
+	dir = xasprintf("%s/kernels", cache);
+	d = opendir(dir);
+	built = kbuild_list();
+	all = json_array();
 	while (d && (e = readdir(d))) {
 		char *root, *vf, *v = NULL;
 
@@ -242,7 +262,7 @@ static int kernel_list_cmd(int argc, char **argv)
 			json_t *meta = json_load_file(mp, 0, NULL);
 			json_t *deb0 = json_array_get(json_object_get(meta, "debs"), 0);
 			const char *pkg = json_string_value(json_object_get(meta, "package"));
-			const char *suite = json_string_value(json_object_get(deb0, "suite"));
+			const char *su = json_string_value(json_object_get(deb0, "suite"));
 
 			free(mp);
 			read_file(vf, 4096, &v, NULL);
@@ -253,10 +273,10 @@ static int kernel_list_cmd(int argc, char **argv)
 			if (json)
 				json_array_append_new(all, json_pack("{s:s,s:s,s:s?,s:s}", "package",
 								     pkg, "version", v ? v : "?",
-								     "suite", suite, "dir", root));
+								     "suite", su, "dir", root));
 			else
-				printf("%-40s %-24s %-17s %s\n", pkg, v ? v : "?",
-				       suite ? suite : "-", root);
+				printf("%-40s %-24s %-17s %s\n", pkg, v ? v : "?", su ? su : "-",
+				       root);
 			json_decref(meta);
 			n++;
 		}
@@ -304,37 +324,16 @@ static int kernel_list_cmd(int argc, char **argv)
 
 static int kernel_search_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "suite", required_argument, NULL, 's' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "refresh", no_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *suite = NULL, *prefix = "";
+	const char *prefix = "";
 	struct apt_pkg *v = NULL;
-	size_t n = 0;
-	int c, all = 0, refresh = 0, json = 0;
+	size_t n = 0, ninc = 0;
+	int rc, first;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': suite = optarg; break;
-		case 'a': all = 1; break;
-		case 'r': refresh = 1; break;
-		case 'j': json = 1; break;
-		case 'h': kernel_usage(stdout); return EXIT_OK;
-		default: kernel_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc - 1) {
-		kernel_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (optind == argc - 1)
-		prefix = argv[optind];
-	if ((refresh && apt_update(1)) || debian_kernel_search(prefix, suite, all, &v, &n)) {
+	if ((rc = opt_parse(&search_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	if (first < argc)
+		prefix = argv[first];
+	if ((refresh && apt_update(1)) || debian_kernel_search(prefix, suite, all_flavours, &v, &n, &ninc)) {
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
 	}
@@ -364,15 +363,60 @@ static int kernel_search_cmd(int argc, char **argv)
 	} else {
 		printf("%-40s %-22s %s\n", "package", "version", "suite");
 		for (size_t i = 0; i < n; i++) {
-			char su[128] = "";
+			char sb[128] = "";
 
 			for (size_t j = 0; j < v[i].suites.n; j++)
-				snprintf(su + strlen(su), sizeof(su) - strlen(su), "%s%s", j ? "," : "",
+				snprintf(sb + strlen(sb), sizeof(sb) - strlen(sb), "%s%s", j ? "," : "",
 					 v[i].suites.v[j]);
-			printf("%-40s %-22s %s\n", v[i].package, v[i].version, su);
+			printf("%-40s %-22s %s\n", v[i].package, v[i].version, sb);
 		}
 	}
+	if (!json && ninc)
+		printf("(%zu linux-image packages left out%s: the archive lacks their "
+		       "linux-modules, so they cannot boot; --all lists them)\n", ninc,
+		       all_flavours ? " of the default view" : "");
 	apt_pkgs_free(v, n);
+	return EXIT_OK;
+}
+
+static int kernel_source_cmd(int argc, char **argv)
+{
+	json_t *info = NULL;
+	const char *series;
+	int rc, first;
+
+	if ((rc = opt_parse(&source_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	series = argv[first];
+	if (!ksource_series_valid(series)) {
+		log_err("kernel source: '%s' is not a kernel series (expected X.Y, e.g. 7.3)",
+			series);
+		return EXIT_USAGE;
+	}
+	if (print_only) {
+		char *d = ksource_dir(series);
+
+		printf("%s\n", d);
+		free(d);
+		return EXIT_OK;
+	}
+	if (ksource_make(series, suite, json, &info)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	if (json) {
+		json_dumpf(info, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+	} else {
+		printf("tree:    %s\ntag:     %s (%.12s)\npackage: %s %s (%s)\n",
+		       json_string_value(json_object_get(info, "dir")),
+		       json_string_value(json_object_get(info, "tag")),
+		       json_string_value(json_object_get(info, "commit")),
+		       json_string_value(json_object_get(info, "package")) ?: "?",
+		       json_string_value(json_object_get(info, "version")) ?: "?",
+		       json_string_value(json_object_get(info, "suite")) ?: "suite unknown");
+	}
+	json_decref(info);
 	return EXIT_OK;
 }
 
@@ -388,21 +432,12 @@ static int kernel_gc_cmd(int argc, char **argv)
 {
 	json_t *removed = NULL, *r;
 	long long total = 0;
-	int dry = 0, first = 1;
+	int rc, first;
 	size_t i;
 	char sz[32];
 
-	for (; first < argc && argv[first][0] == '-'; first++) {
-		if (!strcmp(argv[first], "--dry-run") || !strcmp(argv[first], "-n")) {
-			dry = 1;
-		} else if (!strcmp(argv[first], "--help")) {
-			kernel_usage(stdout);
-			return EXIT_OK;
-		} else {
-			kernel_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	if ((rc = opt_parse(&gc_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
 	for (int a = first; a < argc; a++) {
 		if (access(argv[a], R_OK)) {
 			log_err("gc: cannot read spec '%s'", argv[a]);
@@ -426,84 +461,18 @@ static int kernel_gc_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int kernel_source_cmd(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "suite", required_argument, NULL, 's' },
-		{ "print", no_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *suite = NULL;
-	int c, json = 0, print = 0;
-	json_t *info = NULL;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': suite = optarg; break;
-		case 'p': print = 1; break;
-		case 'j': json = 1; break;
-		case 'h': kernel_usage(stdout); return EXIT_OK;
-		default: kernel_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		kernel_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!ksource_series_valid(argv[optind])) {
-		log_err("kernel source: '%s' is not a kernel series (expected X.Y, e.g. 7.3)",
-			argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (print) {
-		char *d = ksource_dir(argv[optind]);
-
-		printf("%s\n", d);
-		free(d);
-		return EXIT_OK;
-	}
-	if (ksource_make(argv[optind], suite, json, &info)) {
-		log_err("%s", sb_lasterr());
-		return EXIT_USAGE;
-	}
-	if (json) {
-		json_dumpf(info, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
-	} else {
-		printf("tree:    %s\ntag:     %s (%.12s)\npackage: %s %s (%s)\n",
-		       json_string_value(json_object_get(info, "dir")),
-		       json_string_value(json_object_get(info, "tag")),
-		       json_string_value(json_object_get(info, "commit")),
-		       json_string_value(json_object_get(info, "package")) ?: "?",
-		       json_string_value(json_object_get(info, "version")) ?: "?",
-		       json_string_value(json_object_get(info, "suite")) ?: "suite unknown");
-	}
-	json_decref(info);
-	return EXIT_OK;
-}
+const struct subcmd cmd_kernel_subs[] = {
+	{ &get_def, kernel_get_cmd },
+	{ &build_def, kernel_build_cmd },
+	{ &list_def, kernel_list_cmd },
+	{ &search_def, kernel_search_cmd },
+	{ &source_def, kernel_source_cmd },
+	{ &gc_def, kernel_gc_cmd },
+	{ NULL, NULL },
+};
 
 int cmd_kernel(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		kernel_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	if (!strcmp(argv[1], "get"))
-		return kernel_get_cmd(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "build"))
-		return kernel_build_cmd(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return kernel_list_cmd(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "search"))
-		return kernel_search_cmd(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "source"))
-		return kernel_source_cmd(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "gc"))
-		return kernel_gc_cmd(argc - 1, argv + 1);
-	fprintf(stderr, "swapbench kernel: unknown subcommand '%s'\n", argv[1]);
-	kernel_usage(stderr);
-	return EXIT_USAGE;
+	return subcmd_run("kernel", "Fetch or build kernels into the cache, list them, search "
+			  "Debian's suites, remove unused builds.", cmd_kernel_subs, argc, argv);
 }

@@ -2,6 +2,7 @@
 #include "harness/kernel-debian.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "harness/paths.h"
 #include "common/log.h"
 #include "common/process.h"
 
@@ -22,6 +23,11 @@ const char deb_kernel_name_re[] =
 static const char any_flavour_re[] =
 	"^linux-image-[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9]+)?(\\+[a-z0-9]+)?-(cloud-|rt-)?amd64$";
 static const char source_re[] = "^linux-source-[0-9]+\\.[0-9]+$";
+/* The images a selector may mean, with the linux-binary/modules/base
+ * packages of every version (to tell complete uploads from partial ones). */
+static const char parts_re[] =
+	"^linux-(image|binary|modules|base)-[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9]+)?(\\+[a-z0-9]+)?-(cloud-|rt-)?amd64$";
+
 
 void deb_ksel_release(struct deb_ksel *s)
 {
@@ -137,6 +143,49 @@ static int name_is_flavour(const char *name, const char *re_text)
 	return ok;
 }
 
+static void exact_deps(const struct apt_pkg *img, struct strv *out);
+
+/* The "(= version)" linux-binary/linux-modules packages img depends on that
+ * no configured suite has, comma-separated, or NULL when it is complete.
+ * Debian uploads some series with only linux-image and linux-binary (no
+ * modules): such a kernel cannot boot here. A missing linux-base is not
+ * fatal: up to 6.18 the image has its config, later linux-headers does. */
+static int needed_part(const char *dep)
+{
+	return !strncmp(dep, "linux-binary-", 13) || !strncmp(dep, "linux-modules-", 14);
+}
+
+char *deb_kernel_missing(const struct apt_pkg *v, size_t n, const struct apt_pkg *img)
+{
+	struct strv deps;
+	char *miss = NULL;
+
+	strv_init(&deps);
+	exact_deps(img, &deps);
+	for (size_t i = 0; i < deps.n; i++) {
+		int found = 0;
+
+		for (size_t j = 0; j < n && !found; j++)
+			found = !strcmp(v[j].package, deps.v[i]) && !strcmp(v[j].version, img->version);
+		if (!found && needed_part(deps.v[i])) {
+			char *t = xasprintf("%s%s%s", miss ? miss : "", miss ? ", " : "", deps.v[i]);
+
+			free(miss);
+			miss = t;
+		}
+	}
+	strv_release(&deps);
+	return miss;
+}
+
+static int complete(const struct apt_pkg *v, size_t n, const struct apt_pkg *p)
+{
+	char *m = deb_kernel_missing(v, n, p);
+
+	free(m);
+	return !m;
+}
+
 static int matches(const struct apt_pkg *p, const struct deb_ksel *s)
 {
 	char *up;
@@ -187,7 +236,7 @@ char *deb_kernel_closest(const struct apt_pkg *v, size_t n, const char *want,
 		int d = 0, seen = 0;
 
 		if ((suite && !has_suite(&v[i], suite)) ||
-		    !name_is_flavour(v[i].package, deb_kernel_name_re))
+		    !name_is_flavour(v[i].package, deb_kernel_name_re) || !complete(v, n, &v[i]))
 			continue;
 		up = deb_upstream(v[i].version);
 		for (cut = up; *cut; cut++)
@@ -229,6 +278,23 @@ char *deb_kernel_closest(const struct apt_pkg *v, size_t n, const char *want,
 
 static int not_found(const struct apt_pkg *v, size_t n, const struct deb_ksel *s)
 {
+	long inc = -1;
+	char *why = NULL;
+	int rc;
+
+	/* The newest package that matched but cannot boot: say what it lacks. */
+	for (size_t i = 0; i < n; i++)
+		if (matches(&v[i], s) && !complete(v, n, &v[i]) &&
+		    (inc < 0 || better(&v[i], &v[inc])))
+			inc = (long)i;
+	if (inc >= 0) {
+		char *m = deb_kernel_missing(v, n, &v[inc]);
+
+		why = xasprintf("; %s %s (%s) depends on %s, which no configured suite has "
+				"(an incomplete upload: it cannot boot)",
+				v[inc].package, v[inc].version, v[inc].suite, m);
+		free(m);
+	}
 	if (s->package) {
 		char have[600] = "";
 
@@ -236,21 +302,22 @@ static int not_found(const struct apt_pkg *v, size_t n, const struct deb_ksel *s
 			if (!strcmp(v[i].package, s->package))
 				snprintf(have + strlen(have), sizeof(have) - strlen(have), "%s%s (%s)",
 					 *have ? ", " : "", v[i].version, v[i].suite);
-		return sb_err(ENOENT, "no Debian package %s%s%s%s%s in bookworm, bookworm-security, "
-			      "trixie, trixie-backports or sid%s%s", s->package,
-			      s->version ? "=" : "", s->version ? s->version : "",
-			      s->suite ? "@" : "", s->suite ? s->suite : "",
-			      *have ? "; versions that exist: " : "", have);
+		rc = sb_err(ENOENT, "no usable Debian package %s%s%s%s%s in bookworm, "
+			    "bookworm-security, trixie, trixie-backports or sid%s%s%s",
+			    s->package, s->version ? "=" : "", s->version ? s->version : "",
+			    s->suite ? "@" : "", s->suite ? s->suite : "",
+			    *have ? "; versions that exist: " : "", have, why ? why : "");
 	} else {
 		char *c = deb_kernel_closest(v, n, s->series, s->suite);
-		int rc = sb_err(ENOENT, "no Debian kernel %s%s in %s (linux-image-%s*-amd64); "
-				"closest existing: %s (see 'swapbench kernel search')", s->series,
-				s->all ? ".*" : "", s->suite ? s->suite : "any configured suite",
-				s->series, c);
 
+		rc = sb_err(ENOENT, "no Debian kernel %s%s in %s (linux-image-%s*-amd64)%s; "
+			    "closest existing: %s (see 'swapbench kernel search')", s->series,
+			    s->all ? ".*" : "", s->suite ? s->suite : "any configured suite",
+			    s->series, why ? why : "", c);
 		free(c);
-		return rc;
 	}
+	free(why);
+	return rc;
 }
 
 int deb_kernel_pick(const struct apt_pkg *v, size_t n, const struct deb_ksel *s, size_t *idx)
@@ -258,7 +325,8 @@ int deb_kernel_pick(const struct apt_pkg *v, size_t n, const struct deb_ksel *s,
 	long best = -1;
 
 	for (size_t i = 0; i < n; i++)
-		if (matches(&v[i], s) && (best < 0 || better(&v[i], &v[best])))
+		if (matches(&v[i], s) && complete(v, n, &v[i]) &&
+		    (best < 0 || better(&v[i], &v[best])))
 			best = (long)i;
 	if (best < 0)
 		return not_found(v, n, s);
@@ -277,7 +345,7 @@ int deb_kernel_all(const struct apt_pkg *v, size_t n, const struct deb_ksel *s, 
 		char *up;
 		int replaced = 0;
 
-		if (!matches(&v[i], s))
+		if (!matches(&v[i], s) || !complete(v, n, &v[i]))
 			continue;
 		up = deb_upstream(v[i].version);
 		for (size_t j = 0; j < k; j++) {
@@ -481,8 +549,13 @@ static int build_root(const struct apt_pkg *img, const char *base, const char *r
 
 		apt_pkg_init(&d);
 		rc = apt_find(deps.v[i], img->version, NULL, &d);
-		if (!rc)
+		if (rc == -ENOENT && !needed_part(deps.v[i])) {
+			fprintf(stderr, "%s %s depends on %s, which the archive lacks; going on "
+				"without it\n", img->package, img->version, deps.v[i]);
+			rc = 0;
+		} else if (!rc) {
 			rc = fetch_extract(&d, dl, tmp, debs);
+		}
 		apt_pkg_release(&d);
 	}
 	if (!rc && !(rel = find_release(tmp, &vml)))
@@ -493,6 +566,7 @@ static int build_root(const struct apt_pkg *img, const char *base, const char *r
 		char *hn = xasprintf("linux-headers-%s", rel);
 		struct apt_pkg h;
 
+		apt_pkg_init(&h);
 		rc = apt_find(hn, img->version, NULL, &h);
 		if (!rc)
 			rc = fetch_extract(&h, dl, tmp, debs);
@@ -508,7 +582,7 @@ static int build_root(const struct apt_pkg *img, const char *base, const char *r
 		char *b = xasprintf("%s%s%s", tmp, *mb ? "/" : "", mb);
 		const char *dm[] = { "depmod", "-b", b, rel, NULL };
 
-		log_info("depmod for %s", rel);
+		fprintf(stderr, "depmod -b %s %s\n", b, rel);
 		rc = run_tool(dm, 600000, img->package);
 		free(b);
 	}
@@ -647,9 +721,8 @@ out:
 
 static int list_kernels(const struct deb_ksel *s, struct apt_pkg **v, size_t *n)
 {
-	if (s->package)
-		return apt_list(s->package, NULL, v, n);
-	return apt_list("linux-image-", deb_kernel_name_re, v, n);
+	(void)s;
+	return apt_list("linux-", parts_re, v, n);
 }
 
 int debian_kernel_get(const char *source, struct kernel *k)
@@ -702,7 +775,7 @@ int debian_kernel_expand(const char *source, struct strv *sources, struct strv *
 }
 
 int debian_kernel_search(const char *prefix, const char *suite, int all_flavours,
-			 struct apt_pkg **out, size_t *n)
+			 struct apt_pkg **out, size_t *n, size_t *nincomplete)
 {
 	struct apt_pkg *img = NULL, *src = NULL, *res;
 	size_t ni = 0, ns = 0, k = 0;
@@ -712,8 +785,8 @@ int debian_kernel_search(const char *prefix, const char *suite, int all_flavours
 	if (suite && apt_suite_index(suite) < 0)
 		return sb_err(EINVAL, "unknown suite '%s' (known: bookworm, bookworm-security, "
 			      "trixie, trixie-backports, sid)", suite);
-	rc = apt_list("linux-image-", all_flavours ? any_flavour_re : deb_kernel_name_re, &img,
-		      &ni);
+	*nincomplete = 0;
+	rc = apt_list("linux-", parts_re, &img, &ni);
 	if (!rc)
 		rc = apt_list("linux-source-", source_re, &src, &ns);
 	if (rc) {
@@ -730,6 +803,14 @@ int debian_kernel_search(const char *prefix, const char *suite, int all_flavours
 							    : in_series(up, prefix));
 
 		free(up);
+		if (i < ni && !name_is_flavour(p->package, all_flavours ? any_flavour_re
+								       : deb_kernel_name_re))
+			continue;
+		if (ok && i < ni && !complete(img, ni, p)) {
+			++*nincomplete;
+			if (!all_flavours)
+				continue;
+		}
 		if (ok && (!suite || has_suite(p, suite)))
 			apt_pkg_copy(&res[k++], p);
 	}

@@ -48,6 +48,11 @@ extern const char deb_kernel_name_re[];
 int deb_kernel_pick(const struct apt_pkg *v, size_t n, const struct deb_ksel *s, size_t *idx);
 int deb_kernel_all(const struct apt_pkg *v, size_t n, const struct deb_ksel *s, size_t **idx,
 		   size_t *nidx);
+/* The exact-version linux-* packages an image depends on that the lists
+ * lack ("linux-base-R, linux-modules-R"), or NULL when complete; v must
+ * hold those packages (debian_kernel_get lists them). A selector never
+ * picks an incomplete image. Caller frees. */
+char *deb_kernel_missing(const struct apt_pkg *v, size_t n, const struct apt_pkg *img);
 /* "closest existing: 7.2.9, 7.2.11" for a wanted series/version. Caller frees. */
 char *deb_kernel_closest(const struct apt_pkg *v, size_t n, const char *want,
 			 const char *suite);
@@ -57,9 +62,10 @@ int debian_kernel_get(const char *source, struct kernel *k);
 /* Expand "debian:7.2.*" into exact sources and names ("7.2.6"). */
 int debian_kernel_expand(const char *source, struct strv *sources, struct strv *names);
 /* Available kernels (and linux-source packages) whose upstream version
- * starts with `prefix`, for `kernel search`: [{package, version, upstream,
- * suite, suites, kind, size}], oldest first. */
-int debian_kernel_search(const char *prefix, const char *suite, int all_flavours,
-			 struct apt_pkg **out, size_t *n);
+ * starts with `prefix`, for `kernel search`, oldest first. Incomplete
+ * uploads (deb_kernel_missing) are counted in *nincomplete and left out
+ * unless `all` (which also adds the cloud and rt flavours). */
+int debian_kernel_search(const char *prefix, const char *suite, int all,
+			 struct apt_pkg **out, size_t *n, size_t *nincomplete);
 
 #endif

@@ -3,7 +3,7 @@
 #include "harness/apt.h"
 #include "common/err.h"
 #include "common/fsutil.h"
-#include "harness/kernel.h"
+#include "harness/paths.h"
 #include "common/process.h"
 #include "common/strv.h"
 

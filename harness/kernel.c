@@ -1,11 +1,13 @@
 #define _GNU_SOURCE
 #include "harness/kernel.h"
-#include "harness/kernel-build.h"
-#include "harness/kernel-debian.h"
+#include "harness/kconfig.h"
+#include "harness/paths.h"
+#include "harness/sha256.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/process.h"
+#include "harness/kernel-debian.h"
 
 #include <dirent.h>
 #include <regex.h>
@@ -42,62 +44,6 @@ void kernel_release(struct kernel *k)
 	kernel_init(k);
 }
 
-char *sb_cache_dir(void)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-	char *d;
-
-	if (xdg && *xdg)
-		d = xasprintf("%s/swapbench", xdg);
-	else
-		d = xasprintf("%s/.cache/swapbench", home && *home ? home : "/root");
-	mkdir_p(d, 0755);
-	return d;
-}
-
-json_t *kconfig_parse(const char *text)
-{
-	json_t *o = json_object();
-	const char *p = text;
-
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-
-		if (len > 7 && !strncmp(p, "CONFIG_", 7)) {
-			const char *eq = memchr(p, '=', len);
-
-			if (eq) {
-				char *key = strndup(p, eq - p);
-				char *val = strndup(eq + 1, len - (eq - p) - 1);
-
-				json_object_set_new(o, key, json_string(val));
-				free(key);
-				free(val);
-			}
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-	return o;
-}
-
-char *file_sha256(const char *path)
-{
-	const char *argv[] = { "sha256sum", path, NULL };
-	struct spawn_opts o = { .argv = argv, .timeout_ms = 60000, .capture = 1,
-				.quiet_stderr = 1 };
-	struct spawn_result r;
-	char *sum = NULL;
-
-	if (spawn_run(&o, &r))
-		return NULL;
-	if (!r.exit_code && r.out_len >= 64)
-		sum = strndup(r.out, 64);
-	spawn_result_release(&r);
-	return sum;
-}
-
 static int load_config(struct kernel *k)
 {
 	char *text;
@@ -110,7 +56,12 @@ static int load_config(struct kernel *k)
 		return rc;
 	k->config = kconfig_parse(text);
 	free(text);
-	k->config_sha256 = file_sha256(k->config_path);
+	{
+		char hex[65];
+
+		if (!sha256_file(k->config_path, hex))
+			k->config_sha256 = xstrdup(hex);
+	}
 	return 0;
 }
 
@@ -136,6 +87,47 @@ static char *bzimage_release(const char *path)
 	fclose(f);
 	ver[strcspn(ver, " ")] = '\0';
 	return ver[0] ? xstrdup(ver) : NULL;
+}
+
+/* "modules" of an image: a directory holding lib/modules/<release> (or
+ * usr/lib/modules/<release>, as Debian 6.19+ packages extract), or that
+ * lib/modules/<release> directory itself. */
+static int image_modules(const char *modules, struct kernel *k)
+{
+	const char *forms[] = { "", "/usr" };
+	char *root = NULL, *dep;
+	int rc = 0;
+
+	for (int i = 0; i < 2 && !root; i++) {
+		char *md = xasprintf("%s%s/lib/modules/%s", modules, forms[i], k->release);
+
+		if (is_dir(md))
+			root = xasprintf("%s%s", modules, forms[i]);
+		free(md);
+	}
+	if (!root) {
+		char *rp = realpath(modules, NULL);
+		char *tail = rp ? xasprintf("/lib/modules/%s", k->release) : NULL;
+		size_t n = rp ? strlen(rp) : 0, t = tail ? strlen(tail) : 0;
+
+		if (rp && n > t && !strcmp(rp + n - t, tail))
+			root = strndup(rp, n - t);
+		free(rp);
+		free(tail);
+	}
+	if (!root)
+		return sb_err(ENOENT, "modules: '%s' has no lib/modules/%s (nor usr/lib/modules/%s)",
+			      modules, k->release, k->release);
+	dep = xasprintf("%s/lib/modules/%s/modules.dep", root, k->release);
+	if (!path_exists(dep))
+		rc = sb_err(ENOENT, "modules: '%s' has no modules.dep; run 'depmod -b %s %s' first",
+			    modules, root, k->release);
+	free(dep);
+	if (rc)
+		free(root);
+	else
+		k->modules_root = root;
+	return rc;
 }
 
 static int image_get(const char *path, const char *config, const char *modules,
@@ -173,23 +165,27 @@ static int image_get(const char *path, const char *config, const char *modules,
 	if (access(k->config_path, R_OK))
 		return sb_err(errno, "config '%s': %s", k->config_path, strerror(errno));
 	if (modules) {
-		char *md = xasprintf("%s/lib/modules/%s", modules, k->release);
+		int rc = image_modules(modules, k);
 
-		if (!is_dir(md)) {
-			int rc = sb_err(ENOENT, "modules: '%s' has no lib/modules/%s", modules,
-					k->release);
-
-			free(md);
+		if (rc)
 			return rc;
-		}
-		free(md);
-		k->modules_root = xstrdup(modules);
 	}
 	{
-		char *sum = file_sha256(k->vmlinuz);
+		char sum[65], msum[65];
+		int has_m = 0;
 
-		k->id = xasprintf("image_%.16s", sum ? sum : "unknown");
-		free(sum);
+		/* The modules are part of the identity: the initramfs is cached
+		 * by it, and a kernel first tried without its modules must not
+		 * keep booting without them. */
+		if (k->modules_root) {
+			char *dep = xasprintf("%s/lib/modules/%s/modules.dep", k->modules_root,
+					      k->release);
+
+			has_m = !sha256_file(dep, msum);
+			free(dep);
+		}
+		k->id = xasprintf("image_%.16s%s%.16s", sha256_file(k->vmlinuz, sum) ? "unknown" : sum,
+				  has_m ? "_m" : "", has_m ? msum : "");
 	}
 	return 0;
 }
@@ -217,15 +213,6 @@ int kernel_get(const char *source, const char *name, const char *config,
 		kernel_release(k);
 	}
 	return rc;
-}
-
-int kernel_get_spec(const struct spec_kernel *sk, struct kernel *k)
-{
-	enum kbuild_state st;
-
-	if (sk->build)
-		return kbuild_get(sk, NULL, k, &st);
-	return kernel_get(sk->source, sk->name, sk->config, sk->modules, k);
 }
 
 int kernel_check_config(const struct kernel *k, const struct kconfig_req *reqs,

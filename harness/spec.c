@@ -3,9 +3,10 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/jsonloc.h"
-#include "harness/kernel.h"
+#include "harness/paths.h"
 #include "common/topology.h"
 #include "workloads/workload.h"
+#include "harness/kernel-debian.h"
 
 #include <libgen.h>
 #include <stdarg.h>
@@ -15,13 +16,6 @@
 #include <unistd.h>
 
 #define SPEC_MAX_BYTES (4 << 20)
-
-const char *configs_dir(void)
-{
-	const char *env = getenv("SWAPBENCH_CONFIGS");
-
-	return env && *env ? env : SWAPBENCH_SOURCE_DIR "/configs";
-}
 
 void spec_init(struct spec *s)
 {
@@ -595,21 +589,93 @@ static int parse_kbuild(struct spec *s, const char *kp, json_t *k, struct spec_k
 	return rc;
 }
 
+/* {"debian": "7.2.*"} or "debian:7.2.*": every version apt knows, oldest
+ * first, named by upstream version; {"debian": "7.3"} is one kernel. */
+static int expand_debian(struct spec *s, const char *p, json_t *k, size_t *cap)
+{
+	const char *val = json_is_string(k) ? json_string_value(k) + 7
+					    : json_string_value(json_object_get(k, "debian"));
+	struct strv srcs, names;
+	char *src;
+	int rc = 0;
+
+	if (json_is_object(k) && (json_object_size(k) != 1 || !val))
+		return perr(s->path, s->text, p, "{\"debian\": \"X.Y.*\"} takes no other keys "
+			    "and a string");
+	src = xasprintf("debian:%s", val);
+	strv_init(&srcs);
+	strv_init(&names);
+	if (!strchr(val, '*')) {
+		strv_add(&srcs, src);
+		strv_add(&names, val);
+	} else {
+		rc = debian_kernel_expand(src, &srcs, &names);
+		if (rc)
+			rc = perr(s->path, s->text, p, "%s", sb_lasterr());
+	}
+	if (!rc && *cap < s->nkernels + srcs.n) {
+		*cap = s->nkernels + srcs.n;
+		s->kernels = realloc(s->kernels, *cap * sizeof(*s->kernels));
+		if (!s->kernels)
+			abort();
+	}
+	for (size_t j = 0; !rc && j < srcs.n; j++) {
+		struct spec_kernel *sk = &s->kernels[s->nkernels++];
+
+		memset(sk, 0, sizeof(*sk));
+		sk->source = xstrdup(srcs.v[j]);
+		sk->name = xstrdup(names.v[j]);
+		if (!name_ok(sk->name))
+			rc = perr(s->path, s->text, p, "kernel name '%s' must be 1-64 characters "
+				  "of [A-Za-z0-9._+-]", sk->name);
+		for (size_t i = 0; !rc && i + 1 < s->nkernels; i++)
+			if (!strcmp(s->kernels[i].name, sk->name))
+				rc = perr(s->path, s->text, p, "duplicate kernel name '%s'",
+					  sk->name);
+	}
+	strv_release(&srcs);
+	strv_release(&names);
+	free(src);
+	return rc;
+}
+
 static int parse_kernels(struct spec *s, json_t *arr)
 {
 	static const char *const keys[] = { "name", "source", "config", "modules", "git",
 					    "make", "localversion", NULL };
-	json_t *k;
-	size_t i;
+	json_t *k, *wrapped = NULL;
+	size_t i, cap;
 
+	if (json_is_object(arr) && json_object_get(arr, "debian"))
+		arr = wrapped = json_pack("[O]", arr);
 	if (!json_is_array(arr) || !json_array_size(arr))
-		return perr(s->path, s->text, "kernels", "expected a non-empty array");
-	s->kernels = calloc(json_array_size(arr), sizeof(*s->kernels));
+		return perr(s->path, s->text, "kernels", "expected a non-empty array, or "
+			    "{\"debian\": \"X.Y.*\"}");
+	cap = json_array_size(arr);
+	s->kernels = calloc(cap, sizeof(*s->kernels));
 	json_array_foreach(arr, i, k) {
-		struct spec_kernel *sk = &s->kernels[s->nkernels++];
+		struct spec_kernel *sk;
 		char *p = jsonloc_path_append_index("kernels", i);
 		int rc = 0;
 
+		if ((json_is_object(k) && json_object_get(k, "debian")) ||
+		    (json_is_string(k) && !strncmp(json_string_value(k), "debian:", 7) &&
+		     strchr(json_string_value(k), '*'))) {
+			rc = expand_debian(s, wrapped ? "kernels" : p, k, &cap);
+			free(p);
+			if (rc) {
+				json_decref(wrapped);
+				return rc;
+			}
+			continue;
+		}
+		if (s->nkernels == cap) {
+			s->kernels = realloc(s->kernels, ++cap * sizeof(*s->kernels));
+			if (!s->kernels)
+				abort();
+		}
+		sk = &s->kernels[s->nkernels++];
+		memset(sk, 0, sizeof(*sk));
 		if (json_is_string(k)) {
 			sk->source = xstrdup(json_string_value(k));
 			sk->name = default_kernel_name(sk->source);
@@ -648,9 +714,12 @@ static int parse_kernels(struct spec *s, json_t *arr)
 				rc = perr(s->path, s->text, p, "duplicate kernel name '%s'",
 					  sk->name);
 		free(p);
-		if (rc)
+		if (rc) {
+			json_decref(wrapped);
 			return rc;
+		}
 	}
+	json_decref(wrapped);
 	return 0;
 }
 

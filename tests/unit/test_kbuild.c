@@ -14,9 +14,12 @@
 #include <sys/stat.h>
 
 #include "common/fsutil.h"
+#include "harness/kconfig.h"
 #include "harness/kernel-build.h"
 #include "harness/kernel.h"
 #include "harness/kernel-source.h"
+#include "harness/paths.h"
+#include "harness/sha256.h"
 
 static char tree[] = "/tmp/sb-kbuild-XXXXXX";
 
