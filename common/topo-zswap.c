@@ -1,6 +1,7 @@
 /* zswap: a compressed cache in front of the swap devices of later layers. */
 #define _GNU_SOURCE
 #include "common/topology.h"
+#include "common/params.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/sysfs.h"
@@ -11,10 +12,20 @@
 
 #define ZSWAP_PARAMS "/sys/module/zswap/parameters/"
 
-static const char *const zswap_keys[] = { "kind", "compressor", "zpool", "max_pool_percent",
-					   "accept_threshold_percent", "shrinker", "required", NULL };
+static const struct param_def zswap_params[] = {
+	PARAM_STRING("kind", 16, NULL, "\"zswap\""),
+	PARAM_STRING("compressor", 64, NULL, "e.g. \"lz4\" (default: the kernel's)"),
+	PARAM_STRING("zpool", 64, NULL, "e.g. \"zsmalloc\" (default: the kernel's)"),
+	PARAM_INT("max_pool_percent", 1, 100, "20", "pool limit, percent of RAM"),
+	PARAM_INT("accept_threshold_percent", 0, 100, "90", "refill threshold, percent"),
+	PARAM_BOOL("shrinker", NULL, "the zswap shrinker (default: the kernel's)"),
+	PARAM_CUSTOM("required", NULL, "keys whose zswap parameter must exist on this kernel\n"
+		     "(e.g. [\"zpool\"]); others a kernel lacks are reported, not fatal"),
+	PARAM_END(),
+};
+
 /* The keys that name a zswap parameter, and that parameter's file. */
-static const char *const zswap_params[][2] = {
+static const char *const zswap_files[][2] = {
 	{ "compressor", "compressor" },
 	{ "zpool", "zpool" },
 	{ "max_pool_percent", "max_pool_percent" },
@@ -25,26 +36,9 @@ static const char *const zswap_params[][2] = {
 
 static int zswap_validate(const json_t *layer, const char *where)
 {
-	static const char *const strs[] = { "compressor", "zpool", NULL };
-	long long v;
 	json_t *req;
-	int rc = topo_check_keys(layer, zswap_keys, where);
+	int rc = params_check(layer, where, zswap_params);
 
-	if (rc)
-		return rc;
-	for (int i = 0; strs[i]; i++) {
-		json_t *s = json_object_get(layer, strs[i]);
-
-		if (s && (!json_is_string(s) || !json_string_length(s)))
-			return sb_err(EINVAL, "%s.%s: expected a non-empty string", where,
-				      strs[i]);
-	}
-	rc = topo_get_int(layer, "max_pool_percent", 1, 100, 20, &v, where);
-	if (!rc)
-		rc = topo_get_int(layer, "accept_threshold_percent", 0, 100, 90, &v, where);
-	if (!rc && json_object_get(layer, "shrinker") &&
-	    !json_is_boolean(json_object_get(layer, "shrinker")))
-		rc = sb_err(EINVAL, "%s.shrinker: expected true or false", where);
 	if (!rc && (req = json_object_get(layer, "required"))) {
 		size_t i;
 		json_t *r;
@@ -54,9 +48,9 @@ static int zswap_validate(const json_t *layer, const char *where)
 		json_array_foreach(req, i, r) {
 			int known = 0;
 
-			for (int k = 0; zswap_params[k][0]; k++)
+			for (int k = 0; zswap_files[k][0]; k++)
 				known |= json_is_string(r) &&
-					 !strcmp(json_string_value(r), zswap_params[k][0]);
+					 !strcmp(json_string_value(r), zswap_files[k][0]);
 			if (!known)
 				return sb_err(EINVAL, "%s.required[%zu]: expected one of compressor, "
 					      "zpool, max_pool_percent, accept_threshold_percent, "
@@ -127,8 +121,8 @@ static int zswap_setup(const json_t *layer, int index, struct topo_state *st)
 		return sb_err(ENODEV, "layers[%d]: this kernel has no zswap (%s is missing)",
 			      index, ZSWAP_PARAMS);
 	}
-	for (int k = 0; !rc && zswap_params[k][0]; k++) {
-		const char *key = zswap_params[k][0], *param = zswap_params[k][1];
+	for (int k = 0; !rc && zswap_files[k][0]; k++) {
+		const char *key = zswap_files[k][0], *param = zswap_files[k][1];
 		json_t *v = json_object_get(layer, key);
 		char path[128], buf[64];
 		const char *val;
@@ -177,6 +171,7 @@ const struct topo_kind topo_zswap = {
 	.kind = "zswap",
 	.summary = "compressed cache in front of the following swap devices",
 	.validate = zswap_validate,
+	.params = zswap_params,
 	.kconfig = zswap_kconfig,
 	.modules = zswap_modules,
 	.setup = zswap_setup,

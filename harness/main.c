@@ -35,6 +35,8 @@ static const struct cmd_entry commands[] = {
 	{ "compare", cmd_compare, &cmd_compare_def, NULL, NULL },
 	{ "plot", cmd_plot, &cmd_plot_def, NULL, NULL },
 	{ "boot", cmd_boot, &cmd_boot_def, NULL, NULL },
+	{ "workloads", cmd_workloads, &cmd_workloads_def, NULL, NULL },
+	{ "topologies", cmd_topologies, &cmd_topologies_def, NULL, NULL },
 	{ "version", cmd_version, &version_def, NULL, NULL },
 	{ "help", cmd_help, &help_def, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
@@ -51,7 +53,7 @@ static void usage(FILE *out)
 		     "Boot kernels in qemu VMs with zram / zswap / NVMe swap topologies, run\n"
 		     "workloads under a memcg limit, and store JSON results.\n\ncommands:\n");
 	for (int i = 0; commands[i].name; i++)
-		fprintf(out, "  %-9s %s\n", commands[i].name, summary_of(&commands[i]));
+		fprintf(out, "  %-10s %s\n", commands[i].name, summary_of(&commands[i]));
 	fprintf(out, "\nRun 'swapbench <command> --help' for a command's options.\n"
 		     "Exit codes: 0 ok, 1 regression, 2 usage/input error, 3 some cells failed,\n"
 		     "4 skipped (missing prerequisite).\n");
