@@ -15,7 +15,7 @@
 static struct compare_opts o;
 static const char *style = "mmtests", *when = "auto";
 static int json;
-static const char *const styles[] = { "mmtests", "lkp", NULL };
+static const char *const styles[] = { "mmtests", "lkp", "rows", NULL };
 static const char *const whens[] = { "auto", "always", "never", NULL };
 
 static int parse_pct(const char *arg, void *value)
@@ -32,7 +32,9 @@ static int parse_pct(const char *arg, void *value)
 static const struct opt_def compare_opts_table[] = {
 	OPT_STRING("baseline", &o.baseline, "NAME",
 		   "the baseline: a kernel of the run,\nor a run's label or DIR"),
-	OPT_ENUM("style", &style, "S", styles, "mmtests (default) or lkp (%change table)"),
+	OPT_ENUM("style", &style, "S", styles, "mmtests (default; one block per kernel against\n"
+		 "the baseline), lkp (%change table) or rows (a line per\n"
+		 "kernel under each metric: many kernels)"),
 	OPT_BOOL("json", &json, "the comparison as JSON (docs/compare.md)"),
 	OPT_CALLBACK("fail-on-regression", &o.fail_pct, "P", parse_pct,
 		     "exit 1 when a significant change is worse than P%"),
@@ -76,6 +78,8 @@ int cmd_compare(int argc, char **argv)
 		putchar('\n');
 	} else if (!strcmp(style, "lkp")) {
 		compare_print_lkp(cmp, stdout, color);
+	} else if (!strcmp(style, "rows")) {
+		compare_print_rows(cmp, stdout, color);
 	} else {
 		compare_print_mmtests(cmp, stdout, color);
 	}

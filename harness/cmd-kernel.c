@@ -6,6 +6,7 @@
 #include "harness/kernel.h"
 #include "harness/kernel-build.h"
 #include "harness/kernel-debian.h"
+#include "harness/kernel-source.h"
 #include "harness/apt.h"
 #include "common/log.h"
 #include "harness/options.h"
@@ -19,7 +20,7 @@
 #include <unistd.h>
 
 static const char *name, *config, *modules, *suite;
-static int json, dry, refresh, all_flavours;
+static int json, dry, refresh, all_flavours, print_only;
 static struct kbuild_opts ko;
 
 static const struct opt_def get_opts[] = {
@@ -89,6 +90,24 @@ static const struct cmd_def search_def = {
 	"trixie-backports and sid have, oldest first, with their suites.\n"
 	"PREFIX '7.' matches every 7.x, '7.2' the 7.2 series.\n",
 	search_opts, 0, 1, NULL,
+};
+
+static const struct opt_def source_opts[] = {
+	OPT_STRING("suite", &suite, "SUITE", "take linux-source-SERIES from this suite only"),
+	OPT_BOOL("print", &print_only, "only print the tree's path"),
+	OPT_BOOL("json", &json, "print where the tree came from as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def source_def = {
+	"kernel source", "SERIES", "make cache:linux-SERIES from Debian's linux-source-SERIES",
+	"Makes cache:linux-SERIES (e.g. 7.3, 6.12), the git tree specs name as\n"
+	"\"tree\": \"cache:linux-7.3\", from Debian's linux-source-SERIES (newest of\n"
+	"any configured suite, or of --suite), fetched through swapbench's own apt\n"
+	"and extracted, never installed: one commit with a fixed author, committer\n"
+	"and date, tag vSERIES-debian, provenance in src/linux-SERIES.json. Does\n"
+	"nothing when the tree is there. See docs/kernels.md.\n",
+	source_opts, 1, 1, NULL,
 };
 
 static const struct opt_def gc_opts[] = {
@@ -360,6 +379,47 @@ static int kernel_search_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int kernel_source_cmd(int argc, char **argv)
+{
+	json_t *info = NULL;
+	const char *series;
+	int rc, first;
+
+	if ((rc = opt_parse(&source_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	series = argv[first];
+	if (!ksource_series_valid(series)) {
+		log_err("kernel source: '%s' is not a kernel series (expected X.Y, e.g. 7.3)",
+			series);
+		return EXIT_USAGE;
+	}
+	if (print_only) {
+		char *d = ksource_dir(series);
+
+		printf("%s\n", d);
+		free(d);
+		return EXIT_OK;
+	}
+	if (ksource_make(series, suite, json, &info)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	if (json) {
+		json_dumpf(info, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+	} else {
+		printf("tree:    %s\ntag:     %s (%.12s)\npackage: %s %s (%s)\n",
+		       json_string_value(json_object_get(info, "dir")),
+		       json_string_value(json_object_get(info, "tag")),
+		       json_string_value(json_object_get(info, "commit")),
+		       json_string_value(json_object_get(info, "package")) ?: "?",
+		       json_string_value(json_object_get(info, "version")) ?: "?",
+		       json_string_value(json_object_get(info, "suite")) ?: "suite unknown");
+	}
+	json_decref(info);
+	return EXIT_OK;
+}
+
 static void fmt_bytes(long long b, char *buf, size_t len)
 {
 	if (b >= 1LL << 30)
@@ -406,6 +466,7 @@ const struct subcmd cmd_kernel_subs[] = {
 	{ &build_def, kernel_build_cmd },
 	{ &list_def, kernel_list_cmd },
 	{ &search_def, kernel_search_cmd },
+	{ &source_def, kernel_source_cmd },
 	{ &gc_def, kernel_gc_cmd },
 	{ NULL, NULL },
 };

@@ -28,6 +28,9 @@ int compare_build(const char *const *run_dirs, int nruns, const struct compare_o
 /* Text renderers. color: ANSI colours for significant changes. */
 void compare_print_mmtests(const json_t *cmp, FILE *out, int color);
 void compare_print_lkp(const json_t *cmp, FILE *out, int color);
+/* Kernels as rows: per metric one line per kernel (n, mean, half CI, %
+ * against the baseline, verdict); for many kernels at 80 columns. */
+void compare_print_rows(const json_t *cmp, FILE *out, int color);
 
 /* mmtests-style percentage: better is positive. */
 double compare_pct_better(double base, double cand, int higher_better);

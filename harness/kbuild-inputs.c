@@ -6,6 +6,7 @@
 #include "common/fsutil.h"
 #include "common/strv.h"
 #include "harness/sha256.h"
+#include "harness/kernel-source.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,14 +112,27 @@ int compute_inputs(const struct spec_kernel *sk, char *const *envp, json_t **inp
 	json_t *in, *keyed, *patches = json_array(), *frags = json_array(), *make = json_object();
 	json_t *kpatches = json_array(), *kfrags = json_array();
 	char *base, *branch = NULL, *cc, *ld, *ccv, *ldv, *tree = realpath(b->tree, NULL);
-	char hex[65];
+	char hex[65], *why = NULL;
 	int rc = 0;
 
+	/* cache:linux-X.Y is Debian's linux-source-X.Y: made on first use. */
+	if (!is_dir(b->tree) && !strncmp(b->tree_spec, "cache:", 6)) {
+		char *series = ksource_series_of(b->tree_spec + 6);
+
+		if (series && ksource_make(series, NULL, 0, NULL))
+			why = xasprintf(": %s", sb_lasterr());
+		else if (!series)
+			why = xstrdup(": swapbench makes only cache:linux-X.Y trees (swapbench "
+				      "kernel source X.Y); put other trees there yourself");
+		free(series);
+		if (!tree)
+			tree = realpath(b->tree, NULL);
+	}
 	if (!is_dir(b->tree)) {
 		base = NULL;
-		rc = sb_err(ENOENT, "git tree '%s' ('%s') does not exist%s", b->tree_spec, b->tree,
-			    !strcmp(b->tree_spec, "cache:linux-6.12")
-				    ? ": scripts/linux-git.sh makes it" : "");
+		rc = sb_err(ENOENT, "git tree '%s' ('%s') does not exist%s", b->tree_spec,
+			    b->tree, why ? why : "");
+		free(why);
 	} else if (!(base = ref_commit(b->tree, b->ref))) {
 		rc = sb_err(ENOENT, "git tree '%s' has no commit '%s'", b->tree, b->ref);
 	}

@@ -26,6 +26,7 @@ struct job {
 	struct strv make;  /* make -C src O=out VAR=... (no target) */
 	double t0;
 	char *phase;
+	json_t *config_absent; /* optional options the tree does not define */
 };
 
 /* kbuild-job.c: environment, processes, build log, progress, lock. */

@@ -249,6 +249,7 @@ void job_release(struct job *j)
 	free(j->out);
 	free(j->log);
 	free(j->phase);
+	json_decref(j->config_absent);
 	strv_release(&j->env);
 	strv_release(&j->make);
 }

@@ -278,7 +278,17 @@ int configure(struct job *j, json_t **final_out, char **config_text)
 		}
 	}
 	final = kconfig_parse(text);
-	unmet = kconfig_verify(req, final, j->src, &report);
+	json_decref(j->config_absent);
+	j->config_absent = json_array();
+	unmet = kconfig_verify(req, final, j->src, &report, j->config_absent);
+	{
+		size_t i;
+		json_t *a;
+
+		json_array_foreach(j->config_absent, i, a)
+			log_line(j, "== verify config: %s is optional and this tree has no such "
+				 "option: skipped\n", json_string_value(a));
+	}
 	if (unmet) {
 		rc = sb_err(EINVAL, "config: %d option%s the fragments asked for do%s not hold "
 			    "after olddefconfig:\n  %s", unmet, unmet > 1 ? "s" : "",
@@ -405,6 +415,8 @@ int build_and_store(struct job *j, const char *key, const char *ikey,
 		json_object_set_new(result, "built", json_string(now));
 		json_object_set_new(result, "build_seconds", json_real(monotonic_s() - j->t0));
 		json_object_set_new(result, "ccache", json_boolean(in_path("ccache")));
+		json_object_set_new(result, "config_absent",
+				    j->config_absent ? json_deep_copy(j->config_absent) : json_array());
 		json_object_set_new(result, "log", json_sprintf("%s/build.log", dir));
 		meta = json_pack("{s:i,s:s,s:s,s:s,s:s,s:O,s:O}", "schema_version", 1, "cache_id",
 				 cache_id, "key", key, "input_key", ikey, "built_by", j->sk->name,

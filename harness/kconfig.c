@@ -39,14 +39,18 @@ json_t *kconfig_parse(const char *text)
 	return o;
 }
 
+#define KCONFIG_OPTIONAL "#optional"
+
 void kconfig_fragment_parse(const char *text, json_t *req)
 {
 	const char *p = text;
+	int optional = 0;
 
 	while (p && *p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char *line = strndup(p, len), *l = line;
+		char *line = strndup(p, len), *l = line, *name = NULL;
+		json_t *value = NULL;
 
 		rstrip(l);
 		while (*l == ' ' || *l == '\t')
@@ -55,14 +59,35 @@ void kconfig_fragment_parse(const char *text, json_t *req)
 			char *eq = strchr(l, '=');
 
 			*eq = '\0';
-			json_object_set_new(req, l, json_string(eq + 1));
+			name = l;
+			value = json_string(eq + 1);
 		} else if (!strncmp(l, "# CONFIG_", 9)) {
 			size_t n = strlen(l);
 
 			if (n > 20 && !strcmp(l + n - 11, " is not set")) {
 				l[n - 11] = '\0';
-				json_object_set_new(req, l + 2, json_string("n"));
+				name = l + 2;
+				value = json_string("n");
 			}
+		} else if (!strcmp(l, "# swapbench: optional")) {
+			optional = 1;
+		}
+		if (name) {
+			json_t *opt = json_object_get(req, KCONFIG_OPTIONAL);
+
+			json_object_set_new(req, name, value);
+			/* The directive covers the next option line only; a later
+			 * plain line for the same option makes it required again. */
+			if (optional) {
+				if (!opt) {
+					opt = json_object();
+					json_object_set_new(req, KCONFIG_OPTIONAL, opt);
+				}
+				json_object_set_new(opt, name, json_true());
+			} else if (opt) {
+				json_object_del(opt, name);
+			}
+			optional = 0;
 		}
 		free(line);
 		p = nl ? nl + 1 : NULL;
@@ -317,8 +342,10 @@ static char *unmet_symbols(const char *deps, const json_t *final)
 	return strbuf_detach(&out);
 }
 
-int kconfig_verify(const json_t *req, const json_t *final, const char *srctree, char **report)
+int kconfig_verify(const json_t *req, const json_t *final, const char *srctree, char **report,
+		   json_t *absent)
 {
+	const json_t *optional = json_object_get(req, KCONFIG_OPTIONAL);
 	const char *key;
 	json_t *v;
 	int n = 0;
@@ -333,6 +360,8 @@ int kconfig_verify(const json_t *req, const json_t *final, const char *srctree, 
 		int ok;
 		char *line, *deps = NULL;
 
+		if (key[0] == '#')
+			continue; /* KCONFIG_OPTIONAL */
 		if (!strcmp(want, "n"))
 			ok = !got || !strcmp(got, "n");
 		else if (!strcmp(want, "m"))
@@ -341,6 +370,18 @@ int kconfig_verify(const json_t *req, const json_t *final, const char *srctree, 
 			ok = got && !strcmp(got, want);
 		if (ok)
 			continue;
+		/* An optional option the tree does not define at all is skipped
+		 * (and said to be); one it defines must hold. */
+		if (json_object_get(optional, key) && srctree) {
+			deps = kconfig_depends(srctree, key + 7);
+			if (!deps) {
+				if (absent)
+					json_array_append_new(absent, json_string(key));
+				continue;
+			}
+			free(deps);
+			deps = NULL;
+		}
 		n++;
 		if (!report)
 			continue;

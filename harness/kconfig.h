@@ -11,16 +11,20 @@ json_t *kconfig_parse(const char *text);
 /* Options a config fragment asks for: {"CONFIG_X": value}, value as in a
  * .config ("y", "m", "\"lz4\"", "64") or "n" for "# CONFIG_X is not set";
  * a later line for the same option replaces an earlier one. Merge several
- * fragments by calling it with the same object. */
+ * fragments by calling it with the same object. The line after a
+ * "# swapbench: optional" comment is also listed under the member
+ * "#optional" ({"CONFIG_X": true}): the option may be absent from a tree. */
 void kconfig_fragment_parse(const char *text, json_t *requested);
 
 /* Compare requested options with a final config (kconfig_parse()). Returns
  * the number of unmet ones; when report is non-NULL appends a line per unmet
  * option ("requested CONFIG_ZSWAP=y, got not set (depends on: SWAP && ...;
  * unmet: SWAP)"), dependencies looked up under srctree when it is given.
- * 'm' is met by 'y'; 'n' is met by an absent option. */
+ * 'm' is met by 'y'; 'n' is met by an absent option. An option a fragment
+ * marked "# swapbench: optional" that srctree's Kconfig does not define is
+ * not counted: its name is appended to absent (when non-NULL). */
 int kconfig_verify(const json_t *requested, const json_t *final, const char *srctree,
-		   char **report);
+		   char **report, json_t *absent);
 
 /* The "depends on" (and enclosing "if") conditions of a symbol ("ZSWAP", no
  * prefix) in srctree's Kconfig files (arch/ only for x86), joined with

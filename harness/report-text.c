@@ -237,6 +237,78 @@ void compare_print_mmtests(const json_t *cmp, FILE *out, int color)
 		COMPARE_NOISY_CV * 100, COMPARE_MIN_N);
 }
 
+/* Many kernels (a history, a bisection range): one line per kernel under
+ * each metric, so six kernels stay inside 80 columns. */
+void compare_print_rows(const json_t *cmp, FILE *out, int color)
+{
+	const json_t *g, *m, *cols = json_object_get(cmp, "columns");
+	size_t ncols = json_array_size(cols), gi, mi;
+
+	print_header(cmp, out, "rows");
+	fprintf(out, "One line per kernel; %%base: better is positive; *x%%* = significant:\n"
+		     "95%% CIs do not overlap; +-: half the 95%% CI.\n");
+	json_array_foreach(json_object_get(cmp, "groups"), gi, g) {
+		char title[160];
+
+		fprintf(out, "\n%s\n", group_title(g, title, sizeof(title)));
+		json_array_foreach(json_object_get(g, "metrics"), mi, m) {
+			const char *unit = json_string_value(json_object_get(m, "unit"));
+
+			fprintf(out, "  %s%s%s%s (%s is better)\n",
+				json_string_value(json_object_get(m, "name")), unit ? " (" : "",
+				unit ? unit : "", unit ? ")" : "",
+				json_string_value(json_object_get(m, "better")) ?: "?");
+			fprintf(out, "    %-14s %3s %11s %10s %10s  %s\n", "kernel", "n", "mean",
+				"+-", "%base", "verdict");
+			for (size_t c = 0; c < ncols; c++) {
+				const json_t *st = json_array_get(json_object_get(m, "columns"), c);
+				const json_t *ch = json_array_get(json_object_get(m, "changes"), c);
+				const json_t *ci = json_object_get(st, "ci95");
+				const char *label = json_string_value(
+					json_object_get(json_array_get(cols, c), "label"));
+				char v[32], h[32], p[64] = "", verdict[40] = "";
+
+				if (!json_is_object(st)) {
+					fprintf(out, "    %-14.14s %3s %11s\n", label, "-", "missing");
+					continue;
+				}
+				fmt_num(json_object_get(st, "hmean") ? jnum(st, "hmean")
+								      : jnum(st, "mean"), v, sizeof(v));
+				if (json_array_size(ci) == 2)
+					fmt_num((json_number_value(json_array_get(ci, 1)) -
+						 json_number_value(json_array_get(ci, 0))) / 2, h,
+						sizeof(h));
+				else
+					snprintf(h, sizeof(h), "-");
+				if (c == 0) {
+					snprintf(verdict, sizeof(verdict), "baseline");
+				} else if (json_is_object(ch)) {
+					int sig = json_is_true(json_object_get(ch, "significant"));
+					double pct = jnum(ch, "pct_change");
+					char q[24];
+
+					fmt_pct(pct, q, sizeof(q));
+					snprintf(p, sizeof(p), sig ? "*%s%%*" : "%s%%", q);
+					snprintf(verdict, sizeof(verdict), "%s%s",
+						 json_string_value(json_object_get(ch, "verdict")) ?: "",
+						 json_is_true(json_object_get(ch, "noisy")) &&
+								 strcmp(json_string_value(json_object_get(
+									 ch, "verdict")) ?: "", "noise")
+							 ? "?" : "");
+					if (sig && color)
+						snprintf(p, sizeof(p), "%s*%s%%*%s",
+							 pct >= 0 ? GREEN : RED, q, RESET);
+				}
+				fprintf(out, "    %-14.14s %3lld %11s %10s %10s  %s\n", label,
+					(long long)json_integer_value(json_object_get(st, "n")), v, h,
+					p, verdict);
+			}
+		}
+	}
+	fprintf(out, "\nVerdict: better/worse = significant; noise = CoeffVar > %.0f%% or n < %d;"
+		     "\n? = significant but noisy.\n", COMPARE_NOISY_CV * 100, COMPARE_MIN_N);
+}
+
 /* LKP: "value ± NN%" with the ± part only above 2%. */
 static void lkp_cell(const json_t *st, char *buf, size_t len)
 {

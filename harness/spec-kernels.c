@@ -115,7 +115,7 @@ static int parse_git_tree(struct spec *s, const char *gp, json_t *git, const cha
 		b->tree = realpath(t, NULL) ?: xstrdup(t);
 		free(t);
 	}
-	/* A cache: tree is swapbench's to make (scripts/linux-git.sh), maybe
+	/* A cache: tree is swapbench's to make (kernel source X.Y), maybe
 	 * after the spec was written: checked when the kernel is built. */
 	if (!rc && strncmp(b->tree_spec, "cache:", 6)) {
 		char *dotgit = xasprintf("%s/.git", b->tree), *objects = xasprintf("%s/objects",

@@ -1,10 +1,16 @@
 #define _GNU_SOURCE
 #include "workloads/kmem.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+
+#include "common/err.h"
 
 static json_t *meminfo(void)
 {
@@ -149,4 +155,99 @@ long long kmem_section_total(const json_t *delta, const char *section)
 	json_object_foreach(json_object_get(delta, section), key, v)
 		sum += json_integer_value(v);
 	return sum;
+}
+
+/* Swap tables arrived with swap table phase I in 6.18. */
+static int kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int a = 0, b = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &a, &b) != 2)
+		return 0;
+	return a > major || (a == major && b >= minor);
+}
+
+int kmem_swap_cluster_slots(void)
+{
+	return access("/sys/kernel/mm/transparent_hugepage", F_OK) == 0 ? 512 : 256;
+}
+
+long long kmem_swap_table_page_bytes(const json_t *snap)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+
+	if (!kernel_at_least(6, 18) || json_object_get(json_object_get(snap, "slab"), "swap_table"))
+		return 0;
+	/* sizeof(struct swap_table) == PAGE_SIZE: SWP_TABLE_USE_PAGE. */
+	return (long long)kmem_swap_cluster_slots() * 8 == psize ? psize : 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int kmem_swap_clusters_of(int pid, int cluster_slots, long long *clusters_out,
+			  long long *pages_out)
+{
+	char path[64], line[512];
+	FILE *maps;
+	int fd;
+	uint64_t *keys = NULL;
+	size_t n = 0, cap = 0;
+	long psize = sysconf(_SC_PAGESIZE);
+	long long clusters = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	maps = fopen(path, "re");
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!maps || fd < 0) {
+		int e = errno;
+
+		if (maps)
+			fclose(maps);
+		if (fd >= 0)
+			close(fd);
+		return sb_err(e, "cannot read /proc/%d/maps and pagemap: %s", pid, strerror(e));
+	}
+	while (fgets(line, sizeof(line), maps)) {
+		unsigned long lo, hi;
+		uint64_t buf[512];
+
+		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2 || strstr(line, "[vsyscall]"))
+			continue;
+		for (unsigned long a = lo; a < hi;) {
+			size_t want = (hi - a) / psize < 512 ? (hi - a) / psize : 512;
+			ssize_t got = pread(fd, buf, want * 8, (off_t)(a / psize) * 8);
+
+			if (got <= 0)
+				break;
+			for (ssize_t i = 0; i < got / 8; i++) {
+				/* bit 62: swapped; bits 0-4 type, 5-54 offset. */
+				if (!(buf[i] >> 62 & 1))
+					continue;
+				if (n == cap) {
+					cap = cap ? cap * 2 : 4096;
+					keys = realloc(keys, cap * sizeof(*keys));
+				}
+				keys[n++] = (buf[i] & 31) << 50 |
+					    ((buf[i] >> 5 & ((1ULL << 50) - 1)) / cluster_slots);
+			}
+			a += (unsigned long)(got / 8) * psize;
+		}
+	}
+	fclose(maps);
+	close(fd);
+	qsort(keys, n, sizeof(*keys), cmp_u64);
+	for (size_t i = 0; i < n; i++)
+		if ((i == 0 || keys[i] != keys[i - 1]) && (keys[i] & ((1ULL << 50) - 1)))
+			clusters++;
+	free(keys);
+	*clusters_out = clusters;
+	*pages_out = (long long)n;
+	return 0;
 }

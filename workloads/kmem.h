@@ -23,4 +23,22 @@ long long kmem_meminfo(const json_t *snap, const char *name);
 /* Sum of the values of one section ("slab", "vmalloc"). */
 long long kmem_section_total(const json_t *delta, const char *section);
 
+/* Swap-table era (6.18+): each swap cluster in use has a swap table (one
+ * unsigned long per slot). With 512-slot clusters it is a whole page from
+ * the page allocator, invisible to /proc/slabinfo and /proc/vmallocinfo;
+ * smaller ones come from the "swap_table" slab cache (then slab deltas
+ * already count them). kmem_swap_table_page_bytes() is the size of one
+ * page-allocated table on this kernel, or 0 when tables are not pages (older
+ * kernels, or the slab cache exists). */
+long long kmem_swap_table_page_bytes(const json_t *snap);
+/* Slots per swap cluster on this kernel: HPAGE_PMD_NR (512 on x86-64) with
+ * THP, 256 without. */
+int kmem_swap_cluster_slots(void);
+/* The swap clusters holding a process's swapped-out pages, from
+ * /proc/PID/pagemap (swap type and offset of each swapped page): how many
+ * distinct clusters, excluding cluster 0 of each device (it holds the
+ * header slot, so swapon gave it a table already). 0 and *pages set on
+ * success. */
+int kmem_swap_clusters_of(int pid, int cluster_slots, long long *clusters, long long *pages);
+
 #endif

@@ -114,7 +114,8 @@ static int so_static(struct wl_ctx *ctx)
 	json_t *rep_j = json_object_get(ctx->params, "repeat");
 	int repeat = rep_j ? (int)json_integer_value(rep_j) : 5, rc = 0, prio = -1;
 	double *per_slot = calloc(repeat, sizeof(double)), mean, half, slots = 0;
-	json_t *reps = json_array(), *last_delta = NULL;
+	json_t *reps = json_array(), *last_delta = NULL, *last_after = NULL, *static_attr;
+	long long last_used = 0;
 
 	/* Every device off: the measured swapon is the only one. */
 	for (int i = 0; i < st->nswaps; i++) {
@@ -154,8 +155,10 @@ static int so_static(struct wl_ctx *ctx)
 						      "bytes_per_slot", per_slot[r]));
 		json_decref(last_delta);
 		last_delta = delta;
+		last_used = used;
 		json_decref(before);
-		json_decref(after);
+		json_decref(last_after);
+		last_after = after;
 	}
 	if (slots <= 0) {
 		rc = sb_err(EIO, "swapon of '%s' added no swap space", dev);
@@ -174,10 +177,37 @@ static int so_static(struct wl_ctx *ctx)
 		  kmem_section_total(last_delta, "vmalloc") / slots, "B", "lower");
 	wl_metric(ctx, "static_slab_per_slot",
 		  kmem_section_total(last_delta, "slab") / slots, "B", "lower");
+	{
+		/* What the counters name, against the last repetition's used delta.
+		 * Swap-table kernels give a table at swapon to each cluster that
+		 * holds a bad slot: the header's, and a partial last one. */
+		long long vm = kmem_section_total(last_delta, "vmalloc");
+		long long sl = kmem_section_total(last_delta, "slab");
+		long long tb = kmem_swap_table_page_bytes(last_after), cs = kmem_swap_cluster_slots();
+		long long ntables = tb ? 1 + (((long long)slots + 1) % cs != 0) : 0;
+		/* Until 7.x, swap_cgroup_swapon vmallocs only a map of page
+		 * pointers; the 2-byte-per-slot id array itself is alloc_page'd
+		 * (mm/swap_cgroup.c), so the map's presence stands for
+		 * ceil(slots x 2 / PAGE_SIZE) pages. */
+		long psize = sysconf(_SC_PAGESIZE);
+		long long cg = json_object_get(json_object_get(last_delta, "vmalloc"),
+					       "swap_cgroup_swapon")
+				       ? ((long long)slots * 2 + psize - 1) / psize * psize : 0;
+		long long attributed = vm + sl + ntables * tb + cg;
+
+		static_attr = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "vmalloc", (json_int_t)vm,
+					"slab", (json_int_t)sl, "swap_tables",
+					(json_int_t)(ntables * tb), "swap_cgroup_pages",
+					(json_int_t)cg, "total", (json_int_t)attributed,
+					"unattributed", (json_int_t)(last_used - attributed),
+					"share", last_used > 0 ? (double)attributed / last_used : 1.0);
+		wl_metric(ctx, "static_attributed_share",
+			  last_used > 0 ? 100.0 * attributed / last_used : 100.0, "%", "higher");
+	}
 	json_object_set_new(ctx->info, "static", json_pack(
-		"{s:s,s:f,s:f,s:f,s:i,s:o,s:{s:o,s:o,s:o},s:s}",
+		"{s:s,s:f,s:f,s:f,s:i,s:o,s:o,s:{s:o,s:o,s:o},s:s}",
 		"device", dev, "slots", slots, "bytes_per_slot", mean, "ci95_half_width", half,
-		"repeat", repeat, "repetitions", reps, "components",
+		"repeat", repeat, "repetitions", reps, "attributed", static_attr, "components",
 		"vmalloc_by_caller", top_components(json_object_get(last_delta, "vmalloc"),
 						    so_top(ctx), slots),
 		"slab_by_cache", top_components(json_object_get(last_delta, "slab"), so_top(ctx),
@@ -191,6 +221,7 @@ static int so_static(struct wl_ctx *ctx)
 out:
 	json_decref(reps);
 	json_decref(last_delta);
+	json_decref(last_after);
 	free(per_slot);
 	return rc;
 }
@@ -238,14 +269,44 @@ static void settle_swap_cache(struct wl_ctx *ctx, size_t bytes)
 	}
 }
 
+/* Take the "after" snapshot once kernel memory has stopped moving: frees
+ * deferred to RCU, workqueues and writeback completions land a moment after
+ * reclaim returns, and a snapshot taken in the middle counts them as used.
+ * Snapshots every 0.5 s until "used" moves by less than 256 KiB (at most
+ * 12); the series is kept in the result. */
+static json_t *settled_snapshot(json_t *series)
+{
+	json_t *snap = NULL;
+	long long prev = 0;
+
+	for (int i = 0; i < 12; i++) {
+		long long used;
+
+		if (i)
+			usleep(500000);
+		drop_caches();
+		json_decref(snap);
+		snap = kmem_snapshot();
+		used = kmem_used(snap);
+		json_array_append_new(series, json_integer(used));
+		if (i && llabs(used - prev) < (256 << 10))
+			break;
+		prev = used;
+	}
+	return snap;
+}
+
 static int so_dynamic(struct wl_ctx *ctx)
 {
 	json_t *pages_j = json_object_get(ctx->params, "pages");
 	long long pages = pages_j ? json_integer_value(pages_j) : 16384;
 	json_t *before, *after, *delta, *sb = json_object(), *sa = json_object(), *minfo;
-	long long stored_b, stored_a, used, anon, ptables, swapcached, kernel, swapped;
+	json_t *settle = json_array(), *attr;
+	long long stored_b, stored_a, used, anon, ptables, swapcached, metadata, swapped;
+	long long slab, vmalloc, table_bytes, tables = 0, clusters = 0, mapped = 0, attributed;
+	long long residue;
 	struct holder h;
-	double slots;
+	double slots, share;
 	char path[256];
 	int rc;
 
@@ -256,21 +317,26 @@ static int so_dynamic(struct wl_ctx *ctx)
 	if (rc) {
 		json_decref(sb);
 		json_decref(sa);
+		json_decref(settle);
 		return rc;
 	}
-	drop_caches();
+	{
+		json_t *pre = json_array();
+
+		before = settled_snapshot(pre);
+		json_decref(pre);
+	}
 	stored_b = stored_bytes(ctx->topo, sb);
-	before = kmem_snapshot();
 	rc = holder_fill(&h);
 	if (rc) {
 		json_decref(before);
 		json_decref(sb);
 		json_decref(sa);
+		json_decref(settle);
 		return rc;
 	}
 	settle_swap_cache(ctx, (size_t)pages * 4096);
-	drop_caches();
-	after = kmem_snapshot();
+	after = settled_snapshot(settle);
 	stored_a = stored_bytes(ctx->topo, sa);
 	swapped = holder_vmswap(&h);
 	delta = kmem_delta(before, after);
@@ -280,31 +346,62 @@ static int so_dynamic(struct wl_ctx *ctx)
 	anon = json_integer_value(json_object_get(minfo, "AnonPages"));
 	ptables = json_integer_value(json_object_get(minfo, "PageTables"));
 	swapcached = json_integer_value(json_object_get(minfo, "SwapCached"));
-	/* What is left is metadata: kernel memory per slot in use. */
-	kernel = used - anon - ptables - swapcached - (stored_a - stored_b);
+	/* What is left once the data and its owner are taken out. */
+	metadata = used - anon - ptables - swapcached - (stored_a - stored_b);
+	slab = kmem_section_total(delta, "slab");
+	vmalloc = kmem_section_total(delta, "vmalloc");
+	/* Page-allocated swap tables: one per cluster the holder's slots
+	 * opened, counted from its pagemap (bytes per table from the source). */
+	table_bytes = kmem_swap_table_page_bytes(after);
+	if (table_bytes &&
+	    kmem_swap_clusters_of(h.pid, kmem_swap_cluster_slots(), &clusters, &mapped) == 0)
+		tables = clusters * table_bytes;
+	attributed = slab + vmalloc + tables;
+	/* Never folded into bytes per slot: memory that moved and that no
+	 * counter names is reported apart. */
+	residue = metadata - attributed;
+	/* How much of what moved the counters name: 1 when nothing is left
+	 * over, whatever the sign of the rest. */
+	share = llabs(attributed) + llabs(residue) > 0
+			? (double)llabs(attributed) / (llabs(attributed) + llabs(residue)) : 1.0;
+	attr = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "slab", (json_int_t)slab,
+			 "vmalloc", (json_int_t)vmalloc, "swap_tables", (json_int_t)tables,
+			 "swap_table_bytes", (json_int_t)table_bytes, "swap_clusters",
+			 (json_int_t)clusters, "swapped_pages_in_pagemap", (json_int_t)mapped,
+			 "total", (json_int_t)attributed, "share", share);
 	json_object_set_new(ctx->info, "dynamic", json_pack(
-		"{s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o,s:o,s:{s:o,s:o},s:O,s:s}",
+		"{s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:f,s:f,s:o,s:o,s:o,s:{s:o,s:o},s:O,"
+		"s:O,s:s}",
 		"pages_held", (json_int_t)pages, "slots_used", slots, "used_delta",
 		(json_int_t)used, "anon_delta", (json_int_t)anon, "page_tables_delta",
 		(json_int_t)ptables, "swap_cache_delta", (json_int_t)swapcached,
 		"stored_data_delta", (json_int_t)(stored_a - stored_b), "kernel_metadata",
-		(json_int_t)kernel, "bytes_per_slot", slots > 0 ? kernel / slots : 0.0,
-		"stored_before", sb, "stored_after", sa, "components", "slab_by_cache",
+		(json_int_t)metadata, "attributed", attr, "unattributed", (json_int_t)residue,
+		"bytes_per_slot", slots > 0 ? attributed / slots : 0.0,
+		"unattributed_per_slot", slots > 0 ? residue / slots : 0.0,
+		"settle_used", settle, "stored_before", sb, "stored_after", sa, "components",
+		"slab_by_cache",
 		top_components(json_object_get(delta, "slab"), so_top(ctx), slots > 0 ? slots : 1),
 		"vmalloc_by_caller",
 		top_components(json_object_get(delta, "vmalloc"), so_top(ctx),
 			       slots > 0 ? slots : 1),
-		"slab_objects", json_object_get(delta, "slab_objs"),
+		"slab_objects", json_object_get(delta, "slab_objs"), "meminfo", minfo,
 		"method", "metadata = used delta - AnonPages - PageTables - SwapCached - stored "
 			  "data (zram mem_used_total + zswap pool_total_size), with the pages "
-			  "held in swap by a process and the swap cache reclaimed first "
-			  "(memory.reclaim); over the slots in its VmSwap"));
+			  "held in swap by a process, the swap cache reclaimed first "
+			  "(memory.reclaim) and the after snapshot taken once used stops moving; "
+			  "bytes_per_slot = attributed (slab + vmalloc deltas + page-allocated "
+			  "swap tables: clusters in the holder's pagemap x table size) over the "
+			  "slots in its VmSwap; unattributed = metadata - attributed, reported "
+			  "apart; share = |attributed| / (|attributed| + |unattributed|)"));
 	if (slots < pages / 2.0) {
 		rc = sb_err(EIO, "only %.0f of %lld pages reached swap", slots, pages);
 	} else {
-		wl_metric(ctx, "dynamic_bytes_per_slot", kernel / slots, "B", "lower");
-		wl_metric(ctx, "dynamic_slab_per_slot",
-			  kmem_section_total(delta, "slab") / slots, "B", "lower");
+		wl_metric(ctx, "dynamic_bytes_per_slot", attributed / slots, "B", "lower");
+		wl_metric(ctx, "dynamic_attributed_share", share * 100, "%", "higher");
+		wl_metric(ctx, "dynamic_unattributed_per_slot", residue / slots, "B", "lower");
+		wl_metric(ctx, "dynamic_slab_per_slot", slab / slots, "B", "lower");
+		wl_metric(ctx, "dynamic_swap_table_per_slot", tables / slots, "B", "lower");
 		wl_metric(ctx, "stored_bytes_per_slot", (stored_a - stored_b) / slots, "B",
 			  "lower");
 		rc = holder_verify_and_stop(&h);
@@ -328,8 +425,12 @@ static const struct metric_desc so_metrics[] = {
 	{ "static_total_bytes", "B", "lower" },
 	{ "static_vmalloc_per_slot", "B", "lower" },
 	{ "static_slab_per_slot", "B", "lower" },
+	{ "static_attributed_share", "%", "higher" },
 	{ "dynamic_bytes_per_slot", "B", "lower" },
+	{ "dynamic_attributed_share", "%", "higher" },
+	{ "dynamic_unattributed_per_slot", "B", "lower" },
 	{ "dynamic_slab_per_slot", "B", "lower" },
+	{ "dynamic_swap_table_per_slot", "B", "lower" },
 	{ "stored_bytes_per_slot", "B", "lower" },
 	{ NULL, NULL, NULL },
 };

@@ -1,5 +1,5 @@
-/* Integration tests of kernels built from source: Debian's linux-source-6.12
- * as a git tree (scripts/linux-git.sh), configs/suites/variants-ci.json's
+/* Integration tests of kernels built from source: Debian's linux-source-7.3
+ * as a git tree (swapbench kernel source 7.3), configs/suites/variants-ci.json's
  * base and patched variants built, booted and swapping; a patch that does
  * not apply; a config fragment that cannot hold; a variant whose build fails
  * while another is fine; and a cache hit that never runs make.
@@ -65,7 +65,7 @@ static char *suite(void)
 
 static char *ci_patch_text(void)
 {
-	char *p = xasprintf("%s/configs/patches/0001-swapfile-ci-patched-marker.patch",
+	char *p = xasprintf("%s/configs/patches/0001-swapfile-ci-patched-marker-7.3.patch",
 			    getenv("SB_SOURCE")), *text;
 
 	assert_int_equal(read_file(p, 1 << 20, &text, NULL), 0);
@@ -90,7 +90,7 @@ static char *replace(const char *text, const char *from, const char *to)
 	return xasprintf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
 }
 
-/* A spec of git kernels on cache:linux-6.12; `kernels` is the JSON array body. */
+/* A spec of git kernels on cache:linux-7.3; `kernels` is the JSON array body. */
 static char *spec_with(const char *name, const char *kernels)
 {
 	char *text = xasprintf("{\"name\": \"%s\", \"kernels\": [%s],\n"
@@ -109,8 +109,8 @@ static char *spec_with(const char *name, const char *kernels)
 }
 
 #define BASE_KERNEL \
-	"{\"name\": \"base\", \"git\": {\"tree\": \"cache:linux-6.12\", " \
-	"\"ref\": \"v6.12-debian\"}," \
+	"{\"name\": \"base\", \"git\": {\"tree\": \"cache:linux-7.3\", " \
+	"\"ref\": \"v7.3-debian\"}," \
 	" \"config\": {\"base\": \"tinyconfig\", \"fragments\": [\"swapbench\"]}," \
 	" \"localversion\": \"-sb-base\"}"
 
@@ -193,9 +193,9 @@ static void test_build_variants(void **state)
 	assert_non_null(pb);
 	/* The tree, its base commit, the patches with their hashes and commits,
 	 * the config's hash, the cache id. */
-	assert_string_equal(str(bb, "tree_spec"), "cache:linux-6.12");
-	assert_non_null(strstr(str(bb, "tree"), "/swapbench/src/linux-6.12"));
-	assert_string_equal(str(bb, "ref"), "v6.12-debian");
+	assert_string_equal(str(bb, "tree_spec"), "cache:linux-7.3");
+	assert_non_null(strstr(str(bb, "tree"), "/swapbench/src/linux-7.3"));
+	assert_string_equal(str(bb, "ref"), "v7.3-debian");
 	assert_int_equal(strlen(str(bb, "base_commit")), 40);
 	assert_string_equal(str(bb, "base_commit"), str(pb, "base_commit"));
 	assert_string_equal(str(bb, "commit"), str(bb, "base_commit"));
@@ -294,18 +294,17 @@ static void test_bad_patch(void **state)
 	char *c2 = replace(conflict, "Subject: [PATCH] mm/swapfile: say",
 			   "Subject: [PATCH] mm/swapfile: also say");
 	char *conf_path = write_tmp("0002-conflict.patch", c2);
-	char *kern = xasprintf("{\"name\": \"badpatch\", \"git\": {\"tree\": \"cache:linux-6.12\","
-			       " \"ref\": \"v6.12-debian\", \"patches\": [\"%s\", \"%s\"]}}",
+	char *kern = xasprintf("{\"name\": \"badpatch\", \"git\": {\"tree\": \"cache:linux-7.3\","
+			       " \"ref\": \"v7.3-debian\", \"patches\": [\"%s\", \"%s\"]}}",
 			       ci_path, conf_path);
 	char *spec = spec_with("badpatch", kern);
 	const char *build[] = { getenv("SB_BIN"), "kernel", "build", spec, NULL };
 	const char *tree_status[] = { "git", "-C", NULL, "status", "--porcelain", NULL };
 	const char *tree_head[] = { "git", "-C", NULL, "rev-parse", "HEAD", NULL };
-	const char *lgit[] = { "scripts/linux-git.sh", "--print", NULL };
+	const char *lgit[] = { getenv("SB_BIN"), "kernel", "source", "7.3", "--print", NULL };
 	struct out r, tp, st, head0, head1;
 	char *treedir;
 
-	lgit[0] = xasprintf("%s/scripts/linux-git.sh", getenv("SB_SOURCE"));
 	tp = run(lgit, NULL);
 	treedir = xstrdup(tp.text);
 	rstrip(treedir);
@@ -315,7 +314,7 @@ static void test_bad_patch(void **state)
 	assert_int_equal(r.code, 3);
 	assert_non_null(strstr(r.text, "failed"));
 	assert_non_null(strstr(r.text, "patch 2/2 '0002-conflict.patch'"));
-	assert_non_null(strstr(r.text, "does not apply on v6.12-debian with the patches before"));
+	assert_non_null(strstr(r.text, "does not apply on v7.3-debian with the patches before"));
 	assert_non_null(strstr(r.text, "mm/swapfile.c"));
 	assert_null(strstr(r.text, "0001-ci.patch'"));
 	st = run(tree_status, NULL);
@@ -329,7 +328,6 @@ static void test_bad_patch(void **state)
 	free(head0.text);
 	free(head1.text);
 	free(treedir);
-	free((char *)lgit[0]);
 	free(ci);
 	free(ci_path);
 	free(conflict);
@@ -346,7 +344,7 @@ static void test_unsat_fragment(void **state)
 {
 	char *frag = write_tmp("unsat.config", "# CONFIG_SWAP is not set\nCONFIG_ZSWAP=y\n");
 	char *kern = xasprintf(BASE_KERNEL ",\n {\"name\": \"unsat\", \"git\": {\"tree\": "
-			       "\"cache:linux-6.12\", \"ref\": \"v6.12-debian\"}, \"config\": "
+			       "\"cache:linux-7.3\", \"ref\": \"v7.3-debian\"}, \"config\": "
 			       "{\"base\": \"tinyconfig\", "
 			       "\"fragments\": [\"swapbench\", \"%s\"]}}",
 			       frag);
@@ -390,9 +388,9 @@ static void test_build_failure(void **state)
 			       "+this line is not C: the build of this variant must fail\n"
 			       " \n"
 			       " #include <linux/types.h>\n"
-			       " #include <linux/extable.h>\n");
-	char *kern = xasprintf("{\"name\": \"broken\", \"git\": {\"tree\": \"cache:linux-6.12\", "
-			       "\"ref\": \"v6.12-debian\", \"patches\": [\"%s\"]}, \"config\": "
+			       " #include <linux/export.h>\n");
+	char *kern = xasprintf("{\"name\": \"broken\", \"git\": {\"tree\": \"cache:linux-7.3\", "
+			       "\"ref\": \"v7.3-debian\", \"patches\": [\"%s\"]}, \"config\": "
 			       "{\"base\": \"tinyconfig\", \"fragments\": [\"swapbench\"]}},\n "
 			       BASE_KERNEL, diff);
 	char *spec = spec_with("broken", kern), *log = NULL;
@@ -427,20 +425,18 @@ static void test_build_failure(void **state)
 
 static int setup(void **state)
 {
-	const char *lgit[] = { NULL, NULL };
-	struct spawn_opts o = { .argv = lgit, .timeout_ms = 20 * 60 * 1000 };
+	const char *src[] = { getenv("SB_BIN"), "kernel", "source", "7.3", NULL };
+	struct spawn_opts o = { .argv = src, .timeout_ms = 40 * 60 * 1000 };
 	struct spawn_result r;
 
 	if (!mkdtemp(tmpdir))
 		return -1;
 	/* The tree every test builds from: made once per machine. */
-	lgit[0] = xasprintf("%s/scripts/linux-git.sh", getenv("SB_SOURCE"));
 	if (spawn_run(&o, &r) || r.exit_code) {
-		fprintf(stderr, "scripts/linux-git.sh failed\n");
+		fprintf(stderr, "swapbench kernel source 7.3 failed\n");
 		return -1;
 	}
 	spawn_result_release(&r);
-	free((char *)lgit[0]);
 	return 0;
 }
 

@@ -105,6 +105,47 @@ static void test_slot_static(void **state)
 	it_run_release(&b);
 }
 
+/* The swap-table era on Debian's 7.3: no swap_map and no swap_cgroup array,
+ * so a 64 GiB swapon costs only the cluster array (kvzalloc'ed by swapon:
+ * 48 bytes per 512-slot cluster, 1.5 MiB here, small enough for kmalloc's
+ * page allocator path, so not in vmallocinfo; at 1 TiB it is) and the
+ * tables of the clusters that hold bad slots; and zswap in front comes up,
+ * its zpool key recorded as not applied (7.x: zsmalloc only). */
+static void test_slot_static_7x(void **state)
+{
+	struct it_run r = it_run_spec("slot-static-7.3.json", "slot-static-7.3");
+	json_t *plain, *zs, *attr, *zinfo;
+	double w;
+
+	assert_int_equal(r.exit_code, 0);
+	plain = it_cell_result(&r, "7.3--nvme-64g--static--1");
+	zs = it_cell_result(&r, "7.3--zswap-nvme-64g--static--1");
+	assert_ok(plain);
+	assert_ok(zs);
+	w = it_metric(plain, "static_bytes_per_slot");
+	print_message("7.3 static bytes/slot: %.4f (vmalloc %.4f)\n", w,
+		      vmalloc_caller(plain, "__do_sys_swapon"));
+	assert_true(json_number_value(json_object_get(static_info(plain), "slots")) > 16e6);
+	/* 6.12 on the same device: 3.2 B/slot. */
+	assert_true(w > 0.05 && w < 0.5);
+	assert_true(vmalloc_caller(plain, "swap_cgroup_swapon") == 0);
+	assert_true(vmalloc_caller(plain, "__do_sys_swapon") < 0.2);
+	attr = json_object_get(static_info(plain), "attributed");
+	assert_true(json_integer_value(json_object_get(attr, "swap_tables")) > 0);
+	assert_true(json_integer_value(json_object_get(attr, "swap_cgroup_pages")) == 0);
+	zinfo = json_object_get(json_object_get(zs, "topology_info"), "zswap");
+	assert_non_null(zinfo);
+	assert_string_equal(json_string_value(json_object_get(zinfo, "enabled")), "Y");
+	/* The topology asks for zpool zsmalloc: 7.3 has no such parameter. */
+	assert_string_equal(json_string_value(json_array_get(json_object_get(zinfo, "absent"), 0)),
+			    "zpool");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(zinfo,
+			    "not_applied"), "zpool")), "zsmalloc");
+	json_decref(plain);
+	json_decref(zs);
+	it_run_release(&r);
+}
+
 static double slab_per_slot(json_t *res, const char *cache)
 {
 	json_t *c;
@@ -187,6 +228,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_swapoff),
 		cmocka_unit_test(test_slot_static),
+		cmocka_unit_test(test_slot_static_7x),
 		cmocka_unit_test(test_slot_dynamic),
 		cmocka_unit_test(test_mthp),
 	};

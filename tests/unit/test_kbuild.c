@@ -17,6 +17,7 @@
 #include "harness/kconfig.h"
 #include "harness/kernel-build.h"
 #include "harness/kernel.h"
+#include "harness/kernel-source.h"
 #include "harness/paths.h"
 #include "harness/sha256.h"
 
@@ -180,8 +181,8 @@ static void test_verify(void **state)
 			      "CONFIG_ZSWAP_COMPRESSOR_DEFAULT=\"lz4\"\n"
 			      "# CONFIG_VT is not set\n");
 	/* Without a tree: only the count. */
-	assert_int_equal(kconfig_verify(req, final, NULL, NULL), 3);
-	assert_int_equal(kconfig_verify(req, final, tree, &report), 3);
+	assert_int_equal(kconfig_verify(req, final, NULL, NULL, NULL), 3);
+	assert_int_equal(kconfig_verify(req, final, tree, &report, NULL), 3);
 	print_message("%s\n", report);
 	assert_non_null(strstr(report, "requested CONFIG_ZSWAP=y, got not set (depends on: SWAP; "
 				       "unmet: SWAP)"));
@@ -201,11 +202,66 @@ static void test_verify(void **state)
 	final = kconfig_parse("CONFIG_SWAP=y\nCONFIG_MMU=y\nCONFIG_ZSWAP=y\nCONFIG_NR_CPUS=8\n"
 			      "CONFIG_ZSMALLOC=m\nCONFIG_GHOST=y\n"
 			      "CONFIG_ZSWAP_COMPRESSOR_DEFAULT=\"lz4\"\n");
-	assert_int_equal(kconfig_verify(req, final, tree, &report), 1);
+	assert_int_equal(kconfig_verify(req, final, tree, &report, NULL), 1);
 	assert_string_equal(report, "requested CONFIG_SWAP not set, got CONFIG_SWAP=y");
 	free(report);
 	json_decref(final);
 	json_decref(req);
+}
+
+/* "# swapbench: optional" covers the next option line: skipped (and named)
+ * when the tree does not define it, verified like any other when it does. */
+static void test_verify_optional(void **state)
+{
+	json_t *req = json_object(), *final, *absent = json_array();
+	char *report = NULL;
+
+	kconfig_fragment_parse("# swapbench: optional\n"
+			       "CONFIG_GHOST=y\n"
+			       "# swapbench: optional\n"
+			       "CONFIG_ZSWAP=y\n"
+			       "CONFIG_NR_CPUS=8\n", req);
+	assert_non_null(json_object_get(json_object_get(req, "#optional"), "CONFIG_GHOST"));
+	assert_non_null(json_object_get(json_object_get(req, "#optional"), "CONFIG_ZSWAP"));
+	assert_null(json_object_get(json_object_get(req, "#optional"), "CONFIG_NR_CPUS"));
+	final = kconfig_parse("CONFIG_MMU=y\nCONFIG_NR_CPUS=8\n");
+	assert_int_equal(kconfig_verify(req, final, tree, &report, absent), 1);
+	assert_non_null(strstr(report, "requested CONFIG_ZSWAP=y, got not set"));
+	assert_null(strstr(report, "GHOST"));
+	assert_int_equal(json_array_size(absent), 1);
+	assert_string_equal(json_string_value(json_array_get(absent, 0)), "CONFIG_GHOST");
+	free(report);
+	/* Without a tree nothing can be skipped. */
+	assert_int_equal(kconfig_verify(req, final, NULL, NULL, NULL), 2);
+	/* A later plain line makes it required again. */
+	kconfig_fragment_parse("CONFIG_GHOST=y\n", req);
+	assert_null(json_object_get(json_object_get(req, "#optional"), "CONFIG_GHOST"));
+	report = NULL;
+	assert_int_equal(kconfig_verify(req, final, tree, &report, NULL), 2);
+	assert_non_null(strstr(report, "CONFIG_GHOST=y, got not set (no such option"));
+	free(report);
+	json_decref(final);
+	json_decref(absent);
+	json_decref(req);
+}
+
+static void test_source_series(void **state)
+{
+	char *s;
+
+	assert_true(ksource_series_valid("7.3"));
+	assert_true(ksource_series_valid("6.12"));
+	assert_false(ksource_series_valid("7"));
+	assert_false(ksource_series_valid("7.3.4"));
+	assert_false(ksource_series_valid(".3"));
+	assert_false(ksource_series_valid("7."));
+	assert_false(ksource_series_valid("7.x"));
+	assert_false(ksource_series_valid("../7.3"));
+	s = ksource_series_of("linux-7.3");
+	assert_string_equal(s, "7.3");
+	free(s);
+	assert_null(ksource_series_of("linux-mm"));
+	assert_null(ksource_series_of("mytree"));
 }
 
 /* The bundled fragments parse, ask for what the harness checks before any
@@ -251,6 +307,8 @@ int main(void)
 		cmocka_unit_test(test_fragment_parse),
 		cmocka_unit_test(test_depends),
 		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_verify_optional),
+		cmocka_unit_test(test_source_series),
 		cmocka_unit_test(test_bundled_fragments),
 	};
 
