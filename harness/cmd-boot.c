@@ -41,6 +41,7 @@ int cmd_boot(int argc, char **argv)
 	};
 	const char *topo_ref = NULL, *want = "auto", *accel;
 	unsigned long long mem = 1ULL << 30;
+	long long n;
 	int cpus = 2, timeout = 3600, keep = 0, c, rc, code = EXIT_USAGE;
 	struct spec_topology topo = { 0 };
 	json_t *topo_obj, *cj = NULL;
@@ -60,9 +61,9 @@ int cmd_boot(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'c': cpus = atoi(optarg); break;
+		case 'c': cpus = parse_ll(optarg, 1, 1024, &n) ? -1 : (int)n; break;
 		case 'a': want = optarg; break;
-		case 'T': timeout = atoi(optarg); break;
+		case 'T': timeout = parse_ll(optarg, 1, 86400, &n) ? -1 : (int)n; break;
 		case 'k': keep = 1; break;
 		case 'h': boot_usage(stdout); return EXIT_OK;
 		default: boot_usage(stderr); return EXIT_USAGE;

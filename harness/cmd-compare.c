@@ -2,6 +2,7 @@
 #include "cmd.h"
 #include "compare.h"
 #include "err.h"
+#include "fsutil.h"
 #include "log.h"
 #include "runner.h"
 
@@ -47,7 +48,6 @@ int cmd_compare(int argc, char **argv)
 	const char *style = "mmtests", *when = "auto";
 	json_t *cmp = NULL;
 	int c, json = 0, color, code;
-	char *end;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -57,8 +57,7 @@ int cmd_compare(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'c': when = optarg; break;
 		case 'f':
-			o.fail_pct = strtod(optarg, &end);
-			if (*end || end == optarg || !(o.fail_pct > 0)) {
+			if (parse_double(optarg, &o.fail_pct) || !(o.fail_pct > 0)) {
 				fprintf(stderr, "swapbench compare: --fail-on-regression: expected "
 					"a positive percentage, got '%s'\n", optarg);
 				return EXIT_USAGE;

@@ -119,7 +119,17 @@ static int kernel_build_cmd(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': ko.force = 1; break;
-		case 'j': ko.jobs = atoi(optarg); break;
+		case 'j': {
+			long long n;
+
+			if (parse_ll(optarg, 1, 4096, &n)) {
+				fprintf(stderr, "swapbench kernel: --jobs: expected 1..4096\n");
+				json_decref(out);
+				return EXIT_USAGE;
+			}
+			ko.jobs = (int)n;
+			break;
+		}
 		case 'J': json = 1; break;
 		case 'h': kernel_usage(stdout); json_decref(out); return EXIT_OK;
 		default: kernel_usage(stderr); json_decref(out); return EXIT_USAGE;

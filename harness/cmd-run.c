@@ -1,5 +1,6 @@
 #include "cmd.h"
 #include "err.h"
+#include "fsutil.h"
 #include "log.h"
 #include "runner.h"
 #include "spec.h"
@@ -75,14 +76,19 @@ int cmd_run(int argc, char **argv)
 		case 'r': o.resume = 1; break;
 		case 'n': dry = 1; break;
 		case 'a': o.accel = optarg; break;
-		case 'i':
-			o.iterations = atoi(optarg);
-			if (o.iterations < 1 || o.iterations > 1000) {
+		case 'i': {
+			long long n;
+
+			if (parse_ll(optarg, 1, 1000, &n)) {
 				fprintf(stderr, "swapbench run: --iterations: expected 1..1000, "
-					"got '%s'\n", optarg);
+					"got '");
+				fputs_escaped(optarg, stderr);
+				fprintf(stderr, "'\n");
 				return EXIT_USAGE;
 			}
+			o.iterations = (int)n;
 			break;
+		}
 		case 'h': run_usage(stdout); return EXIT_OK;
 		default: run_usage(stderr); return EXIT_USAGE;
 		}

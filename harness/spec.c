@@ -4,6 +4,7 @@
 #include "fsutil.h"
 #include "jsonloc.h"
 #include "kernel.h"
+#include "log.h"
 #include "topology.h"
 #include "workload.h"
 
@@ -224,13 +225,21 @@ static int parse_memcg(const char *file, const char *text, const char *path, jso
 	return rc;
 }
 
-static int name_ok(const char *n)
+/* A name that becomes a path component (name_problem is the one rule);
+ * the error names the spec position and shows the name escaped. */
+static int check_name(const struct spec *s, const char *path, const char *what,
+		      const char *name)
 {
-	for (const char *c = n; *c; c++)
-		if (!(( *c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' || *c == '_' || *c == '+'))
-			return 0;
-	return *n && strlen(n) <= 64;
+	const char *why = name_problem(name);
+	char *e;
+	int rc;
+
+	if (!why)
+		return 0;
+	e = str_escape(name, 0);
+	rc = perr(s->path, s->text, path, "%s '%s': %s", what, e ? e : "?", why);
+	free(e);
+	return rc;
 }
 
 int topology_load(const char *ref, const char *base_dir, const char *where,
@@ -244,10 +253,10 @@ int topology_load(const char *ref, const char *base_dir, const char *where,
 	memset(t, 0, sizeof(*t));
 	if (strchr(ref, '/') || strstr(ref, ".json"))
 		path = ref[0] == '/' ? xstrdup(ref) : xasprintf("%s/%s", base_dir, ref);
-	else if (name_ok(ref))
+	else if (!name_problem(ref))
 		path = xasprintf("%s/topologies/%s.json", configs_dir(), ref);
 	else
-		return sb_err(EINVAL, "%s: bad topology name '%s'", where, ref);
+		return sb_err(EINVAL, "%s: bad topology name: %s", where, name_problem(ref));
 	rc = read_file(path, SPEC_MAX_BYTES, &text, NULL);
 	if (rc) {
 		rc = sb_err(ENOENT, "%s: topology '%s': no such file '%s'", where, ref, path);
@@ -361,9 +370,8 @@ static int parse_git_tree(struct spec *s, const char *gp, json_t *git, const cha
 	if (!rc && !strncmp(b->tree_spec, "cache:", 6)) {
 		char *cache;
 
-		if (!name_ok(b->tree_spec + 6)) {
-			rc = perr(s->path, s->text, tp, "bad cache tree name '%s'", b->tree_spec);
-		} else {
+		rc = check_name(s, tp, "cache tree", b->tree_spec + 6);
+		if (!rc) {
 			cache = sb_cache_dir();
 			b->tree = xasprintf("%s/src/%s", cache, b->tree_spec + 6);
 			free(cache);
@@ -499,7 +507,7 @@ static int parse_kconfig(struct spec *s, const char *kp, json_t *k, const char *
 
 		ip = jsonloc_path_append_index(fp, i);
 		/* A bare name is one of configs/kernel/NAME.config. */
-		if (str && !strchr(str, '/') && name_ok(str) && !strstr(str, ".config")) {
+		if (str && !strchr(str, '/') && !name_problem(str) && !strstr(str, ".config")) {
 			json_t *named = json_sprintf("%s/kernel/%s.config", configs_dir(), str);
 
 			rc = get_file(s, ip, dir, named, &f);
@@ -576,12 +584,21 @@ static int parse_kbuild(struct spec *s, const char *kp, json_t *k, struct spec_k
 		rc = get_str(s->path, s->text, kp, k, "localversion", 0, &b->localversion);
 	if (!rc && !b->localversion)
 		b->localversion = xstrdup("");
-	if (!rc && (strlen(b->localversion) > 64 ||
-		    (b->localversion[0] && !name_ok(b->localversion)))) {
+	if (!rc && b->localversion[0]) {
+		/* Part of the release, so of module paths: a name's rules, but it
+		 * usually starts with '-'. */
 		char *lp = jsonloc_path_append_key(kp, "localversion");
+		char *as_name = xasprintf("v%s", b->localversion);
 
-		rc = perr(s->path, s->text, lp, "'%s' must be up to 64 characters of "
-			  "[A-Za-z0-9._+-]", b->localversion);
+		const char *why = name_problem(as_name);
+
+		if (why) {
+			char *e = str_escape(b->localversion, 0);
+
+			rc = perr(s->path, s->text, lp, "localversion '%s': %s", e ? e : "?", why);
+			free(e);
+		}
+		free(as_name);
 		free(lp);
 	}
 	if (!rc)
@@ -640,9 +657,13 @@ static int parse_kernels(struct spec *s, json_t *arr)
 			rc = perr(s->path, s->text, p, "unknown kernel source '%s' (expected "
 				  "debian:X.Y, linux-image-PACKAGE, image:PATH, or a \"git\" "
 				  "object)", sk->source);
-		if (!rc && !name_ok(sk->name))
-			rc = perr(s->path, s->text, p, "kernel name '%s' must be 1-64 characters "
-				  "of [A-Za-z0-9._+-]", sk->name);
+		/* Package names become cache paths and apt arguments. */
+		if (!rc && !strncmp(sk->source, "debian:", 7))
+			rc = check_name(s, p, "kernel source debian:", sk->source + 7);
+		if (!rc && !strncmp(sk->source, "linux-image-", 12))
+			rc = check_name(s, p, "kernel package", sk->source);
+		if (!rc)
+			rc = check_name(s, p, "kernel name", sk->name);
 		for (size_t j = 0; !rc && j + 1 < s->nkernels; j++)
 			if (!strcmp(s->kernels[j].name, sk->name))
 				rc = perr(s->path, s->text, p, "duplicate kernel name '%s'",
@@ -690,9 +711,7 @@ static int parse_topologies(struct spec *s, json_t *arr)
 		}
 		if (!rc) {
 			s->ntopos++;
-			if (!name_ok(st->name))
-				rc = perr(s->path, s->text, p, "topology name '%s' must be 1-64 "
-					  "characters of [A-Za-z0-9._+-]", st->name);
+			rc = check_name(s, p, "topology name", st->name);
 			for (size_t j = 0; !rc && j + 1 < s->ntopos; j++)
 				if (!strcmp(s->topos[j].name, st->name))
 					rc = perr(s->path, s->text, p,
@@ -742,9 +761,8 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 				  sw->kind, known);
 			free(kp);
 		}
-		if (!rc && !name_ok(sw->name))
-			rc = perr(s->path, s->text, p, "workload name '%s' must be 1-64 characters "
-				  "of [A-Za-z0-9._+-]", sw->name);
+		if (!rc)
+			rc = check_name(s, p, "workload name", sw->name);
 		for (size_t j = 0; !rc && j + 1 < s->nworkloads; j++)
 			if (!strcmp(s->workloads[j].name, sw->name))
 				rc = perr(s->path, s->text, p, "duplicate workload name '%s'",
@@ -777,6 +795,58 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+/* Limits that make sense in the VM: a limit at or above the VM's memory
+ * limits nothing, one below a megabyte cannot run a workload at all. */
+static int check_memcg_sense(const struct spec *s, long long vm_mem)
+{
+	for (size_t i = 0; i < s->nworkloads; i++) {
+		const struct spec_memcg *m = &s->workloads[i].memcg;
+		json_t *w = json_array_get(json_object_get(s->root, "workloads"), i);
+		int own = json_is_object(json_object_get(w, "memcg"));
+		char *wp = jsonloc_path_append_index("workloads", i);
+		char *mp = own ? jsonloc_path_append_key(wp, "memcg") : xstrdup("memcg");
+		const char *keys[] = { "max", "high" };
+		long long v[] = { m->max, m->high };
+		int rc = 0;
+
+		for (int k = 0; k < 2 && !rc; k++) {
+			char *kp = jsonloc_path_append_key(mp, keys[k]);
+
+			if (v[k] > 0 && v[k] < (1LL << 20))
+				rc = perr(s->path, s->text, kp, "%lld bytes is below 1M: no workload "
+					  "runs in that", v[k]);
+			else if (v[k] >= vm_mem)
+				rc = perr(s->path, s->text, kp, "%lldM is not below the VM's memory "
+					  "(vm.memory %lldM): it would limit nothing", v[k] >> 20,
+					  vm_mem >> 20);
+			free(kp);
+		}
+		if (!rc && m->high > 0 && m->max > 0 && m->high > m->max) {
+			char *kp = jsonloc_path_append_key(mp, "high");
+
+			rc = perr(s->path, s->text, kp, "high (%lldM) is above max (%lldM)",
+				  m->high >> 20, m->max >> 20);
+			free(kp);
+		}
+		free(wp);
+		free(mp);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int spec_check_host(const struct spec *s, unsigned host_cpus, unsigned long long host_mem)
+{
+	if (host_cpus && s->vm_cpus > host_cpus)
+		return perr(s->path, s->text, "vm.cpus", "%u CPUs, but this host has %u",
+			    s->vm_cpus, host_cpus);
+	if (host_mem && ((unsigned long long)s->vm_mem_mb << 20) > host_mem)
+		return perr(s->path, s->text, "vm.memory", "%uM, but this host has %lluM",
+			    s->vm_mem_mb, host_mem >> 20);
 	return 0;
 }
 
@@ -814,6 +884,10 @@ int spec_load(const char *path, struct spec *s)
 		s->name = xstrdup(b);
 		free(copy);
 	}
+	/* The run's directory is results/<name>-<time>. */
+	if (!rc)
+		rc = check_name(s, json_object_get(s->root, "name") ? "name" : "", "run name",
+				s->name);
 	if (!rc && json_object_get(s->root, "memcg"))
 		rc = parse_memcg(path, s->text, "memcg", json_object_get(s->root, "memcg"),
 				 &memcg);
@@ -849,6 +923,8 @@ int spec_load(const char *path, struct spec *s)
 	if (!rc)
 		rc = parse_workloads(s, json_object_get(s->root, "workloads"), &memcg,
 				     (int)timeout);
+	if (!rc)
+		rc = check_memcg_sense(s, mem);
 	if (rc)
 		goto fail;
 	s->iterations = (int)iterations;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,12 +244,67 @@ void rstrip(char *s)
 		s[--n] = '\0';
 }
 
+int parse_ll(const char *s, long long lo, long long hi, long long *out)
+{
+	const char *d = s && *s == '-' ? s + 1 : s;
+	long long v;
+	char *end;
+
+	/* strtoll alone skips spaces, takes a sign and stops at junk. */
+	if (!d || *d < '0' || *d > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v < lo || v > hi)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int parse_double(const char *s, double *out)
+{
+	double v;
+	char *end;
+
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '-' || *s == '+' || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end || end == s)
+		return -EINVAL;
+	if (errno == ERANGE || !isfinite(v))
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+const char *name_problem(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (!n)
+		return "a name must not be empty";
+	if (n > NAME_MAX_LEN)
+		return "a name must be at most 64 characters";
+	if (s[0] == '.' || s[0] == '-')
+		return "a name must not start with '.' or '-'";
+	for (const char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' || *c == '_' ||
+		      *c == '+'))
+			return "a name may only have the characters [A-Za-z0-9._+-]";
+	return NULL;
+}
+
 int parse_size(const char *s, unsigned long long *out)
 {
 	unsigned long long v, mul = 1;
 	char *end;
 
-	if (!s || !*s || *s == '-')
+	/* Digits first: strtoull would skip spaces and wrap " -1" to 2^64-1. */
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);

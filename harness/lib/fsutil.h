@@ -24,6 +24,18 @@ char *self_dir(void);
 void rstrip(char *s);
 /* Parse sizes like "64M", "1G", "512k", "4096" (bytes; K/M/G/T are 1024-based). */
 int parse_size(const char *s, unsigned long long *out);
+/* Strict integer parsing (the one helper for options and files): optional
+ * '-', decimal digits, nothing else (no spaces, no suffix), within [lo, hi].
+ * -EINVAL for a malformed string, -ERANGE outside the range; no sb_err. */
+int parse_ll(const char *s, long long lo, long long hi, long long *out);
+/* Strict finite double, the whole string (no sb_err). */
+int parse_double(const char *s, double *out);
+/* The one validator of names that become path components (kernel,
+ * topology, workload, run and package names): 1-NAME_MAX_LEN characters of
+ * [A-Za-z0-9._+-], not starting with '.' or '-' (so never "." or ".."). NULL
+ * when fine, else what is wrong (a static string). */
+#define NAME_MAX_LEN 64
+const char *name_problem(const char *s);
 /* Format bytes as "64M"-style string into buf. */
 void format_size(unsigned long long v, char *buf, size_t len);
 double monotonic_s(void);
