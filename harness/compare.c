@@ -142,9 +142,9 @@ static int load_run(const char *dir, struct run_data *r)
 		free(p);
 		return rc;
 	}
-	if (!json_is_array(json_object_get(r->run, "kernels")) ||
-	    !json_array_size(json_object_get(r->run, "kernels"))) {
-		rc = sb_err(EINVAL, "%s: kernels: expected a non-empty array", p);
+	rc = run_validate(r->run);
+	if (rc) {
+		rc = sb_err_prefix(-rc, "%s", p);
 		free(p);
 		return rc;
 	}

@@ -861,8 +861,9 @@ static int load_run(struct plot *p)
 		rc = sb_err(EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
 		goto out;
 	}
-	if (!json_is_object(p->run)) {
-		rc = sb_err(EINVAL, "%s: expected an object", path);
+	rc = run_validate(p->run);
+	if (rc) {
+		rc = sb_err_prefix(-rc, "%s", path);
 		goto out;
 	}
 	p->accel = sv(json_object_get(p->run, "accel"), "used");

@@ -31,6 +31,10 @@ json_t *summary_build(const json_t *cells);
  * first bad one is named) and rewritten. */
 int summary_load(const char *run_dir, json_t **out);
 
+/* Validate what readers of run.json rely on: name (optional), kernels[],
+ * topologies[], workloads[] as objects with names. */
+int run_validate(const json_t *run);
+
 /* Validate a summary document (what compare relies on). */
 int summary_validate(const json_t *s);
 

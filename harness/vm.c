@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -94,7 +95,7 @@ static void build_argv(const struct vm_spec *s, struct strv *av)
 static int console_has_marker(const char *path, off_t *seen)
 {
 	const off_t overlap = sizeof(AGENT_MARKER);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	char buf[8192];
 	int found = 0;
 
@@ -322,13 +323,62 @@ int vm_choose_accel(const char *want, const char *vmlinuz, const char *initrd,
 	return 0;
 }
 
+/* A console of any size: its head and its tail (a panic ends the output,
+ * so the tail is never skipped); what lies between is counted in *cut. */
+#define CONSOLE_HEAD (16 << 20)
+#define CONSOLE_TAIL (48 << 20)
+static int console_read(const char *path, char **out, size_t *len, long long *cut)
+{
+	struct stat st;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	size_t n = 0;
+
+	*cut = 0;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	if (st.st_size <= CONSOLE_HEAD + CONSOLE_TAIL) {
+		close(fd);
+		return read_file(path, CONSOLE_HEAD + CONSOLE_TAIL, out, len);
+	}
+	buf = malloc(CONSOLE_HEAD + CONSOLE_TAIL + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (int part = 0; part < 2; part++) {
+		off_t from = part ? st.st_size - CONSOLE_TAIL : 0;
+		size_t want = part ? CONSOLE_TAIL : CONSOLE_HEAD, got = 0;
+
+		while (got < want) {
+			ssize_t r = pread(fd, buf + n + got, want - got, from + (off_t)got);
+
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		n += got;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*cut = (long long)st.st_size - CONSOLE_HEAD - CONSOLE_TAIL;
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
 int console_contains(const char *path, const char *needle)
 {
 	char *text = NULL;
 	size_t len = 0;
+	long long cut;
 	int found = 0;
 
-	if (read_file(path, 64 << 20, &text, &len) == 0) {
+	if (console_read(path, &text, &len, &cut) == 0) {
 		for (size_t i = 0; i < len; i++)
 			if (text[i] == '\0')
 				text[i] = ' ';
@@ -343,10 +393,13 @@ json_t *console_scan(const char *path, int tail_lines)
 	json_t *counts = json_object(), *tail = json_array();
 	char *text = NULL, *p;
 	size_t len = 0;
+	long long cut = 0;
 
 	for (int i = 0; kmsg_patterns[i].key; i++)
 		json_object_set_new(counts, kmsg_patterns[i].key, json_integer(0));
-	if (read_file(path, 64 << 20, &text, &len) == 0) {
+	if (console_read(path, &text, &len, &cut) == 0) {
+		if (cut)
+			json_object_set_new(counts, "unscanned_bytes", json_integer(cut));
 		for (size_t i = 0; i < len; i++)
 			if (text[i] == '\0' || text[i] == '\r')
 				text[i] = ' ';
