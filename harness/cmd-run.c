@@ -13,7 +13,7 @@
 static void run_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: swapbench run SPEC [--out DIR] [--resume] [--accel auto|kvm|tcg]\n"
+		"usage: swapbench run SPEC [--out DIR] [--resume [--force]] [--accel auto|kvm|tcg]\n"
 		"                      [--iterations N] [--dry-run]\n\n"
 		"Runs every cell (kernel x topology x workload x iteration) of the experiment\n"
 		"spec SPEC (JSON, see configs/suites/ and docs/spec.md), each in its own VM.\n"
@@ -21,13 +21,20 @@ static void run_usage(FILE *out)
 		"and DIR/summary.json, then prints a short table per metric.\n\n"
 		"  --out DIR        results directory (default results/<spec name>-<time>)\n"
 		"  --resume         finish an interrupted run in DIR, skipping finished cells\n"
+		"                   (a cell is finished when its result.json is valid and of\n"
+		"                   this cell and spec); refused when the spec changed\n"
+		"  --force          with --resume: resume although the spec changed\n"
 		"  --accel A        override the spec: auto (KVM only where it really boots),\n"
 		"                   kvm or tcg\n"
 		"  --iterations N   override the spec's iteration count\n"
 		"  --dry-run        check the spec and list its cells; fetch, build and boot\n"
 		"                   nothing\n\n"
-		"Exit: 0 all cells ok, 2 bad input (nothing written), 3 some cells failed,\n"
-		"crashed or timed out (the others are stored), 4 some cells skipped.\n");
+		"Exit: 0 all cells ok, 2 bad input (nothing written) or DIR in use, 3 some\n"
+		"cells failed, crashed or timed out (the others are stored) or a result could\n"
+		"not be written (disk full: the path is named), 4 some cells skipped, 130/143\n"
+		"stopped by SIGINT/SIGTERM: the running VM is stopped at once, the cell marked\n"
+		"interrupted, run.json and summary.json written (a second Ctrl-C kills; qemu\n"
+		"never outlives swapbench).\n");
 }
 
 /* The cell matrix of a valid spec, in run order; nothing fetched or booted. */
@@ -63,6 +70,7 @@ int cmd_run(int argc, char **argv)
 		{ "accel", required_argument, NULL, 'a' },
 		{ "iterations", required_argument, NULL, 'i' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -74,6 +82,7 @@ int cmd_run(int argc, char **argv)
 		switch (c) {
 		case 'o': o.out_dir = optarg; break;
 		case 'r': o.resume = 1; break;
+		case 'f': o.force = 1; break;
 		case 'n': dry = 1; break;
 		case 'a': o.accel = optarg; break;
 		case 'i': {

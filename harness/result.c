@@ -194,16 +194,12 @@ int result_validate(const json_t *r, int final)
 	return 0;
 }
 
-int result_load(const char *path, int final, json_t **out)
+static int result_parse(const char *path, char *text, int final, json_t **out)
 {
 	json_error_t jerr;
-	char *text;
-	json_t *r;
-	int rc = read_file(path, RESULT_MAX_BYTES, &text, NULL);
+	json_t *r = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	int rc;
 
-	if (rc)
-		return rc;
-	r = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	free(text);
 	if (!r)
 		return sb_err(EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
@@ -214,6 +210,27 @@ int result_load(const char *path, int final, json_t **out)
 	}
 	*out = r;
 	return 0;
+}
+
+int result_load(const char *path, int final, json_t **out)
+{
+	char *text;
+	int rc = read_file(path, RESULT_MAX_BYTES, &text, NULL);
+
+	return rc ? rc : result_parse(path, text, final, out);
+}
+
+int result_load_beneath(const char *dir, const char *name, int final, json_t **out)
+{
+	char *text, *path;
+	int rc = read_file_beneath(dir, name, RESULT_MAX_BYTES, &text, NULL);
+
+	if (rc)
+		return rc;
+	path = xasprintf("%s/%s", dir, name);
+	rc = result_parse(path, text, final, out);
+	free(path);
+	return rc;
 }
 
 /* Counters the reports show, as "source.name" from the deltas. */

@@ -15,8 +15,10 @@
  * and must name its kernel, topology, workload and iteration. */
 int result_validate(const json_t *r, int final);
 
-/* Load + validate a result file (size-capped). */
+/* Load + validate a result file (size-capped, regular, not a link). */
 int result_load(const char *path, int final, json_t **out);
+/* The same for dir/name where a guest writes dir: opened beneath it. */
+int result_load_beneath(const char *dir, const char *name, int final, json_t **out);
 
 /* The run's index (summary.json) from its final cell results:
  *   rows[]     {kernel, topology, workload, metric, unit, better, n, mean,

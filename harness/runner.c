@@ -8,7 +8,9 @@
 #include "result.h"
 #include "vm.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,12 +120,40 @@ struct cell {
 	int iter;
 };
 
+/* The signal that stopped the run (SIGINT/SIGTERM), 0 while running. */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	interrupted = 1;
+	static const char msg[] = "\nswapbench: interrupted: stopping the running VM, "
+				  "saving what is done (again to kill at once)\n";
+
+	if (interrupted) {
+		/* Second one: die now; the watchdog takes qemu with us. */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	interrupted = sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		interrupted = sig;
+}
+
+/* The files of a cell: DIR/{cell.json,result.json,console.log,qemu.log,...}
+ * are the host's; only DIR/guest/ is shared with the guest (9p tag "cell"):
+ * the guest reads its cell.json there and writes guest-result.json and
+ * collected/, and can touch nothing else of the host. */
+#define GUEST_SUBDIR "guest"
+
+static int write_json_checked(const char *path, json_t *j, int *store_err)
+{
+	int rc = write_json(path, j);
+
+	if (rc) {
+		log_err("%s", sb_lasterr());
+		*store_err = 1;
+	}
+	return rc;
 }
 
 static const char *verdict(const json_t *guest, const struct vm_result *vr, const json_t *scan)
@@ -137,15 +167,19 @@ static const char *verdict(const json_t *guest, const struct vm_result *vr, cons
 
 /* Boot one cell and write its result.json; returns the status string. */
 static const char *run_cell(const struct spec *s, const struct kernel *k, const char *initrd,
-			    const char *accel, const struct cell *c, json_t **final_out)
+			    const char *accel, const char *spec_hash, const struct cell *c,
+			    json_t **final_out, int *store_err)
 {
 	const struct spec_topology *topo = &s->topos[c->t];
 	const struct spec_workload *wl = &s->workloads[c->w];
 	char *cell_path = xasprintf("%s/cell.json", c->dir);
 	char *console = xasprintf("%s/console.log", c->dir);
 	char *qlog = xasprintf("%s/qemu.log", c->dir);
-	char *gpath = xasprintf("%s/guest-result.json", c->dir);
+	char *share = xasprintf("%s/" GUEST_SUBDIR, c->dir);
+	char *share_cell = xasprintf("%s/cell.json", share);
+	char *gpath = xasprintf("%s/guest-result.json", share);
 	char *rpath = xasprintf("%s/result.json", c->dir);
+	char *pidp = xasprintf("%s/qemu.pid", c->dir);
 	json_t *cj, *guest = NULL, *final, *scan, *host;
 	struct strv qargs;
 	struct vm_result vr = { .agent_s = -1 };
@@ -153,12 +187,20 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	const char *status;
 	int rc;
 
-	mkdir_p(c->dir, 0755);
-	unlink(gpath);
+	/* A rerun starts from an empty share: nothing an earlier guest left
+	 * there is read as this cell's. */
+	unlink(rpath);
+	rc = rm_rf(share);
+	if (!rc)
+		rc = mkdir_p(share, 0755);
 	cj = cell_json(c->id, "run", topo->obj, wl, NULL, s->sample_interval_ms);
 	json_object_set_new(cj, "kernel", kernel_identity(k));
 	json_object_set_new(cj, "iteration", json_integer(c->iter));
-	rc = write_json(cell_path, cj);
+	json_object_set_new(cj, "spec_sha256", json_string(spec_hash));
+	if (!rc)
+		rc = write_json(cell_path, cj);
+	if (!rc)
+		rc = write_json(share_cell, cj);
 	json_decref(cj);
 	for (int attempt = 0; !rc; attempt++) {
 		strv_init(&qargs);
@@ -167,9 +209,10 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 			struct vm_spec vs = { .vmlinuz = k->vmlinuz, .initrd = initrd,
 					      .cmdline_extra = s->cmdline,
 					      .mem_mb = s->vm_mem_mb, .cpus = s->vm_cpus,
-					      .accel = accel, .cell_dir = c->dir,
+					      .accel = accel, .cell_dir = share,
 					      .console_path = console, .qemu_log = qlog,
-					      .timeout_s = s->vm_timeout_s, .extra = &qargs };
+					      .timeout_s = s->vm_timeout_s, .extra = &qargs,
+					      .stop = &interrupted, .pid_path = pidp };
 
 			rc = vm_run(&vs, &vr);
 		}
@@ -180,7 +223,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 		 * takes an Oops while patching kernel text, during boot or just
 		 * after): boot again, keeping the evidence. A kernel that
 		 * crashes there every time stays crashed; hangs are not retried. */
-		if (rc || vr.timed_out || path_exists(gpath) ||
+		if (rc || vr.timed_out || vr.interrupted || path_exists(gpath) ||
 		    console_contains(console, WORKLOAD_MARKER) || attempt >= BOOT_RETRIES)
 			break;
 		{
@@ -202,7 +245,13 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
 				  "failed", "error", sb_lasterr());
 		status = "failed";
-	} else if (path_exists(gpath) && result_load(gpath, 0, &guest)) {
+	} else if (vr.interrupted) {
+		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
+				  "interrupted", "error", interrupted == SIGTERM
+				  ? "stopped by SIGTERM" : "stopped by SIGINT (Ctrl-C)");
+		status = "interrupted";
+	} else if (path_exists(gpath) &&
+		   result_load_beneath(share, "guest-result.json", 0, &guest)) {
 		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
 				  "invalid", "error", sb_lasterr());
 		status = "invalid";
@@ -236,21 +285,26 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	json_object_set_new(final, "workload", json_string(wl->name));
 	json_object_set_new(final, "iteration", json_integer(c->iter));
 	json_object_set_new(final, "cell_id", json_string(c->id));
-	write_json(rpath, final);
+	json_object_set_new(final, "spec_sha256", json_string(spec_hash));
+	write_json_checked(rpath, final, store_err);
 	json_decref(guest);
 	json_decref(scan);
 	free(cell_path);
 	free(console);
 	free(qlog);
+	free(share);
+	free(share_cell);
 	free(gpath);
 	free(rpath);
+	free(pidp);
 	*final_out = final;
 	return json_string_value(json_object_get(final, "status"));
 }
 
 /* The cell of a kernel that failed to build: recorded, never booted. */
 static const char *kernel_failed_cell(const struct spec *s, const char *why,
-				      const struct cell *c, json_t **final_out)
+				      const char *spec_hash, const struct cell *c,
+				      json_t **final_out, int *store_err)
 {
 	char *rpath = xasprintf("%s/result.json", c->dir);
 	json_t *final = json_pack("{s:i,s:s,s:s+,s:s,s:s,s:s,s:i,s:s}", "schema_version",
@@ -259,11 +313,118 @@ static const char *kernel_failed_cell(const struct spec *s, const char *why,
 				  "topology", s->topos[c->t].name, "workload",
 				  s->workloads[c->w].name, "iteration", c->iter, "cell_id", c->id);
 
-	mkdir_p(c->dir, 0755);
-	write_json(rpath, final);
+	json_object_set_new(final, "spec_sha256", json_string(spec_hash));
+	write_json_checked(rpath, final, store_err);
 	free(rpath);
 	*final_out = final;
 	return "failed";
+}
+
+/* What a cell's numbers depend on, hashed: the spec as loaded (topology
+ * files included) and the accelerator. A resume must not mix cells of two
+ * different specs. */
+static char *spec_hash(const struct spec *s)
+{
+	json_t *topos = json_array(), *doc;
+	char hex[65], *text;
+
+	for (size_t i = 0; i < s->ntopos; i++)
+		json_array_append(topos, s->topos[i].obj);
+	doc = json_pack("{s:O,s:o,s:s}", "spec", s->root, "topologies", topos, "accel", s->accel);
+	text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	sha256_hex(text, strlen(text), hex);
+	free(text);
+	json_decref(doc);
+	return xstrdup(hex);
+}
+
+/* An exclusive lock on the run directory for as long as this process
+ * lives: two runs (or resumes) never boot the same cells. */
+static int lock_run_dir(const char *out, int *fd)
+{
+	char *p = xasprintf("%s/.lock", out);
+	int rc = 0;
+
+	*fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		rc = sb_err(errno, "cannot lock '%s': %s", p, strerror(errno));
+	else if (flock(*fd, LOCK_EX | LOCK_NB))
+		rc = sb_err(EBUSY, "'%s' is in use by another swapbench run (lock '%s')", out,
+			    p);
+	free(p);
+	return rc;
+}
+
+/* A stored result counts as done only when it is fully valid, finished
+ * (ok or skipped) and is this very cell of this very spec: same cell id,
+ * kernel, topology, workload, iteration and spec hash, in result.json and
+ * in the host's cell.json. Else *why says what differs. */
+static json_t *cell_done(const struct spec *s, const struct cell *c, const char *hash,
+			 const char **why)
+{
+	char *rp = xasprintf("%s/result.json", c->dir), *cp = xasprintf("%s/cell.json", c->dir);
+	json_t *r = NULL, *cj = NULL;
+	const char *st;
+	char it[16];
+
+	*why = NULL;
+	snprintf(it, sizeof(it), "%d", c->iter);
+	if (!path_exists(rp)) {
+		*why = "";
+	} else if (result_load(rp, 1, &r)) {
+		*why = "its result.json is not valid";
+	} else {
+		const char *const keys[] = { "cell_id", "kernel", "topology", "workload",
+					     "spec_sha256" };
+		const char *const want[] = { c->id, s->kernels[c->k].name, s->topos[c->t].name,
+					     s->workloads[c->w].name, hash };
+		json_error_t jerr;
+		char *text = NULL;
+
+		st = json_string_value(json_object_get(r, "status"));
+		if (strcmp(st, "ok") && strcmp(st, "skipped"))
+			*why = "";
+		for (int i = 0; !*why && i < 5; i++)
+			if (strcmp(json_string_value(json_object_get(r, keys[i])) ?: "", want[i]))
+				*why = "its result.json is of another cell or spec";
+		if (!*why && json_integer_value(json_object_get(r, "iteration")) != c->iter)
+			*why = "its result.json is of another iteration";
+		if (!*why && read_file(cp, 1 << 20, &text, NULL) == 0)
+			cj = json_loads(text, 0, &jerr);
+		free(text);
+		if (!*why && (!cj ||
+			      strcmp(json_string_value(json_object_get(cj, "cell_id")) ?: "", c->id) ||
+			      strcmp(json_string_value(json_object_get(cj, "spec_sha256")) ?: "",
+				     hash)))
+			*why = "its cell.json is missing or of another cell or spec";
+	}
+	json_decref(cj);
+	free(rp);
+	free(cp);
+	if (*why) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* A qemu left running in this cell (its swapbench was killed before the
+ * watchdog existed, or the watchdog was killed too): kill it before the
+ * cell is booted again, so it cannot write into the new attempt. */
+static void kill_orphan_qemu(const struct cell *c)
+{
+	char *pp = xasprintf("%s/qemu.pid", c->dir);
+	pid_t pid;
+
+	if (vm_qemu_alive(pp, &pid)) {
+		log_warn("cell %s: its qemu (pid %d) is still running: killing it", c->id,
+			 (int)pid);
+		kill(pid, SIGKILL);
+		for (int i = 0; i < 250 && vm_qemu_alive(pp, &pid); i++)
+			usleep(20000);
+	}
+	unlink(pp);
+	free(pp);
 }
 
 static json_t *host_info(void)
@@ -324,6 +485,8 @@ int runner_run(const struct run_opts *o)
 	struct kernel *kernels = NULL;
 	char **initrds = NULL, *agent = NULL, *out = NULL, *note = NULL, *qv = NULL;
 	char **kerrs = NULL;  /* why a kernel could not be built, per kernel */
+	char *hash = NULL;
+	int lock_fd = -1, store_err = 0;
 	const char *accel = "tcg";
 	struct cell *cells = NULL;
 	json_t *run = NULL, *finals = json_array(), *summary;
@@ -343,6 +506,15 @@ int runner_run(const struct run_opts *o)
 		free(s.accel);
 		s.accel = xstrdup(o->accel);
 	}
+	if (spec_check_host(&s, (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
+			    (unsigned long long)sysconf(_SC_PHYS_PAGES) *
+				    (unsigned long long)sysconf(_SC_PAGE_SIZE))) {
+		log_err("%s", sb_lasterr());
+		json_decref(finals);
+		spec_release(&s);
+		return EXIT_USAGE;
+	}
+	hash = spec_hash(&s);
 	agent = agent_path();
 	if (access(agent, X_OK)) {
 		log_err("guest agent '%s' is missing: build it with cmake --build", agent);
@@ -433,25 +605,34 @@ int runner_run(const struct run_opts *o)
 		code = EXIT_USAGE;
 		goto out;
 	}
-	if (o->resume && path_exists(out)) {
-		char *rp = xasprintf("%s/run.json", out);
-		json_t *old = json_load_file(rp, 0, NULL);
-
-		if (!old || strcmp(json_string_value(json_object_get(old, "spec_path")) ?: "",
-				   s.path)) {
-			log_err("--resume: '%s' is not a run of '%s'", out, s.path);
-			json_decref(old);
-			free(rp);
-			code = EXIT_USAGE;
-			goto out;
-		}
-		json_decref(old);
-		free(rp);
-	}
-	if (mkdir_p(out, 0755)) {
+	if (mkdir_p(out, 0755) || lock_run_dir(out, &lock_fd)) {
 		log_err("%s", sb_lasterr());
 		code = EXIT_USAGE;
 		goto out;
+	}
+	if (o->resume) {
+		char *rp = xasprintf("%s/run.json", out), *text = NULL;
+		json_t *old = NULL;
+		const char *oh;
+
+		if (read_file(rp, 64 << 20, &text, NULL) == 0)
+			old = json_loads(text, 0, NULL);
+		free(text);
+		oh = json_string_value(json_object_get(old, "spec_sha256"));
+		if (!old || strcmp(json_string_value(json_object_get(old, "spec_path")) ?: "",
+				   s.path)) {
+			log_err("--resume: '%s' is not a run of '%s'", out, s.path);
+			code = EXIT_USAGE;
+		} else if (!o->force && (!oh || strcmp(oh, hash))) {
+			log_err("--resume: '%s' changed since the run in '%s' began (or the run "
+				"predates spec hashes): resuming would mix cells of two specs; "
+				"pass --force to resume anyway", s.path, out);
+			code = EXIT_USAGE;
+		}
+		json_decref(old);
+		free(rp);
+		if (code)
+			goto out;
 	}
 	qv = vm_qemu_version();
 	run = json_pack("{s:i,s:s,s:s,s:s,s:O,s:o,s:s,s:{s:s,s:s,s:s?},s:[],s:s,s:i}",
@@ -459,6 +640,7 @@ int runner_run(const struct run_opts *o)
 			"name", s.name, "spec_path", s.path, "spec", s.root, "host", host_info(),
 			"qemu_version", qv, "accel", "requested", s.accel, "used", accel, "note",
 			note, "kernels", "started", "", "iterations", s.iterations);
+	json_object_set_new(run, "spec_sha256", json_string(hash));
 	{
 		char *now = iso_now();
 
@@ -502,8 +684,13 @@ int runner_run(const struct run_opts *o)
 		char *rp = xasprintf("%s/run.json", out);
 
 		json_object_set_new(run, "status", json_string("running"));
-		write_json(rp, run);
+		rc = write_json(rp, run);
 		free(rp);
+		if (rc) {
+			log_err("%s", sb_lasterr());
+			code = EXIT_CELLS_FAILED;
+			goto out;
+		}
 	}
 	/* Iterations outermost, so an interrupted run has every kernel covered. */
 	ncells = s.iterations * s.nkernels * s.ntopos * s.nworkloads;
@@ -531,35 +718,50 @@ int runner_run(const struct run_opts *o)
 
 		for (size_t i = 0; i < ncells && !interrupted; i++) {
 			struct cell *c = &cells[i];
-			char *rp = xasprintf("%s/result.json", c->dir);
-			json_t *final = NULL, *prev = o->resume ? json_load_file(rp, 0, NULL) : NULL;
-			const char *st = json_string_value(json_object_get(prev, "status"));
+			const char *why = NULL, *st;
+			json_t *final = o->resume ? cell_done(&s, c, hash, &why) : NULL;
 			double el = monotonic_s() - t0;
+			int cell_store_err = 0;
 
-			free(rp);
-			if (prev && st && (!strcmp(st, "ok") || !strcmp(st, "skipped"))) {
-				final = prev;
+			if (final) {
 				done++;
 			} else {
-				json_decref(prev);
+				if (why && *why)
+					log_warn("cell %s: %s: running it again", c->id, why);
+				kill_orphan_qemu(c);
 				progress(tty, done, ncells, c, &s, el, ran ? el / ran : -1,
 					 "running");
+				if (mkdir_p(c->dir, 0755)) {
+					log_err("%s", sb_lasterr());
+					store_err = 1;
+					break;
+				}
 				if (kerrs[c->k])
-					st = kernel_failed_cell(&s, kerrs[c->k], c, &final);
+					st = kernel_failed_cell(&s, kerrs[c->k], hash, c, &final,
+								&cell_store_err);
 				else
-					st = run_cell(&s, &kernels[c->k], initrds[c->k], accel, c,
-						      &final);
+					st = run_cell(&s, &kernels[c->k], initrds[c->k], accel, hash,
+						      c, &final, &cell_store_err);
+				if (cell_store_err) {
+					/* Never "ok" for a result that is not stored. */
+					json_object_set_new(final, "status",
+							    json_string("not stored"));
+					st = "not stored";
+					store_err = 1;
+				}
 				ran++;
 				done++;
 				el = monotonic_s() - t0;
 				progress(tty, done, ncells, c, &s, el, el / ran, st);
 				if (tty && strcmp(st, "ok"))
 					fputc('\n', stderr);
-				if (strcmp(st, "ok") && strcmp(st, "skipped"))
-					fprintf(stderr, "%scell %s: %s: %s\n", tty ? "" : "",
-						c->id, st,
-						json_string_value(json_object_get(final, "error"))
-							?: "");
+				if (strcmp(st, "ok") && strcmp(st, "skipped")) {
+					char *e = str_escape(json_string_value(json_object_get(
+						final, "error")) ?: "", 0);
+
+					fprintf(stderr, "cell %s: %s: %s\n", c->id, st, e ? e : "");
+					free(e);
+				}
 			}
 			st = json_string_value(json_object_get(final, "status"));
 			if (!strcmp(st, "ok"))
@@ -569,6 +771,8 @@ int runner_run(const struct run_opts *o)
 			else
 				nfail++;
 			json_array_append_new(finals, final);
+			if (store_err)
+				break; /* the disk is full or failing: stop booting */
 		}
 		if (tty)
 			fputc('\n', stderr);
@@ -577,16 +781,24 @@ int runner_run(const struct run_opts *o)
 	{
 		char *sp = xasprintf("%s/summary.json", out), *rp = xasprintf("%s/run.json", out);
 		char *now = iso_now();
-		write_json(sp, summary);
+
+		if (write_json(sp, summary)) {
+			log_err("%s", sb_lasterr());
+			store_err = 1;
+		}
 		json_object_set_new(run, "finished", json_string(now));
 		json_object_set_new(run, "status", json_string(interrupted ? "interrupted"
+							       : store_err ? "write error"
 									   : "finished"));
 		json_object_set_new(run, "cells", json_pack("{s:I,s:i,s:i,s:i,s:I}", "total",
 							    (json_int_t)ncells, "ok", nok,
 							    "skipped", nskip, "failed", nfail,
 							    "not_run",
 							    (json_int_t)(ncells - done)));
-		write_json(rp, run);
+		if (write_json(rp, run)) {
+			log_err("%s", sb_lasterr());
+			store_err = 1;
+		}
 		free(sp);
 		free(rp);
 		free(now);
@@ -595,15 +807,21 @@ int runner_run(const struct run_opts *o)
 	json_decref(summary);
 	printf("\n%d ok, %d failed, %d skipped, %zu not run; results in %s\n", nok, nfail, nskip,
 	       ncells - done, out);
-	if (interrupted) {
-		printf("interrupted: finish with: swapbench run %s --out %s --resume\n", s.path,
-		       out);
+	if (store_err) {
+		printf("some results could not be stored (see the errors above): the run in %s "
+		       "is incomplete\n", out);
 		code = EXIT_CELLS_FAILED;
+	} else if (interrupted) {
+		printf("interrupted by %s: finish with: swapbench run %s --out %s --resume\n",
+		       interrupted == SIGTERM ? "SIGTERM" : "SIGINT", s.path, out);
+		code = interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
 	} else if (nfail) {
 		code = EXIT_CELLS_FAILED;
 	} else if (nskip) {
 		code = EXIT_SKIPPED;
 	}
+	if (interrupted && !store_err)
+		code = interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
 out:
 	for (size_t i = 0; i < ncells; i++) {
 		free(cells[i].id);
@@ -622,6 +840,9 @@ out:
 	free(out);
 	free(note);
 	free(qv);
+	free(hash);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	json_decref(run);
 	json_decref(finals);
 	spec_release(&s);

@@ -21,9 +21,14 @@ struct run_opts {
 	const char *spec_path;
 	const char *out_dir;   /* NULL: results/<spec>-<timestamp> */
 	int resume;
+	int force;             /* --resume even though the spec changed */
 	const char *accel;     /* overrides the spec when set */
 	int iterations;        /* overrides the spec when > 0 */
 };
+
+/* Exit codes of a run stopped by SIGINT / SIGTERM (128 + signal). */
+#define EXIT_SIGINT 130
+#define EXIT_SIGTERM 143
 
 /* Returns a process exit code (EXIT_*); messages already printed. */
 int runner_run(const struct run_opts *opts);

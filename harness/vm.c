@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -121,14 +123,101 @@ static int console_has_marker(const char *path, off_t *seen)
 	return found;
 }
 
+/* Field 22 of /proc/PID/stat: the start time, so a reused pid is told apart. */
+static unsigned long long proc_starttime(pid_t pid)
+{
+	char path[64], *text = NULL, *p;
+	unsigned long long t = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_file(path, 4096, &text, NULL))
+		return 0;
+	p = strrchr(text, ')'); /* the command name may hold spaces */
+	for (int field = 2; p && *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (p)
+		t = strtoull(p, NULL, 10);
+	free(text);
+	return t;
+}
+
+int vm_qemu_alive(const char *pid_path, pid_t *pid)
+{
+	char *text = NULL;
+	long long p = 0;
+	unsigned long long start = 0;
+	int alive = 0;
+
+	if (read_file(pid_path, 256, &text, NULL))
+		return 0;
+	if (sscanf(text, "%lld %llu", &p, &start) == 2 && p > 1 && p < INT32_MAX &&
+	    start && proc_starttime((pid_t)p) == start) {
+		*pid = (pid_t)p;
+		alive = 1;
+	}
+	free(text);
+	return alive;
+}
+
+/* The watchdog: a child of swapbench that outlives it only to kill qemu.
+ * Returns its pid and the write end of its pipe (*keep), or -1. */
+static pid_t start_watchdog(pid_t qemu, int *keep)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, qemu, 0), pipefd[2];
+	pid_t w;
+
+	*keep = -1;
+	if (pfd < 0)
+		return -1;
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		close(pfd);
+		return -1;
+	}
+	w = fork();
+	if (w == 0) {
+		char c;
+
+		/* Only async-signal-safe calls here. Its own group: a Ctrl-C
+		 * meant for swapbench does not end the watchdog first. */
+		setpgid(0, 0);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		close(pipefd[1]);
+		while (read(pipefd[0], &c, 1) < 0 && errno == EINTR)
+			;
+		/* EOF: swapbench is done with this VM, or dead. */
+		if (syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) == 0)
+			kill(-qemu, SIGKILL);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	close(pfd);
+	if (w < 0) {
+		close(pipefd[1]);
+		return -1;
+	}
+	*keep = pipefd[1];
+	return w;
+}
+
+static void stop_watchdog(pid_t w, int keep)
+{
+	if (w <= 0)
+		return;
+	close(keep);
+	waitpid(w, NULL, 0);
+}
+
 int vm_run(const struct vm_spec *s, struct vm_result *res)
 {
 	struct spawn_opts o = { .stderr_path = s->qemu_log };
 	struct strv av;
 	double start, deadline;
 	off_t seen = 0;
-	pid_t pid;
-	int rc, status = 0;
+	pid_t pid, wd;
+	int rc, status = 0, wd_fd;
 
 	memset(res, 0, sizeof(*res));
 	res->agent_s = -1;
@@ -151,8 +240,10 @@ int vm_run(const struct vm_spec *s, struct vm_result *res)
 
 		rc = spawn_start(&io, &p);
 		if (!rc) {
+			wd = start_watchdog(p, &wd_fd);
 			signal(SIGINT, SIG_IGN);
 			waitpid(p, &status, 0);
+			stop_watchdog(wd, wd_fd);
 			res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 		}
 		res->wall_s = monotonic_s() - start;
@@ -163,6 +254,17 @@ int vm_run(const struct vm_spec *s, struct vm_result *res)
 	strv_release(&av);
 	if (rc)
 		return rc;
+	wd = start_watchdog(pid, &wd_fd);
+	if (wd < 0)
+		log_warn("no watchdog for qemu (pid %d): %s; it may outlive a killed swapbench",
+			 (int)pid, strerror(errno));
+	if (s->pid_path) {
+		char *line = xasprintf("%d %llu\n", (int)pid, proc_starttime(pid));
+
+		if (write_file_atomic(s->pid_path, line, strlen(line)))
+			log_warn("%s", sb_lasterr());
+		free(line);
+	}
 	deadline = start + (s->timeout_s > 0 ? s->timeout_s : 600);
 	for (;;) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -172,6 +274,12 @@ int vm_run(const struct vm_spec *s, struct vm_result *res)
 			res->agent_s = monotonic_s() - start;
 		if (w == pid)
 			break;
+		if (s->stop && *s->stop) {
+			res->interrupted = 1;
+			spawn_kill(pid);
+			waitpid(pid, &status, 0);
+			break;
+		}
 		if (monotonic_s() > deadline) {
 			res->timed_out = 1;
 			spawn_kill(pid);
@@ -180,6 +288,9 @@ int vm_run(const struct vm_spec *s, struct vm_result *res)
 		}
 		nanosleep(&ts, NULL);
 	}
+	stop_watchdog(wd, wd_fd);
+	if (s->pid_path)
+		unlink(s->pid_path);
 	res->wall_s = monotonic_s() - start;
 	res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	return 0;

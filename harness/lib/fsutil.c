@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,24 +64,20 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-int read_file(const char *path, size_t max, char **out, size_t *len)
+/* Read an open regular file (fd is closed). */
+static int read_fd(int fd, const char *path, size_t max, char **out, size_t *len)
 {
 	size_t cap = 4096, n = 0;
 	struct stat st;
 	char *buf;
-	/* Never follow a final symlink and never block on a FIFO: files in a
-	 * cell directory may have been planted by the guest. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
-	if (fd < 0) {
-		int e = errno == ELOOP ? EPERM : errno;
-
-		return sb_err(e, "cannot read '%s': %s", path,
-			      e == EPERM ? "it is a symbolic link" : strerror(e));
-	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return sb_err(EINVAL, "cannot read '%s': not a regular file", path);
+	}
+	if ((unsigned long long)st.st_size > max) {
+		close(fd);
+		return sb_err(EFBIG, "'%s' is larger than %zu bytes", path, max);
 	}
 	buf = malloc(cap + 1);
 	if (!buf) {
@@ -126,6 +124,63 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 	if (len)
 		*len = n;
 	return 0;
+}
+
+static int open_error(const char *path)
+{
+	int e = errno == ELOOP ? EPERM : errno;
+
+	return sb_err(e, "cannot read '%s': %s", path,
+		      e == EPERM ? "it is a symbolic link" : strerror(e));
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	/* Never follow a final symlink and never block on a FIFO: files in a
+	 * cell directory may have been planted by the guest. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd < 0)
+		return open_error(path);
+	return read_fd(fd, path, max, out, len);
+}
+
+int read_file_beneath(const char *dir, const char *name, size_t max, char **out, size_t *len)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), fd = -1, rc;
+
+	if (dfd < 0) {
+		rc = open_error(dir);
+		free(path);
+		return rc;
+	}
+	errno = ENOSYS;
+#ifdef SYS_openat2
+	{
+		struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+					.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+						   RESOLVE_NO_MAGICLINKS };
+
+		fd = (int)syscall(SYS_openat2, dfd, name, &how, sizeof(how));
+	}
+#endif
+	/* Kernels before 5.6: one plain component, never a link. */
+	if (fd < 0 && errno == ENOSYS) {
+		if (!strchr(name, '/') && strcmp(name, "..") && strcmp(name, "."))
+			fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		else
+			errno = EXDEV;
+	}
+	close(dfd);
+	if (fd < 0) {
+		rc = open_error(path);
+		free(path);
+		return rc;
+	}
+	rc = read_fd(fd, path, max, out, len);
+	free(path);
+	return rc;
 }
 
 /* A temp file next to path with a name nobody can predict, created with

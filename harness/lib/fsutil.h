@@ -12,6 +12,10 @@ char *xstrdup(const char *s);
 int mkdir_p(const char *path, mode_t mode);
 /* Read a whole file (at most max bytes, else -EFBIG); NUL-terminated. */
 int read_file(const char *path, size_t max, char **out, size_t *len);
+/* read_file of dir/name where dir may be written by a guest: name is opened
+ * beneath dir (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS where the kernel
+ * has it, else openat O_NOFOLLOW), must be a regular file, at most max. */
+int read_file_beneath(const char *dir, const char *name, size_t max, char **out, size_t *len);
 /* Write via a temp file in the same directory + rename. */
 int write_file_atomic(const char *path, const void *data, size_t len);
 /* Remove a tree (like rm -rf); a missing path is not an error. */
