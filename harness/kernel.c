@@ -209,9 +209,20 @@ static int debian_get(const char *pkg, struct kernel *k)
 	char *tmp = xasprintf("%s/root.tmp", dir);
 	char *dl = xasprintf("%s/download", dir);
 	char *deb = NULL;
-	int rc = 0;
+	int rc = 0, lock_fd = -1;
 
 	free(cache);
+	/* One writer per cache entry: a second swapbench fetching the same
+	 * package waits, then finds it done. */
+	if (!is_dir(root)) {
+		char *lp = xasprintf("%s.lock", dir);
+
+		mkdir_p(dir, 0755);
+		rc = lock_file(lp, 1, &lock_fd);
+		free(lp);
+		if (rc)
+			goto out;
+	}
 	if (!is_dir(root)) {
 		const char *get[] = { "apt-get", "download", "-q", pkg, NULL };
 		struct spawn_opts o = { .argv = get, .timeout_ms = 900000, .capture = 1,
@@ -294,9 +305,12 @@ static int debian_get(const char *pkg, struct kernel *k)
 				spawn_result_release(&r);
 			}
 		}
+		free(vf);
 	}
 	k->id = xasprintf("%s_%s", pkg, k->version ? k->version : "unknown");
 out:
+	if (lock_fd >= 0)
+		close(lock_fd);
 	free(deb);
 	free(dir);
 	free(root);
@@ -393,6 +407,15 @@ int kernel_get(const char *source, const char *name, const char *config,
 	kernel_init(k);
 	k->source = xstrdup(source);
 	k->name = xstrdup(name ? name : source);
+	/* Package names become cache paths and apt arguments (also from the
+	 * command line, not only from specs). */
+	if ((!strncmp(source, "debian:", 7) && name_problem(source + 7)) ||
+	    (!strncmp(source, "linux-image-", 12) && name_problem(source))) {
+		rc = sb_err(EINVAL, "kernel source '%s': %s", source,
+			    name_problem(!strncmp(source, "debian:", 7) ? source + 7 : source));
+		kernel_release(k);
+		return rc;
+	}
 	if (!strncmp(source, "debian:", 7)) {
 		char *pkg = NULL;
 

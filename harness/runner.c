@@ -8,9 +8,7 @@
 #include "result.h"
 #include "vm.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,12 +341,9 @@ static char *spec_hash(const struct spec *s)
 static int lock_run_dir(const char *out, int *fd)
 {
 	char *p = xasprintf("%s/.lock", out);
-	int rc = 0;
+	int rc = lock_file(p, 0, fd);
 
-	*fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (*fd < 0)
-		rc = sb_err(errno, "cannot lock '%s': %s", p, strerror(errno));
-	else if (flock(*fd, LOCK_EX | LOCK_NB))
+	if (rc == -EBUSY)
 		rc = sb_err(EBUSY, "'%s' is in use by another swapbench run (lock '%s')", out,
 			    p);
 	free(p);

@@ -7,6 +7,7 @@
 #include "process.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +36,32 @@ static const char *cell_share_model(const char *dir)
 	return "mapped-file";
 }
 
+/* qemu drops root before the guest runs: as this user (SWAPBENCH_QEMU_USER,
+ * default "nobody"; empty: stay root) it reads only what any user may read
+ * of the host root share, and writes only the cell's guest/ directory
+ * (handed to it). The seccomp sandbox denies spawning and obsolete calls
+ * (set*id stays allowed: -runas needs it, and a non-root qemu gains nothing
+ * from it). NULL when qemu stays root (swapbench not root, or disabled). */
+static const struct passwd *qemu_user(void)
+{
+	const char *name = getenv("SWAPBENCH_QEMU_USER");
+
+	if (geteuid() != 0 || (name && !*name))
+		return NULL;
+	return getpwnam(name ? name : "nobody");
+}
+
 static void build_argv(const struct vm_spec *s, struct strv *av)
 {
+	const struct passwd *pw = qemu_user();
+
 	strv_add(av, QEMU);
+	strv_add(av, "-sandbox");
+	strv_add(av, "on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny");
+	if (pw) {
+		strv_add(av, "-runas");
+		strv_add(av, pw->pw_name);
+	}
 	strv_add(av, "-nodefaults");
 	strv_add(av, "-no-user-config");
 	strv_add(av, "-no-reboot");
@@ -221,6 +245,13 @@ int vm_run(const struct vm_spec *s, struct vm_result *res)
 
 	memset(res, 0, sizeof(*res));
 	res->agent_s = -1;
+	if (s->cell_dir && qemu_user()) {
+		const struct passwd *pw = qemu_user();
+
+		if (chown(s->cell_dir, pw->pw_uid, pw->pw_gid))
+			return sb_err(errno, "cannot hand '%s' to user %s for qemu: %s",
+				      s->cell_dir, pw->pw_name, strerror(errno));
+	}
 	strv_init(&av);
 	build_argv(s, &av);
 	o.argv = strv_argv(&av);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -259,6 +260,24 @@ int rm_rf(const char *path)
 		return 0;
 	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT)
 		return sb_err(errno, "cannot remove '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+int lock_file(const char *path, int wait, int *fd)
+{
+	*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return sb_err(errno, "cannot lock '%s': %s", path, strerror(errno));
+	while (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB))) {
+		int e = errno;
+
+		if (e == EINTR && wait)
+			continue;
+		close(*fd);
+		*fd = -1;
+		return sb_err(e == EWOULDBLOCK ? EBUSY : e, "cannot lock '%s': %s", path,
+			      e == EWOULDBLOCK ? "held by another swapbench" : strerror(e));
+	}
 	return 0;
 }
 

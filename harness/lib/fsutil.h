@@ -20,6 +20,9 @@ int read_file_beneath(const char *dir, const char *name, size_t max, char **out,
 int write_file_atomic(const char *path, const void *data, size_t len);
 /* Remove a tree (like rm -rf); a missing path is not an error. */
 int rm_rf(const char *path);
+/* An exclusive flock on path (created, never followed), held until *fd is
+ * closed. wait: block until free, else -EBUSY at once. */
+int lock_file(const char *path, int wait, int *fd);
 int path_exists(const char *path);
 int is_dir(const char *path);
 /* Directory of the running executable (from /proc/self/exe). */

@@ -391,6 +391,7 @@ static void test_disk_full(void **state)
 	if (geteuid() || mount("sbfull", mnt, "tmpfs", 0, "size=512k"))
 		skip();
 	r = run_mode("fill", spec, out, NULL, NULL);
+	umount2(mnt, MNT_DETACH); /* before any assert can leave it mounted */
 	assert_int_equal(r.exit_code, 3);
 	/* "ok" only for a result that really is stored. */
 	if (strstr(r.output, "1 ok")) {
@@ -404,7 +405,6 @@ static void test_disk_full(void **state)
 	assert_non_null(strstr(r.output, "No space left on device"));
 	assert_non_null(strstr(r.output, "could not be stored"));
 	run_release(&r);
-	umount2(mnt, MNT_DETACH);
 	free(spec);
 	free(out);
 	free(mnt);
