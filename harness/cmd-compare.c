@@ -1,10 +1,10 @@
 #define _GNU_SOURCE
-#include "cmd.h"
-#include "compare.h"
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "runner.h"
+#include "harness/cmd.h"
+#include "harness/compare.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "harness/runner.h"
+#include "common/fsutil.h"
 
 #include <getopt.h>
 #include <malloc.h>

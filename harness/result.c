@@ -1,9 +1,10 @@
 #define _GNU_SOURCE
-#include "result.h"
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "stats.h"
+#include "harness/result.h"
+#include "harness/store.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/stats.h"
+#include "common/log.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -194,16 +195,10 @@ int result_validate(const json_t *r, int final)
 	return 0;
 }
 
-static int result_parse(const char *path, char *text, int final, json_t **out)
+static int result_check(const char *path, json_t *r, int final, json_t **out)
 {
-	json_error_t jerr;
-	json_t *r = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-	int rc;
+	int rc = result_validate(r, final);
 
-	free(text);
-	if (!r)
-		return sb_err(EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
-	rc = result_validate(r, final);
 	if (rc) {
 		json_decref(r);
 		return sb_err_prefix(-rc, "%s", path);
@@ -214,21 +209,22 @@ static int result_parse(const char *path, char *text, int final, json_t **out)
 
 int result_load(const char *path, int final, json_t **out)
 {
-	char *text;
-	int rc = read_file(path, RESULT_MAX_BYTES, &text, NULL);
+	json_t *r;
+	int rc = store_load_json(path, RESULT_MAX_BYTES, &r);
 
-	return rc ? rc : result_parse(path, text, final, out);
+	return rc ? rc : result_check(path, r, final, out);
 }
 
 int result_load_beneath(const char *dir, const char *name, int final, json_t **out)
 {
-	char *text, *path;
-	int rc = read_file_beneath(dir, name, RESULT_MAX_BYTES, &text, NULL);
+	json_t *r;
+	char *path;
+	int rc = store_load_json_beneath(dir, name, RESULT_MAX_BYTES, &r);
 
 	if (rc)
 		return rc;
 	path = xasprintf("%s/%s", dir, name);
-	rc = result_parse(path, text, final, out);
+	rc = result_check(path, r, final, out);
 	free(path);
 	return rc;
 }
@@ -504,7 +500,7 @@ static json_t *result_compact(json_t *r)
 
 static int newest_result(const char *run_dir, struct timespec *newest, json_t *paths)
 {
-	char *cells = xasprintf("%s/cells", run_dir);
+	char *cells = store_path(run_dir, STORE_CELLS);
 	DIR *d = opendir(cells);
 	struct dirent *e;
 
@@ -521,7 +517,7 @@ static int newest_result(const char *run_dir, struct timespec *newest, json_t *p
 
 		if (e->d_name[0] == '.')
 			continue;
-		p = xasprintf("%s/%s/result.json", cells, e->d_name);
+		p = xasprintf("%s/%s/" STORE_RESULT, cells, e->d_name);
 		if (lstat(p, &st) == 0) {
 			if (st.st_mtim.tv_sec > newest->tv_sec ||
 			    (st.st_mtim.tv_sec == newest->tv_sec &&
@@ -598,7 +594,7 @@ static int path_cmp(const void *a, const void *b)
 
 int summary_load(const char *run_dir, json_t **out)
 {
-	char *run = xasprintf("%s/run.json", run_dir), *sp = xasprintf("%s/summary.json", run_dir);
+	char *run = store_path(run_dir, STORE_RUN), *sp = store_path(run_dir, STORE_SUMMARY);
 	struct timespec newest = { 0, 0 };
 	json_t *paths = json_array(), *cells, *s = NULL;
 	struct stat st;
@@ -614,18 +610,10 @@ int summary_load(const char *run_dir, json_t **out)
 	if (stat(sp, &st) == 0 && (st.st_mtim.tv_sec > newest.tv_sec ||
 				   (st.st_mtim.tv_sec == newest.tv_sec &&
 				    st.st_mtim.tv_nsec >= newest.tv_nsec))) {
-		json_error_t jerr;
-		char *text = NULL;
-
 		/* An index that cannot be read, is malformed or disagrees with
 		 * the cells is rebuilt from them, never believed. */
-		if (read_file(sp, 256 << 20, &text, NULL) == 0)
-			s = json_loads(text, 0, &jerr);
-		else
-			snprintf(jerr.text, sizeof(jerr.text), "%s", sb_lasterr());
-		free(text);
-		if (!s)
-			log_warn("%s: %s; rebuilding it from the cells", sp, jerr.text);
+		if (store_load_json(sp, STORE_SUMMARY_MAX, &s))
+			log_warn("%s; rebuilding it from the cells", sb_lasterr());
 		else if (summary_validate(s))
 			log_warn("%s: %s; rebuilding it from the cells", sp, sb_lasterr());
 		else if (!summary_agrees(s, paths))

@@ -1,12 +1,13 @@
 #define _GNU_SOURCE
-#include "spec.h"
-#include "err.h"
-#include "fsutil.h"
-#include "jsonloc.h"
-#include "kernel.h"
-#include "log.h"
-#include "topology.h"
-#include "workload.h"
+#include "harness/spec.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/jsonloc.h"
+#include "harness/paths.h"
+#include "common/topology.h"
+#include "workloads/workload.h"
+#include "harness/kernel.h"
+#include "common/log.h"
 
 #include <libgen.h>
 #include <stdarg.h>
@@ -16,13 +17,6 @@
 #include <unistd.h>
 
 #define SPEC_MAX_BYTES (4 << 20)
-
-const char *configs_dir(void)
-{
-	const char *env = getenv("SWAPBENCH_CONFIGS");
-
-	return env && *env ? env : SWAPBENCH_SOURCE_DIR "/configs";
-}
 
 void spec_init(struct spec *s)
 {

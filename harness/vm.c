@@ -1,10 +1,12 @@
 #define _GNU_SOURCE
-#include "vm.h"
-#include "err.h"
-#include "fsutil.h"
-#include "kpatterns.h"
-#include "log.h"
-#include "process.h"
+#include "harness/vm.h"
+#include "common/err.h"
+#include "harness/paths.h"
+#include "common/fsutil.h"
+#include "common/kpatterns.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "common/protocol.h"
 
 #include <fcntl.h>
 #include <pwd.h>
@@ -99,7 +101,7 @@ static void build_argv(const struct vm_spec *s, struct strv *av)
 	strv_add(av, "-fsdev");
 	strv_add(av, "local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap");
 	strv_add(av, "-device");
-	strv_add(av, "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot");
+	strv_add(av, "virtio-9p-pci,fsdev=hostroot,mount_tag=" P9_TAG_HOSTROOT);
 	if (s->cell_dir) {
 		/* The guest is untrusted: with a mapped security model the modes,
 		 * owners and file types it sets live in metadata, never on the
@@ -109,7 +111,7 @@ static void build_argv(const struct vm_spec *s, struct strv *av)
 		strv_addf(av, "local,id=cell,path=%s,security_model=%s", s->cell_dir,
 			  cell_share_model(s->cell_dir));
 		strv_add(av, "-device");
-		strv_add(av, "virtio-9p-pci,fsdev=cell,mount_tag=cell");
+		strv_add(av, "virtio-9p-pci,fsdev=cell,mount_tag=" P9_TAG_CELL);
 	}
 	for (size_t i = 0; s->extra && i < s->extra->n; i++)
 		strv_add(av, s->extra->v[i]);

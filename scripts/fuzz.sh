@@ -14,12 +14,12 @@ if ! command -v clang >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/l
 fi
 work=$(mktemp -d /tmp/sb-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-srcs=$(ls harness/*.c harness/lib/*.c workloads/*.c bench/topo*.c | grep -Ev '/(main|cmd-[^/]*)\.c$')
+srcs=$(ls harness/*.c common/*.c workloads/*.c | grep -Ev '/(main|cmd-[^/]*)\.c$')
 echo "fuzz: building with clang -fsanitize=fuzzer,address,undefined"
 # shellcheck disable=SC2086
 clang -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -DSB_LIBFUZZER -DSWAPBENCH_VERSION=\"fuzz\" -DSWAPBENCH_SOURCE_DIR=\"$PWD\" \
-  -Iharness -Iharness/lib -Iworkloads -Ibench $(pkg-config --cflags jansson) \
+  -I. $(pkg-config --cflags jansson) \
   tests/fuzz/fuzz_input.c $srcs -o "$work/fuzz" $(pkg-config --libs jansson) -lm -lpthread
 mkdir -p "$work/corpus" "$work/crashes"
 cp tests/data/fuzz/* "$work/corpus/"

@@ -19,10 +19,10 @@
 
 #include <jansson.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "result.h"
-#include "spec.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/result.h"
+#include "harness/spec.h"
 
 enum { FUZZ_SPEC, FUZZ_GUEST_RESULT, FUZZ_FINAL_RESULT, FUZZ_SUMMARY, FUZZ_RUN, FUZZ_TARGETS };
 

@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "it-util.h"
-#include "process.h"
+#include "common/fsutil.h"
+#include "tests/integration/it-util.h"
+#include "common/process.h"
 
 #define CELL "k--zram--anon--1"
 

@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "it-util.h"
-#include "process.h"
+#include "common/fsutil.h"
+#include "tests/integration/it-util.h"
+#include "common/process.h"
 
 /* The guest really swapped, under a limit that really held. */
 static void assert_swapped(json_t *res, const char *release_prefix, int zswap)

@@ -17,11 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "result.h"
-#include "vm.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "harness/result.h"
+#include "harness/vm.h"
 
 static char *data(const char *name)
 {

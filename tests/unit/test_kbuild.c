@@ -13,9 +13,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fsutil.h"
-#include "kernel-build.h"
-#include "kernel.h"
+#include "common/fsutil.h"
+#include "harness/kconfig.h"
+#include "harness/kernel-build.h"
+#include "harness/kernel.h"
+#include "harness/paths.h"
+#include "harness/sha256.h"
 
 static char tree[] = "/tmp/sb-kbuild-XXXXXX";
 

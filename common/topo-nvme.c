@@ -1,9 +1,9 @@
 /* nvme: an emulated NVMe drive backed by a sparse host file or a host block device. */
 #define _GNU_SOURCE
-#include "topology.h"
-#include "err.h"
-#include "fsutil.h"
-#include "sysfs.h"
+#include "common/topology.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/sysfs.h"
 
 #include <dirent.h>
 #include <fcntl.h>

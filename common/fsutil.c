@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
-#include "fsutil.h"
-#include "err.h"
+#include "common/fsutil.h"
+#include "common/err.h"
 
 #include <fcntl.h>
 #include <ftw.h>
