@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "harness/runner.h"
+#include "harness/runner-int.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "harness/initramfs.h"
@@ -10,6 +11,7 @@
 #include "harness/store.h"
 #include "harness/vm.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,22 +104,22 @@ void topology_discard(const json_t *topo, const char *cell_dir)
 }
 
 /* The signal that stopped the run (SIGINT/SIGTERM), 0 while running. */
-static volatile sig_atomic_t interrupted;
+volatile sig_atomic_t runner_interrupted;
 
 static void on_signal(int sig)
 {
 	static const char msg[] = "\nswapbench: interrupted: stopping the running VM, "
 				  "saving what is done (again to kill at once)\n";
 
-	if (interrupted) {
+	if (runner_interrupted) {
 		/* Second one: die now; the watchdog takes qemu with us. */
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
 	}
-	interrupted = sig;
+	runner_interrupted = sig;
 	if (write(2, msg, sizeof(msg) - 1) < 0)
-		interrupted = sig;
+		runner_interrupted = sig;
 }
 
 /* The files of a cell: DIR/{cell.json,result.json,console.log,qemu.log,...}
@@ -148,9 +150,9 @@ static const char *verdict(const json_t *guest, const struct vm_result *vr, cons
 }
 
 /* Boot one cell and write its result.json; returns the status string. */
-static const char *run_cell(const struct spec *s, const struct kernel *k, const char *initrd,
-			    const char *accel, const char *spec_hash, const struct store_cell *c,
-			    json_t **final_out, int *store_err)
+static const char *run_cell(const struct spec *s, const struct kernel *k, json_t *kid,
+			    const char *initrd, const char *accel, const char *spec_hash,
+			    const struct store_cell *c, json_t **final_out, int *store_err)
 {
 	const struct spec_topology *topo = &s->topos[c->t];
 	const struct spec_workload *wl = &s->workloads[c->w];
@@ -176,7 +178,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	if (!rc)
 		rc = mkdir_p(share, 0755);
 	cj = cell_json(c->id, "run", topo->obj, wl, NULL, s->sample_interval_ms);
-	json_object_set_new(cj, "kernel", kernel_identity(k));
+	json_object_set(cj, "kernel", kid);
 	json_object_set_new(cj, "iteration", json_integer(c->iter));
 	json_object_set_new(cj, "spec_sha256", json_string(spec_hash));
 	if (!rc)
@@ -194,7 +196,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 					      .accel = accel, .cell_dir = share,
 					      .console_path = console, .qemu_log = qlog,
 					      .timeout_s = s->vm_timeout_s, .extra = &qargs,
-					      .stop = &interrupted, .pid_path = pidp };
+					      .stop = &runner_interrupted, .pid_path = pidp };
 
 			rc = vm_run(&vs, &vr);
 		}
@@ -229,7 +231,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 		status = "failed";
 	} else if (vr.interrupted) {
 		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
-				  "interrupted", "error", interrupted == SIGTERM
+				  "interrupted", "error", runner_interrupted == SIGTERM
 				  ? "stopped by SIGTERM" : "stopped by SIGINT (Ctrl-C)");
 		status = "interrupted";
 	} else if (path_exists(gpath) &&
@@ -249,9 +251,14 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 							: "the guest ended without a result "
 							  "(see console_tail)"));
 	}
-	host = json_pack("{s:f,s:f,s:i,s:b,s:s}", "vm_wall_s", vr.wall_s, "boot_to_agent_s",
-			 vr.agent_s, "qemu_exit_code", vr.exit_code, "timed_out", vr.timed_out,
-			 "accel", accel);
+	{
+		char node[256] = "";
+
+		gethostname(node, sizeof(node) - 1);
+		host = json_pack("{s:f,s:f,s:i,s:b,s:s,s:s}", "vm_wall_s", vr.wall_s,
+				 "boot_to_agent_s", vr.agent_s, "qemu_exit_code", vr.exit_code,
+				 "timed_out", vr.timed_out, "accel", accel, "node", node);
+	}
 	json_object_set_new(host, "console", json_deep_copy(scan));
 	json_object_set_new(host, "failed_boots", attempts);
 	json_object_del(json_object_get(host, "console"), "tail");
@@ -419,34 +426,13 @@ static json_t *host_info(void)
 			 (json_int_t)pages * psize);
 }
 
-static char *iso_now(void)
-{
-	char buf[64];
-	time_t t = time(NULL);
-
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	return xstrdup(buf);
-}
-
-static void fmt_dur(double s, char *buf, size_t len)
-{
-	if (s < 0)
-		snprintf(buf, len, "?");
-	else if (s < 60)
-		snprintf(buf, len, "%.0fs", s);
-	else if (s < 3600)
-		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
-	else
-		snprintf(buf, len, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
-}
-
-static void progress(int tty, size_t done, size_t total, const struct store_cell *c,
+void run_progress(int tty, size_t done, size_t total, const struct store_cell *c,
 		     const struct spec *s, double elapsed, double per_cell, const char *what)
 {
 	char el[32], eta[32];
 
-	fmt_dur(elapsed, el, sizeof(el));
-	fmt_dur(per_cell > 0 ? per_cell * (total - done) : -1, eta, sizeof(eta));
+	fmt_duration(elapsed, 0, el, sizeof(el));
+	fmt_duration(per_cell > 0 ? per_cell * (total - done) : -1, 0, eta, sizeof(eta));
 	if (tty)
 		fprintf(stderr, "\r\033[K[%zu/%zu] %s %s/%s/%s #%d  elapsed %s  ETA %s", done,
 			total, what, s->kernels[c->k].name, s->topos[c->t].name,
@@ -457,24 +443,6 @@ static void progress(int tty, size_t done, size_t total, const struct store_cell
 			s->workloads[c->w].name, c->iter, el, eta);
 	fflush(stderr);
 }
-
-/* One run in progress: what its phases hand each other. */
-struct run {
-	const struct run_opts *o;
-	struct spec s;
-	struct kernel *kernels;
-	char **initrds;
-	char **kerrs;  /* why a kernel could not be built, per kernel */
-	char *agent, *out, *note, *qv;
-	const char *accel;
-	struct store_cell *cells;
-	json_t *manifest, *finals;
-	size_t ncells, done;
-	int tty, nok, nfail, nskip;
-	char *hash;   /* spec_hash() */
-	int lock_fd;  /* the run directory's lock, -1 before it is taken */
-	int store_err; /* a result, run.json or summary.json could not be written */
-};
 
 /* The spec with the command line's overrides. */
 static int load_spec(struct run *r)
@@ -679,42 +647,66 @@ static json_t *run_manifest(struct run *r)
 	return run;
 }
 
+json_t *run_cell_here(struct run *r, size_t i)
+{
+	const struct store_cell *c = &r->cells[i];
+	json_t *final = NULL, *kid;
+	int cell_store_err = 0;
+
+	if (mkdir_p(c->dir, 0755)) {
+		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION,
+				  "status", "failed", "error", sb_lasterr());
+		cell_store_err = 1;
+	} else if (r->kerrs[c->k]) {
+		kernel_failed_cell(&r->s, r->kerrs[c->k], r->hash, c, &final, &cell_store_err);
+	} else {
+		kid = r->kids ? json_incref(r->kids[c->k]) : kernel_identity(&r->kernels[c->k]);
+		run_cell(&r->s, &r->kernels[c->k], kid, r->initrds[c->k], r->accel, r->hash, c,
+			 &final, &cell_store_err);
+		json_decref(kid);
+	}
+	if (cell_store_err) {
+		/* Never "ok" for a result that is not stored. */
+		json_object_set_new(final, "status", json_string("not stored"));
+		r->store_err = 1;
+	}
+	return final;
+}
+
+void run_tally(struct run *r, json_t *final)
+{
+	const char *st = json_string_value(json_object_get(final, "status")) ?: "";
+
+	r->done++;
+	if (!strcmp(st, "ok"))
+		r->nok++;
+	else if (!strcmp(st, "skipped"))
+		r->nskip++;
+	else
+		r->nfail++;
+	json_array_append_new(r->finals, final);
+}
+
 /* One cell: its stored result when resuming a finished one (valid, of this
  * cell and spec), else run it. */
-static json_t *cell_final(struct run *r, const struct store_cell *c, size_t *ran, double t0)
+static json_t *cell_final(struct run *r, size_t i, size_t *ran, double t0)
 {
+	const struct store_cell *c = &r->cells[i];
 	const char *why = NULL, *st;
 	json_t *final = r->o->resume ? cell_done(&r->s, c, r->hash, &why) : NULL;
 	double el = monotonic_s() - t0;
-	int cell_store_err = 0;
 
 	if (final)
 		return final;
 	if (why && *why)
 		log_warn("cell %s: %s: running it again", c->id, why);
 	kill_orphan_qemu(c);
-	progress(r->tty, r->done, r->ncells, c, &r->s, el, *ran ? el / *ran : -1, "running");
-	if (mkdir_p(c->dir, 0755)) {
-		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION,
-				  "status", "failed", "error", sb_lasterr());
-		cell_store_err = 1;
-		st = "failed";
-	} else if (r->kerrs[c->k]) {
-		st = kernel_failed_cell(&r->s, r->kerrs[c->k], r->hash, c, &final,
-					&cell_store_err);
-	} else {
-		st = run_cell(&r->s, &r->kernels[c->k], r->initrds[c->k], r->accel, r->hash, c,
-			      &final, &cell_store_err);
-	}
-	if (cell_store_err) {
-		/* Never "ok" for a result that is not stored. */
-		json_object_set_new(final, "status", json_string("not stored"));
-		st = "not stored";
-		r->store_err = 1;
-	}
+	run_progress(r->tty, r->done, r->ncells, c, &r->s, el, *ran ? el / *ran : -1, "running");
+	final = run_cell_here(r, i);
+	st = json_string_value(json_object_get(final, "status"));
 	++*ran;
 	el = monotonic_s() - t0;
-	progress(r->tty, r->done + 1, r->ncells, c, &r->s, el, el / *ran, st);
+	run_progress(r->tty, r->done + 1, r->ncells, c, &r->s, el, el / *ran, st);
 	if (r->tty && strcmp(st, "ok"))
 		fputc('\n', stderr);
 	if (strcmp(st, "ok") && strcmp(st, "skipped")) {
@@ -733,27 +725,14 @@ static void run_cells(struct run *r)
 	size_t ran = 0;
 	double t0 = monotonic_s();
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	for (size_t i = 0; i < r->ncells && !interrupted && !r->store_err; i++) {
-		json_t *final = cell_final(r, &r->cells[i], &ran, t0);
-		const char *st = json_string_value(json_object_get(final, "status"));
-
-		r->done++;
-		if (!strcmp(st, "ok"))
-			r->nok++;
-		else if (!strcmp(st, "skipped"))
-			r->nskip++;
-		else
-			r->nfail++;
-		json_array_append_new(r->finals, final);
-	}
+	for (size_t i = 0; i < r->ncells && !runner_interrupted && !r->store_err; i++)
+		run_tally(r, cell_final(r, i, &ran, t0));
 	if (r->tty)
 		fputc('\n', stderr);
 }
 
 /* summary.json, the final run.json, the table; returns the exit code. */
-static int finish(struct run *r)
+int run_finish(struct run *r)
 {
 	json_t *summary = summary_build(r->finals);
 	char *sp = store_path(r->out, STORE_SUMMARY), *rp = store_path(r->out, STORE_RUN);
@@ -762,8 +741,9 @@ static int finish(struct run *r)
 	write_json_checked(sp, summary, &r->store_err);
 	json_object_set_new(r->manifest, "finished", json_string(now));
 	json_object_set_new(r->manifest, "status",
-			    json_string(interrupted ? "interrupted"
-					: r->store_err ? "write error" : "finished"));
+			    json_string(runner_interrupted ? "interrupted"
+				       : r->store_err ? "write error"
+				       : r->done < r->ncells ? "incomplete" : "finished"));
 	json_object_set_new(r->manifest, "cells",
 			    json_pack("{s:I,s:i,s:i,s:i,s:I}", "total", (json_int_t)r->ncells, "ok",
 				      r->nok, "skipped", r->nskip, "failed", r->nfail, "not_run",
@@ -781,12 +761,12 @@ static int finish(struct run *r)
 		       "is incomplete\n", r->out);
 		return EXIT_CELLS_FAILED;
 	}
-	if (interrupted) {
+	if (runner_interrupted) {
 		printf("interrupted by %s: finish with: swapbench run %s --out %s --resume\n",
-		       interrupted == SIGTERM ? "SIGTERM" : "SIGINT", r->s.path, r->out);
-		return interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
+		       runner_interrupted == SIGTERM ? "SIGTERM" : "SIGINT", r->s.path, r->out);
+		return runner_interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
 	}
-	if (r->nfail)
+	if (r->nfail || r->done < r->ncells)
 		return EXIT_CELLS_FAILED;
 	return r->nskip ? EXIT_SKIPPED : EXIT_OK;
 }
@@ -799,6 +779,9 @@ static void run_release(struct run *r)
 		free(r->initrds[i]);
 		free(r->kerrs[i]);
 	}
+	for (size_t i = 0; r->kids && i < r->s.nkernels; i++)
+		json_decref(r->kids[i]);
+	free(r->kids);
 	free(r->kernels);
 	free(r->initrds);
 	free(r->kerrs);
@@ -821,19 +804,179 @@ int runner_run(const struct run_opts *o)
 	int code;
 
 	spec_init(&r.s);
+	if (o->executor && !strcmp(o->executor, "slurm") && (code = slurm_check(o)) != EXIT_OK) {
+		run_release(&r);
+		return code;
+	}
 	if ((code = load_spec(&r)) == EXIT_OK && (code = resolve_kernels(&r)) == EXIT_OK &&
 	    (code = open_output(&r)) == EXIT_OK) {
 		char *rp = store_path(r.out, STORE_RUN);
 
 		r.manifest = run_manifest(&r);
+		if (o->resume) {
+			/* Keep what executors recorded earlier (Slurm job ids). */
+			json_t *old = NULL;
+
+			if (!store_load_run(r.out, &old) && json_object_get(old, "executor"))
+				json_object_set(r.manifest, "executor",
+						json_object_get(old, "executor"));
+			json_decref(old);
+		}
 		if (write_json_checked(rp, r.manifest, &r.store_err)) {
-			code = EXIT_CELLS_FAILED;
-		} else {
-			r.ncells = store_cells(&r.s, r.out, &r.cells);
-			run_cells(&r);
-			code = finish(&r);
+			free(rp);
+			run_release(&r);
+			return EXIT_CELLS_FAILED;
 		}
 		free(rp);
+		r.ncells = store_cells(&r.s, r.out, &r.cells);
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		if (o->executor && !strcmp(o->executor, "slurm")) {
+			code = slurm_run_cells(&r);
+			if (code < 0)
+				code = run_finish(&r);
+		} else {
+			run_cells(&r);
+			code = run_finish(&r);
+		}
+	}
+	run_release(&r);
+	return code;
+}
+
+/* A run directory prepared for an executor (inputs/ written by it): the
+ * frozen spec, the kernels' copied artifacts and identities, the cells. */
+static int open_run_dir(struct run *r, const char *dir)
+{
+	char *sp = xasprintf("%s/" RUN_INPUTS "/spec.json", dir);
+	json_t *kernels;
+	int rc;
+
+	r->out = xstrdup(dir);
+	if (store_load_run(dir, &r->manifest)) {
+		log_err("%s", sb_lasterr());
+		free(sp);
+		return EXIT_USAGE;
+	}
+	rc = spec_load(sp, &r->s);
+	free(sp);
+	if (rc) {
+		log_err("'%s' was not prepared for an executor: %s", dir, sb_lasterr());
+		return EXIT_USAGE;
+	}
+	r->hash = spec_hash(&r->s);
+	kernels = json_object_get(r->manifest, "kernels");
+	if (json_array_size(kernels) != r->s.nkernels) {
+		log_err("'%s': run.json lists %zu kernels, its spec %zu", dir,
+			json_array_size(kernels), r->s.nkernels);
+		return EXIT_USAGE;
+	}
+	r->kernels = calloc(r->s.nkernels, sizeof(*r->kernels));
+	r->initrds = calloc(r->s.nkernels, sizeof(*r->initrds));
+	r->kerrs = calloc(r->s.nkernels, sizeof(*r->kerrs));
+	r->kids = calloc(r->s.nkernels, sizeof(*r->kids));
+	if (!r->kernels || !r->initrds || !r->kerrs || !r->kids)
+		abort();
+	for (size_t i = 0; i < r->s.nkernels; i++) {
+		json_t *id = json_array_get(kernels, i);
+		const char *err = json_string_value(json_object_get(id, "build_error"));
+
+		kernel_init(&r->kernels[i]);
+		r->kernels[i].name = xstrdup(r->s.kernels[i].name);
+		r->kernels[i].vmlinuz = xasprintf("%s/" RUN_INPUTS "/kernels/%s/vmlinuz", dir,
+						  r->s.kernels[i].name);
+		r->initrds[i] = xasprintf("%s/" RUN_INPUTS "/kernels/%s/initrd", dir,
+					  r->s.kernels[i].name);
+		r->kids[i] = json_incref(id);
+		if (err)
+			r->kerrs[i] = xstrdup(err);
+	}
+	r->ncells = store_cells(&r->s, r->out, &r->cells);
+	return EXIT_OK;
+}
+
+int runner_cell(const char *run_dir, const char *index)
+{
+	struct run_opts o = { 0 };
+	struct run r = { .o = &o, .accel = "tcg", .finals = json_array(), .lock_fd = -1 };
+	long long i;
+	int code;
+
+	spec_init(&r.s);
+	code = open_run_dir(&r, run_dir);
+	if (code == EXIT_OK) {
+		char *end;
+
+		errno = 0;
+		i = strtoll(index, &end, 10);
+		if (errno || end == index || *end || i < 0 || (size_t)i >= r.ncells)
+			i = -1;
+	}
+	if (code == EXIT_OK && i < 0) {
+		log_err("cell: index '%s': expected 0..%zu", index, r.ncells - 1);
+		code = EXIT_USAGE;
+	}
+	if (code == EXIT_OK) {
+		const char *want = json_string_value(json_object_get(
+			json_object_get(r.manifest, "accel"), "requested")) ?: "auto";
+		const struct store_cell *c = &r.cells[i];
+		json_t *final;
+
+		/* This node's accelerator: probed here, not on the submitting host. */
+		if (!r.kerrs[c->k] &&
+		    vm_choose_accel(want, r.kernels[c->k].vmlinuz, r.initrds[c->k], &r.accel,
+				    &r.note)) {
+			log_err("cell %s: %s", c->id, sb_lasterr());
+			code = EXIT_CELLS_FAILED;
+		} else {
+			final = run_cell_here(&r, (size_t)i);
+			printf("cell %s: %s\n", c->id,
+			       json_string_value(json_object_get(final, "status")) ?: "?");
+			code = strcmp(json_string_value(json_object_get(final, "status")) ?: "",
+				      "ok") ? EXIT_CELLS_FAILED : EXIT_OK;
+			json_decref(final);
+		}
+	}
+	run_release(&r);
+	return code;
+}
+
+int runner_status(const char *run_dir, int finalize)
+{
+	struct run_opts o = { .resume = 1 };
+	struct run r = { .o = &o, .accel = "tcg", .tty = isatty(2), .finals = json_array(),
+			 .lock_fd = -1 };
+	size_t running = 0, pending = 0, missing = 0;
+	int code, active;
+
+	spec_init(&r.s);
+	code = open_run_dir(&r, run_dir);
+	if (code != EXIT_OK) {
+		run_release(&r);
+		return code;
+	}
+	active = slurm_jobs_active(r.manifest, &running, &pending);
+	for (size_t i = 0; i < r.ncells; i++) {
+		char *rp = store_path(r.cells[i].dir, STORE_RESULT);
+		json_t *res = NULL;
+
+		if (path_exists(rp) && !store_load_json(rp, RESULT_MAX_BYTES, &res))
+			run_tally(&r, res);
+		else
+			missing++;
+		free(rp);
+	}
+	printf("%s: %zu of %zu cells done (%d ok, %d failed, %d skipped); %zu running, "
+	       "%zu pending\n", run_dir, r.done, r.ncells, r.nok, r.nfail, r.nskip, running,
+	       pending);
+	if (active) {
+		printf("jobs still active: run 'swapbench status %s' again later\n", run_dir);
+		code = EXIT_OK;
+	} else if (finalize) {
+		if (missing)
+			printf("%zu cells have no result (cancelled or lost): 'swapbench run SPEC "
+			       "--out %s --resume --executor slurm' runs them\n", missing, run_dir);
+		code = run_finish(&r);
 	}
 	run_release(&r);
 	return code;
