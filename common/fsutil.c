@@ -5,12 +5,16 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,24 +65,20 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-int read_file(const char *path, size_t max, char **out, size_t *len)
+/* Read an open regular file (fd is closed). */
+static int read_fd(int fd, const char *path, size_t max, char **out, size_t *len)
 {
 	size_t cap = 4096, n = 0;
 	struct stat st;
 	char *buf;
-	/* Never follow a final symlink and never block on a FIFO: files in a
-	 * cell directory may have been planted by the guest. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
-	if (fd < 0) {
-		int e = errno == ELOOP ? EPERM : errno;
-
-		return sb_err(e, "cannot read '%s': %s", path,
-			      e == EPERM ? "it is a symbolic link" : strerror(e));
-	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return sb_err(EINVAL, "cannot read '%s': not a regular file", path);
+	}
+	if ((unsigned long long)st.st_size > max) {
+		close(fd);
+		return sb_err(EFBIG, "'%s' is larger than %zu bytes", path, max);
 	}
 	buf = malloc(cap + 1);
 	if (!buf) {
@@ -125,6 +125,63 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 	if (len)
 		*len = n;
 	return 0;
+}
+
+static int open_error(const char *path)
+{
+	int e = errno == ELOOP ? EPERM : errno;
+
+	return sb_err(e, "cannot read '%s': %s", path,
+		      e == EPERM ? "it is a symbolic link" : strerror(e));
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	/* Never follow a final symlink and never block on a FIFO: files in a
+	 * cell directory may have been planted by the guest. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd < 0)
+		return open_error(path);
+	return read_fd(fd, path, max, out, len);
+}
+
+int read_file_beneath(const char *dir, const char *name, size_t max, char **out, size_t *len)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), fd = -1, rc;
+
+	if (dfd < 0) {
+		rc = open_error(dir);
+		free(path);
+		return rc;
+	}
+	errno = ENOSYS;
+#ifdef SYS_openat2
+	{
+		struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+					.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+						   RESOLVE_NO_MAGICLINKS };
+
+		fd = (int)syscall(SYS_openat2, dfd, name, &how, sizeof(how));
+	}
+#endif
+	/* Kernels before 5.6: one plain component, never a link. */
+	if (fd < 0 && errno == ENOSYS) {
+		if (!strchr(name, '/') && strcmp(name, "..") && strcmp(name, "."))
+			fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		else
+			errno = EXDEV;
+	}
+	close(dfd);
+	if (fd < 0) {
+		rc = open_error(path);
+		free(path);
+		return rc;
+	}
+	rc = read_fd(fd, path, max, out, len);
+	free(path);
+	return rc;
 }
 
 /* A temp file next to path with a name nobody can predict, created with
@@ -206,6 +263,24 @@ int rm_rf(const char *path)
 	return 0;
 }
 
+int lock_file(const char *path, int wait, int *fd)
+{
+	*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return sb_err(errno, "cannot lock '%s': %s", path, strerror(errno));
+	while (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB))) {
+		int e = errno;
+
+		if (e == EINTR && wait)
+			continue;
+		close(*fd);
+		*fd = -1;
+		return sb_err(e == EWOULDBLOCK ? EBUSY : e, "cannot lock '%s': %s", path,
+			      e == EWOULDBLOCK ? "held by another swapbench" : strerror(e));
+	}
+	return 0;
+}
+
 int path_exists(const char *path)
 {
 	struct stat st;
@@ -243,12 +318,67 @@ void rstrip(char *s)
 		s[--n] = '\0';
 }
 
+int parse_ll(const char *s, long long lo, long long hi, long long *out)
+{
+	const char *d = s && *s == '-' ? s + 1 : s;
+	long long v;
+	char *end;
+
+	/* strtoll alone skips spaces, takes a sign and stops at junk. */
+	if (!d || *d < '0' || *d > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v < lo || v > hi)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int parse_double(const char *s, double *out)
+{
+	double v;
+	char *end;
+
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '-' || *s == '+' || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end || end == s)
+		return -EINVAL;
+	if (errno == ERANGE || !isfinite(v))
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+const char *name_problem(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (!n)
+		return "a name must not be empty";
+	if (n > NAME_MAX_LEN)
+		return "a name must be at most 64 characters";
+	if (s[0] == '.' || s[0] == '-')
+		return "a name must not start with '.' or '-'";
+	for (const char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' || *c == '_' ||
+		      *c == '+'))
+			return "a name may only have the characters [A-Za-z0-9._+-]";
+	return NULL;
+}
+
 int parse_size(const char *s, unsigned long long *out)
 {
 	unsigned long long v, mul = 1;
 	char *end;
 
-	if (!s || !*s || *s == '-')
+	/* Digits first: strtoull would skip spaces and wrap " -1" to 2^64-1. */
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);

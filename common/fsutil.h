@@ -12,10 +12,17 @@ char *xstrdup(const char *s);
 int mkdir_p(const char *path, mode_t mode);
 /* Read a whole file (at most max bytes, else -EFBIG); NUL-terminated. */
 int read_file(const char *path, size_t max, char **out, size_t *len);
+/* read_file of dir/name where dir may be written by a guest: name is opened
+ * beneath dir (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS where the kernel
+ * has it, else openat O_NOFOLLOW), must be a regular file, at most max. */
+int read_file_beneath(const char *dir, const char *name, size_t max, char **out, size_t *len);
 /* Write via a temp file in the same directory + rename. */
 int write_file_atomic(const char *path, const void *data, size_t len);
 /* Remove a tree (like rm -rf); a missing path is not an error. */
 int rm_rf(const char *path);
+/* An exclusive flock on path (created, never followed), held until *fd is
+ * closed. wait: block until free, else -EBUSY at once. */
+int lock_file(const char *path, int wait, int *fd);
 int path_exists(const char *path);
 int is_dir(const char *path);
 /* Directory of the running executable (from /proc/self/exe). */
@@ -24,6 +31,18 @@ char *self_dir(void);
 void rstrip(char *s);
 /* Parse sizes like "64M", "1G", "512k", "4096" (bytes; K/M/G/T are 1024-based). */
 int parse_size(const char *s, unsigned long long *out);
+/* Strict integer parsing (the one helper for options and files): optional
+ * '-', decimal digits, nothing else (no spaces, no suffix), within [lo, hi].
+ * -EINVAL for a malformed string, -ERANGE outside the range; no sb_err. */
+int parse_ll(const char *s, long long lo, long long hi, long long *out);
+/* Strict finite double, the whole string (no sb_err). */
+int parse_double(const char *s, double *out);
+/* The one validator of names that become path components (kernel,
+ * topology, workload, run and package names): 1-NAME_MAX_LEN characters of
+ * [A-Za-z0-9._+-], not starting with '.' or '-' (so never "." or ".."). NULL
+ * when fine, else what is wrong (a static string). */
+#define NAME_MAX_LEN 64
+const char *name_problem(const char *s);
 /* Format bytes as "64M"-style string into buf. */
 void format_size(unsigned long long v, char *buf, size_t len);
 /* Seconds on the monotonic clock: the one clock for elapsed times. */

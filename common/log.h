@@ -2,12 +2,21 @@
 #ifndef SB_LOG_H
 #define SB_LOG_H
 
+#include <stdio.h>
+
 enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_set_prefix(const char *prefix);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Text from untrusted places (guest output, spec names, result files) made
+ * safe for a terminal: control characters (C0, DEL, C1) become \xNN, a
+ * newline "\n" (keep_newlines: kept as is). Caller frees. */
+char *str_escape(const char *s, int keep_newlines);
+/* fputs of str_escape(s, 0). */
+void fputs_escaped(const char *s, FILE *f);
 
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -26,7 +26,10 @@ static int add_sbatch_arg(const char *arg, void *value)
 static const struct opt_def run_opts[] = {
 	OPT_STRING_S('o', "out", &run_o.out_dir, "DIR",
 		     "results directory (default results/<spec name>-<time>)"),
-	OPT_BOOL("resume", &run_o.resume, "finish an interrupted run in DIR, skipping finished cells"),
+	OPT_BOOL("resume", &run_o.resume, "finish an interrupted run in DIR, skipping finished cells\n"
+		 "(valid results of this cell and spec); refused when the\n"
+		 "spec changed since the run began"),
+	OPT_BOOL("force", &run_o.force, "with --resume: resume although the spec changed"),
 	OPT_ENUM("accel", &run_o.accel, "A", opt_accels,
 		 "override the spec: auto (KVM only where it really boots),\nkvm or tcg"),
 	OPT_INTEGER("iterations", &run_o.iterations, "N", 1, 1000,
@@ -55,8 +58,12 @@ const struct cmd_def cmd_run_def = {
 	"Writes DIR/run.json, DIR/cells/<cell>/{cell.json,result.json,console.log}\n"
 	"and DIR/summary.json, then prints a short table per metric.\n",
 	run_opts, 1, 1,
-	"Exit: 0 all cells ok, 2 bad input (nothing written), 3 some cells failed,\n"
-	"crashed or timed out (the others are stored), 4 some cells skipped.\n",
+	"Exit: 0 all cells ok, 2 bad input (nothing written) or DIR in use, 3 some\n"
+	"cells failed, crashed or timed out (the others are stored) or a result could\n"
+	"not be written (disk full: the path is named), 4 some cells skipped, 130/143\n"
+	"stopped by SIGINT/SIGTERM: the running VM is stopped at once, the cell marked\n"
+	"interrupted, run.json and summary.json written (a second Ctrl-C kills; qemu\n"
+	"never outlives swapbench).\n",
 };
 
 /* The cell matrix of a valid spec, in run order; nothing fetched or booted. */

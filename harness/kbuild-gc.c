@@ -9,6 +9,7 @@
 #include "harness/sha256.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -178,8 +179,9 @@ int kbuild_gc(const char *const *specs, size_t nspecs, int dry_run, json_t **rem
 				gc_remove(removed, p, "build", dry_run);
 			} else if ((dot = strstr(e->d_name, ".tmp."))) {
 				/* Being written unless its writer is gone. */
-				pid_t pid = (pid_t)atoi(dot + 5);
+				long long pid = 0;
 
+				parse_ll(dot + 5, 1, INT32_MAX, &pid);
 				if (pid <= 0 || (kill(pid, 0) && errno == ESRCH))
 					gc_remove(removed, p, "unfinished build", dry_run);
 			}

@@ -106,13 +106,11 @@ static int set_value(const struct cmd_def *d, const struct opt_def *o, const cha
 		*(const char **)o->value = arg;
 		return OPT_OK;
 	case OPT_T_INT: {
-		char *end;
 		long long v;
 
-		errno = 0;
-		v = strtoll(arg, &end, 10);
+		/* The one strict integer parser: no spaces, '+' or junk. */
 		snprintf(what, sizeof(what), "%lld..%lld", o->min, o->max);
-		if (errno || end == arg || *end || v < o->min || v > o->max)
+		if (parse_ll(arg, o->min, o->max, &v))
 			return bad(d, o, what, arg);
 		*(int *)o->value = (int)v;
 		return OPT_OK;

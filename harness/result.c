@@ -4,6 +4,7 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/stats.h"
+#include "common/log.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -12,11 +13,99 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Guest values must stay far from overflow in sums and squares (1.7e308
+ * made rows vanish): anything a kernel counts fits in 1e18. */
+#define VALUE_MAX 1e18
+#define METRICS_MAX 4096
+#define COUNTERS_MAX 65536
+#define TEXT_MAX 65536
+
+/* Names and units end up in tables, terminals and gnuplot scripts:
+ * printable ASCII without quotes, backslashes or '$'. */
+static int label_str_ok(const char *s, size_t max)
+{
+	if (!s || !*s || strlen(s) > max)
+		return 0;
+	for (; *s; s++)
+		if (*s <= ' ' || *s >= 0x7f || strchr("\"'\\`$", *s))
+			return 0;
+	return 1;
+}
+
+static int label_ok(const json_t *v, size_t max)
+{
+	/* json_string_length: a NUL inside the string must not hide the rest. */
+	return json_is_string(v) && json_string_length(v) <= max &&
+	       json_string_length(v) == strlen(json_string_value(v)) &&
+	       label_str_ok(json_string_value(v), max);
+}
+
+static int value_ok(const json_t *v)
+{
+	double d = json_number_value(v);
+
+	return json_is_number(v) && isfinite(d) && fabs(d) <= VALUE_MAX;
+}
+
+/* Counters: per source "absent" or nested objects (depth <= 3 below the
+ * source) whose leaves are numbers within VALUE_MAX. */
+static int counters_walk(const json_t *o, char *path, size_t plen, int depth, size_t *n)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, key, v) {
+		size_t l = strlen(path);
+
+		snprintf(path + l, plen - l, ".%.64s", key);
+		if (++*n > COUNTERS_MAX)
+			return sb_err(EINVAL, "counters: more than %d values", COUNTERS_MAX);
+		if (!label_str_ok(key, 64))
+			return sb_err(EINVAL, "%s: expected a short name of printable characters",
+				      path);
+		if (json_is_object(v) && depth < 3) {
+			int rc = counters_walk(v, path, plen, depth + 1, n);
+
+			if (rc)
+				return rc;
+		} else if (!value_ok(v)) {
+			return sb_err(EINVAL, "%s: expected a finite number of at most 1e18",
+				      path);
+		}
+		path[l] = '\0';
+	}
+	return 0;
+}
+
+static int counters_validate(const json_t *c)
+{
+	const char *src;
+	json_t *v;
+	char path[512];
+	size_t n = 0;
+
+	if (!json_is_object(c))
+		return sb_err(EINVAL, "counters: expected an object");
+	json_object_foreach((json_t *)c, src, v) {
+		int rc;
+
+		if (json_is_string(v) && !strcmp(json_string_value(v), "absent"))
+			continue;
+		snprintf(path, sizeof(path), "counters.%.64s", src);
+		if (!json_is_object(v))
+			return sb_err(EINVAL, "%s: expected an object or \"absent\"", path);
+		rc = counters_walk(v, path, sizeof(path), 0, &n);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int result_validate(const json_t *r, int final)
 {
 	static const char *const statuses[] = { "ok", "failed", "skipped", "crashed", "timeout",
-						"invalid", NULL };
-	static const char *const names[] = { "kernel", "topology", "workload", NULL };
+						"invalid", "interrupted", NULL };
+	static const char *const names[] = { "kernel", "topology", "workload", "cell_id", NULL };
 	json_t *v, *m;
 	size_t i;
 	int ok = 0;
@@ -24,8 +113,9 @@ int result_validate(const json_t *r, int final)
 	if (!json_is_object(r))
 		return sb_err(EINVAL, "(top): expected an object");
 	for (int n = 0; final && names[n]; n++)
-		if (!json_is_string(json_object_get(r, names[n])))
-			return sb_err(EINVAL, "%s: expected a string", names[n]);
+		if (!json_is_string(json_object_get(r, names[n])) ||
+		    (n < 3 && name_problem(json_string_value(json_object_get(r, names[n])))))
+			return sb_err(EINVAL, "%s: expected a name", names[n]);
 	if (final && !json_is_integer(json_object_get(r, "iteration")))
 		return sb_err(EINVAL, "iteration: expected an integer");
 	v = json_object_get(r, "schema_version");
@@ -36,11 +126,21 @@ int result_validate(const json_t *r, int final)
 		return sb_err(EINVAL, "status: expected a string");
 	for (int s = 0; statuses[s] && (final || s < 3); s++)
 		ok |= !strcmp(statuses[s], json_string_value(v));
-	if (!ok)
-		return sb_err(EINVAL, "status: unknown value '%.40s'", json_string_value(v));
+	if (!ok) {
+		char *e = str_escape(json_string_value(v), 0);
+		int rc = sb_err(EINVAL, "status: unknown value '%.40s'", e ? e : "?");
+
+		free(e);
+		return rc;
+	}
+	v = json_object_get(r, "error");
+	if (v && (!json_is_string(v) || json_string_length(v) > TEXT_MAX))
+		return sb_err(EINVAL, "error: expected a string of at most %d bytes", TEXT_MAX);
 	v = json_object_get(r, "metrics");
 	if (v && !json_is_array(v))
 		return sb_err(EINVAL, "metrics: expected an array");
+	if (json_array_size(v) > METRICS_MAX)
+		return sb_err(EINVAL, "metrics: more than %d", METRICS_MAX);
 	if (!strcmp(json_string_value(json_object_get(r, "status")), "ok") &&
 	    !json_array_size(v))
 		return sb_err(EINVAL, "metrics: a cell with status ok reported no metrics");
@@ -48,24 +148,62 @@ int result_validate(const json_t *r, int final)
 		json_t *name = json_object_get(m, "name"), *val = json_object_get(m, "value");
 		json_t *unit = json_object_get(m, "unit"), *better = json_object_get(m, "better");
 
-		if (!json_is_object(m) || !json_is_string(name) || !json_string_length(name) ||
-		    json_string_length(name) > 64)
-			return sb_err(EINVAL, "metrics[%zu].name: expected a short string", i);
-		if (!json_is_number(val) || !isfinite(json_number_value(val)))
-			return sb_err(EINVAL, "metrics[%zu].value: expected a finite number", i);
-		if (!json_is_string(unit) || json_string_length(unit) > 16)
+		if (!json_is_object(m) || !label_ok(name, 64))
+			return sb_err(EINVAL, "metrics[%zu].name: expected a short name of "
+				      "printable characters", i);
+		if (!value_ok(val))
+			return sb_err(EINVAL, "metrics[%zu].value: expected a finite number of "
+				      "at most 1e18", i);
+		if (!json_is_string(unit) || json_string_length(unit) > 16 ||
+		    (json_string_length(unit) && !label_ok(unit, 16)))
 			return sb_err(EINVAL, "metrics[%zu].unit: expected a short string", i);
 		if (!json_is_string(better) || (strcmp(json_string_value(better), "lower") &&
 						 strcmp(json_string_value(better), "higher")))
 			return sb_err(EINVAL, "metrics[%zu].better: expected \"lower\" or "
 				      "\"higher\"", i);
+		/* One value per metric per cell: a repeat would count as another
+		 * iteration in the statistics. */
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(json_string_value(json_object_get(json_array_get(v, j),
+								       "name")),
+				    json_string_value(name)))
+				return sb_err(EINVAL, "metrics[%zu].name: '%s' already given in "
+					      "metrics[%zu]", i, json_string_value(name), j);
 	}
 	v = json_object_get(r, "counters");
-	if (v && !json_is_object(v))
-		return sb_err(EINVAL, "counters: expected an object");
+	if (v) {
+		int rc = counters_validate(v);
+
+		if (rc)
+			return rc;
+	}
+	v = json_object_get(r, "kmsg");
+	if (v) {
+		const char *key;
+		json_t *kv;
+
+		if (!json_is_object(v))
+			return sb_err(EINVAL, "kmsg: expected an object");
+		json_object_foreach(v, key, kv)
+			if (strcmp(key, "lines") &&
+			    (!json_is_integer(kv) || json_integer_value(kv) < 0))
+				return sb_err(EINVAL, "kmsg.%.64s: expected a count", key);
+	}
 	v = json_object_get(r, "memcg");
 	if (v && (!json_is_object(v) || !json_is_boolean(json_object_get(v, "limit_held"))))
 		return sb_err(EINVAL, "memcg.limit_held: expected true or false");
+	return 0;
+}
+
+static int result_check(const char *path, json_t *r, int final, json_t **out)
+{
+	int rc = result_validate(r, final);
+
+	if (rc) {
+		json_decref(r);
+		return sb_err_prefix(-rc, "%s", path);
+	}
+	*out = r;
 	return 0;
 }
 
@@ -74,15 +212,21 @@ int result_load(const char *path, int final, json_t **out)
 	json_t *r;
 	int rc = store_load_json(path, RESULT_MAX_BYTES, &r);
 
+	return rc ? rc : result_check(path, r, final, out);
+}
+
+int result_load_beneath(const char *dir, const char *name, int final, json_t **out)
+{
+	json_t *r;
+	char *path;
+	int rc = store_load_json_beneath(dir, name, RESULT_MAX_BYTES, &r);
+
 	if (rc)
 		return rc;
-	rc = result_validate(r, final);
-	if (rc) {
-		json_decref(r);
-		return sb_err_prefix(-rc, "%s", path);
-	}
-	*out = r;
-	return 0;
+	path = xasprintf("%s/%s", dir, name);
+	rc = result_check(path, r, final, out);
+	free(path);
+	return rc;
 }
 
 /* Counters the reports show, as "source.name" from the deltas. */
@@ -240,6 +384,10 @@ int summary_validate(const json_t *s)
 		return sb_err(EINVAL, "schema_version: expected %d", SUMMARY_SCHEMA_VERSION);
 	if (!json_is_array(json_object_get(s, "cells")))
 		return sb_err(EINVAL, "cells: expected an array");
+	json_array_foreach(json_object_get(s, "cells"), i, row)
+		if (!json_is_string(json_object_get(row, "cell_id")) ||
+		    !json_is_string(json_object_get(row, "status")))
+			return sb_err(EINVAL, "cells[%zu]: expected cell_id and status", i);
 	for (int sec = 0; sections[sec]; sec++) {
 		const char *name_key = sec ? "counter" : "metric";
 
@@ -261,14 +409,53 @@ int summary_validate(const json_t *s)
 					     "higher"))))
 				return sb_err(EINVAL, "rows[%zu]: expected unit and better "
 					      "(lower|higher)", i);
+			for (int k = 0; str_keys[k]; k++)
+				if (name_problem(json_string_value(json_object_get(row, str_keys[k]))))
+					return sb_err(EINVAL, "%s[%zu].%s: expected a name",
+						      sections[sec], i, str_keys[k]);
+			if (!label_ok(json_object_get(row, name_key), 160))
+				return sb_err(EINVAL, "%s[%zu].%s: expected a short name of "
+					      "printable characters", sections[sec], i, name_key);
 			v = json_object_get(row, "values");
 			if (!json_is_array(v) || !json_array_size(v))
 				return sb_err(EINVAL, "%s[%zu].values: expected a non-empty array",
 					      sections[sec], i);
 			for (j = 0; j < json_array_size(v); j++)
-				if (!json_is_number(json_array_get(v, j)))
+				if (!value_ok(json_array_get(v, j)))
 					return sb_err(EINVAL, "%s[%zu].values[%zu]: expected a "
-						      "number", sections[sec], i, j);
+						      "finite number of at most 1e18", sections[sec],
+						      i, j);
+			if (json_integer_value(json_object_get(row, "n")) != (json_int_t)j)
+				return sb_err(EINVAL, "%s[%zu].n: expected %zu (the number of "
+					      "values)", sections[sec], i, j);
+		}
+	}
+	return 0;
+}
+
+int run_validate(const json_t *run)
+{
+	static const char *const lists[] = { "kernels", "topologies", "workloads", NULL };
+	json_t *v;
+	size_t i;
+
+	if (!json_is_object(run))
+		return sb_err(EINVAL, "(top): expected an object");
+	v = json_object_get(run, "name");
+	if (v && name_problem(json_string_value(v)))
+		return sb_err(EINVAL, "name: expected a name");
+	if (!json_array_size(json_object_get(run, "kernels")))
+		return sb_err(EINVAL, "kernels: expected a non-empty array");
+	for (int l = 0; lists[l]; l++) {
+		v = json_object_get(run, lists[l]);
+		if (v && !json_is_array(v))
+			return sb_err(EINVAL, "%s: expected an array", lists[l]);
+		for (i = 0; i < json_array_size(v); i++) {
+			json_t *e = json_array_get(v, i);
+
+			if (!json_is_object(e) ||
+			    name_problem(json_string_value(json_object_get(e, "name"))))
+				return sb_err(EINVAL, "%s[%zu].name: expected a name", lists[l], i);
 		}
 	}
 	return 0;
@@ -331,7 +518,7 @@ static int newest_result(const char *run_dir, struct timespec *newest, json_t *p
 		if (e->d_name[0] == '.')
 			continue;
 		p = xasprintf("%s/%s/" STORE_RESULT, cells, e->d_name);
-		if (stat(p, &st) == 0) {
+		if (lstat(p, &st) == 0) {
 			if (st.st_mtim.tv_sec > newest->tv_sec ||
 			    (st.st_mtim.tv_sec == newest->tv_sec &&
 			     st.st_mtim.tv_nsec > newest->tv_nsec))
@@ -343,6 +530,60 @@ static int newest_result(const char *run_dir, struct timespec *newest, json_t *p
 	closedir(d);
 	free(cells);
 	return 0;
+}
+
+/* A summary agrees with its run when it indexes exactly the cells on disk
+ * and its statistics are those of its values (a hand-edited or stale index
+ * is rebuilt, never believed). */
+static int summary_agrees(const json_t *s, const json_t *paths)
+{
+	static const char *const sections[] = { "rows", "counters", NULL };
+	json_t *ids = json_object(), *c, *row;
+	size_t i;
+	int ok = json_array_size(json_object_get(s, "cells")) == json_array_size(paths);
+
+	json_array_foreach(json_object_get(s, "cells"), i, c)
+		json_object_set_new(ids, json_string_value(json_object_get(c, "cell_id")),
+				    json_true());
+	ok &= json_object_size(ids) == json_array_size(paths);
+	json_array_foreach(paths, i, c) {
+		/* .../cells/<id>/result.json */
+		const char *p = json_string_value(c), *end = strrchr(p, '/'), *start = end;
+		char *id;
+
+		while (start > p && start[-1] != '/')
+			start--;
+		id = strndup(start, (size_t)(end - start));
+		ok &= json_object_get(ids, id) != NULL;
+		free(id);
+	}
+	json_decref(ids);
+	for (int sec = 0; ok && sections[sec]; sec++)
+		json_array_foreach(json_object_get(s, sections[sec]), i, row) {
+			json_t *v = json_object_get(row, "values");
+			size_t n = json_array_size(v);
+			double *d = calloc(n, sizeof(*d));
+			struct stats_summary st;
+			const char *keys[] = { "mean", "stddev", "min", "max", "median" };
+
+			for (size_t j = 0; j < n; j++)
+				d[j] = json_number_value(json_array_get(v, j));
+			if (!d || stats_summarize(d, n, &st)) {
+				ok = 0;
+			} else {
+				double want[] = { st.mean, st.stddev, st.min, st.max, st.median };
+
+				for (int k = 0; k < 5; k++) {
+					double got = json_number_value(json_object_get(row, keys[k]));
+
+					ok &= fabs(got - want[k]) <= 1e-9 * (fabs(want[k]) + 1);
+				}
+			}
+			free(d);
+			if (!ok)
+				break;
+		}
+	return ok;
 }
 
 static int path_cmp(const void *a, const void *b)
@@ -369,17 +610,21 @@ int summary_load(const char *run_dir, json_t **out)
 	if (stat(sp, &st) == 0 && (st.st_mtim.tv_sec > newest.tv_sec ||
 				   (st.st_mtim.tv_sec == newest.tv_sec &&
 				    st.st_mtim.tv_nsec >= newest.tv_nsec))) {
-		rc = store_load_json(sp, STORE_SUMMARY_MAX, &s);
-		if (rc)
-			goto out;
-		rc = summary_validate(s);
-		if (rc) {
-			rc = sb_err_prefix(-rc, "%s", sp);
+		/* An index that cannot be read, is malformed or disagrees with
+		 * the cells is rebuilt from them, never believed. */
+		if (store_load_json(sp, STORE_SUMMARY_MAX, &s))
+			log_warn("%s; rebuilding it from the cells", sb_lasterr());
+		else if (summary_validate(s))
+			log_warn("%s: %s; rebuilding it from the cells", sp, sb_lasterr());
+		else if (!summary_agrees(s, paths))
+			log_warn("%s does not agree with the cells; rebuilding it", sp);
+		else {
+			*out = s;
+			s = NULL;
 			goto out;
 		}
-		*out = s;
+		json_decref(s);
 		s = NULL;
-		goto out;
 	}
 	/* Stale or missing: rebuild from every cell, in a stable order. */
 	{

@@ -15,8 +15,10 @@
  * and must name its kernel, topology, workload and iteration. */
 int result_validate(const json_t *r, int final);
 
-/* Load + validate a result file (size-capped). */
+/* Load + validate a result file (size-capped, regular, not a link). */
 int result_load(const char *path, int final, json_t **out);
+/* The same for dir/name where a guest writes dir: opened beneath it. */
+int result_load_beneath(const char *dir, const char *name, int final, json_t **out);
 
 /* The run's index (summary.json) from its final cell results:
  *   rows[]     {kernel, topology, workload, metric, unit, better, n, mean,
@@ -30,6 +32,10 @@ json_t *summary_build(const json_t *cells);
  * cells/<cell>/result.json, else rebuilt from the cells (each validated; the
  * first bad one is named) and rewritten. */
 int summary_load(const char *run_dir, json_t **out);
+
+/* Validate what readers of run.json rely on: name (optional), kernels[],
+ * topologies[], workloads[] as objects with names. */
+int run_validate(const json_t *run);
 
 /* Validate a summary document (what compare relies on). */
 int summary_validate(const json_t *s);

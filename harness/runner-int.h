@@ -27,9 +27,12 @@ struct run {
 	json_t *manifest, *finals;
 	size_t ncells, done;
 	int tty, nok, nfail, nskip;
+	char *hash;    /* the spec's hash (spec_sha256 of run.json and cells) */
+	int lock_fd;   /* the run directory's lock, -1 before it is taken */
+	int store_err; /* a result, run.json or summary.json could not be written */
 };
 
-/* Set by SIGINT/SIGTERM while cells run. */
+/* The signal (SIGINT/SIGTERM) that stopped the cells, 0 while they run. */
 extern volatile sig_atomic_t runner_interrupted;
 
 /* Run cell i of r here (boot it, or record its kernel's build failure) and

@@ -5,6 +5,7 @@
 #include "common/fsutil.h"
 #include "harness/initramfs.h"
 #include "harness/kernel-build.h"
+#include "harness/sha256.h"
 #include "common/log.h"
 #include "harness/result.h"
 #include "harness/store.h"
@@ -102,13 +103,42 @@ void topology_discard(const json_t *topo, const char *cell_dir)
 	}
 }
 
+/* The signal that stopped the run (SIGINT/SIGTERM), 0 while running. */
 volatile sig_atomic_t runner_interrupted;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	runner_interrupted = 1;
+	static const char msg[] = "\nswapbench: interrupted: stopping the running VM, "
+				  "saving what is done (again to kill at once)\n";
+
+	if (runner_interrupted) {
+		/* Second one: die now; the watchdog takes qemu with us. */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	runner_interrupted = sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		runner_interrupted = sig;
 }
+
+/* The files of a cell: DIR/{cell.json,result.json,console.log,qemu.log,...}
+ * are the host's; only DIR/guest/ is shared with the guest (9p tag "cell"):
+ * the guest reads its cell.json there and writes guest-result.json and
+ * collected/, and can touch nothing else of the host. */
+#define GUEST_SUBDIR "guest"
+
+static int write_json_checked(const char *path, json_t *j, int *store_err)
+{
+	int rc = store_write_json(path, j);
+
+	if (rc) {
+		log_err("%s", sb_lasterr());
+		*store_err = 1;
+	}
+	return rc;
+}
+
 
 static const char *verdict(const json_t *guest, const struct vm_result *vr, const json_t *scan)
 {
@@ -145,16 +175,19 @@ static char *console_line(const char *path, const char *needle)
 
 /* Boot one cell and write its result.json; returns the status string. */
 static const char *run_cell(const struct spec *s, const struct kernel *k, json_t *kid,
-			    const char *initrd, const char *accel, const struct store_cell *c,
-			    json_t **final_out)
+			    const char *initrd, const char *accel, const char *spec_hash,
+			    const struct store_cell *c, json_t **final_out, int *store_err)
 {
 	const struct spec_topology *topo = &s->topos[c->t];
 	const struct spec_workload *wl = &s->workloads[c->w];
 	char *cell_path = store_path(c->dir, CELL_FILE);
 	char *console = store_path(c->dir, STORE_CONSOLE);
 	char *qlog = store_path(c->dir, STORE_QEMU_LOG);
-	char *gpath = store_path(c->dir, GUEST_RESULT_FILE);
+	char *share = store_path(c->dir, STORE_GUEST_DIR);
+	char *share_cell = store_path(share, CELL_FILE);
+	char *gpath = store_path(share, GUEST_RESULT_FILE);
 	char *rpath = store_path(c->dir, STORE_RESULT);
+	char *pidp = store_path(c->dir, STORE_QEMU_PID);
 	json_t *cj, *guest = NULL, *final, *scan, *host;
 	struct strv qargs;
 	struct vm_result vr = { .agent_s = -1 };
@@ -163,12 +196,20 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 	char *stage1 = NULL;
 	int rc;
 
-	mkdir_p(c->dir, 0755);
-	unlink(gpath);
+	/* A rerun starts from an empty share: nothing an earlier guest left
+	 * there is read as this cell's. */
+	unlink(rpath);
+	rc = rm_rf(share);
+	if (!rc)
+		rc = mkdir_p(share, 0755);
 	cj = cell_json(c->id, "run", topo->obj, wl, NULL, s->sample_interval_ms);
 	json_object_set(cj, "kernel", kid);
 	json_object_set_new(cj, "iteration", json_integer(c->iter));
-	rc = store_write_json(cell_path, cj);
+	json_object_set_new(cj, "spec_sha256", json_string(spec_hash));
+	if (!rc)
+		rc = store_write_json(cell_path, cj);
+	if (!rc)
+		rc = store_write_json(share_cell, cj);
 	json_decref(cj);
 	for (int attempt = 0; !rc; attempt++) {
 		strv_init(&qargs);
@@ -177,9 +218,10 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 			struct vm_spec vs = { .vmlinuz = k->vmlinuz, .initrd = initrd,
 					      .cmdline_extra = s->cmdline,
 					      .mem_mb = s->vm_mem_mb, .cpus = s->vm_cpus,
-					      .accel = accel, .cell_dir = c->dir,
+					      .accel = accel, .cell_dir = share,
 					      .console_path = console, .qemu_log = qlog,
-					      .timeout_s = s->vm_timeout_s, .extra = &qargs };
+					      .timeout_s = s->vm_timeout_s, .extra = &qargs,
+					      .stop = &runner_interrupted, .pid_path = pidp };
 
 			rc = vm_run(&vs, &vr);
 		}
@@ -190,7 +232,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 		 * takes an Oops while patching kernel text, during boot or just
 		 * after): boot again, keeping the evidence. A kernel that
 		 * crashes there every time stays crashed; hangs are not retried. */
-		if (rc || vr.timed_out || path_exists(gpath) ||
+		if (rc || vr.timed_out || vr.interrupted || path_exists(gpath) ||
 		    console_contains(console, WORKLOAD_MARKER) || attempt >= BOOT_RETRIES)
 			break;
 		/* The agent said it cannot set up its roots (a module the kernel
@@ -219,6 +261,11 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
 				  "failed", "error", sb_lasterr());
 		status = "failed";
+	} else if (vr.interrupted) {
+		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
+				  "interrupted", "error", runner_interrupted == SIGTERM
+				  ? "stopped by SIGTERM" : "stopped by SIGINT (Ctrl-C)");
+		status = "interrupted";
 	} else if (stage1 && !vr.timed_out && !path_exists(gpath)) {
 		char *e = xasprintf("the guest could not set up its root (agent stage 1; not a "
 				    "flake, not booted again): %s", stage1);
@@ -227,7 +274,8 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 				  "failed", "error", e);
 		status = "failed";
 		free(e);
-	} else if (path_exists(gpath) && result_load(gpath, 0, &guest)) {
+	} else if (path_exists(gpath) &&
+		   result_load_beneath(share, GUEST_RESULT_FILE, 0, &guest)) {
 		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION, "status",
 				  "invalid", "error", sb_lasterr());
 		status = "invalid";
@@ -266,15 +314,19 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 	json_object_set_new(final, "workload", json_string(wl->name));
 	json_object_set_new(final, "iteration", json_integer(c->iter));
 	json_object_set_new(final, "cell_id", json_string(c->id));
-	store_write_json(rpath, final);
+	json_object_set_new(final, "spec_sha256", json_string(spec_hash));
+	write_json_checked(rpath, final, store_err);
 	json_decref(guest);
 	json_decref(scan);
 	free(stage1);
 	free(cell_path);
 	free(console);
 	free(qlog);
+	free(share);
+	free(share_cell);
 	free(gpath);
 	free(rpath);
+	free(pidp);
 	*final_out = final;
 	return json_string_value(json_object_get(final, "status"));
 }
@@ -282,7 +334,8 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 /* A cell recorded without booting: its kernel failed to build ("failed"),
  * or it lacks what the cell's topology needs ("skipped"). */
 static const char *unbooted_cell(const struct spec *s, const char *status, const char *why,
-				 const struct store_cell *c, json_t **final_out)
+				 const char *spec_hash, const struct store_cell *c,
+				 json_t **final_out, int *store_err)
 {
 	char *rpath = store_path(c->dir, STORE_RESULT);
 	json_t *final = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "schema_version",
@@ -291,11 +344,115 @@ static const char *unbooted_cell(const struct spec *s, const char *status, const
 				  "workload", s->workloads[c->w].name, "iteration", c->iter,
 				  "cell_id", c->id);
 
-	mkdir_p(c->dir, 0755);
-	store_write_json(rpath, final);
+	json_object_set_new(final, "spec_sha256", json_string(spec_hash));
+	write_json_checked(rpath, final, store_err);
 	free(rpath);
 	*final_out = final;
 	return status;
+}
+
+/* What a cell's numbers depend on, hashed: the spec as loaded (topology
+ * files included) and the accelerator. A resume must not mix cells of two
+ * different specs. */
+static char *spec_hash(const struct spec *s)
+{
+	json_t *topos = json_array(), *doc;
+	char hex[65], *text;
+
+	for (size_t i = 0; i < s->ntopos; i++)
+		json_array_append(topos, s->topos[i].obj);
+	doc = json_pack("{s:O,s:o,s:s}", "spec", s->root, "topologies", topos, "accel", s->accel);
+	text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	sha256_hex(text, strlen(text), hex);
+	free(text);
+	json_decref(doc);
+	return xstrdup(hex);
+}
+
+/* An exclusive lock on the run directory for as long as this process
+ * lives: two runs (or resumes) never boot the same cells. */
+static int lock_run_dir(const char *out, int *fd)
+{
+	char *p = xasprintf("%s/.lock", out);
+	int rc = lock_file(p, 0, fd);
+
+	if (rc == -EBUSY)
+		rc = sb_err(EBUSY, "'%s' is in use by another swapbench run (lock '%s')", out,
+			    p);
+	free(p);
+	return rc;
+}
+
+/* A stored result counts as done only when it is fully valid, finished
+ * (ok or skipped) and is this very cell of this very spec: same cell id,
+ * kernel, topology, workload, iteration and spec hash, in result.json and
+ * in the host's cell.json. Else *why says what differs. */
+static json_t *cell_done(const struct spec *s, const struct store_cell *c, const char *hash,
+			 const char **why)
+{
+	char *rp = store_path(c->dir, STORE_RESULT), *cp = store_path(c->dir, CELL_FILE);
+	json_t *r = NULL, *cj = NULL;
+	const char *st;
+	char it[16];
+
+	*why = NULL;
+	snprintf(it, sizeof(it), "%d", c->iter);
+	if (!path_exists(rp)) {
+		*why = "";
+	} else if (result_load(rp, 1, &r)) {
+		*why = "its result.json is not valid";
+	} else {
+		const char *const keys[] = { "cell_id", "kernel", "topology", "workload",
+					     "spec_sha256" };
+		const char *const want[] = { c->id, s->kernels[c->k].name, s->topos[c->t].name,
+					     s->workloads[c->w].name, hash };
+		json_error_t jerr;
+		char *text = NULL;
+
+		st = json_string_value(json_object_get(r, "status"));
+		if (strcmp(st, "ok") && strcmp(st, "skipped"))
+			*why = "";
+		for (int i = 0; !*why && i < 5; i++)
+			if (strcmp(json_string_value(json_object_get(r, keys[i])) ?: "", want[i]))
+				*why = "its result.json is of another cell or spec";
+		if (!*why && json_integer_value(json_object_get(r, "iteration")) != c->iter)
+			*why = "its result.json is of another iteration";
+		if (!*why && read_file(cp, 1 << 20, &text, NULL) == 0)
+			cj = json_loads(text, 0, &jerr);
+		free(text);
+		if (!*why && (!cj ||
+			      strcmp(json_string_value(json_object_get(cj, "cell_id")) ?: "", c->id) ||
+			      strcmp(json_string_value(json_object_get(cj, "spec_sha256")) ?: "",
+				     hash)))
+			*why = "its cell.json is missing or of another cell or spec";
+	}
+	json_decref(cj);
+	free(rp);
+	free(cp);
+	if (*why) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* A qemu left running in this cell (its swapbench was killed before the
+ * watchdog existed, or the watchdog was killed too): kill it before the
+ * cell is booted again, so it cannot write into the new attempt. */
+static void kill_orphan_qemu(const struct store_cell *c)
+{
+	char *pp = store_path(c->dir, STORE_QEMU_PID);
+	pid_t pid;
+
+	if (vm_qemu_alive(pp, &pid)) {
+		log_warn("cell %s: its qemu (pid %d) is still running: killing it", c->id,
+			 (int)pid);
+		kill(pid, SIGKILL);
+		for (int i = 0; i < 250 && vm_qemu_alive(pp, &pid); i++)
+			usleep(20000);
+	}
+	unlink(pp);
+	free(pp);
 }
 
 static json_t *host_info(void)
@@ -342,6 +499,13 @@ static int load_spec(struct run *r)
 		free(r->s.accel);
 		r->s.accel = xstrdup(r->o->accel);
 	}
+	if (spec_check_host(&r->s, (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
+			    (unsigned long long)sysconf(_SC_PHYS_PAGES) *
+				    (unsigned long long)sysconf(_SC_PAGE_SIZE))) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	r->hash = spec_hash(&r->s);
 	r->agent = agent_path();
 	if (access(r->agent, X_OK)) {
 		log_err("guest agent '%s' is missing: build it with cmake --build", r->agent);
@@ -452,22 +616,31 @@ static int open_output(struct run *r)
 			"--out", r->out);
 		return EXIT_USAGE;
 	}
-	if (o->resume && path_exists(r->out)) {
-		char *rp = store_path(r->out, STORE_RUN);
-		json_t *old = json_load_file(rp, 0, NULL);
-		int same = old && !strcmp(json_string_value(json_object_get(old, "spec_path")) ?: "",
-					  r->s.path);
-
-		json_decref(old);
-		free(rp);
-		if (!same) {
-			log_err("--resume: '%s' is not a run of '%s'", r->out, r->s.path);
-			return EXIT_USAGE;
-		}
-	}
-	if (mkdir_p(r->out, 0755)) {
+	if (mkdir_p(r->out, 0755) || lock_run_dir(r->out, &r->lock_fd)) {
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
+	}
+	if (o->resume) {
+		json_t *old = NULL;
+		const char *oh;
+		int code = EXIT_OK;
+
+		if (store_load_run(r->out, &old))
+			old = NULL;
+		oh = json_string_value(json_object_get(old, "spec_sha256"));
+		if (!old || strcmp(json_string_value(json_object_get(old, "spec_path")) ?: "",
+				   r->s.path)) {
+			log_err("--resume: '%s' is not a run of '%s'", r->out, r->s.path);
+			code = EXIT_USAGE;
+		} else if (!o->force && (!oh || strcmp(oh, r->hash))) {
+			log_err("--resume: '%s' changed since the run in '%s' began (or the run "
+				"predates spec hashes): resuming would mix cells of two specs; "
+				"pass --force to resume anyway", r->s.path, r->out);
+			code = EXIT_USAGE;
+		}
+		json_decref(old);
+		if (code)
+			return code;
 	}
 	return EXIT_OK;
 }
@@ -486,6 +659,7 @@ static json_t *run_manifest(struct run *r)
 			"qemu_version", r->qv, "accel", "requested", s->accel, "used", r->accel,
 			"note", r->note, "kernels", "started", now, "iterations", s->iterations);
 	free(now);
+	json_object_set_new(run, "spec_sha256", json_string(r->hash));
 	for (size_t i = 0; i < s->nkernels; i++) {
 		json_t *id;
 
@@ -521,21 +695,31 @@ json_t *run_cell_here(struct run *r, size_t i)
 {
 	const struct store_cell *c = &r->cells[i];
 	json_t *final = NULL, *kid;
+	int cell_store_err = 0;
 
-	if (r->kerrs[c->k]) {
+	if (mkdir_p(c->dir, 0755)) {
+		final = json_pack("{s:i,s:s,s:s}", "schema_version", RESULT_SCHEMA_VERSION,
+				  "status", "failed", "error", sb_lasterr());
+		cell_store_err = 1;
+	} else if (r->kerrs[c->k]) {
 		char *why = xasprintf("kernel build failed: %s", r->kerrs[c->k]);
 
-		unbooted_cell(&r->s, "failed", why, c, &final);
+		unbooted_cell(&r->s, "failed", why, r->hash, c, &final, &cell_store_err);
 		free(why);
-		return final;
+	} else if (r->tskip && r->tskip[c->k * r->s.ntopos + c->t]) {
+		unbooted_cell(&r->s, "skipped", r->tskip[c->k * r->s.ntopos + c->t], r->hash, c,
+			      &final, &cell_store_err);
+	} else {
+		kid = r->kids ? json_incref(r->kids[c->k]) : kernel_identity(&r->kernels[c->k]);
+		run_cell(&r->s, &r->kernels[c->k], kid, r->initrds[c->k], r->accel, r->hash, c,
+			 &final, &cell_store_err);
+		json_decref(kid);
 	}
-	if (r->tskip && r->tskip[c->k * r->s.ntopos + c->t]) {
-		unbooted_cell(&r->s, "skipped", r->tskip[c->k * r->s.ntopos + c->t], c, &final);
-		return final;
+	if (cell_store_err) {
+		/* Never "ok" for a result that is not stored. */
+		json_object_set_new(final, "status", json_string("not stored"));
+		r->store_err = 1;
 	}
-	kid = r->kids ? json_incref(r->kids[c->k]) : kernel_identity(&r->kernels[c->k]);
-	run_cell(&r->s, &r->kernels[c->k], kid, r->initrds[c->k], r->accel, c, &final);
-	json_decref(kid);
 	return final;
 }
 
@@ -553,19 +737,20 @@ void run_tally(struct run *r, json_t *final)
 	json_array_append_new(r->finals, final);
 }
 
-/* One cell: its stored result when resuming a finished one, else run it. */
+/* One cell: its stored result when resuming a finished one (valid, of this
+ * cell and spec), else run it. */
 static json_t *cell_final(struct run *r, size_t i, size_t *ran, double t0)
 {
 	const struct store_cell *c = &r->cells[i];
-	char *rp = store_path(c->dir, STORE_RESULT);
-	json_t *final = NULL, *prev = r->o->resume ? json_load_file(rp, 0, NULL) : NULL;
-	const char *st = json_string_value(json_object_get(prev, "status"));
+	const char *why = NULL, *st;
+	json_t *final = r->o->resume ? cell_done(&r->s, c, r->hash, &why) : NULL;
 	double el = monotonic_s() - t0;
 
-	free(rp);
-	if (prev && st && (!strcmp(st, "ok") || !strcmp(st, "skipped")))
-		return prev;
-	json_decref(prev);
+	if (final)
+		return final;
+	if (why && *why)
+		log_warn("cell %s: %s: running it again", c->id, why);
+	kill_orphan_qemu(c);
 	run_progress(r->tty, r->done, r->ncells, c, &r->s, el, *ran ? el / *ran : -1, "running");
 	final = run_cell_here(r, i);
 	st = json_string_value(json_object_get(final, "status"));
@@ -574,19 +759,23 @@ static json_t *cell_final(struct run *r, size_t i, size_t *ran, double t0)
 	run_progress(r->tty, r->done + 1, r->ncells, c, &r->s, el, el / *ran, st);
 	if (r->tty && strcmp(st, "ok"))
 		fputc('\n', stderr);
-	if (strcmp(st, "ok") && strcmp(st, "skipped"))
-		fprintf(stderr, "cell %s: %s: %s\n", c->id, st,
-			json_string_value(json_object_get(final, "error")) ?: "");
+	if (strcmp(st, "ok") && strcmp(st, "skipped")) {
+		char *e = str_escape(json_string_value(json_object_get(final, "error")) ?: "", 0);
+
+		fprintf(stderr, "cell %s: %s: %s\n", c->id, st, e ? e : "");
+		free(e);
+	}
 	return final;
 }
 
-/* Every cell in order until done or interrupted (SIGINT/SIGTERM). */
+/* Every cell in order until done, interrupted (SIGINT/SIGTERM) or a result
+ * cannot be stored (a full disk: booting more would lose more). */
 static void run_cells(struct run *r)
 {
 	size_t ran = 0;
 	double t0 = monotonic_s();
 
-	for (size_t i = 0; i < r->ncells && !runner_interrupted; i++)
+	for (size_t i = 0; i < r->ncells && !runner_interrupted && !r->store_err; i++)
 		run_tally(r, cell_final(r, i, &ran, t0));
 	if (r->tty)
 		fputc('\n', stderr);
@@ -599,16 +788,17 @@ int run_finish(struct run *r)
 	char *sp = store_path(r->out, STORE_SUMMARY), *rp = store_path(r->out, STORE_RUN);
 	char *now = iso_now();
 
-	store_write_json(sp, summary);
+	write_json_checked(sp, summary, &r->store_err);
 	json_object_set_new(r->manifest, "finished", json_string(now));
 	json_object_set_new(r->manifest, "status",
 			    json_string(runner_interrupted ? "interrupted"
+				       : r->store_err ? "write error"
 				       : r->done < r->ncells ? "incomplete" : "finished"));
 	json_object_set_new(r->manifest, "cells",
 			    json_pack("{s:I,s:i,s:i,s:i,s:I}", "total", (json_int_t)r->ncells, "ok",
 				      r->nok, "skipped", r->nskip, "failed", r->nfail, "not_run",
 				      (json_int_t)(r->ncells - r->done)));
-	store_write_json(rp, r->manifest);
+	write_json_checked(rp, r->manifest, &r->store_err);
 	free(sp);
 	free(rp);
 	free(now);
@@ -616,10 +806,15 @@ int run_finish(struct run *r)
 	json_decref(summary);
 	printf("\n%d ok, %d failed, %d skipped, %zu not run; results in %s\n", r->nok, r->nfail,
 	       r->nskip, r->ncells - r->done, r->out);
-	if (runner_interrupted) {
-		printf("interrupted: finish with: swapbench run %s --out %s --resume\n", r->s.path,
-		       r->out);
+	if (r->store_err) {
+		printf("some results could not be stored (see the errors above): the run in %s "
+		       "is incomplete\n", r->out);
 		return EXIT_CELLS_FAILED;
+	}
+	if (runner_interrupted) {
+		printf("interrupted by %s: finish with: swapbench run %s --out %s --resume\n",
+		       runner_interrupted == SIGTERM ? "SIGTERM" : "SIGINT", r->s.path, r->out);
+		return runner_interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
 	}
 	if (r->nfail || r->done < r->ncells)
 		return EXIT_CELLS_FAILED;
@@ -647,6 +842,9 @@ static void run_release(struct run *r)
 	free(r->out);
 	free(r->note);
 	free(r->qv);
+	free(r->hash);
+	if (r->lock_fd >= 0)
+		close(r->lock_fd);
 	json_decref(r->manifest);
 	json_decref(r->finals);
 	spec_release(&r->s);
@@ -654,7 +852,8 @@ static void run_release(struct run *r)
 
 int runner_run(const struct run_opts *o)
 {
-	struct run r = { .o = o, .accel = "tcg", .tty = isatty(2), .finals = json_array() };
+	struct run r = { .o = o, .accel = "tcg", .tty = isatty(2), .finals = json_array(),
+			 .lock_fd = -1 };
 	int code;
 
 	spec_init(&r.s);
@@ -676,7 +875,11 @@ int runner_run(const struct run_opts *o)
 						json_object_get(old, "executor"));
 			json_decref(old);
 		}
-		store_write_json(rp, r.manifest);
+		if (write_json_checked(rp, r.manifest, &r.store_err)) {
+			free(rp);
+			run_release(&r);
+			return EXIT_CELLS_FAILED;
+		}
 		free(rp);
 		r.ncells = store_cells(&r.s, r.out, &r.cells);
 		signal(SIGINT, on_signal);
@@ -714,6 +917,7 @@ static int open_run_dir(struct run *r, const char *dir)
 		log_err("'%s' was not prepared for an executor: %s", dir, sb_lasterr());
 		return EXIT_USAGE;
 	}
+	r->hash = spec_hash(&r->s);
 	kernels = json_object_get(r->manifest, "kernels");
 	if (json_array_size(kernels) != r->s.nkernels) {
 		log_err("'%s': run.json lists %zu kernels, its spec %zu", dir,
@@ -747,7 +951,7 @@ static int open_run_dir(struct run *r, const char *dir)
 int runner_cell(const char *run_dir, const char *index)
 {
 	struct run_opts o = { 0 };
-	struct run r = { .o = &o, .accel = "tcg", .finals = json_array() };
+	struct run r = { .o = &o, .accel = "tcg", .finals = json_array(), .lock_fd = -1 };
 	long long i;
 	int code;
 
@@ -793,7 +997,8 @@ int runner_cell(const char *run_dir, const char *index)
 int runner_status(const char *run_dir, int finalize)
 {
 	struct run_opts o = { .resume = 1 };
-	struct run r = { .o = &o, .accel = "tcg", .tty = isatty(2), .finals = json_array() };
+	struct run r = { .o = &o, .accel = "tcg", .tty = isatty(2), .finals = json_array(),
+			 .lock_fd = -1 };
 	size_t running = 0, pending = 0, missing = 0;
 	int code, active;
 

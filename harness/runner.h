@@ -21,6 +21,7 @@ struct run_opts {
 	const char *spec_path;
 	const char *out_dir;   /* NULL: results/<spec>-<timestamp> */
 	int resume;
+	int force;             /* --resume even though the spec changed */
 	const char *accel;     /* overrides the spec when set */
 	int iterations;        /* overrides the spec when > 0 */
 	const char *executor;  /* "local" (NULL) or "slurm" */
@@ -29,6 +30,10 @@ struct run_opts {
 	const char *const *sbatch_args; /* slurm: extra sbatch arguments, NULL-ended */
 	int detach;            /* slurm: return after submission */
 };
+
+/* Exit codes of a run stopped by SIGINT / SIGTERM (128 + signal). */
+#define EXIT_SIGINT 130
+#define EXIT_SIGTERM 143
 
 /* The run directory's folder of executor inputs: the frozen spec and the
  * kernels' artifacts, so a cell can run on another machine. */

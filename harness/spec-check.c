@@ -5,6 +5,7 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/jsonloc.h"
+#include "common/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,3 +80,21 @@ int name_ok(const char *n)
 			return 0;
 	return *n && strlen(n) <= 64;
 }
+
+/* A name that becomes a path component (name_problem is the one rule);
+ * the error names the spec position and shows the name escaped. */
+int check_name(const struct spec *s, const char *path, const char *what,
+		      const char *name)
+{
+	const char *why = name_problem(name);
+	char *e;
+	int rc;
+
+	if (!why)
+		return 0;
+	e = str_escape(name, 0);
+	rc = perr(s->path, s->text, path, "%s '%s': %s", what, e ? e : "?", why);
+	free(e);
+	return rc;
+}
+

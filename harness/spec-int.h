@@ -16,6 +16,9 @@ int check_keys(const char *file, const char *text, const char *path, json_t *obj
 int get_str(const char *file, const char *text, const char *path, json_t *obj,
 	    const char *key, int required, char **out);
 int name_ok(const char *n);
+/* A name that becomes a path component: name_problem() is the one rule;
+ * the error names the spec position and shows the name escaped. */
+int check_name(const struct spec *s, const char *path, const char *what, const char *name);
 
 /* spec-kernels.c: the kernels[] array. */
 int parse_kernels(struct spec *s, json_t *arr);

@@ -5,6 +5,7 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/jsonloc.h"
+#include "common/log.h"
 #include "harness/paths.h"
 #include "harness/kernel-debian.h"
 #include "common/strv.h"
@@ -102,9 +103,8 @@ static int parse_git_tree(struct spec *s, const char *gp, json_t *git, const cha
 	if (!rc && !strncmp(b->tree_spec, "cache:", 6)) {
 		char *cache;
 
-		if (!name_ok(b->tree_spec + 6)) {
-			rc = perr(s->path, s->text, tp, "bad cache tree name '%s'", b->tree_spec);
-		} else {
+		rc = check_name(s, tp, "cache tree", b->tree_spec + 6);
+		if (!rc) {
 			cache = sb_cache_dir();
 			b->tree = xasprintf("%s/src/%s", cache, b->tree_spec + 6);
 			free(cache);
@@ -240,7 +240,7 @@ static int parse_kconfig(struct spec *s, const char *kp, json_t *k, const char *
 
 		ip = jsonloc_path_append_index(fp, i);
 		/* A bare name is one of configs/kernel/NAME.config. */
-		if (str && !strchr(str, '/') && name_ok(str) && !strstr(str, ".config")) {
+		if (str && !strchr(str, '/') && !name_problem(str) && !strstr(str, ".config")) {
 			json_t *named = json_sprintf("%s/kernel/%s.config", configs_dir(), str);
 
 			rc = get_file(s, ip, dir, named, &f);
@@ -317,12 +317,20 @@ static int parse_kbuild(struct spec *s, const char *kp, json_t *k, struct spec_k
 		rc = get_str(s->path, s->text, kp, k, "localversion", 0, &b->localversion);
 	if (!rc && !b->localversion)
 		b->localversion = xstrdup("");
-	if (!rc && (strlen(b->localversion) > 64 ||
-		    (b->localversion[0] && !name_ok(b->localversion)))) {
+	if (!rc && b->localversion[0]) {
+		/* Part of the release, so of module paths: a name's rules, but it
+		 * usually starts with '-'. */
 		char *lp = jsonloc_path_append_key(kp, "localversion");
+		char *as_name = xasprintf("v%s", b->localversion);
+		const char *why = name_problem(as_name);
 
-		rc = perr(s->path, s->text, lp, "'%s' must be up to 64 characters of "
-			  "[A-Za-z0-9._+-]", b->localversion);
+		if (why) {
+			char *e = str_escape(b->localversion, 0);
+
+			rc = perr(s->path, s->text, lp, "localversion '%s': %s", e ? e : "?", why);
+			free(e);
+		}
+		free(as_name);
 		free(lp);
 	}
 	if (!rc)
@@ -383,6 +391,19 @@ static int expand_debian(struct spec *s, const char *p, json_t *k, size_t *cap)
 	strv_release(&srcs);
 	strv_release(&names);
 	free(src);
+	return rc;
+}
+
+static int check_source_name(struct spec *s, const char *p, const char *what,
+			     const char *src)
+{
+	char *part = strndup(src, strcspn(src, "=@"));
+	int rc;
+
+	if (!part)
+		abort();
+	rc = check_name(s, p, what, part);
+	free(part);
 	return rc;
 }
 
@@ -454,9 +475,14 @@ int parse_kernels(struct spec *s, json_t *arr)
 			rc = perr(s->path, s->text, p, "unknown kernel source '%s' (expected "
 				  "debian:X.Y, linux-image-PACKAGE, image:PATH, or a \"git\" "
 				  "object)", sk->source);
-		if (!rc && !name_ok(sk->name))
-			rc = perr(s->path, s->text, p, "kernel name '%s' must be 1-64 characters "
-				  "of [A-Za-z0-9._+-]", sk->name);
+		/* Package names become cache paths and apt arguments: the name part
+		 * (before a "=VERSION" or "@SUITE" pin) follows the name rule. */
+		if (!rc && !strncmp(sk->source, "debian:", 7))
+			rc = check_source_name(s, p, "kernel source debian:", sk->source + 7);
+		if (!rc && !strncmp(sk->source, "linux-image-", 12))
+			rc = check_source_name(s, p, "kernel package", sk->source);
+		if (!rc)
+			rc = check_name(s, p, "kernel name", sk->name);
 		for (size_t j = 0; !rc && j + 1 < s->nkernels; j++)
 			if (!strcmp(s->kernels[j].name, sk->name))
 				rc = perr(s->path, s->text, p, "duplicate kernel name '%s'",

@@ -6,6 +6,8 @@
 #include "harness/paths.h"
 #include "common/topology.h"
 #include "workloads/workload.h"
+#include "harness/kernel.h"
+#include "common/log.h"
 
 #include <libgen.h>
 #include <stdarg.h>
@@ -165,10 +167,10 @@ int topology_load(const char *ref, const char *base_dir, const char *where,
 	memset(t, 0, sizeof(*t));
 	if (strchr(ref, '/') || strstr(ref, ".json"))
 		path = ref[0] == '/' ? xstrdup(ref) : xasprintf("%s/%s", base_dir, ref);
-	else if (name_ok(ref))
+	else if (!name_problem(ref))
 		path = xasprintf("%s/topologies/%s.json", configs_dir(), ref);
 	else
-		return sb_err(EINVAL, "%s: bad topology name '%s'", where, ref);
+		return sb_err(EINVAL, "%s: bad topology name: %s", where, name_problem(ref));
 	rc = read_file(path, SPEC_MAX_BYTES, &text, NULL);
 	if (rc) {
 		rc = sb_err(ENOENT, "%s: topology '%s': no such file '%s'", where, ref, path);
@@ -231,9 +233,7 @@ static int parse_topologies(struct spec *s, json_t *arr)
 		}
 		if (!rc) {
 			s->ntopos++;
-			if (!name_ok(st->name))
-				rc = perr(s->path, s->text, p, "topology name '%s' must be 1-64 "
-					  "characters of [A-Za-z0-9._+-]", st->name);
+			rc = check_name(s, p, "topology name", st->name);
 			for (size_t j = 0; !rc && j + 1 < s->ntopos; j++)
 				if (!strcmp(s->topos[j].name, st->name))
 					rc = perr(s->path, s->text, p,
@@ -283,9 +283,8 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 				  sw->kind, known);
 			free(kp);
 		}
-		if (!rc && !name_ok(sw->name))
-			rc = perr(s->path, s->text, p, "workload name '%s' must be 1-64 characters "
-				  "of [A-Za-z0-9._+-]", sw->name);
+		if (!rc)
+			rc = check_name(s, p, "workload name", sw->name);
 		for (size_t j = 0; !rc && j + 1 < s->nworkloads; j++)
 			if (!strcmp(s->workloads[j].name, sw->name))
 				rc = perr(s->path, s->text, p, "duplicate workload name '%s'",
@@ -318,6 +317,58 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+/* Limits that make sense in the VM: a limit at or above the VM's memory
+ * limits nothing, one below a megabyte cannot run a workload at all. */
+static int check_memcg_sense(const struct spec *s, long long vm_mem)
+{
+	for (size_t i = 0; i < s->nworkloads; i++) {
+		const struct spec_memcg *m = &s->workloads[i].memcg;
+		json_t *w = json_array_get(json_object_get(s->root, "workloads"), i);
+		int own = json_is_object(json_object_get(w, "memcg"));
+		char *wp = jsonloc_path_append_index("workloads", i);
+		char *mp = own ? jsonloc_path_append_key(wp, "memcg") : xstrdup("memcg");
+		const char *keys[] = { "max", "high" };
+		long long v[] = { m->max, m->high };
+		int rc = 0;
+
+		for (int k = 0; k < 2 && !rc; k++) {
+			char *kp = jsonloc_path_append_key(mp, keys[k]);
+
+			if (v[k] > 0 && v[k] < (1LL << 20))
+				rc = perr(s->path, s->text, kp, "%lld bytes is below 1M: no workload "
+					  "runs in that", v[k]);
+			else if (v[k] >= vm_mem)
+				rc = perr(s->path, s->text, kp, "%lldM is not below the VM's memory "
+					  "(vm.memory %lldM): it would limit nothing", v[k] >> 20,
+					  vm_mem >> 20);
+			free(kp);
+		}
+		if (!rc && m->high > 0 && m->max > 0 && m->high > m->max) {
+			char *kp = jsonloc_path_append_key(mp, "high");
+
+			rc = perr(s->path, s->text, kp, "high (%lldM) is above max (%lldM)",
+				  m->high >> 20, m->max >> 20);
+			free(kp);
+		}
+		free(wp);
+		free(mp);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int spec_check_host(const struct spec *s, unsigned host_cpus, unsigned long long host_mem)
+{
+	if (host_cpus && s->vm_cpus > host_cpus)
+		return perr(s->path, s->text, "vm.cpus", "%u CPUs, but this host has %u",
+			    s->vm_cpus, host_cpus);
+	if (host_mem && ((unsigned long long)s->vm_mem_mb << 20) > host_mem)
+		return perr(s->path, s->text, "vm.memory", "%uM, but this host has %lluM",
+			    s->vm_mem_mb, host_mem >> 20);
 	return 0;
 }
 
@@ -355,6 +406,10 @@ int spec_load(const char *path, struct spec *s)
 		s->name = xstrdup(b);
 		free(copy);
 	}
+	/* The run's directory is results/<name>-<time>. */
+	if (!rc)
+		rc = check_name(s, json_object_get(s->root, "name") ? "name" : "", "run name",
+				s->name);
 	if (!rc && json_object_get(s->root, "memcg"))
 		rc = parse_memcg(path, s->text, "memcg", json_object_get(s->root, "memcg"),
 				 &memcg);
@@ -390,6 +445,8 @@ int spec_load(const char *path, struct spec *s)
 	if (!rc)
 		rc = parse_workloads(s, json_object_get(s->root, "workloads"), &memcg,
 				     (int)timeout);
+	if (!rc)
+		rc = check_memcg_sense(s, mem);
 	if (rc)
 		goto fail;
 	s->iterations = (int)iterations;

@@ -79,6 +79,9 @@ void spec_init(struct spec *s);
 void spec_release(struct spec *s);
 /* Load and validate a spec file. */
 int spec_load(const char *path, struct spec *s);
+/* The VM fits this host: vm.cpus and vm.memory within what it has (0: not
+ * checked). Suites for bigger machines still load; a run checks this. */
+int spec_check_host(const struct spec *s, unsigned host_cpus, unsigned long long host_mem);
 /* Load one topology: a name (configs/topologies/NAME.json), a path, with
  * `base_dir` for relative paths. `where` names the referring input. */
 int topology_load(const char *ref, const char *base_dir, const char *where,

@@ -3,7 +3,11 @@
  *   DIR/run.json                 the manifest (spec, kernels, host, accel, status)
  *   DIR/summary.json             the index: metric rows, counters, cells
  *   DIR/cells/<cell id>/         one per cell: cell.json, result.json,
- *                                console.log, qemu.log, guest-result.json
+ *                                console.log, qemu.log, qemu.pid (while
+ *                                the VM runs)
+ *   DIR/cells/<cell id>/guest/   the only directory the guest may write (its
+ *                                9p share): cell.json, guest-result.json
+ *   DIR/.lock                    flock of the swapbench writing the run
  *
  * Cell ids are KERNEL--TOPOLOGY--WORKLOAD--ITERATION. Files are written
  * atomically (temp + rename) and read with one set of limits: a size cap
@@ -27,6 +31,8 @@
 #define STORE_RESULT "result.json"
 #define STORE_CONSOLE "console.log"
 #define STORE_QEMU_LOG "qemu.log"
+#define STORE_QEMU_PID "qemu.pid"
+#define STORE_GUEST_DIR "guest"
 
 /* Size caps of the files a run is read back from. */
 #define STORE_RUN_MAX (64 << 20)
@@ -56,7 +62,10 @@ int store_write_json(const char *path, json_t *j);
 /* Read a JSON document of at most max bytes, duplicate keys rejected. 0 or
  * a negative errno with sb_err() naming the file (and line). */
 int store_load_json(const char *path, size_t max, json_t **out);
-/* run.json of a run directory (an object): "'DIR' is not a swapbench run"
+/* The same for DIR/NAME where a guest writes DIR: opened beneath it, never
+ * through a link (read_file_beneath). */
+int store_load_json_beneath(const char *dir, const char *name, size_t max, json_t **out);
+/* run.json of a run directory (validated: run_validate): "'DIR' is not a swapbench run"
  * when absent. */
 int store_load_run(const char *run_dir, json_t **run);
 

@@ -9,10 +9,14 @@
 #include "common/protocol.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -34,9 +38,32 @@ static const char *cell_share_model(const char *dir)
 	return "mapped-file";
 }
 
+/* qemu drops root before the guest runs: as this user (SWAPBENCH_QEMU_USER,
+ * default "nobody"; empty: stay root) it reads only what any user may read
+ * of the host root share, and writes only the cell's guest/ directory
+ * (handed to it). The seccomp sandbox denies spawning and obsolete calls
+ * (set*id stays allowed: -runas needs it, and a non-root qemu gains nothing
+ * from it). NULL when qemu stays root (swapbench not root, or disabled). */
+static const struct passwd *qemu_user(void)
+{
+	const char *name = getenv("SWAPBENCH_QEMU_USER");
+
+	if (geteuid() != 0 || (name && !*name))
+		return NULL;
+	return getpwnam(name ? name : "nobody");
+}
+
 static void build_argv(const struct vm_spec *s, struct strv *av)
 {
+	const struct passwd *pw = qemu_user();
+
 	strv_add(av, QEMU);
+	strv_add(av, "-sandbox");
+	strv_add(av, "on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny");
+	if (pw) {
+		strv_add(av, "-runas");
+		strv_add(av, pw->pw_name);
+	}
 	strv_add(av, "-nodefaults");
 	strv_add(av, "-no-user-config");
 	strv_add(av, "-no-reboot");
@@ -96,7 +123,7 @@ static void build_argv(const struct vm_spec *s, struct strv *av)
 static int console_has_marker(const char *path, off_t *seen)
 {
 	const off_t overlap = sizeof(AGENT_MARKER);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	char buf[8192];
 	int found = 0;
 
@@ -122,17 +149,111 @@ static int console_has_marker(const char *path, off_t *seen)
 	return found;
 }
 
+/* Field 22 of /proc/PID/stat: the start time, so a reused pid is told apart. */
+static unsigned long long proc_starttime(pid_t pid)
+{
+	char path[64], *text = NULL, *p;
+	unsigned long long t = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_file(path, 4096, &text, NULL))
+		return 0;
+	p = strrchr(text, ')'); /* the command name may hold spaces */
+	for (int field = 2; p && *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (p)
+		t = strtoull(p, NULL, 10);
+	free(text);
+	return t;
+}
+
+int vm_qemu_alive(const char *pid_path, pid_t *pid)
+{
+	char *text = NULL;
+	long long p = 0;
+	unsigned long long start = 0;
+	int alive = 0;
+
+	if (read_file(pid_path, 256, &text, NULL))
+		return 0;
+	if (sscanf(text, "%lld %llu", &p, &start) == 2 && p > 1 && p < INT32_MAX &&
+	    start && proc_starttime((pid_t)p) == start) {
+		*pid = (pid_t)p;
+		alive = 1;
+	}
+	free(text);
+	return alive;
+}
+
+/* The watchdog: a child of swapbench that outlives it only to kill qemu.
+ * Returns its pid and the write end of its pipe (*keep), or -1. */
+static pid_t start_watchdog(pid_t qemu, int *keep)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, qemu, 0), pipefd[2];
+	pid_t w;
+
+	*keep = -1;
+	if (pfd < 0)
+		return -1;
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		close(pfd);
+		return -1;
+	}
+	w = fork();
+	if (w == 0) {
+		char c;
+
+		/* Only async-signal-safe calls here. Its own group: a Ctrl-C
+		 * meant for swapbench does not end the watchdog first. */
+		setpgid(0, 0);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		close(pipefd[1]);
+		while (read(pipefd[0], &c, 1) < 0 && errno == EINTR)
+			;
+		/* EOF: swapbench is done with this VM, or dead. */
+		if (syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) == 0)
+			kill(-qemu, SIGKILL);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	close(pfd);
+	if (w < 0) {
+		close(pipefd[1]);
+		return -1;
+	}
+	*keep = pipefd[1];
+	return w;
+}
+
+static void stop_watchdog(pid_t w, int keep)
+{
+	if (w <= 0)
+		return;
+	close(keep);
+	waitpid(w, NULL, 0);
+}
+
 int vm_run(const struct vm_spec *s, struct vm_result *res)
 {
 	struct spawn_opts o = { .stderr_path = s->qemu_log };
 	struct strv av;
 	double start, deadline;
 	off_t seen = 0;
-	pid_t pid;
-	int rc, status = 0;
+	pid_t pid, wd;
+	int rc, status = 0, wd_fd;
 
 	memset(res, 0, sizeof(*res));
 	res->agent_s = -1;
+	if (s->cell_dir && qemu_user()) {
+		const struct passwd *pw = qemu_user();
+
+		if (chown(s->cell_dir, pw->pw_uid, pw->pw_gid))
+			return sb_err(errno, "cannot hand '%s' to user %s for qemu: %s",
+				      s->cell_dir, pw->pw_name, strerror(errno));
+	}
 	strv_init(&av);
 	build_argv(s, &av);
 	o.argv = strv_argv(&av);
@@ -152,8 +273,10 @@ int vm_run(const struct vm_spec *s, struct vm_result *res)
 
 		rc = spawn_start(&io, &p);
 		if (!rc) {
+			wd = start_watchdog(p, &wd_fd);
 			signal(SIGINT, SIG_IGN);
 			waitpid(p, &status, 0);
+			stop_watchdog(wd, wd_fd);
 			res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 		}
 		res->wall_s = monotonic_s() - start;
@@ -164,6 +287,17 @@ int vm_run(const struct vm_spec *s, struct vm_result *res)
 	strv_release(&av);
 	if (rc)
 		return rc;
+	wd = start_watchdog(pid, &wd_fd);
+	if (wd < 0)
+		log_warn("no watchdog for qemu (pid %d): %s; it may outlive a killed swapbench",
+			 (int)pid, strerror(errno));
+	if (s->pid_path) {
+		char *line = xasprintf("%d %llu\n", (int)pid, proc_starttime(pid));
+
+		if (write_file_atomic(s->pid_path, line, strlen(line)))
+			log_warn("%s", sb_lasterr());
+		free(line);
+	}
 	deadline = start + (s->timeout_s > 0 ? s->timeout_s : 600);
 	for (;;) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -173,6 +307,12 @@ int vm_run(const struct vm_spec *s, struct vm_result *res)
 			res->agent_s = monotonic_s() - start;
 		if (w == pid)
 			break;
+		if (s->stop && *s->stop) {
+			res->interrupted = 1;
+			spawn_kill(pid);
+			waitpid(pid, &status, 0);
+			break;
+		}
 		if (monotonic_s() > deadline) {
 			res->timed_out = 1;
 			spawn_kill(pid);
@@ -181,6 +321,9 @@ int vm_run(const struct vm_spec *s, struct vm_result *res)
 		}
 		nanosleep(&ts, NULL);
 	}
+	stop_watchdog(wd, wd_fd);
+	if (s->pid_path)
+		unlink(s->pid_path);
 	res->wall_s = monotonic_s() - start;
 	res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	return 0;
@@ -324,13 +467,62 @@ int vm_choose_accel(const char *want, const char *vmlinuz, const char *initrd,
 	return 0;
 }
 
+/* A console of any size: its head and its tail (a panic ends the output,
+ * so the tail is never skipped); what lies between is counted in *cut. */
+#define CONSOLE_HEAD (16 << 20)
+#define CONSOLE_TAIL (48 << 20)
+static int console_read(const char *path, char **out, size_t *len, long long *cut)
+{
+	struct stat st;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	size_t n = 0;
+
+	*cut = 0;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	if (st.st_size <= CONSOLE_HEAD + CONSOLE_TAIL) {
+		close(fd);
+		return read_file(path, CONSOLE_HEAD + CONSOLE_TAIL, out, len);
+	}
+	buf = malloc(CONSOLE_HEAD + CONSOLE_TAIL + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (int part = 0; part < 2; part++) {
+		off_t from = part ? st.st_size - CONSOLE_TAIL : 0;
+		size_t want = part ? CONSOLE_TAIL : CONSOLE_HEAD, got = 0;
+
+		while (got < want) {
+			ssize_t r = pread(fd, buf + n + got, want - got, from + (off_t)got);
+
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		n += got;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*cut = (long long)st.st_size - CONSOLE_HEAD - CONSOLE_TAIL;
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
 int console_contains(const char *path, const char *needle)
 {
 	char *text = NULL;
 	size_t len = 0;
+	long long cut;
 	int found = 0;
 
-	if (read_file(path, 64 << 20, &text, &len) == 0) {
+	if (console_read(path, &text, &len, &cut) == 0) {
 		for (size_t i = 0; i < len; i++)
 			if (text[i] == '\0')
 				text[i] = ' ';
@@ -345,10 +537,13 @@ json_t *console_scan(const char *path, int tail_lines)
 	json_t *counts = json_object(), *tail = json_array();
 	char *text = NULL, *p;
 	size_t len = 0;
+	long long cut = 0;
 
 	for (int i = 0; kmsg_patterns[i].key; i++)
 		json_object_set_new(counts, kmsg_patterns[i].key, json_integer(0));
-	if (read_file(path, 64 << 20, &text, &len) == 0) {
+	if (console_read(path, &text, &len, &cut) == 0) {
+		if (cut)
+			json_object_set_new(counts, "unscanned_bytes", json_integer(cut));
 		for (size_t i = 0; i < len; i++)
 			if (text[i] == '\0' || text[i] == '\r')
 				text[i] = ' ';

@@ -3,6 +3,8 @@
 #define SB_VM_H
 
 #include <jansson.h>
+#include <signal.h>
+#include <sys/types.h>
 
 #include "harness/kernel.h"
 #include "common/strv.h"
@@ -18,6 +20,12 @@ struct vm_spec {
 	const char *qemu_log;       /* qemu's own stderr */
 	int timeout_s;
 	const struct strv *extra;   /* device arguments from the topology */
+	/* Set (by a signal handler) to stop the VM at once: qemu is killed
+	 * and vm_result.interrupted set. NULL: not watched. */
+	volatile sig_atomic_t *stop;
+	/* Written with "PID STARTTIME" while qemu runs (vm_qemu_alive reads
+	 * it), or NULL. */
+	const char *pid_path;
 };
 
 struct vm_result {
@@ -25,9 +33,18 @@ struct vm_result {
 	int timed_out;
 	double wall_s;      /* qemu start to exit */
 	double agent_s;     /* qemu start to the agent's first line; <0 if never */
+	int interrupted;    /* killed because *spec->stop was set */
 };
 
+/* qemu never outlives swapbench: a watchdog process kills it when swapbench
+ * dies, even by SIGKILL (it waits on a pipe only swapbench holds and kills
+ * qemu through a pidfd, so a reused pid is never hit). */
+
 int vm_run(const struct vm_spec *spec, struct vm_result *res);
+
+/* A qemu recorded in pid_path that is still running (same pid and start
+ * time): 1 and *pid, else 0. */
+int vm_qemu_alive(const char *pid_path, pid_t *pid);
 
 /* The qemu binary's version line, or "unknown". Caller frees. */
 char *vm_qemu_version(void);

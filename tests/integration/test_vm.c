@@ -270,7 +270,7 @@ static void test_hostile_guest(void **state)
 {
 	static const char *const planted[] = { "suid-sh", "shadow-link", "fifo", "null-dev" };
 	struct it_run r = it_run_spec("hostile-guest.json", "hostile");
-	char *dir = xasprintf("%s/cells/6.12--planter--anon--1", r.out);
+	char *dir = xasprintf("%s/cells/6.12--planter--anon--1/guest", r.out);
 	json_t *res;
 
 	(void)state;
@@ -281,12 +281,12 @@ static void test_hostile_guest(void **state)
 		char *p = xasprintf("%s/%s", dir, planted[i]);
 		struct stat st;
 
-		/* Either gone with the cell's scratch files or a plain file
-		 * without set-id or execute bits; never a link or a special file. */
-		if (lstat(p, &st) == 0) {
-			assert_true(S_ISREG(st.st_mode));
-			assert_int_equal(st.st_mode & (S_ISUID | S_ISGID | 0111), 0);
-		}
+		/* There (the guest made it), but a plain file without set-id or
+		 * execute bits; never a link or a special file. */
+		if (lstat(p, &st))
+			fail_msg("%s: the guest's file is missing", p);
+		assert_true(S_ISREG(st.st_mode));
+		assert_int_equal(st.st_mode & (S_ISUID | S_ISGID | 0111), 0);
 		free(p);
 	}
 	json_decref(res);

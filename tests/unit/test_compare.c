@@ -17,6 +17,7 @@
 #include "harness/compare.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "harness/result.h"
 
 /* Welch's textbook example (Wikipedia "Welch's t-test", example 1):
  * t = -2.46, df = 24.99, p = 0.021. As a higher-is-better throughput. */
@@ -264,6 +265,51 @@ static void test_bad_input(void **state)
 	assert_non_null(strstr(sb_lasterr(), "base--zram--anon--2/result.json"));
 }
 
+/* Probes of issue 14: run.json kernels without a name or as plain strings
+ * (compare crashed: SIGSEGV), and an index (summary.json) newer than the
+ * cells but edited: never believed, rebuilt from the cells. */
+static void test_hostile_runs(void **state)
+{
+	const char *const two[] = { "base", "patched" };
+	const char *const noname[] = { "run-noname" }, *const strs[] = { "run-strings" };
+	const char *const tamper[] = { "run-tamper" };
+	struct compare_opts o = { 0 };
+	json_t *cmp = NULL, *sum, *run, *row;
+	double mean;
+
+	make_run("run-noname", "noname", two, 2, 3, values);
+	run = json_load_file("run-noname/run.json", 0, NULL);
+	json_object_del(json_array_get(json_object_get(run, "kernels"), 1), "name");
+	write_json("run-noname/run.json", run);
+	assert_int_equal(compare_build(noname, 1, &o, &cmp), -EINVAL);
+	assert_non_null(strstr(sb_lasterr(), "run-noname/run.json: kernels[1].name"));
+
+	make_run("run-strings", "strings", two, 2, 3, values);
+	run = json_load_file("run-strings/run.json", 0, NULL);
+	json_object_set_new(run, "kernels", json_pack("[s,s]", "base", "patched"));
+	write_json("run-strings/run.json", run);
+	assert_int_equal(compare_build(strs, 1, &o, &cmp), -EINVAL);
+	assert_non_null(strstr(sb_lasterr(), "kernels[0].name"));
+
+	make_run("run-tamper", "tamper", two, 2, 3, values);
+	assert_int_equal(summary_load("run-tamper", &sum), 0);
+	row = json_array_get(json_object_get(sum, "rows"), 0);
+	mean = json_number_value(json_object_get(row, "mean"));
+	json_object_set_new(row, "mean", json_real(mean * 9900.65));
+	write_json("run-tamper/summary.json", sum);
+	assert_int_equal(summary_load("run-tamper", &sum), 0);
+	row = json_array_get(json_object_get(sum, "rows"), 0);
+	assert_float_equal(json_number_value(json_object_get(row, "mean")), mean, 1e-9);
+	/* An index missing a cell is rebuilt too. */
+	json_array_remove(json_object_get(sum, "cells"), 0);
+	write_json("run-tamper/summary.json", sum);
+	assert_int_equal(summary_load("run-tamper", &sum), 0);
+	assert_int_equal(json_array_size(json_object_get(sum, "cells")), 6);
+	json_decref(sum);
+	assert_int_equal(compare_build(tamper, 1, &o, &cmp), 0);
+	json_decref(cmp);
+}
+
 static int setup(void **state)
 {
 	const char *const two[] = { "base", "patched" };
@@ -294,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_baseline_option),
 		cmocka_unit_test(test_runs),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_hostile_runs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -249,38 +249,26 @@ static void test_formats(void **state)
 	free(run);
 }
 
-/* Names are user input: quotes, backslashes and backquotes must arrive in
- * the chart as text, never as gnuplot syntax or a shell command. */
+/* Names are input: a result naming its workload with quotes, backslashes,
+ * backquotes or control characters is refused before any chart is made
+ * (names are [A-Za-z0-9._+-], metric names printable without quotes), and
+ * the refusal names the cell. gp_quote still escapes what it writes. */
 static void test_hostile_names(void **state)
 {
-	const char *wl = "w\"l\\`touch PWNED`";
+	const char *wl = "w\"l\\`touch PWNED`\n";
 	struct plot_opts o = { 0 };
-	char *run, *out, *path, *text;
+	char *run, *out, *path;
 	json_t *written = NULL;
-	size_t i;
-	json_t *v;
 
 	if (!have_gnuplot())
 		skip();
 	run = make_run(wl);
 	out = xasprintf("%s/plots", run);
-	if (plot_run(run, out, &o, &written))
-		fail_msg("plot_run: %s", sb_lasterr());
+	assert_int_equal(plot_run(run, out, &o, &written), -EINVAL);
+	assert_non_null(strstr(sb_lasterr(), "/result.json: workload: expected a name"));
+	assert_non_null(strstr(sb_lasterr(), "cells/"));
 	path = xasprintf("%s/PWNED", out);
 	assert_false(path_exists(path));
-	free(path);
-	json_array_foreach(written, i, v) {
-		const char *base = strrchr(json_string_value(v), '/') + 1;
-
-		for (const char *c = base; *c; c++)
-			if (!strchr("._-", *c) && !(*c >= '0' && *c <= '9') &&
-			    !(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z'))
-				fail_msg("file name '%s' has '%c'", base, *c);
-	}
-	path = xasprintf("%s/bar-w_l__touch_PWNED_-throughput.gp", out);
-	text = slurp(path);
-	assert_non_null(strstr(text, "set title \"w\\\"l\\\\?touch PWNED?: throughput"));
-	free(text);
 	free(path);
 	json_decref(written);
 	free(out);

@@ -123,9 +123,13 @@ static void test_load_caps_and_syntax(void **state)
 
 static json_t *cell(const char *k, const char *status, double tput)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:[{s:s,s:f,s:s,s:s}]}", "kernel", k, "topology",
-			 "zram", "workload", "anon", "status", status, "metrics", "name",
-			 "throughput", "value", tput, "unit", "MB/s", "better", "higher");
+	static int n;
+	char id[32];
+
+	snprintf(id, sizeof(id), "%s--zram--anon--%d", k, ++n);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:[{s:s,s:f,s:s,s:s}]}", "cell_id", id, "kernel",
+			 k, "topology", "zram", "workload", "anon", "status", status, "metrics",
+			 "name", "throughput", "value", tput, "unit", "MB/s", "better", "higher");
 }
 
 static void test_summary(void **state)

@@ -84,6 +84,22 @@ static const struct bad_case bad[] = {
 				"no such directory '/nonexistent/linux'", NULL } },
 	{ "git-and-source.json", { "git-and-source.json:3:", "kernels[0]",
 				   "\"source\" or \"git\", not both", NULL } },
+	/* Probes of issue 14: names that would become paths, nonsense limits. */
+	{ "probe-pkg-traversal.json", { "probe-pkg-traversal.json:3:", "kernels[0]",
+					"kernel package 'linux-image-../../../../tmp/x'",
+					"[A-Za-z0-9._+-]" } },
+	{ "probe-debian-traversal.json", { "kernels[0]", "'../6.12'", NULL } },
+	{ "probe-run-name-traversal.json", { ": name:", "run name '../../../escaped'",
+					     "must not start with '.'", NULL } },
+	{ "probe-name-dot.json", { "kernels[0]", "kernel name '.'", NULL } },
+	{ "probe-name-dotdot.json", { "workloads[0]", "workload name '..'", NULL } },
+	{ "probe-topo-dotdot.json", { "topologies[0]", "topology name '..'", NULL } },
+	{ "probe-name-escape.json", { "workloads[0]", "'a\\x1b[31m\\nb'", NULL } },
+	{ "probe-memcg-negative.json", { "memcg.max", "expected a size", "' -1'", NULL } },
+	{ "probe-memcg-over-vm.json", { "memcg.max", "65536M is not below the VM's memory",
+					NULL } },
+	{ "probe-memcg-tiny.json", { "memcg.max", "1 bytes is below 1M", NULL } },
+	{ "probe-memcg-high-over-max.json", { "memcg.high", "above max", NULL } },
 };
 
 static void test_bad(void **state)
@@ -101,7 +117,57 @@ static void test_bad(void **state)
 					 bad[i].frag[f]);
 		}
 		assert_null(strchr(msg, '\n'));
+		assert_null(strchr(msg, '\033'));
 	}
+}
+
+/* A VM bigger than the host is refused at run time (suites for big
+ * machines still load). */
+static void test_host_limits(void **state)
+{
+	struct spec s;
+
+	assert_int_equal(spec_load(spec_path("good.json"), &s), 0);
+	s.vm_cpus = 256;
+	assert_int_equal(spec_check_host(&s, 2, 24ULL << 30), -EINVAL);
+	assert_non_null(strstr(sb_lasterr(), "vm.cpus: 256 CPUs, but this host has 2"));
+	s.vm_cpus = 2;
+	s.vm_mem_mb = 1 << 20;
+	assert_int_equal(spec_check_host(&s, 2, 24ULL << 30), -EINVAL);
+	assert_non_null(strstr(sb_lasterr(), "good.json:17: vm.memory: 1048576M"));
+	s.vm_mem_mb = 512;
+	assert_int_equal(spec_check_host(&s, 2, 24ULL << 30), 0);
+	spec_release(&s);
+}
+
+/* The shared number and name helpers: no atoi leniency. */
+static void test_numbers_and_names(void **state)
+{
+	static const char *const bad_ll[] = { "2x", "", " 2", "2 ", "+2", "0x10", "--1",
+					      "4294967297", "99999999999999999999", NULL };
+	static const char *const bad_names[] = { ".", "..", "", "a/b", "-x", ".hidden",
+						 "a\nb", "a b", "\033[31m", NULL };
+	unsigned long long sz;
+	long long v;
+	double d;
+
+	for (int i = 0; bad_ll[i]; i++)
+		assert_int_not_equal(parse_ll(bad_ll[i], 1, 1000000, &v), 0);
+	assert_int_equal(parse_ll("4294967297", 1, 1000, &v), -ERANGE);
+	assert_int_equal(parse_ll("-5", -10, 10, &v), 0);
+	assert_int_equal(v, -5);
+	assert_int_equal(parse_ll("1000", 1, 1000, &v), 0);
+	assert_int_equal(parse_double("1e400", &d), -ERANGE);
+	assert_int_equal(parse_double("nan", &d), -EINVAL);
+	assert_int_equal(parse_double("inf", &d), -EINVAL);
+	assert_int_equal(parse_double("2.5", &d), 0);
+	assert_int_not_equal(parse_size(" -1", &sz), 0);
+	assert_int_not_equal(parse_size("-1", &sz), 0);
+	assert_int_equal(parse_size("99999999999T", &sz), -ERANGE);
+	for (int i = 0; bad_names[i]; i++)
+		assert_non_null(name_problem(bad_names[i]));
+	assert_non_null(name_problem("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	assert_null(name_problem("6.12-rc1+vswap_v6"));
 }
 
 /* Kernels built from git: paths resolved against the spec, defaults filled,
@@ -159,6 +225,8 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_git),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_host_limits),
+		cmocka_unit_test(test_numbers_and_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
