@@ -32,7 +32,7 @@ struct run_data {
 	json_t *index;
 };
 
-static json_t *stat_json(json_t *values, int higher_better)
+json_t *compare_stat_json(json_t *values, int higher_better)
 {
 	size_t n = json_array_size(values);
 	double *v = calloc(n ? n : 1, sizeof(*v));
@@ -71,7 +71,7 @@ static double headline(const json_t *st)
 	return h ? json_number_value(h) : jnum(st, "mean");
 }
 
-static json_t *change_json(const json_t *b, const json_t *c, int higher_better)
+json_t *compare_change_json(const json_t *b, const json_t *c, int higher_better)
 {
 	double bv = headline(b), cv = headline(c);
 	size_t nb = json_integer_value(json_object_get(b, "n"));
@@ -458,7 +458,7 @@ int compare_build(const char *const *run_dirs, int nruns, const struct compare_o
 					hb = !strcmp(json_string_value(json_object_get(row, "better")),
 						     "higher");
 				}
-				st = row ? stat_json(json_object_get(row, "values"), hb)
+				st = row ? compare_stat_json(json_object_get(row, "values"), hb)
 					 : json_null();
 				if (c == 0)
 					b = st;
@@ -468,7 +468,7 @@ int compare_build(const char *const *run_dirs, int nruns, const struct compare_o
 					continue;
 				}
 				{
-					json_t *ch = change_json(b, st, hb);
+					json_t *ch = compare_change_json(b, st, hb);
 
 					if (o->fail_pct > 0 &&
 					    !strcmp(json_string_value(json_object_get(ch, "verdict")),
