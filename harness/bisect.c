@@ -281,51 +281,59 @@ static void absolutize_array(json_t *arr, const char *base_dir)
 		absolutize(v, arr, NULL, i, base_dir);
 }
 
-/* The spec of one step: the suite's branch kernel at `commit`, only the
- * bisected topology and workload, paths made absolute. */
-static int step_spec(struct ctx *c, const char *commit, const char *path)
+int bisect_suite_at(const char *suite, const char *kernel, const char *tree,
+		    const char *commit, const char *topology, const char *workload,
+		    const char *path)
 {
-	const struct bisect_opts *o = c->o;
 	json_error_t jerr;
-	json_t *s = json_load_file(o->suite, 0, &jerr), *k, *kept = NULL, *arr, *v;
-	char *sdir = NULL, *slash;
+	json_t *s = json_load_file(suite, 0, &jerr), *k, *kernels, *arr, *v;
+	char *sdir = NULL, *slash, *abs_tree = realpath(tree, NULL);
 	size_t i;
-	int rc = 0;
+	int rc = 0, found = 0;
 
-	if (!s)
-		return sb_err(EINVAL, "%s:%d: %s", o->suite, jerr.line, jerr.text);
+	if (!s) {
+		free(abs_tree);
+		return sb_err(EINVAL, "%s:%d: %s", suite, jerr.line, jerr.text);
+	}
 	{
-		char *abs = realpath(o->suite, NULL);
+		char *abs = realpath(suite, NULL);
 
 		sdir = abs ? abs : xstrdup(".");
 		if (abs && (slash = strrchr(sdir, '/')))
 			*slash = 0;
 	}
+	kernels = json_array();
 	json_array_foreach(json_object_get(s, "kernels"), i, k) {
 		const char *name = json_string_value(json_object_get(k, "name"));
+		json_t *g = json_object_get(k, "git"), *cfg = json_object_get(k, "config");
+		int branch = g && !found && (!kernel || (name && !strcmp(name, kernel)));
 
-		if (json_object_get(k, "git") && (!o->kernel || (name && !strcmp(name, o->kernel)))) {
-			kept = json_deep_copy(k);
-			break;
+		if (!branch && topology)
+			continue;
+		k = json_deep_copy(k);
+		g = json_object_get(k, "git");
+		cfg = json_object_get(k, "config");
+		if (branch) {
+			found = 1;
+			json_object_set_new(g, "tree", json_string(abs_tree ? abs_tree : tree));
+			json_object_set_new(g, "ref", json_string(commit));
+			json_object_del(g, "branch");
+		} else if (g && json_is_string(json_object_get(g, "tree"))) {
+			absolutize(json_object_get(g, "tree"), g, "tree", 0, sdir);
 		}
-	}
-	if (!kept) {
-		rc = sb_err(EINVAL, "%s: kernels: no git kernel%s%s%s", o->suite,
-			    o->kernel ? " named '" : "", o->kernel ?: "", o->kernel ? "'" : "");
-		goto out;
-	}
-	{
-		json_t *g = json_object_get(kept, "git"), *cfg = json_object_get(kept, "config");
-
-		json_object_set_new(g, "tree", json_string(c->tree));
-		json_object_set_new(g, "ref", json_string(commit));
-		json_object_del(g, "branch");
-		absolutize_array(json_object_get(g, "patches"), sdir);
+		if (g)
+			absolutize_array(json_object_get(g, "patches"), sdir);
 		if (json_is_string(json_object_get(cfg, "base")))
 			absolutize(json_object_get(cfg, "base"), cfg, "base", 0, sdir);
 		absolutize_array(json_object_get(cfg, "fragments"), sdir);
+		json_array_append_new(kernels, k);
 	}
-	json_object_set_new(s, "kernels", json_pack("[o]", kept));
+	json_object_set_new(s, "kernels", kernels);
+	if (!found) {
+		rc = sb_err(EINVAL, "%s: kernels: no git kernel%s%s%s to follow the branch", suite,
+			    kernel ? " named '" : "", kernel ?: "", kernel ? "'" : "");
+		goto out;
+	}
 	arr = json_array();
 	json_array_foreach(json_object_get(s, "topologies"), i, v) {
 		const char *name = json_is_string(v) ? json_string_value(v)
@@ -337,20 +345,22 @@ static int step_spec(struct ctx *c, const char *commit, const char *path)
 		len = b ? strlen(b) : 0;
 		if (len > 5 && !strcmp(b + len - 5, ".json"))
 			len -= 5;
-		if (b && strlen(o->topology) == len && !strncmp(b, o->topology, len))
+		if (!topology || (b && strlen(topology) == len && !strncmp(b, topology, len)))
 			json_array_append(arr, v);
 	}
 	absolutize_array(arr, sdir);
 	json_object_set_new(s, "topologies", arr);
-	arr = json_array();
-	json_array_foreach(json_object_get(s, "workloads"), i, v)
-		if (!strcmp(json_string_value(json_object_get(v, "name")) ?: "", o->workload))
-			json_array_append(arr, v);
-	json_object_set_new(s, "workloads", arr);
+	if (workload) {
+		arr = json_array();
+		json_array_foreach(json_object_get(s, "workloads"), i, v)
+			if (!strcmp(json_string_value(json_object_get(v, "name")) ?: "", workload))
+				json_array_append(arr, v);
+		json_object_set_new(s, "workloads", arr);
+	}
 	if (!json_array_size(json_object_get(s, "topologies")) ||
 	    !json_array_size(json_object_get(s, "workloads"))) {
-		rc = sb_err(EINVAL, "%s: no topology '%s' or no workload '%s' in it", o->suite,
-			    o->topology, o->workload);
+		rc = sb_err(EINVAL, "%s: no topology '%s' or no workload '%s' in it", suite,
+			    topology ?: "", workload ?: "");
 		goto out;
 	}
 	{
@@ -362,7 +372,14 @@ static int step_spec(struct ctx *c, const char *commit, const char *path)
 out:
 	json_decref(s);
 	free(sdir);
+	free(abs_tree);
 	return rc;
+}
+
+static int step_spec(struct ctx *c, const char *commit, const char *path)
+{
+	return bisect_suite_at(c->o->suite, c->o->kernel, c->tree, commit, c->o->topology,
+			       c->o->workload, path);
 }
 
 /* The values of the bisected metric in a run, and how many cells failed. */

@@ -66,6 +66,14 @@ int bisect_range(const char *tree, const char *good, const char *bad, char **bas
 /* {commit, subject, author, date} of a commit, or NULL. */
 json_t *git_commit_info(const char *tree, const char *commit);
 
+/* Write the suite with its branch kernel (the git kernel named kernel, or
+ * the first git kernel) at commit of tree, relative paths made absolute.
+ * topology and workload non-NULL: only that cell, and only the branch
+ * kernel (a bisection step); NULL: every kernel and cell (a night). */
+int bisect_suite_at(const char *suite, const char *kernel, const char *tree,
+		    const char *commit, const char *topology, const char *workload,
+		    const char *path);
+
 /* ---- a whole bisection ---- */
 
 struct bisect_opts {
