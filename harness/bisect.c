@@ -1,15 +1,15 @@
 #define _GNU_SOURCE
-#include "bisect.h"
-#include "err.h"
-#include "fsutil.h"
-#include "history.h"
-#include "kernel-build.h"
-#include "log.h"
-#include "process.h"
-#include "result.h"
-#include "runner.h"
-#include "spec.h"
-#include "stats.h"
+#include "harness/bisect.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/history.h"
+#include "harness/kernel-build.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "harness/result.h"
+#include "harness/runner.h"
+#include "harness/spec.h"
+#include "common/stats.h"
 
 #include <math.h>
 #include <stdio.h>

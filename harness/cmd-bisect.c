@@ -1,12 +1,12 @@
 #define _GNU_SOURCE
-#include "bisect.h"
-#include "cmd.h"
-#include "err.h"
-#include "fsutil.h"
-#include "history.h"
-#include "log.h"
-#include "runner.h"
-#include "spec.h"
+#include "harness/bisect.h"
+#include "harness/cmd.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/history.h"
+#include "common/log.h"
+#include "harness/runner.h"
+#include "harness/spec.h"
 
 #include <errno.h>
 #include <getopt.h>

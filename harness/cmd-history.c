@@ -1,11 +1,11 @@
 #define _GNU_SOURCE
-#include "cmd.h"
-#include "err.h"
-#include "history.h"
-#include "log.h"
-#include "plot.h"
-#include "report-html.h"
-#include "runner.h"
+#include "harness/cmd.h"
+#include "common/err.h"
+#include "harness/history.h"
+#include "common/log.h"
+#include "harness/plot.h"
+#include "harness/report-html.h"
+#include "harness/runner.h"
 
 #include <getopt.h>
 #include <math.h>

@@ -1,9 +1,9 @@
 #define _GNU_SOURCE
-#include "cmd.h"
-#include "err.h"
-#include "log.h"
-#include "nightly.h"
-#include "runner.h"
+#include "harness/cmd.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "harness/nightly.h"
+#include "harness/runner.h"
 
 #include <getopt.h>
 #include <stdio.h>

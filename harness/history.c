@@ -1,8 +1,8 @@
 #define _GNU_SOURCE
-#include "history.h"
-#include "err.h"
-#include "fsutil.h"
-#include "result.h"
+#include "harness/history.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/result.h"
 
 #include <dirent.h>
 #include <math.h>

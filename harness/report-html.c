@@ -1,10 +1,10 @@
 #define _GNU_SOURCE
-#include "report-html.h"
-#include "bisect.h"
-#include "err.h"
-#include "fsutil.h"
-#include "plot.h"
-#include "process.h"
+#include "harness/report-html.h"
+#include "harness/bisect.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/plot.h"
+#include "common/process.h"
 
 #include <math.h>
 #include <stdio.h>

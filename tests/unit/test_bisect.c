@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bisect.h"
-#include "fsutil.h"
+#include "harness/bisect.h"
+#include "common/fsutil.h"
 
 /* A deterministic generator, so the measured rates are the same each run. */
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
