@@ -521,7 +521,7 @@ static double jnum_or_nan(const json_t *o, const char *k)
 int history_add_verdict(struct history *h, int64_t night_id, const json_t *r)
 {
 	return done(h, prep(h, "INSERT OR REPLACE INTO verdicts VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, "
-			    "?, ?, ?, ?, ?)", "issssssddiidi", night_id,
+			    "?, ?, ?, ?, ?)", "isssssssddiidi", night_id,
 			    json_string_value(json_object_get(r, "kernel")),
 			    json_string_value(json_object_get(r, "topology")),
 			    json_string_value(json_object_get(r, "workload")),
@@ -545,7 +545,7 @@ int history_bisect_start(struct history *h, const json_t *b, int64_t *id)
 	int rc = done(h, prep(h, "INSERT INTO bisects(night_id, good, bad, merge_base, kernel, "
 			      "topology, workload, metric, dir, alpha, beta, status, started) "
 			      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
-			      "nsssssssddds",
+			      "nssssssssdds",
 			      (int64_t)json_integer_value(json_object_get(b, "night_id")),
 			      json_string_value(json_object_get(b, "good")),
 			      json_string_value(json_object_get(b, "bad")),

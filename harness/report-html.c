@@ -65,6 +65,26 @@ int history_plot(const json_t *dump, const char *out_dir, unsigned formats, json
 		if (!seen)
 			json_array_append_new(metrics, json_string(jstr(s, "metric")));
 	}
+	/* Metrics with a regression first: the page shows them at the top. */
+	{
+		json_t *first = json_array(), *rest = json_array();
+
+		json_array_foreach(metrics, j, m) {
+			int reg = 0;
+			size_t k, l;
+			json_t *pt;
+
+			json_array_foreach(json_object_get(dump, "series"), k, s)
+				if (!strcmp(jstr(s, "metric"), json_string_value(m)))
+					json_array_foreach(json_object_get(s, "points"), l, pt)
+						reg |= json_is_true(json_object_get(pt, "regression"));
+			json_array_append(reg ? first : rest, m);
+		}
+		json_array_extend(first, rest);
+		json_decref(rest);
+		json_decref(metrics);
+		metrics = first;
+	}
 	json_array_foreach(metrics, i, m) {
 		char *gp = xasprintf("%s/trend-%zu.gp", out_dir, i + 1);
 		char *dat = xasprintf("%s/trend-%zu.dat", out_dir, i + 1), *base;
@@ -143,7 +163,7 @@ int history_plot(const json_t *dump, const char *out_dir, unsigned formats, json
 
 			if (!(formats & bit))
 				continue;
-			fprintf(g, "set terminal %s size 800,420 font 'DejaVu Sans,10'\n"
+			fprintf(g, "set terminal %s noenhanced size 640,340 font 'DejaVu Sans,9'\n"
 				   "set output '%s.%s'\nplot ",
 				f ? "svg dynamic" : "pngcairo", base, f ? "svg" : "png");
 			json_array_foreach(json_object_get(dump, "series"), j, s) {
@@ -236,7 +256,7 @@ int html_report_write(const json_t *dump, const json_t *night, const json_t *bis
 		      const char *out_dir)
 {
 	char *path = xasprintf("%s/index.html", out_dir), *text = NULL, *out_abs;
-	json_t *charts = NULL, *n, *v, *s;
+	json_t *charts = NULL, *n, *v, *s, *loaded_night = NULL, *loaded_bisect = NULL;
 	size_t len = 0, i;
 	FILE *f;
 	int rc;
@@ -262,12 +282,26 @@ int html_report_write(const json_t *dump, const json_t *night, const json_t *bis
 	      "tr.reg td{background:#f8d0d0;font-weight:bold}tr.worse td{background:#fbe9e9}\n"
 	      "tr.better td{background:#e2f3e2}\n"
 	      "pre{background:#f6f6f6;padding:0.8em;border:1px solid #ddd;overflow:auto}\n"
-	      "img{max-width:100%;border:1px solid #ddd}\n.v-regression{color:#c00000}"
+	      "figure{display:inline-block;margin:0.3em;width:47%}"
+	      "img{width:100%;border:1px solid #ddd}\n.v-regression{color:#c00000}"
 	      ".v-good,.v-baseline{color:#207020}\n</style></head><body>\n", f);
 	if (!night) {
+		/* The latest night, from its directory (the source of truth). */
 		size_t k = json_array_size(json_object_get(dump, "nights"));
+		const json_t *last = k ? json_array_get(json_object_get(dump, "nights"), k - 1) : NULL;
 
-		night = k ? json_array_get(json_object_get(dump, "nights"), k - 1) : NULL;
+		if (last && json_is_string(json_object_get(last, "dir"))) {
+			char *np = xasprintf("%s/night.json", jstr(last, "dir"));
+			char *bp = xasprintf("%s/bisect/bisect.json", jstr(last, "dir"));
+
+			night = loaded_night = json_load_file(np, 0, NULL);
+			if (!bisect)
+				bisect = loaded_bisect = json_load_file(bp, 0, NULL);
+			free(np);
+			free(bp);
+		}
+		if (!night)
+			night = last;
 	}
 	fputs("<h1>swapbench nightly</h1>\n", f);
 	if (night) {
@@ -416,5 +450,7 @@ int html_report_write(const json_t *dump, const json_t *night, const json_t *bis
 	free(path);
 	free(out_abs);
 	json_decref(charts);
+	json_decref(loaded_night);
+	json_decref(loaded_bisect);
 	return rc;
 }
