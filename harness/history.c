@@ -490,7 +490,8 @@ json_t *history_night_values(struct history *h, const json_t *night_ids, const c
 					   "WHERE r.night_id = ? AND r.kind = 'night' AND c.kernel = ? "
 					   "AND c.topology = ? AND c.workload = ? AND v.metric = ? "
 					   "AND c.status = 'ok' ORDER BY c.iteration",
-					   "issss", (int64_t)json_integer_value(id), kernel,
+					   "issss", (int64_t)json_integer_value(json_is_object(id)
+						    ? json_object_get(id, "id") : id), kernel,
 					   topology, workload, metric));
 
 		json_array_extend(all, v);

@@ -61,7 +61,8 @@ int history_add_commit(struct history *h, const char *sha, const char *subject,
 		       const char *author, const char *date);
 
 /* The values of a metric (ok cells) of a kernel name over the night runs of
- * the given nights (array of night ids), as a JSON array of numbers. */
+ * the given nights (an array of night ids, or of history_good_nights()
+ * objects), as a JSON array of numbers. */
 json_t *history_night_values(struct history *h, const json_t *night_ids, const char *kernel,
 			     const char *topology, const char *workload, const char *metric);
 /* The same over one run. */
