@@ -693,10 +693,13 @@ static int start(struct ctx *c)
 		}
 		return 0;
 	}
-	if ((rc = mkdir_p(o->dir, 0755)))
-		return rc;
 	if ((rc = bisect_range(c->tree, o->good, o->bad, &base, &rebased, &commits)))
 		return rc;
+	if ((rc = mkdir_p(o->dir, 0755))) {
+		free(base);
+		json_decref(commits);
+		return rc;
+	}
 	c->res = json_pack("{s:i,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:[],s:s,"
 			   "s:{s:s,s:f,s:f,s:i,s:i,s:i}}",
 			   "schema_version", BISECT_SCHEMA_VERSION, "tree", c->tree, "good", o->good,
