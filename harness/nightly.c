@@ -449,12 +449,9 @@ static int write_json_file(const char *path, const json_t *doc)
 	return rc;
 }
 
-/* Judge tonight's run of the branch kernel against the pooled values of
- * the last good nights, with compare's own verdict. Appends rows to
- * verdicts; returns the number of regressions beyond their threshold. */
-static int judge(const struct nightly_config *c, struct history *h, int64_t night,
-		 int64_t run_id, const char *kernel, const json_t *summary, json_t *verdicts,
-		 json_t **good_nights)
+int nightly_judge(const struct nightly_config *c, struct history *h, long long night,
+		  long long run_id, const char *kernel, const json_t *summary, json_t *verdicts,
+		  json_t **good_nights)
 {
 	json_t *row;
 	size_t i;
@@ -721,7 +718,7 @@ int nightly_run(const struct nightly_config *c, int json_out)
 		code = EXIT_CELLS_FAILED;
 		goto finish;
 	}
-	regressions = judge(c, h, night_id, run_id, kernel, summary, verdicts, &good);
+	regressions = nightly_judge(c, h, night_id, run_id, kernel, summary, verdicts, &good);
 	if (history_commit(h)) {
 		log_err("%s", sb_lasterr());
 		history_rollback(h);

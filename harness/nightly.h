@@ -34,6 +34,18 @@ void nightly_config_release(struct nightly_config *c);
 double nightly_threshold(const struct nightly_config *c, const char *workload,
 			 const char *metric);
 
+struct history;
+
+/* Judge tonight's run (run_id, its summary) of the branch kernel against
+ * the pooled values of the last c->baseline_nights good nights, with
+ * compare's own verdict (compare_change_json). Appends a row per metric to
+ * verdicts (and to the database; the caller holds the transaction), sets
+ * *good_nights to the nights pooled, returns how many metrics regressed
+ * beyond their threshold. */
+int nightly_judge(const struct nightly_config *c, struct history *h, long long night,
+		  long long run_id, const char *kernel, const json_t *summary, json_t *verdicts,
+		  json_t **good_nights);
+
 /* One night. Returns the exit code: 0 judged good (or already judged, or a
  * baseline), 1 regression, 2 bad input, 3 could not judge (fetch, build or
  * boot failure), 4 another nightly holds the database. */
