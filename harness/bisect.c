@@ -908,7 +908,7 @@ void bisect_print(const json_t *r, FILE *out)
 		(long long)json_integer_value(json_object_get(rule, "max_n")));
 	fprintf(out, "step commit       role        decision  n     mean      LLR  subject\n");
 	json_array_foreach(json_object_get(r, "steps"), i, s) {
-		char subj[25];
+		char subj[18];
 
 		snprintf(subj, sizeof(subj), "%s", jstr(s, "subject"));
 		fprintf(out, "%4lld %.12s %-11.11s %-9s %2lld %8.4g %8.2f  %s\n",

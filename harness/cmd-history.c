@@ -50,7 +50,7 @@ static void print_text(const json_t *d, FILE *out)
 			lo = m < lo ? m : lo;
 			hi = m > hi ? m : hi;
 		}
-		fprintf(out, "\n%s %s/%s %s (%s, %s is better)\n",
+		fprintf(out, "\n%.20s %.16s/%.16s %.20s (%s, %s is better)\n",
 			json_string_value(json_object_get(s, "kernel")),
 			json_string_value(json_object_get(s, "topology")),
 			json_string_value(json_object_get(s, "workload")),
@@ -60,7 +60,7 @@ static void print_text(const json_t *d, FILE *out)
 		fprintf(out, "night head          n      mean    stddev  change verdict     trend\n");
 		json_array_foreach(json_object_get(s, "points"), j, p) {
 			double m = json_number_value(json_object_get(p, "mean"));
-			int bar = hi > lo ? (int)lround((m - lo) / (hi - lo) * 16) + 1 : 8;
+			int bar = hi > lo ? (int)lround((m - lo) / (hi - lo) * 15) + 1 : 8;
 			char pct[16] = "";
 			char bars[20];
 
@@ -79,7 +79,7 @@ static void print_text(const json_t *d, FILE *out)
 		}
 	}
 	json_array_foreach(json_object_get(d, "bisects"), i, b) {
-		fprintf(out, "\nbisect %lld (night %lld) %s/%s %s: %s",
+		fprintf(out, "\nbisect %lld (night %lld) %.20s/%.20s %.24s: %s",
 			(long long)json_integer_value(json_object_get(b, "id")),
 			(long long)json_integer_value(json_object_get(b, "night_id")),
 			json_string_value(json_object_get(b, "topology")) ?: "",
@@ -87,10 +87,10 @@ static void print_text(const json_t *d, FILE *out)
 			json_string_value(json_object_get(b, "metric")) ?: "",
 			json_string_value(json_object_get(b, "status")) ?: "");
 		if (json_is_string(json_object_get(b, "first_bad")))
-			fprintf(out, ", first bad %.12s (\"%.40s\")",
+			fprintf(out, "\n  first bad %.12s (\"%.50s\")",
 				json_string_value(json_object_get(b, "first_bad")),
 				json_string_value(json_object_get(b, "first_bad_subject")) ?: "");
-		fprintf(out, ", %zu steps\n", json_array_size(json_object_get(b, "steps")));
+		fprintf(out, "\n  %zu steps\n", json_array_size(json_object_get(b, "steps")));
 	}
 }
 
