@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "harness/bisect.h"
+#include "harness/store.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "harness/history.h"
@@ -239,11 +240,7 @@ struct ctx {
 
 static int save(struct ctx *c)
 {
-	char *text = json_dumps(c->res, JSON_INDENT(1) | JSON_SORT_KEYS);
-	int rc = write_file_atomic(c->json_path, text, strlen(text));
-
-	free(text);
-	return rc;
+	return store_write_json(c->json_path, c->res);
 }
 
 static int is_pathish(const char *s)
@@ -414,13 +411,12 @@ static json_t *run_values(const struct ctx *c, const char *run_dir, const char *
 
 static const char *run_status(const char *run_dir)
 {
-	char *p = xasprintf("%s/run.json", run_dir);
-	json_t *r = json_load_file(p, 0, NULL);
+	json_t *r = NULL;
 	static char buf[32];
 
+	store_load_run(run_dir, &r);
 	snprintf(buf, sizeof(buf), "%s", json_string_value(json_object_get(r, "status")) ?: "");
 	json_decref(r);
-	free(p);
 	return buf;
 }
 
@@ -669,7 +665,6 @@ static int finish(struct ctx *c, const char *status, const char *first_bad)
 static int start(struct ctx *c)
 {
 	const struct bisect_opts *o = c->o;
-	json_error_t jerr;
 	char *base = NULL;
 	json_t *commits = NULL;
 	int rebased = 0, rc;
@@ -679,9 +674,8 @@ static int start(struct ctx *c)
 		if (!o->resume)
 			return sb_err(EEXIST, "'%s' holds a bisection: pass --resume to continue it, "
 				      "or another directory", o->dir);
-		c->res = json_load_file(c->json_path, 0, &jerr);
-		if (!c->res)
-			return sb_err(EINVAL, "%s:%d: %s", c->json_path, jerr.line, jerr.text);
+		if ((rc = store_load_json(c->json_path, STORE_RUN_MAX, &c->res)))
+			return rc;
 		c->history_id = json_integer_value(json_object_get(c->res, "history_id"));
 		{
 			json_t *t = json_object_get(c->res, "totals");

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "harness/history.h"
+#include "harness/store.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "harness/result.h"
@@ -383,9 +384,8 @@ static const char *kernel_cache_id(const json_t *run, const char *name)
 int history_add_run(struct history *h, const char *run_dir, const char *kind,
 		    int64_t night_id, const char *commit, int64_t *run_id)
 {
-	char *abs = realpath(run_dir, NULL), *rp = xasprintf("%s/run.json", run_dir);
+	char *abs = realpath(run_dir, NULL);
 	json_t *run = NULL, *summary = NULL, *c;
-	json_error_t jerr;
 	int64_t id = 0;
 	size_t i;
 	int rc;
@@ -394,12 +394,8 @@ int history_add_run(struct history *h, const char *run_dir, const char *kind,
 		rc = sb_err(ENOENT, "run '%s': no such directory", run_dir);
 		goto out;
 	}
-	run = json_load_file(rp, 0, &jerr);
-	if (!run) {
-		rc = sb_err(EINVAL, "'%s' is not a swapbench run: %s:%d: %s", run_dir, rp,
-			    jerr.line, jerr.text);
+	if ((rc = store_load_run(run_dir, &run)))
 		goto out;
-	}
 	if ((rc = summary_load(run_dir, &summary)))
 		goto out;
 	if ((rc = done(h, prep(h, "DELETE FROM runs WHERE path = ?", "s", abs), "replacing a run")))
@@ -462,7 +458,6 @@ out:
 	json_decref(run);
 	json_decref(summary);
 	free(abs);
-	free(rp);
 	return rc;
 }
 
@@ -676,14 +671,19 @@ int history_dump(struct history *h, json_t **out)
 static int rebuild_bisect(struct history *h, const char *night_dir, int64_t night_id)
 {
 	char *p = xasprintf("%s/bisect/bisect.json", night_dir);
-	json_t *b = json_load_file(p, 0, NULL), *s, *steps;
+	json_t *b = NULL, *s, *steps;
 	int64_t bid;
 	size_t i;
 	int rc = 0;
 
-	free(p);
-	if (!b)
+	if (!path_exists(p)) {
+		free(p);
 		return 0;
+	}
+	rc = store_load_json(p, STORE_RUN_MAX, &b);
+	free(p);
+	if (rc)
+		return rc;
 	json_object_set_new(b, "night_id", json_integer(night_id));
 	if ((rc = history_bisect_start(h, b, &bid)))
 		goto out;
@@ -728,16 +728,13 @@ out:
 static int rebuild_night(struct history *h, const char *dir)
 {
 	char *p = xasprintf("%s/night.json", dir), *run = xasprintf("%s/run", dir);
-	json_error_t jerr;
-	json_t *n = json_load_file(p, 0, &jerr), *v;
+	json_t *n = NULL, *v;
 	int64_t id;
 	size_t i;
 	int rc;
 
-	if (!n) {
-		rc = sb_err(EINVAL, "%s:%d: %s", p, jerr.line, jerr.text);
+	if ((rc = store_load_json(p, STORE_RUN_MAX, &n)))
 		goto out;
-	}
 	if ((rc = history_night_start(h, json_string_value(json_object_get(n, "tree")) ?: "?",
 				      json_string_value(json_object_get(n, "branch")) ?: "?",
 				      json_string_value(json_object_get(n, "head")) ?: "?", dir,

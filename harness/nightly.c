@@ -1,5 +1,8 @@
 #define _GNU_SOURCE
 #include "harness/nightly.h"
+#include "harness/paths.h"
+#include "harness/sha256.h"
+#include "harness/store.h"
 #include "harness/bisect.h"
 #include "harness/compare.h"
 #include "common/err.h"
@@ -440,15 +443,6 @@ static int lock_db(const char *db, int *fd)
 	return rc;
 }
 
-static int write_json_file(const char *path, const json_t *doc)
-{
-	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
-	int rc = write_file_atomic(path, text, strlen(text));
-
-	free(text);
-	return rc;
-}
-
 int nightly_judge(const struct nightly_config *c, struct history *h, long long night,
 		  long long run_id, const char *kernel, const json_t *summary, json_t *verdicts,
 		  json_t **good_nights)
@@ -803,7 +797,7 @@ finish:
 					    json_pack("{s:O,s:O?}", "status",
 						      json_object_get(bres, "status"), "first_bad",
 						      json_object_get(bres, "first_bad")));
-		write_json_file(np, night);
+		store_write_json(np, night);
 		write_file_atomic(tp, text, len);
 		if (history_begin(h) ||
 		    history_night_finish(h, night_id, code == EXIT_CELLS_FAILED ? "failed" : "judged",
