@@ -295,6 +295,9 @@ int html_report_write(const json_t *dump, const json_t *night, const json_t *bis
 			char *bp = xasprintf("%s/bisect/bisect.json", jstr(last, "dir"));
 
 			night = loaded_night = json_load_file(np, 0, NULL);
+			/* Its id in this database (a rebuilt one numbers anew). */
+			if (loaded_night)
+				json_object_set(loaded_night, "id", json_object_get(last, "id"));
 			if (!bisect)
 				bisect = loaded_bisect = json_load_file(bp, 0, NULL);
 			free(np);
