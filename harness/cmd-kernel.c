@@ -5,71 +5,117 @@
 #include "harness/paths.h"
 #include "harness/kernel.h"
 #include "harness/kernel-build.h"
+#include "harness/kernel-debian.h"
+#include "harness/apt.h"
 #include "common/log.h"
+#include "harness/options.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
 
 #include <dirent.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void kernel_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: swapbench kernel get SOURCE [--name NAME] [--config FILE] [--modules DIR]\n"
-		"       swapbench kernel build SPEC [--force] [--jobs N] [--json]\n"
-		"       swapbench kernel list [--json]\n"
-		"       swapbench kernel gc [--dry-run] [SPEC...]\n\n"
-		"get   fetch a kernel into the cache ($XDG_CACHE_HOME/swapbench, default\n"
-		"      ~/.cache/swapbench) and print its identity. SOURCE is debian:6.1,\n"
-		"      debian:6.12 (newest such Debian linux-image package), an exact\n"
-		"      linux-image-* package name, or image:PATH for a prebuilt bzImage\n"
-		"      (--config its .config, --modules a directory holding\n"
-		"      lib/modules/<release>). Debian packages are downloaded with\n"
-		"      apt-get download and extracted, never installed on the host.\n"
-		"build build every kernel of SPEC that comes from a git tree (see\n"
-		"      docs/kernels.md), or find it in the build cache, and print its name,\n"
-		"      cache id and state: built, cached or failed. A failure does not stop\n"
-		"      the other kernels; exit 3 when any failed.\n"
-		"list  show the cached kernels, one a line.\n"
-		"gc    remove built kernels and work trees that no spec uses: the SPECs\n"
-		"      given, or else every spec that 'kernel build' or 'run' was given\n"
-		"      and that still exists.\n");
-}
+static const char *name, *config, *modules, *suite;
+static int json, dry, refresh, all_flavours;
+static struct kbuild_opts ko;
+
+static const struct opt_def get_opts[] = {
+	OPT_STRING("name", &name, "NAME", "the kernel's short name (default: from SOURCE)"),
+	OPT_STRING("config", &config, "FILE", "image: kernels: its .config"),
+	OPT_STRING("modules", &modules, "DIR", "image: kernels: a directory holding\n"
+		   "lib/modules/<release> or usr/lib/modules/<release> (depmod'ed)"),
+	OPT_BOOL("refresh", &refresh, "update swapbench's apt lists first"),
+	OPT_BOOL("json", &json, "print the identity as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def get_def = {
+	"kernel get", "SOURCE", "fetch a kernel into the cache and print its identity",
+	"Fetches a kernel into the cache ($XDG_CACHE_HOME/swapbench, default\n"
+	"~/.cache/swapbench) and prints its identity. SOURCE is debian:X.Y\n"
+	"(newest linux-image-X.Y.*-amd64 of bookworm, bookworm-security,\n"
+	"trixie, trixie-backports or sid), debian:X.Y.Z (that upstream\n"
+	"version), either with @SUITE, an exact package\n"
+	"linux-image-PKG[=VERSION][@SUITE], or image:PATH for a prebuilt\n"
+	"bzImage (--config, --modules). Debian packages come through\n"
+	"swapbench's own apt configuration (its cache's apt/; the host's\n"
+	"/etc/apt is not used), are sha256-checked and extracted, never\n"
+	"installed on the host. Its lists are updated when older than a day\n"
+	"(or with --refresh). See docs/kernels.md.\n",
+	get_opts, 1, 1, NULL,
+};
+
+static const struct opt_def build_opts[] = {
+	OPT_BOOL("force", &ko.force, "build even when cached"),
+	OPT_INTEGER("jobs", &ko.jobs, "N", 0, 4096, "make -jN (default 0: one per CPU)"),
+	OPT_BOOL("json", &json, "print the kernels as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def build_def = {
+	"kernel build", "SPEC", "build the kernels of a spec that come from git trees",
+	"Builds every kernel of SPEC that comes from a git tree (see\n"
+	"docs/kernels.md), or finds it in the build cache, and prints its name,\n"
+	"cache id and state: built, cached or failed. A failure does not stop\n"
+	"the other kernels; exit 3 when any failed.\n",
+	build_opts, 1, 1, NULL,
+};
+
+static const struct opt_def list_opts[] = {
+	OPT_BOOL("json", &json, "print the kernels as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def list_def = {
+	"kernel list", NULL, "show the cached kernels, one a line (package, version, suite)",
+	NULL, list_opts, 0, 0, NULL,
+};
+
+static const struct opt_def search_opts[] = {
+	OPT_STRING("suite", &suite, "SUITE", "only this suite"),
+	OPT_BOOL("all", &all_flavours, "also the cloud and rt flavours, and incomplete uploads"),
+	OPT_BOOL("refresh", &refresh, "update swapbench's apt lists first"),
+	OPT_BOOL("json", &json, "print the packages as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def search_def = {
+	"kernel search", "[PREFIX]", "list the Debian kernels and kernel sources of every suite",
+	"Lists the Debian kernels (linux-image-*-amd64) and kernel sources\n"
+	"(linux-source-*) that bookworm, bookworm-security, trixie,\n"
+	"trixie-backports and sid have, oldest first, with their suites.\n"
+	"PREFIX '7.' matches every 7.x, '7.2' the 7.2 series.\n",
+	search_opts, 0, 1, NULL,
+};
+
+static const struct opt_def gc_opts[] = {
+	OPT_BOOL_S('n', "dry-run", &dry, "say what would be removed; remove nothing"),
+	OPT_END(),
+};
+
+static const struct cmd_def gc_def = {
+	"kernel gc", "[SPEC...]", "remove built kernels and work trees no spec uses",
+	"Removes built kernels and work trees that no spec uses: the SPECs\n"
+	"given, or else every spec that 'kernel build' or 'run' was given\n"
+	"and that still exists.\n",
+	gc_opts, 0, -1, NULL,
+};
 
 static int kernel_get_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "modules", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *name = NULL, *config = NULL, *modules = NULL;
 	struct kernel k;
-	int c, json = 0, rc;
+	int rc, first;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n': name = optarg; break;
-		case 'c': config = optarg; break;
-		case 'm': modules = optarg; break;
-		case 'j': json = 1; break;
-		case 'h': kernel_usage(stdout); return EXIT_OK;
-		default: kernel_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		kernel_usage(stderr);
+	if ((rc = opt_parse(&get_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	if (refresh && apt_update(1)) {
+		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
 	}
-	rc = kernel_get(argv[optind], name, config, modules, &k);
+	rc = kernel_get(argv[first], name, config, modules, &k);
 	if (rc) {
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
@@ -83,7 +129,10 @@ static int kernel_get_cmd(int argc, char **argv)
 	} else {
 		printf("name:     %s\nsource:   %s\nrelease:  %s\n", k.name, k.source, k.release);
 		if (k.package)
-			printf("package:  %s %s\n", k.package, k.version ? k.version : "");
+			printf("package:  %s %s (%s)\n", k.package, k.version ? k.version : "",
+			       k.suite ? k.suite : "suite unknown");
+		if (k.deb_sha256)
+			printf("deb sha256: %s\n", k.deb_sha256);
 		printf("vmlinuz:  %s\nconfig:   %s (sha256 %s)\ncache id: %s\n", k.vmlinuz,
 		       k.config_path ? k.config_path : "-",
 		       k.config_sha256 ? k.config_sha256 : "-", k.id);
@@ -94,44 +143,17 @@ static int kernel_get_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static void fmt_secs(double s, char *buf, size_t len)
-{
-	if (s < 60)
-		snprintf(buf, len, "%.1fs", s);
-	else
-		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
-}
-
 static int kernel_build_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct kbuild_opts ko = { .tty = isatty(2) };
 	struct spec s;
-	json_t *out = json_array();
-	int c, json = 0, nfail = 0, nsrc = 0;
+	json_t *out;
+	int prc, first, nfail = 0, nsrc = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': ko.force = 1; break;
-		case 'j': ko.jobs = atoi(optarg); break;
-		case 'J': json = 1; break;
-		case 'h': kernel_usage(stdout); json_decref(out); return EXIT_OK;
-		default: kernel_usage(stderr); json_decref(out); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		kernel_usage(stderr);
-		json_decref(out);
-		return EXIT_USAGE;
-	}
-	if (spec_load(argv[optind], &s)) {
+	ko.tty = isatty(2);
+	if ((prc = opt_parse(&build_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(prc);
+	out = json_array();
+	if (spec_load(argv[first], &s)) {
 		log_err("%s", sb_lasterr());
 		json_decref(out);
 		return EXIT_USAGE;
@@ -152,7 +174,7 @@ static int kernel_build_cmd(int argc, char **argv)
 		snprintf(label, sizeof(label), "[%zu/%d]", ++n, nsrc);
 		ko.label = label;
 		rc = kbuild_get(sk, &ko, &k, &st);
-		fmt_secs(monotonic_s() - t0, el, sizeof(el));
+		fmt_duration(monotonic_s() - t0, 1, el, sizeof(el));
 		if (rc) {
 			nfail++;
 			json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:f}", "name", sk->name,
@@ -195,13 +217,20 @@ static int kernel_build_cmd(int argc, char **argv)
 
 static int kernel_list_cmd(int argc, char **argv)
 {
-	char *cache = sb_cache_dir(), *dir = xasprintf("%s/kernels", cache);
-	DIR *d = opendir(dir);
+	char *cache, *dir;
+	DIR *d;
 	struct dirent *e;
-	json_t *built = kbuild_list(), *b, *all = json_array();
+	json_t *built, *b, *all;
 	size_t i;
-	int n = 0, json = argc > 1 && !strcmp(argv[1], "--json");
+	int n = 0, rc, first;
 
+	if ((rc = opt_parse(&list_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	cache = sb_cache_dir();
+	dir = xasprintf("%s/kernels", cache);
+	d = opendir(dir);
+	built = kbuild_list();
+	all = json_array();
 	while (d && (e = readdir(d))) {
 		char *root, *vf, *v = NULL;
 
@@ -210,15 +239,26 @@ static int kernel_list_cmd(int argc, char **argv)
 		root = xasprintf("%s/%s/root", dir, e->d_name);
 		vf = xasprintf("%s/%s/version", dir, e->d_name);
 		if (is_dir(root)) {
+			char *mp = xasprintf("%s/meta.json", root);
+			json_t *meta = json_load_file(mp, 0, NULL);
+			json_t *deb0 = json_array_get(json_object_get(meta, "debs"), 0);
+			const char *pkg = json_string_value(json_object_get(meta, "package"));
+			const char *su = json_string_value(json_object_get(deb0, "suite"));
+
+			free(mp);
 			read_file(vf, 4096, &v, NULL);
 			if (v)
 				rstrip(v);
+			if (!pkg)
+				pkg = e->d_name;
 			if (json)
-				json_array_append_new(all, json_pack("{s:s,s:s,s:s}", "package",
-								     e->d_name, "version",
-								     v ? v : "?", "dir", root));
+				json_array_append_new(all, json_pack("{s:s,s:s,s:s?,s:s}", "package",
+								     pkg, "version", v ? v : "?",
+								     "suite", su, "dir", root));
 			else
-				printf("%-40s %-24s %s\n", e->d_name, v ? v : "?", root);
+				printf("%-40s %-24s %-17s %s\n", pkg, v ? v : "?", su ? su : "-",
+				       root);
+			json_decref(meta);
 			n++;
 		}
 		free(v);
@@ -263,6 +303,63 @@ static int kernel_list_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int kernel_search_cmd(int argc, char **argv)
+{
+	const char *prefix = "";
+	struct apt_pkg *v = NULL;
+	size_t n = 0, ninc = 0;
+	int rc, first;
+
+	if ((rc = opt_parse(&search_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	if (first < argc)
+		prefix = argv[first];
+	if ((refresh && apt_update(1)) || debian_kernel_search(prefix, suite, all_flavours, &v, &n, &ninc)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	if (json) {
+		json_t *arr = json_array();
+
+		for (size_t i = 0; i < n; i++) {
+			json_t *su = json_array();
+			char *up = deb_upstream(v[i].version);
+
+			for (size_t j = 0; j < v[i].suites.n; j++)
+				json_array_append_new(su, json_string(v[i].suites.v[j]));
+			json_array_append_new(arr, json_pack(
+				"{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:I}", "kind",
+				strncmp(v[i].package, "linux-source-", 13) ? "image" : "source",
+				"package", v[i].package, "version", v[i].version, "upstream", up,
+				"suites", su, "suite", v[i].suite, "sha256", v[i].sha256, "size",
+				(json_int_t)v[i].size));
+			free(up);
+		}
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(arr);
+	} else if (!n) {
+		printf("no Debian kernel or kernel source %s%s%sin the configured suites\n",
+		       *prefix ? "matching '" : "", prefix, *prefix ? "' " : "");
+	} else {
+		printf("%-40s %-22s %s\n", "package", "version", "suite");
+		for (size_t i = 0; i < n; i++) {
+			char sb[128] = "";
+
+			for (size_t j = 0; j < v[i].suites.n; j++)
+				snprintf(sb + strlen(sb), sizeof(sb) - strlen(sb), "%s%s", j ? "," : "",
+					 v[i].suites.v[j]);
+			printf("%-40s %-22s %s\n", v[i].package, v[i].version, sb);
+		}
+	}
+	if (!json && ninc)
+		printf("(%zu linux-image packages left out%s: the archive lacks their "
+		       "linux-modules, so they cannot boot; --all lists them)\n", ninc,
+		       all_flavours ? " of the default view" : "");
+	apt_pkgs_free(v, n);
+	return EXIT_OK;
+}
+
 static void fmt_bytes(long long b, char *buf, size_t len)
 {
 	if (b >= 1LL << 30)
@@ -275,21 +372,12 @@ static int kernel_gc_cmd(int argc, char **argv)
 {
 	json_t *removed = NULL, *r;
 	long long total = 0;
-	int dry = 0, first = 1;
+	int rc, first;
 	size_t i;
 	char sz[32];
 
-	for (; first < argc && argv[first][0] == '-'; first++) {
-		if (!strcmp(argv[first], "--dry-run") || !strcmp(argv[first], "-n")) {
-			dry = 1;
-		} else if (!strcmp(argv[first], "--help")) {
-			kernel_usage(stdout);
-			return EXIT_OK;
-		} else {
-			kernel_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	if ((rc = opt_parse(&gc_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
 	for (int a = first; a < argc; a++) {
 		if (access(argv[a], R_OK)) {
 			log_err("gc: cannot read spec '%s'", argv[a]);
@@ -313,21 +401,17 @@ static int kernel_gc_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
+const struct subcmd cmd_kernel_subs[] = {
+	{ &get_def, kernel_get_cmd },
+	{ &build_def, kernel_build_cmd },
+	{ &list_def, kernel_list_cmd },
+	{ &search_def, kernel_search_cmd },
+	{ &gc_def, kernel_gc_cmd },
+	{ NULL, NULL },
+};
+
 int cmd_kernel(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		kernel_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	if (!strcmp(argv[1], "get"))
-		return kernel_get_cmd(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "build"))
-		return kernel_build_cmd(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return kernel_list_cmd(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "gc"))
-		return kernel_gc_cmd(argc - 1, argv + 1);
-	fprintf(stderr, "swapbench kernel: unknown subcommand '%s'\n", argv[1]);
-	kernel_usage(stderr);
-	return EXIT_USAGE;
+	return subcmd_run("kernel", "Fetch or build kernels into the cache, list them, search "
+			  "Debian's suites, remove unused builds.", cmd_kernel_subs, argc, argv);
 }
