@@ -1,36 +1,42 @@
-#define _GNU_SOURCE
 #include "harness/cmd.h"
 #include "common/err.h"
 #include "harness/history.h"
+#include "harness/options.h"
 #include "common/log.h"
 #include "harness/plot.h"
 #include "harness/report-html.h"
 #include "harness/runner.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static void history_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: swapbench history DB [--json] [--plot DIR] [--html DIR]\n"
-		"       swapbench history DB --rebuild PATH...\n\n"
-		"The nightly history database: per metric (and kernel, topology, workload)\n"
-		"the mean per night with its spread and the night's verdict, regressions\n"
-		"marked '!', then the bisections and their first bad commits.\n\n"
-		"  --json        everything as JSON (nights, series, bisects with steps)\n"
-		"  --plot DIR    gnuplot trend charts (PNG and SVG) into DIR: one per metric,\n"
-		"                a line per topology/workload, regressions marked, the first\n"
-		"                bad commit named\n"
-		"  --html DIR    the HTML report of the latest night into DIR\n"
-		"  --rebuild     index the given night directories (night.json, run/,\n"
-		"                bisect/) or run directories again: the run directories are\n"
-		"                the source of truth, the database their index\n\n"
-		"Exit: 0 ok, 2 bad input (no database, a corrupt or newer one: never\n"
-		"overwritten).\n");
-}
+static const char *plot, *html;
+static int json, rebuild;
+
+static const struct opt_def history_opts[] = {
+	OPT_BOOL("json", &json, "everything as JSON (nights, series, bisects with steps)"),
+	OPT_STRING("plot", &plot, "DIR", "gnuplot trend charts (PNG and SVG) into DIR: one per\n"
+		   "metric, a line per topology/workload, regressions\n"
+		   "marked, the first bad commit named"),
+	OPT_STRING("html", &html, "DIR", "the HTML report of the latest night into DIR"),
+	OPT_BOOL("rebuild", &rebuild, "index the given night directories (night.json, run/,\n"
+		 "bisect/) or run directories again: the run directories\n"
+		 "are the source of truth, the database their index"),
+	OPT_END(),
+};
+
+const struct cmd_def cmd_history_def = {
+	"history", "DB [PATH...]", "the nightly history database: trends, plots, rebuild",
+	"  swapbench history DB [--json] [--plot DIR] [--html DIR]\n"
+	"  swapbench history DB --rebuild PATH...\n\n"
+	"The nightly history database: per metric (and kernel, topology, workload)\n"
+	"the mean per night with its spread and the night's verdict, regressions\n"
+	"marked '!', then the bisections and their first bad commits.\n",
+	history_opts, 1, -1,
+	"Exit: 0 ok, 2 bad input (no database, a corrupt or newer one: never\n"
+	"overwritten).\n",
+};
 
 /* 80 columns: a block per series. */
 static void print_text(const json_t *d, FILE *out)
@@ -96,45 +102,26 @@ static void print_text(const json_t *d, FILE *out)
 
 int cmd_history(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "plot", required_argument, NULL, 'p' },
-		{ "html", required_argument, NULL, 'H' },
-		{ "rebuild", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *plot = NULL, *html = NULL;
 	struct history *h = NULL;
 	json_t *d = NULL;
-	int ch, json = 0, rebuild = 0, code = EXIT_OK;
+	int rc, first, code = EXIT_OK;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j': json = 1; break;
-		case 'p': plot = optarg; break;
-		case 'H': html = optarg; break;
-		case 'r': rebuild = 1; break;
-		case 'h': history_usage(stdout); return EXIT_OK;
-		default: history_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc || (!rebuild && argc - optind != 1) ||
-	    (rebuild && argc - optind < 2)) {
-		history_usage(stderr);
+	if ((rc = opt_parse(&cmd_history_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	if ((!rebuild && argc - first != 1) || (rebuild && argc - first < 2)) {
+		opt_usage(&cmd_history_def, stderr);
 		return EXIT_USAGE;
 	}
-	if (history_open(argv[optind], rebuild, &h)) {
+	if (history_open(argv[first], rebuild, &h)) {
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
 	}
 	if (rebuild) {
-		if (history_rebuild(h, (const char *const *)argv + optind + 1, argc - optind - 1)) {
+		if (history_rebuild(h, (const char *const *)argv + first + 1, argc - first - 1)) {
 			log_err("%s", sb_lasterr());
 			code = EXIT_USAGE;
 		} else {
-			printf("indexed %d path(s) into %s\n", argc - optind - 1, argv[optind]);
+			printf("indexed %d path(s) into %s\n", argc - first - 1, argv[first]);
 		}
 		goto out;
 	}
