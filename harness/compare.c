@@ -33,7 +33,7 @@ struct run_data {
 	json_t *index;
 };
 
-static json_t *stat_json(json_t *values, int higher_better)
+json_t *compare_stat_json(json_t *values, int higher_better)
 {
 	size_t n = json_array_size(values);
 	double *v = calloc(n ? n : 1, sizeof(*v));
@@ -72,7 +72,7 @@ static double headline(const json_t *st)
 	return h ? json_number_value(h) : jnum(st, "mean");
 }
 
-static json_t *change_json(const json_t *b, const json_t *c, int higher_better)
+json_t *compare_change_json(const json_t *b, const json_t *c, int higher_better)
 {
 	double bv = headline(b), cv = headline(c);
 	size_t nb = json_integer_value(json_object_get(b, "n"));
@@ -453,7 +453,7 @@ static json_t *metric_json(struct cmp *x, const char *k, const char *topo, const
 			json_object_set(m, "better", json_object_get(row, "better"));
 			hb = !strcmp(json_string_value(json_object_get(row, "better")), "higher");
 		}
-		st = row ? stat_json(json_object_get(row, "values"), hb) : json_null();
+		st = row ? compare_stat_json(json_object_get(row, "values"), hb) : json_null();
 		if (c == 0)
 			b = st;
 		json_array_append_new(mcols, st);
@@ -461,7 +461,7 @@ static json_t *metric_json(struct cmp *x, const char *k, const char *topo, const
 			json_array_append_new(changes, json_null());
 			continue;
 		}
-		ch = change_json(b, st, hb);
+		ch = compare_change_json(b, st, hb);
 		check_regression(x, ch, c, k, topo, wl, name);
 		json_array_append_new(changes, ch);
 	}

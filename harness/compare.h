@@ -32,6 +32,19 @@ void compare_print_lkp(const json_t *cmp, FILE *out, int color);
  * against the baseline, verdict); for many kernels at 80 columns. */
 void compare_print_rows(const json_t *cmp, FILE *out, int color);
 
+/* The statistics of one sample of a metric, as in a comparison column:
+ * {n, mean, stddev, cv, min, max, median, ci95, values[, hmean]}; JSON null
+ * when values is empty or not all finite. values is kept (a new reference). */
+json_t *compare_stat_json(json_t *values, int higher_better);
+
+/* The verdict of candidate c against baseline b (two compare_stat_json()
+ * objects): {pct_change, raw_change, ci_overlap, significant, noisy,
+ * lkp_changed, verdict, welch_p}; verdict is better/worse (95% CIs apart),
+ * noise (CoeffVar > COMPARE_NOISY_CV or n < COMPARE_MIN_N), same, or
+ * "too few runs". The one verdict rule: `compare`, `nightly` and `history`
+ * all call it. */
+json_t *compare_change_json(const json_t *b, const json_t *c, int higher_better);
+
 /* mmtests-style percentage: better is positive. */
 double compare_pct_better(double base, double cand, int higher_better);
 

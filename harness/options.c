@@ -332,7 +332,7 @@ void opt_man_page(const struct cmd_entry *cmds, FILE *out)
 			fputs(".\n", out);
 		}
 	}
-	fputs(".SH EXIT STATUS\n0 success; 1 a regression was found (compare); 2 usage or input "
+	fputs(".SH EXIT STATUS\n0 success; 1 a regression was found (compare, nightly); 2 usage or input "
 	      "error; 3 the run finished but some cells failed; 4 skipped (a missing "
 	      "prerequisite).\n.SH ENVIRONMENT\n.TP\n\\fBXDG_CACHE_HOME\\fR\nthe cache is "
 	      "$XDG_CACHE_HOME/swapbench (default ~/.cache/swapbench).\n.TP\n"

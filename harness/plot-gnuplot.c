@@ -49,7 +49,7 @@ int plot_parse_formats(const char *list, unsigned *out)
 /* A gnuplot double-quoted string. Backquotes are replaced because gnuplot
  * runs `...` as a shell command even inside double quotes; control
  * characters because they would end the line. */
-void gp_quote(FILE *f, const char *s)
+void plot_gp_quote(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {

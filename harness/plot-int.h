@@ -45,7 +45,6 @@ struct chart {
 };
 
 /* plot-gnuplot.c */
-void gp_quote(FILE *f, const char *s);
 char *comment_safe(const char *s);
 void dat_token(FILE *f, const char *s);
 void dat_num(FILE *f, double v);

@@ -183,14 +183,14 @@ static int chart_bars(struct plot *p, const char *wl, const char *metric)
 	if (!negative)
 		fprintf(c.gp, "set yrange [0:*]\n");
 	fprintf(c.gp, "set ylabel ");
-	gp_quote(c.gp, sv(first, "unit"));
+	plot_gp_quote(c.gp, sv(first, "unit"));
 	fprintf(c.gp, "\nset title ");
-	gp_quote(c.gp, title);
+	plot_gp_quote(c.gp, title);
 	fprintf(c.gp, " . \"\\n\" . ");
-	gp_quote(c.gp, sub);
+	plot_gp_quote(c.gp, sub);
 	fprintf(c.gp, "\nset xtics (");
 	json_array_foreach(topos, i, v) {
-		gp_quote(c.gp, json_string_value(v));
+		plot_gp_quote(c.gp, json_string_value(v));
 		fprintf(c.gp, " %zu%s", i, i + 1 < json_array_size(topos) ? ", " : "");
 	}
 	fprintf(c.gp, ")\nset xrange [-0.6:%g]\n", json_array_size(topos) - 0.4);
@@ -207,7 +207,7 @@ static int chart_bars(struct plot *p, const char *wl, const char *metric)
 
 			fprintf(c.gp, "%s\"%s.dat\" using %zu:%zu lt %zu title ", j ? ", \\\n     " : "",
 				c.name, 2 + 3 * j, 3 + 3 * j, j + 1);
-			gp_quote(c.gp, t);
+			plot_gp_quote(c.gp, t);
 			free(t);
 		}
 		fprintf(c.gp, "\nset output\n");
@@ -297,11 +297,11 @@ static int chart_latency(struct plot *p, const char *wl, const char *topo)
 	if (logscale)
 		fprintf(c.gp, "set logscale y\nset format y \"%%g\"\n");
 	fprintf(c.gp, "set ylabel ");
-	gp_quote(c.gp, sv(first, "unit"));
+	plot_gp_quote(c.gp, sv(first, "unit"));
 	fprintf(c.gp, "\nset title ");
-	gp_quote(c.gp, title);
+	plot_gp_quote(c.gp, title);
 	fprintf(c.gp, " . \"\\n\" . ");
-	gp_quote(c.gp, sub);
+	plot_gp_quote(c.gp, sub);
 	fprintf(c.gp, "\nset xtics (");
 	for (size_t i = 0; i < np; i++)
 		fprintf(c.gp, "\"%s\" %zu%s", lat_metrics[present[i]].label, i,
@@ -317,9 +317,9 @@ static int chart_latency(struct plot *p, const char *wl, const char *topo)
 		if (txt) {
 			/* 24 lines show no error bars, and their key samples garble. */
 			fprintf(c.gp, "set title ");
-			gp_quote(c.gp, title);
+			plot_gp_quote(c.gp, title);
 			fprintf(c.gp, " . \"\\n\" . ");
-			gp_quote(c.gp, sub_txt);
+			plot_gp_quote(c.gp, sub_txt);
 			fprintf(c.gp, "\n");
 		}
 		fprintf(c.gp, "plot ");
@@ -336,7 +336,7 @@ static int chart_latency(struct plot *p, const char *wl, const char *topo)
 					"yerrorlines lt %zu pt %zu lw 2 title ",
 					j ? ", \\\n     " : "", c.name, off, 3 + 4 * j, 5 + 4 * j,
 					6 + 4 * j, j + 1, j + 1);
-			gp_quote(c.gp, json_string_value(k));
+			plot_gp_quote(c.gp, json_string_value(k));
 		}
 		fprintf(c.gp, "\nset output\n");
 	}
@@ -472,7 +472,7 @@ static int chart_series(struct plot *p, const char *wl, const char *topo)
 		if (!txt) {
 			/* The same left margin lines the panels' time axes up. */
 			fprintf(c.gp, "set lmargin 10\nset multiplot layout %d,1 title ", np);
-			gp_quote(c.gp, title);
+			plot_gp_quote(c.gp, title);
 			fprintf(c.gp, "\n");
 		}
 		for (size_t t = 0; t < N_TS; t++) {
@@ -482,7 +482,7 @@ static int chart_series(struct plot *p, const char *wl, const char *topo)
 			if (txt) {
 				char *pt = xasprintf("%s: %s (MiB)", title, ts_series[t].title);
 
-				gp_quote(c.gp, pt);
+				plot_gp_quote(c.gp, pt);
 				free(pt);
 			} else {
 				fprintf(c.gp, "\"%s (MiB)\"", ts_series[t].title);
@@ -493,7 +493,7 @@ static int chart_series(struct plot *p, const char *wl, const char *topo)
 				fprintf(c.gp, "%s\"%s.dat\" index %zu using 1:%zu with %s lt %zu "
 					"lw 2 title ", j ? ", \\\n     " : "", c.name, j, 2 + t,
 					txt ? "lines" : "linespoints pt 7 ps 0.6", j + 1);
-				gp_quote(c.gp, sv(r, "plot_title"));
+				plot_gp_quote(c.gp, sv(r, "plot_title"));
 			}
 			fprintf(c.gp, "\n");
 		}

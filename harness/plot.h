@@ -9,6 +9,7 @@
 #define SB_PLOT_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 enum {
 	PLOT_PNG = 1 << 0,
@@ -33,5 +34,9 @@ int plot_parse_formats(const char *list, unsigned *formats);
  * (its stderr in the message). */
 int plot_run(const char *run_dir, const char *out_dir, const struct plot_opts *o,
 	     json_t **written);
+
+/* Write s as a gnuplot double-quoted string (backquotes and control
+ * characters replaced: gnuplot would run `...` as a shell command). */
+void plot_gp_quote(FILE *f, const char *s);
 
 #endif

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   gcc make cmake pkg-config libc6-dev        # build
   libjansson-dev libcmocka-dev               # libraries (jansson is linked statically into the agent)
+  libsqlite3-dev                             # the nightly history database (docs/nightly.md)
+  chromium                                   # only for the test of the nightly HTML report (headless)
   qemu-system-x86                            # the VMs
   kmod xz-utils zstd cpio util-linux         # depmod/modprobe on kernel trees, module decompression, mkswap
   coreutils apt dpkg debian-archive-keyring   # sha256sum, swapbench's own apt (Debian kernels of any suite), dpkg-deb

@@ -24,7 +24,7 @@
 #include "harness/paths.h"
 #include "common/process.h"
 #include "harness/kernel.h"
-#include "it-util.h"
+#include "tests/integration/it-util.h"
 
 /* Run swapbench with argv (NULL-terminated after SB_BIN) and an optional
  * extra environment; stdout+stderr captured. */

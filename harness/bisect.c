@@ -1,0 +1,921 @@
+#define _GNU_SOURCE
+#include "harness/bisect.h"
+#include "harness/store.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/history.h"
+#include "harness/kernel-build.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "harness/result.h"
+#include "harness/runner.h"
+#include "harness/spec.h"
+#include "common/stats.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BISECT_SCHEMA_VERSION 1
+#define GIT_TIMEOUT_MS 120000
+
+/* ---- the sequential decision rule ---- */
+
+int sprt_init(struct sprt *s, const double *good, size_t ng, const double *bad, size_t nb,
+	      double alpha, double beta, int min_n, int max_n)
+{
+	struct stats_summary g, b;
+	int rc;
+
+	if (ng < 2 || nb < 2)
+		return sb_err(EINVAL, "the decision rule needs two values of each end at least "
+			      "(good %zu, bad %zu)", ng, nb);
+	if ((rc = stats_summarize(good, ng, &g)) || (rc = stats_summarize(bad, nb, &b)))
+		return rc;
+	if (g.mean == b.mean)
+		return sb_err(EINVAL, "the good and bad ends have the same mean (%g): nothing "
+			      "to bisect", g.mean);
+	if (!(alpha > 0 && alpha < 0.5 && beta > 0 && beta < 0.5))
+		return sb_err(EINVAL, "error rates must be in (0, 0.5): alpha %g, beta %g", alpha,
+			      beta);
+	s->mu_good = g.mean;
+	s->mu_bad = b.mean;
+	s->sigma = sqrt(((ng - 1) * g.stddev * g.stddev + (nb - 1) * b.stddev * b.stddev) /
+			(double)(ng + nb - 2));
+	/* Identical values on both ends would make every step certain after
+	 * one look; keep a floor of a thousandth of the gap. */
+	if (s->sigma < fabs(g.mean - b.mean) * 1e-3)
+		s->sigma = fabs(g.mean - b.mean) * 1e-3;
+	s->alpha = alpha;
+	s->beta = beta;
+	s->min_n = min_n > 0 ? min_n : 1;
+	s->max_n = max_n >= s->min_n ? max_n : s->min_n;
+	return 0;
+}
+
+enum sprt_decision sprt_decide(const struct sprt *s, const double *x, size_t n, double *llr)
+{
+	double l = 0, hi = log((1 - s->beta) / s->alpha), lo = log(s->beta / (1 - s->alpha));
+	double v = 2 * s->sigma * s->sigma;
+
+	for (size_t i = 0; i < n; i++)
+		l += ((x[i] - s->mu_good) * (x[i] - s->mu_good) -
+		      (x[i] - s->mu_bad) * (x[i] - s->mu_bad)) / v;
+	if (llr)
+		*llr = l;
+	if ((int)n >= s->min_n) {
+		if (l >= hi)
+			return SPRT_BAD;
+		if (l <= lo)
+			return SPRT_GOOD;
+	}
+	return (int)n >= s->max_n ? SPRT_UNDECIDED : SPRT_MORE;
+}
+
+const char *sprt_decision_name(enum sprt_decision d)
+{
+	static const char *const names[] = { "more", "good", "bad", "undecided" };
+
+	return names[d];
+}
+
+/* ---- the search ---- */
+
+int bisect_next(const enum bisect_mark *m, int n, int *first_bad, int *lo_out, int *hi_out)
+{
+	int lo = -1, hi = n - 1, best = -1;
+	double mid;
+
+	/* The last good before the first bad: marks are monotone unless the
+	 * measurements lied, and then the first bad wins. */
+	for (int i = 0; i < n; i++)
+		if (m[i] == BISECT_BAD) {
+			hi = i;
+			break;
+		}
+	for (int i = 0; i < hi; i++)
+		if (m[i] == BISECT_GOOD)
+			lo = i;
+	mid = (lo + hi) / 2.0;
+	for (int i = lo + 1; i < hi; i++)
+		if (m[i] == BISECT_UNKNOWN &&
+		    (best < 0 || fabs(i - mid) < fabs(best - mid)))
+			best = i;
+	if (lo_out)
+		*lo_out = lo;
+	if (hi_out)
+		*hi_out = hi;
+	if (best >= 0)
+		return best;
+	/* Nothing left to test between lo and hi. */
+	*first_bad = hi == lo + 1 ? hi : -1;
+	return -1;
+}
+
+/* ---- git ---- */
+
+static int git(const char *tree, const char *const *args, char **out, int quiet)
+{
+	const char *argv[16] = { "git", "-C", tree };
+	struct spawn_opts so = { .argv = argv, .timeout_ms = GIT_TIMEOUT_MS, .capture = 1,
+				 .quiet_stderr = quiet };
+	struct spawn_result r = { 0 };
+	int i = 3, rc;
+
+	for (int j = 0; args[j] && i < 15; j++)
+		argv[i++] = args[j];
+	argv[i] = NULL;
+	if ((rc = spawn_run(&so, &r)))
+		return rc;
+	rc = r.exit_code;
+	if (out && !rc) {
+		*out = r.out ? r.out : xstrdup("");
+		r.out = NULL;
+		rstrip(*out);
+	}
+	spawn_result_release(&r);
+	return rc ? -EIO : 0;
+}
+
+json_t *git_commit_info(const char *tree, const char *commit)
+{
+	const char *args[] = { "log", "-1", "--format=%H%x1f%s%x1f%an <%ae>%x1f%aI", commit,
+			       "--", NULL };
+	char *out = NULL, *f[4] = { 0 }, *p;
+	json_t *o;
+
+	if (git(tree, args, &out, 1))
+		return NULL;
+	p = out;
+	for (int i = 0; i < 4; i++) {
+		f[i] = p;
+		p = p ? strchr(p, '\x1f') : NULL;
+		if (p)
+			*p++ = 0;
+	}
+	o = json_pack("{s:s,s:s,s:s,s:s}", "commit", f[0] ?: "", "subject", f[1] ?: "", "author",
+		      f[2] ?: "", "date", f[3] ?: "");
+	free(out);
+	return o;
+}
+
+static char *rev_parse(const char *tree, const char *rev)
+{
+	char *spec = xasprintf("%s^{commit}", rev), *out = NULL;
+	const char *args[] = { "rev-parse", "--verify", "-q", spec, NULL };
+
+	if (git(tree, args, &out, 1))
+		out = NULL;
+	free(spec);
+	return out;
+}
+
+int bisect_range(const char *tree, const char *good, const char *bad, char **base,
+		 int *rebased, json_t **commits)
+{
+	char *g = rev_parse(tree, good), *b = rev_parse(tree, bad), *mb = NULL, *list = NULL;
+	char *range = NULL;
+	int rc = 0;
+
+	if (!g || !b) {
+		rc = sb_err(ENOENT, "'%s': unknown commit '%s'", tree, !g ? good : bad);
+		goto out;
+	}
+	{
+		const char *args[] = { "merge-base", "--is-ancestor", g, b, NULL };
+
+		*rebased = git(tree, args, NULL, 1) != 0;
+	}
+	if (*rebased) {
+		const char *args[] = { "merge-base", g, b, NULL };
+
+		if (git(tree, args, &mb, 1) || !*mb) {
+			rc = sb_err(ENOENT, "'%s': %.12s and %.12s have no merge base", tree, g, b);
+			goto out;
+		}
+	} else {
+		mb = xstrdup(g);
+	}
+	range = xasprintf("%s..%s", mb, b);
+	{
+		const char *args[] = { "rev-list", "--reverse", "--topo-order", range, NULL };
+
+		if (git(tree, args, &list, 0)) {
+			rc = sb_err(EIO, "'%s': git rev-list %s failed", tree, range);
+			goto out;
+		}
+	}
+	*commits = json_array();
+	for (char *save = NULL, *t = strtok_r(list, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
+		json_array_append_new(*commits, json_string(t));
+	if (!json_array_size(*commits)) {
+		json_decref(*commits);
+		rc = sb_err(EINVAL, "'%s': no commits between %.12s and %.12s", tree, mb, b);
+		goto out;
+	}
+	*base = mb;
+	mb = NULL;
+out:
+	free(g);
+	free(b);
+	free(mb);
+	free(list);
+	free(range);
+	return rc;
+}
+
+/* ---- the steps ---- */
+
+struct ctx {
+	const struct bisect_opts *o;
+	json_t *res;         /* bisect.json */
+	char *tree;          /* absolute */
+	char *json_path;
+	struct sprt rule;
+	double t0;
+	long long history_id;
+};
+
+static int save(struct ctx *c)
+{
+	return store_write_json(c->json_path, c->res);
+}
+
+static int is_pathish(const char *s)
+{
+	return strchr(s, '/') || strstr(s, ".json") || strstr(s, ".config") ||
+	       strstr(s, ".patch") || strstr(s, ".mbx") || strstr(s, ".mbox");
+}
+
+static void absolutize(json_t *arr_or_str, json_t *parent, const char *key, size_t idx,
+		       const char *base_dir)
+{
+	const char *s = json_string_value(arr_or_str);
+
+	if (!s || s[0] == '/' || !strncmp(s, "cache:", 6) || !is_pathish(s))
+		return;
+	{
+		char *p = xasprintf("%s/%s", base_dir, s), *r = realpath(p, NULL);
+		json_t *v = json_string(r ? r : p);
+
+		if (key)
+			json_object_set_new(parent, key, v);
+		else
+			json_array_set_new(parent, idx, v);
+		free(p);
+		free(r);
+	}
+}
+
+static void absolutize_array(json_t *arr, const char *base_dir)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		absolutize(v, arr, NULL, i, base_dir);
+}
+
+int bisect_suite_at(const char *suite, const char *kernel, const char *tree,
+		    const char *commit, const char *topology, const char *workload,
+		    const char *path)
+{
+	json_error_t jerr;
+	json_t *s = json_load_file(suite, 0, &jerr), *k, *kernels, *arr, *v;
+	char *sdir = NULL, *slash, *abs_tree = realpath(tree, NULL);
+	size_t i;
+	int rc = 0, found = 0;
+
+	if (!s) {
+		free(abs_tree);
+		return sb_err(EINVAL, "%s:%d: %s", suite, jerr.line, jerr.text);
+	}
+	{
+		char *abs = realpath(suite, NULL);
+
+		sdir = abs ? abs : xstrdup(".");
+		if (abs && (slash = strrchr(sdir, '/')))
+			*slash = 0;
+	}
+	kernels = json_array();
+	json_array_foreach(json_object_get(s, "kernels"), i, k) {
+		const char *name = json_string_value(json_object_get(k, "name"));
+		json_t *g = json_object_get(k, "git"), *cfg = json_object_get(k, "config");
+		int branch = g && !found && (!kernel || (name && !strcmp(name, kernel)));
+
+		if (!branch && topology)
+			continue;
+		k = json_deep_copy(k);
+		g = json_object_get(k, "git");
+		cfg = json_object_get(k, "config");
+		if (branch) {
+			found = 1;
+			json_object_set_new(g, "tree", json_string(abs_tree ? abs_tree : tree));
+			json_object_set_new(g, "ref", json_string(commit));
+			json_object_del(g, "branch");
+		} else if (g && json_is_string(json_object_get(g, "tree"))) {
+			absolutize(json_object_get(g, "tree"), g, "tree", 0, sdir);
+		}
+		if (g)
+			absolutize_array(json_object_get(g, "patches"), sdir);
+		if (json_is_string(json_object_get(cfg, "base")))
+			absolutize(json_object_get(cfg, "base"), cfg, "base", 0, sdir);
+		absolutize_array(json_object_get(cfg, "fragments"), sdir);
+		json_array_append_new(kernels, k);
+	}
+	json_object_set_new(s, "kernels", kernels);
+	if (!found) {
+		rc = sb_err(EINVAL, "%s: kernels: no git kernel%s%s%s to follow the branch", suite,
+			    kernel ? " named '" : "", kernel ?: "", kernel ? "'" : "");
+		goto out;
+	}
+	arr = json_array();
+	json_array_foreach(json_object_get(s, "topologies"), i, v) {
+		const char *name = json_is_string(v) ? json_string_value(v)
+						     : json_string_value(json_object_get(v, "name"));
+		const char *b = name ? strrchr(name, '/') : NULL;
+		size_t len;
+
+		b = b ? b + 1 : name;
+		len = b ? strlen(b) : 0;
+		if (len > 5 && !strcmp(b + len - 5, ".json"))
+			len -= 5;
+		if (!topology || (b && strlen(topology) == len && !strncmp(b, topology, len)))
+			json_array_append(arr, v);
+	}
+	absolutize_array(arr, sdir);
+	json_object_set_new(s, "topologies", arr);
+	if (workload) {
+		arr = json_array();
+		json_array_foreach(json_object_get(s, "workloads"), i, v)
+			if (!strcmp(json_string_value(json_object_get(v, "name")) ?: "", workload))
+				json_array_append(arr, v);
+		json_object_set_new(s, "workloads", arr);
+	}
+	if (!json_array_size(json_object_get(s, "topologies")) ||
+	    !json_array_size(json_object_get(s, "workloads"))) {
+		rc = sb_err(EINVAL, "%s: no topology '%s' or no workload '%s' in it", suite,
+			    topology ?: "", workload ?: "");
+		goto out;
+	}
+	{
+		char *text = json_dumps(s, JSON_INDENT(2));
+
+		rc = write_file_atomic(path, text, strlen(text));
+		free(text);
+	}
+out:
+	json_decref(s);
+	free(sdir);
+	free(abs_tree);
+	return rc;
+}
+
+static int step_spec(struct ctx *c, const char *commit, const char *path)
+{
+	return bisect_suite_at(c->o->suite, c->o->kernel, c->tree, commit, c->o->topology,
+			       c->o->workload, path);
+}
+
+/* The values of the bisected metric in a run, and how many cells failed. */
+static json_t *run_values(const struct ctx *c, const char *run_dir, const char *kernel,
+			  int *failed)
+{
+	json_t *sum = NULL, *row, *vals = json_array();
+	size_t i;
+
+	*failed = 0;
+	if (summary_load(run_dir, &sum))
+		return vals;
+	json_array_foreach(json_object_get(sum, "rows"), i, row)
+		if (!strcmp(json_string_value(json_object_get(row, "kernel")) ?: "", kernel) &&
+		    !strcmp(json_string_value(json_object_get(row, "topology")) ?: "",
+			    c->o->topology) &&
+		    !strcmp(json_string_value(json_object_get(row, "workload")) ?: "",
+			    c->o->workload) &&
+		    !strcmp(json_string_value(json_object_get(row, "metric")) ?: "", c->o->metric)) {
+			json_decref(vals);
+			vals = json_incref(json_object_get(row, "values"));
+		}
+	json_array_foreach(json_object_get(sum, "cells"), i, row) {
+		const char *st = json_string_value(json_object_get(row, "status")) ?: "";
+
+		if (strcmp(st, "ok") && strcmp(st, "skipped"))
+			(*failed)++;
+	}
+	json_decref(sum);
+	return vals;
+}
+
+static const char *run_status(const char *run_dir)
+{
+	json_t *r = NULL;
+	static char buf[32];
+
+	store_load_run(run_dir, &r);
+	snprintf(buf, sizeof(buf), "%s", json_string_value(json_object_get(r, "status")) ?: "");
+	json_decref(r);
+	return buf;
+}
+
+/* runner_run prints its summary on stdout: during a bisection stdout is the
+ * report's, so the runner's lines go to stderr. */
+static int run_quietly(const struct run_opts *ro)
+{
+	int saved, code;
+
+	fflush(stdout);
+	saved = dup(1);
+	if (saved >= 0)
+		dup2(2, 1);
+	code = runner_run(ro);
+	fflush(stdout);
+	if (saved >= 0) {
+		dup2(saved, 1);
+		close(saved);
+	}
+	return code;
+}
+
+static double *to_doubles(const json_t *arr, size_t *n)
+{
+	size_t len = json_array_size(arr);
+	double *v = calloc(len ? len : 1, sizeof(*v));
+
+	for (size_t i = 0; i < len; i++)
+		v[i] = json_number_value(json_array_get(arr, i));
+	*n = len;
+	return v;
+}
+
+/* One step: build, run until decided. fixed: "good"/"bad" for the ends
+ * (run ends_n iterations, no decision), NULL to decide. The step's record
+ * in *out. -EINTR when interrupted. */
+static int run_step(struct ctx *c, int seq, const char *commit, const char *role,
+		    const char *fixed, json_t **out)
+{
+	const struct bisect_opts *o = c->o;
+	char *name = xasprintf("step-%02d-%.12s", seq, commit);
+	char *spec_path = xasprintf("%s/%s.json", o->dir, name);
+	char *run_dir = xasprintf("%s/%s", o->dir, name);
+	json_t *step = json_pack("{s:i,s:s,s:s,s:s}", "seq", seq, "commit", commit, "role", role,
+				 "run", name), *vals = NULL, *info;
+	const char *decision = "skip";
+	char *reason = NULL;
+	struct spec s;
+	int rc = 0, n = fixed ? o->ends_n : o->min_n, failed = 0;
+	double t0 = monotonic_s(), llr = NAN, mean = NAN, build_s = 0;
+
+	spec_init(&s);
+	if ((info = git_commit_info(c->tree, commit))) {
+		json_object_set(step, "subject", json_object_get(info, "subject"));
+		json_decref(info);
+	}
+	fprintf(stderr, "bisect: step %d: %.12s (%s)\n", seq, commit, role);
+	if ((rc = step_spec(c, commit, spec_path)) || (rc = spec_load(spec_path, &s)))
+		goto out;
+	{
+		struct kernel k;
+		enum kbuild_state st;
+		struct kbuild_opts ko = { .tty = isatty(2), .label = "bisect build" };
+
+		rc = kbuild_get(&s.kernels[0], &ko, &k, &st);
+		build_s = monotonic_s() - t0;
+		json_object_set_new(step, "build", json_string(rc ? "failed" : st == KBUILD_BUILT
+							       ? "built" : "cached"));
+		if (rc) {
+			const char *e = sb_lasterr();
+
+			reason = xasprintf("build failed: %.*s", (int)strcspn(e, "\n"), e);
+			rc = 0;
+			goto decided;
+		}
+		json_object_set_new(step, "cache_id", json_string(k.id ?: ""));
+		kernel_release(&k);
+	}
+	for (;;) {
+		struct run_opts ro = { .spec_path = spec_path, .out_dir = run_dir,
+				       .resume = path_exists(run_dir), .iterations = n };
+		size_t nv;
+		double *v;
+
+		run_quietly(&ro);
+		if (!strcmp(run_status(run_dir), "interrupted")) {
+			rc = -EINTR;
+			goto out;
+		}
+		json_decref(vals);
+		vals = run_values(c, run_dir, s.kernels[0].name, &failed);
+		if (failed) {
+			reason = xasprintf("%d cell(s) failed (crashed, timed out or failed)", failed);
+			break;
+		}
+		v = to_doubles(vals, &nv);
+		if (nv) {
+			struct stats_summary ss;
+
+			if (!stats_summarize(v, nv, &ss))
+				mean = ss.mean;
+		}
+		if (fixed) {
+			free(v);
+			decision = fixed;
+			break;
+		}
+		{
+			enum sprt_decision d = sprt_decide(&c->rule, v, nv, &llr);
+
+			free(v);
+			if (d == SPRT_MORE && n < o->max_n) {
+				n = n + o->batch > o->max_n ? o->max_n : n + o->batch;
+				continue;
+			}
+			if (d == SPRT_GOOD || d == SPRT_BAD)
+				decision = sprt_decision_name(d);
+			else
+				reason = xasprintf("undecided after %zu iterations (LLR %.2f)", nv,
+						   llr);
+		}
+		break;
+	}
+decided:
+	json_object_set_new(step, "decision", json_string(decision));
+	json_object_set_new(step, "n", json_integer(json_array_size(vals)));
+	json_object_set_new(step, "values", vals ? json_incref(vals) : json_array());
+	json_object_set_new(step, "mean", isfinite(mean) ? json_real(mean) : json_null());
+	json_object_set_new(step, "llr", isfinite(llr) ? json_real(llr) : json_null());
+	json_object_set_new(step, "reason", reason ? json_string(reason) : json_null());
+	json_object_set_new(step, "build_s", json_real(build_s));
+	json_object_set_new(step, "seconds", json_real(monotonic_s() - t0));
+	if (o->db) {
+		json_t *row = json_deep_copy(step);
+		int64_t rid = 0;
+
+		if (!history_begin(o->db)) {
+			int hr = path_exists(run_dir) ? history_add_run(o->db, run_dir, "bisect",
+									o->night_id, commit, &rid)
+						      : 0;
+
+			json_object_set_new(row, "run_id", json_integer(rid));
+			if (!hr)
+				hr = history_bisect_step(o->db, c->history_id, row);
+			if (hr || history_commit(o->db)) {
+				log_warn("history: %s", sb_lasterr());
+				history_rollback(o->db);
+			}
+		}
+		json_decref(row);
+	}
+	fprintf(stderr, "bisect: step %d: %.12s %s (n=%zu, mean %.4g)%s%s\n", seq, commit,
+		decision, json_array_size(vals), mean, reason ? ": " : "", reason ?: "");
+	*out = step;
+	step = NULL;
+out:
+	json_decref(step);
+	json_decref(vals);
+	spec_release(&s);
+	free(reason);
+	free(name);
+	free(spec_path);
+	free(run_dir);
+	return rc;
+}
+
+static json_t *find_step(json_t *res, const char *commit, const char *role)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(res, "steps"), i, s)
+		if (!strcmp(json_string_value(json_object_get(s, "commit")) ?: "", commit) &&
+		    !strcmp(json_string_value(json_object_get(s, "role")) ?: "", role))
+			return s;
+	return NULL;
+}
+
+/* A step already recorded (resume), or run it now and record it. */
+static int step(struct ctx *c, const char *commit, const char *role, const char *fixed,
+		json_t **rec)
+{
+	json_t *steps = json_object_get(c->res, "steps"), *s = find_step(c->res, commit, role);
+	int rc;
+
+	if (s) {
+		*rec = s;
+		return 0;
+	}
+	rc = run_step(c, (int)json_array_size(steps), commit, role, fixed, &s);
+	if (rc)
+		return rc;
+	json_array_append_new(steps, s);
+	*rec = s;
+	return save(c);
+}
+
+static const char *decision_of(const json_t *s)
+{
+	return json_string_value(json_object_get(s, "decision")) ?: "skip";
+}
+
+static int finish(struct ctx *c, const char *status, const char *first_bad)
+{
+	const struct bisect_opts *o = c->o;
+	json_t *steps = json_object_get(c->res, "steps"), *s;
+	int builds = 0, cells = 0;
+	size_t i;
+
+	json_object_set_new(c->res, "status", json_string(status));
+	if (first_bad) {
+		json_t *info = git_commit_info(c->tree, first_bad);
+
+		json_object_set_new(c->res, "first_bad", info ? info : json_string(first_bad));
+	}
+	json_array_foreach(steps, i, s) {
+		builds += !strcmp(json_string_value(json_object_get(s, "build")) ?: "", "built");
+		cells += (int)json_array_size(json_object_get(s, "values"));
+	}
+	json_object_set_new(c->res, "totals", json_pack("{s:I,s:i,s:i,s:f}", "steps",
+							(json_int_t)json_array_size(steps),
+							"builds", builds, "cells", cells, "seconds",
+							monotonic_s() - c->t0 +
+							json_number_value(json_object_get(
+								json_object_get(c->res, "totals"),
+								"seconds_before"))));
+	if (o->db) {
+		json_t *info = json_object_get(c->res, "first_bad");
+
+		if (!history_begin(o->db)) {
+			if (json_is_object(info))
+				history_add_commit(o->db, first_bad,
+						   json_string_value(json_object_get(info, "subject")),
+						   json_string_value(json_object_get(info, "author")),
+						   json_string_value(json_object_get(info, "date")));
+			if (history_bisect_finish(o->db, c->history_id, status, first_bad) ||
+			    history_commit(o->db)) {
+				log_warn("history: %s", sb_lasterr());
+				history_rollback(o->db);
+			}
+		}
+	}
+	return save(c);
+}
+
+static int start(struct ctx *c)
+{
+	const struct bisect_opts *o = c->o;
+	char *base = NULL;
+	json_t *commits = NULL;
+	int rebased = 0, rc;
+
+	c->json_path = xasprintf("%s/bisect.json", o->dir);
+	if (path_exists(c->json_path)) {
+		if (!o->resume)
+			return sb_err(EEXIST, "'%s' holds a bisection: pass --resume to continue it, "
+				      "or another directory", o->dir);
+		if ((rc = store_load_json(c->json_path, STORE_RUN_MAX, &c->res)))
+			return rc;
+		c->history_id = json_integer_value(json_object_get(c->res, "history_id"));
+		{
+			json_t *t = json_object_get(c->res, "totals");
+
+			if (!t)
+				json_object_set_new(c->res, "totals", t = json_object());
+			json_object_set_new(t, "seconds_before",
+					    json_real(json_number_value(json_object_get(t, "seconds"))));
+		}
+		return 0;
+	}
+	if ((rc = bisect_range(c->tree, o->good, o->bad, &base, &rebased, &commits)))
+		return rc;
+	if ((rc = mkdir_p(o->dir, 0755))) {
+		free(base);
+		json_decref(commits);
+		return rc;
+	}
+	c->res = json_pack("{s:i,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:[],s:s,"
+			   "s:{s:s,s:f,s:f,s:i,s:i,s:i}}",
+			   "schema_version", BISECT_SCHEMA_VERSION, "tree", c->tree, "good", o->good,
+			   "bad", o->bad, "rebased", rebased, "base", base, "suite", o->suite,
+			   "topology", o->topology, "workload", o->workload, "metric", o->metric,
+			   "commits", commits, "steps", "status", "running", "rule", "name",
+			   "sprt", "alpha", o->alpha, "beta", o->beta, "min_n", o->min_n, "max_n",
+			   o->max_n, "batch", o->batch);
+	{
+		char *g = rev_parse(c->tree, o->good), *b = rev_parse(c->tree, o->bad);
+
+		json_object_set_new(c->res, "good", json_string(g ?: o->good));
+		json_object_set_new(c->res, "bad", json_string(b ?: o->bad));
+		free(g);
+		free(b);
+	}
+	if (rebased)
+		json_object_set_new(c->res, "merge_base", json_string(base));
+	if (o->db) {
+		json_t *b = json_pack("{s:I,s:O,s:O,s:s?,s:s?,s:s,s:s,s:s,s:s,s:f,s:f}", "night_id",
+				      (json_int_t)o->night_id, "good", json_object_get(c->res, "good"),
+				      "bad", json_object_get(c->res, "bad"), "merge_base",
+				      rebased ? base : NULL, "kernel", o->kernel, "topology",
+				      o->topology, "workload", o->workload, "metric", o->metric, "dir",
+				      o->dir, "alpha", o->alpha, "beta", o->beta);
+		int64_t id = 0;
+
+		if (!history_begin(o->db) && !history_bisect_start(o->db, b, &id) &&
+		    !history_commit(o->db))
+			c->history_id = id;
+		else
+			history_rollback(o->db);
+		json_object_set_new(c->res, "history_id", json_integer(c->history_id));
+		json_decref(b);
+	}
+	free(base);
+	return save(c);
+}
+
+int bisect_run(const struct bisect_opts *o, json_t **result)
+{
+	struct ctx c = { .o = o, .t0 = monotonic_s() };
+	json_t *good_vals = NULL, *bad_vals = NULL, *commits, *rec;
+	enum bisect_mark *marks = NULL;
+	int rc, n, first_bad = -1, lo, hi;
+
+	*result = NULL;
+	c.tree = realpath(o->tree, NULL);
+	if (!c.tree)
+		return sb_err(ENOENT, "bisect: no such tree '%s'", o->tree);
+	if ((rc = start(&c)))
+		goto out;
+	if (!strcmp(json_string_value(json_object_get(c.res, "status")) ?: "", "found") ||
+	    !strcmp(json_string_value(json_object_get(c.res, "status")) ?: "", "ambiguous"))
+		goto done;
+	/* The ends: given (a nightly knows its good nights and tonight), or
+	 * measured here. */
+	if (o->good_values && o->bad_values) {
+		good_vals = json_incref(o->good_values);
+		bad_vals = json_incref(o->bad_values);
+	} else {
+		const char *g = json_string_value(json_object_get(c.res, "good"));
+		const char *b = json_string_value(json_object_get(c.res, "bad"));
+
+		if ((rc = step(&c, g, "good end", "good", &rec)))
+			goto out;
+		good_vals = json_incref(json_object_get(rec, "values"));
+		if ((rc = step(&c, b, "bad end", "bad", &rec)))
+			goto out;
+		bad_vals = json_incref(json_object_get(rec, "values"));
+	}
+	json_object_set(c.res, "good_values", good_vals);
+	json_object_set(c.res, "bad_values", bad_vals);
+	{
+		size_t ng, nb;
+		double *g = to_doubles(good_vals, &ng), *b = to_doubles(bad_vals, &nb);
+
+		rc = sprt_init(&c.rule, g, ng, b, nb, o->alpha, o->beta, o->min_n, o->max_n);
+		free(g);
+		free(b);
+		if (rc) {
+			rc = sb_err_prefix(-rc, "bisect %s", o->metric);
+			goto out;
+		}
+		json_t *rule = json_object_get(c.res, "rule");
+
+		json_object_set_new(rule, "mu_good", json_real(c.rule.mu_good));
+		json_object_set_new(rule, "mu_bad", json_real(c.rule.mu_bad));
+		json_object_set_new(rule, "sigma", json_real(c.rule.sigma));
+	}
+	/* A rebased branch: its merge base with the last good commit must be
+	 * good itself, or the regression is older than the branch point. */
+	if (json_is_true(json_object_get(c.res, "rebased"))) {
+		const char *mb = json_string_value(json_object_get(c.res, "merge_base"));
+
+		fprintf(stderr, "bisect: %.12s is not an ancestor of %.12s (rebased): bisecting "
+			"from their merge base %.12s, tested first\n", o->good, o->bad, mb);
+		if ((rc = step(&c, mb, "merge base", NULL, &rec)))
+			goto out;
+		if (strcmp(decision_of(rec), "good")) {
+			rc = finish(&c, !strcmp(decision_of(rec), "bad") ? "merge-base-bad"
+									: "merge-base-undecided",
+				    NULL);
+			goto done;
+		}
+	}
+	commits = json_object_get(c.res, "commits");
+	n = (int)json_array_size(commits);
+	marks = calloc(n, sizeof(*marks));
+	marks[n - 1] = BISECT_BAD;
+	for (;;) {
+		json_t *s;
+		size_t i;
+		int pick;
+
+		/* Marks from the steps recorded so far (also after --resume). */
+		json_array_foreach(json_object_get(c.res, "steps"), i, s) {
+			const char *role = json_string_value(json_object_get(s, "role")) ?: "";
+
+			if (strcmp(role, "midpoint"))
+				continue;
+			for (int j = 0; j < n; j++)
+				if (!strcmp(json_string_value(json_array_get(commits, j)),
+					    json_string_value(json_object_get(s, "commit"))))
+					marks[j] = !strcmp(decision_of(s), "good") ? BISECT_GOOD
+						   : !strcmp(decision_of(s), "bad") ? BISECT_BAD
+										      : BISECT_SKIP;
+		}
+		pick = bisect_next(marks, n, &first_bad, &lo, &hi);
+		if (pick < 0)
+			break;
+		if ((rc = step(&c, json_string_value(json_array_get(commits, pick)), "midpoint",
+			       NULL, &rec)))
+			goto out;
+	}
+	if (first_bad >= 0) {
+		rc = finish(&c, "found", json_string_value(json_array_get(commits, first_bad)));
+	} else {
+		json_t *cand = json_array();
+
+		for (int j = lo + 1; j <= hi; j++)
+			json_array_append(cand, json_array_get(commits, j));
+		json_object_set_new(c.res, "candidates", cand);
+		rc = finish(&c, "ambiguous", NULL);
+	}
+done:
+	if (!rc) {
+		*result = c.res;
+		c.res = NULL;
+	}
+out:
+	if (rc == -EINTR) {
+		json_object_set_new(c.res, "status", json_string("interrupted"));
+		save(&c);
+		sb_err(EINTR, "bisect interrupted: the %zu step(s) done are kept in '%s'; continue "
+		       "with --resume", json_array_size(json_object_get(c.res, "steps")), o->dir);
+	}
+	json_decref(good_vals);
+	json_decref(bad_vals);
+	json_decref(c.res);
+	free(marks);
+	free(c.tree);
+	free(c.json_path);
+	return rc;
+}
+
+/* ---- the report ---- */
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+void bisect_print(const json_t *r, FILE *out)
+{
+	const json_t *fb = json_object_get(r, "first_bad"), *rule = json_object_get(r, "rule");
+	const json_t *s, *tot = json_object_get(r, "totals");
+	const char *status = jstr(r, "status");
+	size_t i;
+
+	if (!strcmp(status, "found"))
+		fprintf(out, "first bad commit: %.12s (\"%s\")\nAuthor: %s\nDate:   %s\n\n",
+			jstr(fb, "commit"), jstr(fb, "subject"), jstr(fb, "author"),
+			jstr(fb, "date"));
+	else if (!strcmp(status, "ambiguous"))
+		fprintf(out, "first bad commit: one of %zu commits (skipped steps leave it "
+			"ambiguous)\n\n", json_array_size(json_object_get(r, "candidates")));
+	else
+		fprintf(out, "bisection %s\n\n", status);
+	fprintf(out, "swapbench bisected %s on %s / %s between\n  good %.12s and bad %.12s",
+		jstr(r, "metric"), jstr(r, "topology"), jstr(r, "workload"), jstr(r, "good"),
+		jstr(r, "bad"));
+	if (json_is_true(json_object_get(r, "rebased")))
+		fprintf(out, "\n  (the branch was rebased: from their merge base %.12s)",
+			jstr(r, "merge_base"));
+	fprintf(out, "\nover %zu commits. Each step ran until Wald's SPRT decided between\n"
+		"the good mean %.4g and the bad mean %.4g (sigma %.3g) with error rates\n"
+		"alpha %.3g, beta %.3g, in %lld..%lld iterations (else skipped).\n\n",
+		json_array_size(json_object_get(r, "commits")),
+		json_number_value(json_object_get(rule, "mu_good")),
+		json_number_value(json_object_get(rule, "mu_bad")),
+		json_number_value(json_object_get(rule, "sigma")),
+		json_number_value(json_object_get(rule, "alpha")),
+		json_number_value(json_object_get(rule, "beta")),
+		(long long)json_integer_value(json_object_get(rule, "min_n")),
+		(long long)json_integer_value(json_object_get(rule, "max_n")));
+	fprintf(out, "step commit       role        decision  n     mean      LLR  subject\n");
+	json_array_foreach(json_object_get(r, "steps"), i, s) {
+		char subj[18];
+
+		snprintf(subj, sizeof(subj), "%s", jstr(s, "subject"));
+		fprintf(out, "%4lld %.12s %-11.11s %-9s %2lld %8.4g %8.2f  %s\n",
+			(long long)json_integer_value(json_object_get(s, "seq")), jstr(s, "commit"),
+			jstr(s, "role"), jstr(s, "decision"),
+			(long long)json_integer_value(json_object_get(s, "n")),
+			json_number_value(json_object_get(s, "mean")),
+			json_number_value(json_object_get(s, "llr")), subj);
+	}
+	if (tot)
+		fprintf(out, "\n%lld steps, %lld kernel builds, %lld cells, %.0f s\n",
+			(long long)json_integer_value(json_object_get(tot, "steps")),
+			(long long)json_integer_value(json_object_get(tot, "builds")),
+			(long long)json_integer_value(json_object_get(tot, "cells")),
+			json_number_value(json_object_get(tot, "seconds")));
+}

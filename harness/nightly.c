@@ -1,0 +1,846 @@
+#define _GNU_SOURCE
+#include "harness/nightly.h"
+#include "harness/paths.h"
+#include "harness/sha256.h"
+#include "harness/store.h"
+#include "harness/bisect.h"
+#include "harness/compare.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/history.h"
+#include "common/jsonloc.h"
+#include "harness/kernel-build.h"
+#include "harness/kernel.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "harness/report-html.h"
+#include "harness/result.h"
+#include "harness/runner.h"
+#include "harness/spec.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- the file ---- */
+
+static int cerr(const char *file, const char *text, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int cerr(const char *file, const char *text, const char *path, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int line = text ? jsonloc_line(text, path) : 0;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		return sb_err(EINVAL, "%s:%d: %s: %s", file, line, path[0] ? path : "(top)", msg);
+	return sb_err(EINVAL, "%s: %s: %s", file, path[0] ? path : "(top)", msg);
+}
+
+static int keys_ok(const char *file, const char *text, const char *path, const json_t *o,
+		   const char *const *known)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(o))
+		return cerr(file, text, path, "expected an object");
+	json_object_foreach((json_t *)o, key, v) {
+		int ok = 0;
+
+		for (int i = 0; known[i]; i++)
+			ok |= !strcmp(known[i], key);
+		if (!ok) {
+			char *p = jsonloc_path_append_key(path, key), list[512] = "";
+			int rc;
+
+			for (int i = 0; known[i]; i++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+					 i ? ", " : "", known[i]);
+			rc = cerr(file, text, p, "unknown key '%s' (known: %s)", key, list);
+			free(p);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int get_str(const char *file, const char *text, const char *path, const json_t *o,
+		   const char *key, int required, char **out)
+{
+	json_t *v = json_object_get(o, key);
+	char *p = jsonloc_path_append_key(path, key);
+	int rc = 0;
+
+	if (!v) {
+		if (required)
+			rc = cerr(file, text, p, "missing (a string is required)");
+	} else if (!json_is_string(v) || !*json_string_value(v)) {
+		rc = cerr(file, text, p, "expected a non-empty string");
+	} else {
+		*out = xstrdup(json_string_value(v));
+	}
+	free(p);
+	return rc;
+}
+
+static int get_num(const char *file, const char *text, const char *path, const json_t *o,
+		   const char *key, double lo, double hi, double *out)
+{
+	json_t *v = json_object_get(o, key);
+	char *p = jsonloc_path_append_key(path, key);
+	int rc = 0;
+
+	if (v && (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi))
+		rc = cerr(file, text, p, "expected a number in [%g, %g]", lo, hi);
+	else if (v)
+		*out = json_number_value(v);
+	free(p);
+	return rc;
+}
+
+static int get_int(const char *file, const char *text, const char *path, const json_t *o,
+		   const char *key, int lo, int hi, int *out)
+{
+	json_t *v = json_object_get(o, key);
+	char *p = jsonloc_path_append_key(path, key);
+	int rc = 0;
+
+	if (v && (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi))
+		rc = cerr(file, text, p, "expected an integer in [%d, %d]", lo, hi);
+	else if (v)
+		*out = (int)json_integer_value(v);
+	free(p);
+	return rc;
+}
+
+/* A path relative to the file's directory. */
+static char *rel_to(const char *dir, const char *p)
+{
+	return p[0] == '/' ? xstrdup(p) : xasprintf("%s/%s", dir, p);
+}
+
+static int is_url(const char *s)
+{
+	return strstr(s, "://") || !strncmp(s, "git@", 4);
+}
+
+static int thresholds(const char *file, const char *text, const json_t *t, json_t **out)
+{
+	const char *key;
+	json_t *v;
+
+	*out = json_object();
+	if (!t)
+		return 0;
+	json_object_foreach((json_t *)t, key, v) {
+		char *p = jsonloc_path_append_key("", key);
+		int bad = !json_is_number(v) || !(json_number_value(v) >= 0);
+		int rc = bad ? cerr(file, text, p, "expected a percentage >= 0") : 0;
+
+		free(p);
+		if (rc)
+			return rc;
+		json_object_set(*out, key, v);
+	}
+	return 0;
+}
+
+int nightly_config_load(const char *path, struct nightly_config *c)
+{
+	static const char *const top[] = { "name", "description", "tree", "remote", "branch",
+					   "suite", "kernel", "database", "results", "reports",
+					   "baseline", "thresholds", "bisect", "iterations",
+					   "fetch_timeout", NULL };
+	static const char *const base_keys[] = { "nights", NULL };
+	static const char *const thr_keys[] = { "default", "metrics", "workloads", NULL };
+	static const char *const bis_keys[] = { "enabled", "alpha", "beta", "min_iterations",
+						"max_iterations", "batch", NULL };
+	char *text = NULL, *dir, *slash, *tree = NULL, *suite = NULL, *db = NULL, *res = NULL;
+	char *rep = NULL;
+	json_error_t jerr;
+	json_t *root = NULL, *o;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->path = xstrdup(path);
+	c->baseline_nights = 5;
+	c->threshold_default = 5.0;
+	c->bisect = 1;
+	c->alpha = c->beta = 0.01;
+	c->min_n = 2;
+	c->max_n = 12;
+	c->batch = 2;
+	c->fetch_timeout_s = 900;
+	if ((rc = read_file(path, 1 << 20, &text, NULL)))
+		return sb_err_prefix(-rc, "nightly file");
+	root = json_loads(text, 0, &jerr);
+	if (!root) {
+		rc = sb_err(EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
+		goto out;
+	}
+	dir = realpath(path, NULL);
+	if (dir && (slash = strrchr(dir, '/')))
+		*slash = 0;
+	if (!dir)
+		dir = xstrdup(".");
+	if ((rc = keys_ok(path, text, "", root, top)) ||
+	    (rc = get_str(path, text, "", root, "name", 0, &c->name)) ||
+	    (rc = get_str(path, text, "", root, "tree", 1, &tree)) ||
+	    (rc = get_str(path, text, "", root, "remote", 0, &c->remote)) ||
+	    (rc = get_str(path, text, "", root, "branch", 1, &c->branch)) ||
+	    (rc = get_str(path, text, "", root, "suite", 1, &suite)) ||
+	    (rc = get_str(path, text, "", root, "kernel", 0, &c->kernel)) ||
+	    (rc = get_str(path, text, "", root, "database", 1, &db)) ||
+	    (rc = get_str(path, text, "", root, "results", 1, &res)) ||
+	    (rc = get_str(path, text, "", root, "reports", 0, &rep)) ||
+	    (rc = get_int(path, text, "", root, "iterations", 1, 1000, &c->iterations)) ||
+	    (rc = get_int(path, text, "", root, "fetch_timeout", 1, 86400, &c->fetch_timeout_s)))
+		goto done;
+	if (!c->name)
+		c->name = xstrdup(c->branch);
+	if (!c->remote)
+		c->remote = xstrdup("origin");
+	/* A URL is cloned once under the cache; a path must be a git tree. */
+	if (is_url(tree)) {
+		char hex[65], *cache = sb_cache_dir();
+
+		sha256_hex(tree, strlen(tree), hex);
+		c->tree_url = tree;
+		c->tree = xasprintf("%s/src/nightly-%.12s", cache, hex);
+		free(cache);
+		tree = NULL;
+	} else {
+		char *t = rel_to(dir, tree), *g = xasprintf("%s/.git", t), *h = xasprintf("%s/HEAD", t);
+
+		if (!is_dir(g) && !path_exists(h)) {
+			rc = cerr(path, text, "tree", "'%s' is not a git tree (or give a URL)", t);
+			free(t);
+		} else {
+			c->tree = realpath(t, NULL);
+			free(t);
+		}
+		free(g);
+		free(h);
+		if (rc)
+			goto done;
+	}
+	c->suite = rel_to(dir, suite);
+	if (!path_exists(c->suite)) {
+		rc = cerr(path, text, "suite", "no such file '%s'", c->suite);
+		goto done;
+	}
+	{
+		struct spec s;
+
+		spec_init(&s);
+		if ((rc = spec_load(c->suite, &s))) {
+			rc = cerr(path, text, "suite", "%s", sb_lasterr());
+			goto done;
+		}
+		{
+			int found = 0;
+
+			for (size_t i = 0; i < s.nkernels; i++)
+				found |= s.kernels[i].build && (!c->kernel ||
+								!strcmp(s.kernels[i].name, c->kernel));
+			if (!found)
+				rc = cerr(path, text, c->kernel ? "kernel" : "suite",
+					  "the suite has no git kernel%s%s%s to follow the branch",
+					  c->kernel ? " named '" : "", c->kernel ?: "",
+					  c->kernel ? "'" : "");
+		}
+		spec_release(&s);
+		if (rc)
+			goto done;
+	}
+	c->database = rel_to(dir, db);
+	c->results = rel_to(dir, res);
+	c->reports = rep ? rel_to(dir, rep) : xstrdup(c->results);
+	if ((o = json_object_get(root, "baseline")) &&
+	    ((rc = keys_ok(path, text, "baseline", o, base_keys)) ||
+	     (rc = get_int(path, text, "baseline", o, "nights", 1, 365, &c->baseline_nights))))
+		goto done;
+	if ((o = json_object_get(root, "thresholds"))) {
+		if ((rc = keys_ok(path, text, "thresholds", o, thr_keys)) ||
+		    (rc = get_num(path, text, "thresholds", o, "default", 0, 1000,
+				  &c->threshold_default)))
+			goto done;
+		if ((rc = thresholds(path, text, json_object_get(o, "metrics"),
+				     &c->threshold_metrics)) ||
+		    (rc = thresholds(path, text, json_object_get(o, "workloads"),
+				     &c->threshold_workloads)))
+			goto done;
+	}
+	if ((o = json_object_get(root, "bisect"))) {
+		json_t *e = json_object_get(o, "enabled");
+
+		if ((rc = keys_ok(path, text, "bisect", o, bis_keys)) ||
+		    (rc = get_num(path, text, "bisect", o, "alpha", 1e-6, 0.49, &c->alpha)) ||
+		    (rc = get_num(path, text, "bisect", o, "beta", 1e-6, 0.49, &c->beta)) ||
+		    (rc = get_int(path, text, "bisect", o, "min_iterations", 1, 100, &c->min_n)) ||
+		    (rc = get_int(path, text, "bisect", o, "max_iterations", 1, 1000, &c->max_n)) ||
+		    (rc = get_int(path, text, "bisect", o, "batch", 1, 100, &c->batch)))
+			goto done;
+		if (e && !json_is_boolean(e)) {
+			rc = cerr(path, text, "bisect.enabled", "expected true or false");
+			goto done;
+		}
+		if (e)
+			c->bisect = json_is_true(e);
+		if (c->max_n < c->min_n) {
+			rc = cerr(path, text, "bisect.max_iterations", "below min_iterations (%d)",
+				  c->min_n);
+			goto done;
+		}
+	}
+	if (!c->threshold_metrics)
+		c->threshold_metrics = json_object();
+	if (!c->threshold_workloads)
+		c->threshold_workloads = json_object();
+done:
+	free(dir);
+out:
+	free(text);
+	free(tree);
+	free(suite);
+	free(db);
+	free(res);
+	free(rep);
+	json_decref(root);
+	if (rc)
+		nightly_config_release(c);
+	return rc;
+}
+
+void nightly_config_release(struct nightly_config *c)
+{
+	free(c->path);
+	free(c->name);
+	free(c->tree);
+	free(c->tree_url);
+	free(c->remote);
+	free(c->branch);
+	free(c->suite);
+	free(c->kernel);
+	free(c->database);
+	free(c->results);
+	free(c->reports);
+	json_decref(c->threshold_metrics);
+	json_decref(c->threshold_workloads);
+	memset(c, 0, sizeof(*c));
+}
+
+double nightly_threshold(const struct nightly_config *c, const char *workload,
+			 const char *metric)
+{
+	json_t *v = json_object_get(c->threshold_metrics, metric);
+
+	if (!v)
+		v = json_object_get(c->threshold_workloads, workload);
+	return v ? json_number_value(v) : c->threshold_default;
+}
+
+/* ---- one night ---- */
+
+static int git_run(const char *tree, const char *const *args, int timeout_s, char **out,
+		   char **err_text)
+{
+	const char *argv[24] = { "git" };
+	struct spawn_opts so = { .argv = argv, .timeout_ms = timeout_s * 1000, .capture = 1,
+				 .merge_stderr = 1 };
+	struct spawn_result r = { 0 };
+	int i = 1, rc;
+
+	if (tree) {
+		argv[i++] = "-C";
+		argv[i++] = tree;
+	}
+	for (int j = 0; args[j] && i < 23; j++)
+		argv[i++] = args[j];
+	argv[i] = NULL;
+	if ((rc = spawn_run(&so, &r)))
+		return rc;
+	rc = r.timed_out ? -ETIMEDOUT : r.exit_code ? -EIO : 0;
+	if (r.out)
+		rstrip(r.out);
+	if (rc && err_text)
+		*err_text = xstrdup(r.out ?: "");
+	if (!rc && out) {
+		*out = r.out ?: xstrdup("");
+		r.out = NULL;
+	}
+	spawn_result_release(&r);
+	return rc;
+}
+
+/* git fetch; the branch head is kept under refs/swapbench/ so nothing of
+ * the user's refs moves. */
+static int fetch(const struct nightly_config *c, char **head)
+{
+	char *ref = xasprintf("+refs/heads/%s:refs/swapbench/nightly/%s", c->branch, c->branch);
+	char *local = xasprintf("refs/swapbench/nightly/%s^{commit}", c->branch), *err = NULL;
+	int rc;
+
+	if (c->tree_url && !path_exists(c->tree)) {
+		const char *args[] = { "clone", "--bare", "--no-tags", c->tree_url, c->tree, NULL };
+
+		fprintf(stderr, "nightly: cloning %s into %s\n", c->tree_url, c->tree);
+		if ((rc = git_run(NULL, args, c->fetch_timeout_s, NULL, &err))) {
+			rc = sb_err(EIO, "git clone %s failed: %s", c->tree_url, err ?: "");
+			goto out;
+		}
+	}
+	{
+		const char *remote = c->tree_url && !strcmp(c->remote, "origin") ? c->tree_url
+										 : c->remote;
+		const char *args[] = { "fetch", "--no-tags", remote, ref, NULL };
+
+		fprintf(stderr, "nightly: git fetch %s %s\n", remote, c->branch);
+		if ((rc = git_run(c->tree, args, c->fetch_timeout_s, NULL, &err))) {
+			rc = sb_err(EIO, "git fetch %s %s in '%s' failed%s: %s", remote, c->branch,
+				    c->tree, rc == -ETIMEDOUT ? " (timed out)" : "", err ?: "");
+			goto out;
+		}
+	}
+	{
+		const char *args[] = { "rev-parse", "--verify", local, NULL };
+
+		if ((rc = git_run(c->tree, args, 60, head, &err)))
+			rc = sb_err(EIO, "'%s': cannot resolve the fetched %s: %s", c->tree,
+				    c->branch, err ?: "");
+	}
+out:
+	free(err);
+	free(ref);
+	free(local);
+	return rc;
+}
+
+static int lock_db(const char *db, int *fd)
+{
+	char *p = xasprintf("%s.lock", db);
+	int rc = 0;
+
+	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		rc = sb_err(errno, "cannot create the lock '%s': %s", p, strerror(errno));
+	else if (flock(*fd, LOCK_EX | LOCK_NB)) {
+		rc = sb_err(EBUSY, "another nightly is running on '%s' (lock '%s')", db, p);
+		close(*fd);
+		*fd = -1;
+	}
+	free(p);
+	return rc;
+}
+
+int nightly_judge(const struct nightly_config *c, struct history *h, long long night,
+		  long long run_id, const char *kernel, const json_t *summary, json_t *verdicts,
+		  json_t **good_nights)
+{
+	json_t *row;
+	size_t i;
+	int regressions = 0;
+
+	*good_nights = history_good_nights(h, c->baseline_nights, night);
+	json_array_foreach(json_object_get(summary, "rows"), i, row) {
+		const char *k = json_string_value(json_object_get(row, "kernel"));
+		const char *t = json_string_value(json_object_get(row, "topology"));
+		const char *w = json_string_value(json_object_get(row, "workload"));
+		const char *m = json_string_value(json_object_get(row, "metric"));
+		int hb = !strcmp(json_string_value(json_object_get(row, "better")) ?: "", "higher");
+		json_t *base, *now, *bs = NULL, *ns = NULL, *ch = NULL, *v;
+		double thr = nightly_threshold(c, w, m);
+
+		if (strcmp(k, kernel))
+			continue;
+		base = history_night_values(h, *good_nights, k, t, w, m);
+		now = history_run_values(h, run_id, k, t, w, m);
+		v = json_pack("{s:s,s:s,s:s,s:s,s:O,s:O,s:I,s:I,s:f}", "kernel", k, "topology", t,
+			      "workload", w, "metric", m, "unit", json_object_get(row, "unit"),
+			      "better", json_object_get(row, "better"), "n_base",
+			      (json_int_t)json_array_size(base), "n_new",
+			      (json_int_t)json_array_size(now), "threshold", thr);
+		if (!json_array_size(base)) {
+			json_object_set_new(v, "verdict", json_string("baseline"));
+		} else {
+			bs = compare_stat_json(base, hb);
+			ns = compare_stat_json(now, hb);
+			if (json_is_object(bs) && json_is_object(ns))
+				ch = compare_change_json(bs, ns, hb);
+			if (ch) {
+				double pct = json_number_value(json_object_get(ch, "pct_change"));
+				const char *verd = json_string_value(json_object_get(ch, "verdict"));
+				int reg = !strcmp(verd, "worse") && -pct >= thr;
+
+				json_object_update(v, ch);
+				json_object_set_new(v, "base_mean", json_object_get(bs, "mean")
+						    ? json_incref(json_object_get(bs, "mean")) : json_null());
+				json_object_set_new(v, "new_mean", json_object_get(ns, "mean")
+						    ? json_incref(json_object_get(ns, "mean")) : json_null());
+				json_object_set_new(v, "regression", json_boolean(reg));
+				regressions += reg;
+			} else {
+				json_object_set_new(v, "verdict", json_string("too few runs"));
+			}
+		}
+		history_add_verdict(h, night, v);
+		json_array_append_new(verdicts, v);
+		json_decref(base);
+		json_decref(now);
+		json_decref(bs);
+		json_decref(ns);
+		json_decref(ch);
+	}
+	return regressions;
+}
+
+static void print_verdicts(const json_t *verdicts, FILE *out)
+{
+	const json_t *v;
+	size_t i;
+
+	fprintf(out, "%-10s %-12s %-24s %9s %9s %8s %7s  %s\n", "topology", "workload", "metric",
+		"base", "tonight", "change", "p", "verdict");
+	json_array_foreach(verdicts, i, v) {
+		json_t *p = json_object_get(v, "welch_p");
+		char pct[16] = "", pv[16] = "";
+
+		if (json_is_number(json_object_get(v, "pct_change")))
+			snprintf(pct, sizeof(pct), "%+.1f%%",
+				 json_number_value(json_object_get(v, "pct_change")));
+		if (json_is_number(p))
+			snprintf(pv, sizeof(pv), "%.3f", json_number_value(p));
+		fprintf(out, "%-10.10s %-12.12s %-24.24s %9.4g %9.4g %8s %7s  %s%s\n",
+			json_string_value(json_object_get(v, "topology")),
+			json_string_value(json_object_get(v, "workload")),
+			json_string_value(json_object_get(v, "metric")),
+			json_number_value(json_object_get(v, "base_mean")),
+			json_number_value(json_object_get(v, "new_mean")), pct, pv,
+			json_string_value(json_object_get(v, "verdict")),
+			json_is_true(json_object_get(v, "regression")) ? " REGRESSION" : "");
+	}
+}
+
+/* The regression to bisect: the largest beyond its threshold. */
+static const json_t *worst(const json_t *verdicts)
+{
+	const json_t *v, *w = NULL;
+	size_t i;
+
+	json_array_foreach(verdicts, i, v)
+		if (json_is_true(json_object_get(v, "regression")) &&
+		    (!w || json_number_value(json_object_get(v, "pct_change")) <
+				   json_number_value(json_object_get(w, "pct_change"))))
+			w = v;
+	return w;
+}
+
+static int reports(const struct nightly_config *c, struct history *h, const char *night_dir,
+		   const json_t *night, const json_t *bisect)
+{
+	json_t *dump = NULL;
+	int rc;
+
+	if ((rc = history_dump(h, &dump)))
+		return rc;
+	rc = html_report_write(dump, night, bisect, c->reports);
+	if (!rc) {
+		char *p = xasprintf("%s/index.html", c->reports);
+
+		fprintf(stderr, "nightly: report %s\n", p);
+		free(p);
+	}
+	json_decref(dump);
+	(void)night_dir;
+	return rc;
+}
+
+int nightly_run(const struct nightly_config *c, int json_out)
+{
+	struct history *h = NULL;
+	int lock = -1, code = EXIT_OK, rc, regressions = 0;
+	char *head = NULL, *night_dir = NULL, *spec_path = NULL, *run_dir = NULL;
+	json_t *night = NULL, *verdicts = json_array(), *good = NULL, *summary = NULL;
+	json_t *bres = NULL, *info = NULL;
+	int64_t night_id = 0, run_id = 0;
+	const char *kernel = c->kernel;
+	struct spec s;
+
+	spec_init(&s);
+	if ((rc = mkdir_p(c->results, 0755)) || (rc = lock_db(c->database, &lock))) {
+		log_err("%s", sb_lasterr());
+		code = rc == -EBUSY ? EXIT_SKIPPED : EXIT_USAGE;
+		goto out;
+	}
+	if ((rc = history_open(c->database, 1, &h))) {
+		log_err("%s", sb_lasterr());
+		code = EXIT_USAGE;
+		goto out;
+	}
+	history_mark_interrupted(h);
+	if ((rc = fetch(c, &head))) {
+		log_err("%s", sb_lasterr());
+		code = EXIT_CELLS_FAILED;
+		goto out;
+	}
+	{
+		json_t *seen = history_night_of_head(h, head);
+
+		if (seen) {
+			printf("%s %.12s was judged on night %lld (%s, verdict %s): nothing to do\n",
+			       c->branch, head, (long long)json_integer_value(json_object_get(seen, "id")),
+			       json_string_value(json_object_get(seen, "started")),
+			       json_string_value(json_object_get(seen, "verdict")));
+			json_decref(seen);
+			goto out;
+		}
+	}
+	info = git_commit_info(c->tree, head);
+	{
+		char stamp[32];
+		time_t t = time(NULL);
+
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&t));
+		night_dir = xasprintf("%s/%s-%.12s", c->results, stamp, head);
+		for (int i = 2; path_exists(night_dir); i++) {
+			free(night_dir);
+			night_dir = xasprintf("%s/%s-%.12s-%d", c->results, stamp, head, i);
+		}
+	}
+	spec_path = xasprintf("%s/suite.json", night_dir);
+	run_dir = xasprintf("%s/run", night_dir);
+	if ((rc = mkdir_p(night_dir, 0755)) ||
+	    (rc = bisect_suite_at(c->suite, c->kernel, c->tree, head, NULL, NULL, spec_path)) ||
+	    (rc = spec_load(spec_path, &s))) {
+		log_err("%s", sb_lasterr());
+		code = EXIT_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; !kernel && i < s.nkernels; i++)
+		if (s.kernels[i].build)
+			kernel = s.kernels[i].name;
+	{
+		char *abs = realpath(night_dir, NULL);
+
+		if (history_begin(h) ||
+		    history_night_start(h, c->tree_url ?: c->tree, c->branch, head, abs, &night_id) ||
+		    (info && history_add_commit(h, head,
+						json_string_value(json_object_get(info, "subject")),
+						json_string_value(json_object_get(info, "author")),
+						json_string_value(json_object_get(info, "date")))) ||
+		    history_commit(h)) {
+			log_err("%s", sb_lasterr());
+			history_rollback(h);
+			free(abs);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		free(abs);
+	}
+	night = json_pack("{s:i,s:I,s:s,s:s,s:s,s:s,s:O?,s:O?,s:s}", "schema_version", 1, "id",
+			  (json_int_t)night_id, "name", c->name, "tree", c->tree_url ?: c->tree,
+			  "branch", c->branch, "head", head, "subject",
+			  json_object_get(info, "subject"), "author", json_object_get(info, "author"),
+			  "kernel", kernel);
+	{
+		char now[32];
+		time_t t = time(NULL);
+
+		strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		json_object_set_new(night, "started", json_string(now));
+	}
+	fprintf(stderr, "nightly: night %lld: %s at %.12s (%s)\n", (long long)night_id, c->branch,
+		head, json_string_value(json_object_get(info, "subject")) ?: "");
+	/* Build first: a head that does not build cannot be judged. */
+	for (size_t i = 0; i < s.nkernels; i++) {
+		struct kernel k;
+		enum kbuild_state st;
+		struct kbuild_opts ko = { .tty = isatty(2), .label = "nightly build" };
+
+		if (!s.kernels[i].build || strcmp(s.kernels[i].name, kernel))
+			continue;
+		if (kbuild_get(&s.kernels[i], &ko, &k, &st)) {
+			char *why = xstrdup(sb_lasterr());
+
+			log_err("%s", why);
+			json_object_set_new(night, "error", json_string(why));
+			free(why);
+			code = EXIT_CELLS_FAILED;
+			goto finish;
+		}
+		kernel_release(&k);
+	}
+	{
+		struct run_opts ro = { .spec_path = spec_path, .out_dir = run_dir,
+				       .iterations = c->iterations };
+		int saved = dup(1), rcode;
+
+		/* stdout is the night's report; the runner's lines go to stderr. */
+		fflush(stdout);
+		if (saved >= 0)
+			dup2(2, 1);
+		rcode = runner_run(&ro);
+		fflush(stdout);
+		if (saved >= 0) {
+			dup2(saved, 1);
+			close(saved);
+		}
+		if (!path_exists(run_dir)) {
+			json_object_set_new(night, "error", json_string("the run did not start"));
+			code = EXIT_CELLS_FAILED;
+			goto finish;
+		}
+		if (rcode == EXIT_CELLS_FAILED)
+			json_object_set_new(night, "error",
+					    json_string("some cells failed (crash, timeout or "
+							"failure): see the run"));
+	}
+	if (history_begin(h) || history_add_run(h, run_dir, "night", night_id, head, &run_id) ||
+	    summary_load(run_dir, &summary)) {
+		log_err("%s", sb_lasterr());
+		history_rollback(h);
+		code = EXIT_CELLS_FAILED;
+		goto finish;
+	}
+	regressions = nightly_judge(c, h, night_id, run_id, kernel, summary, verdicts, &good);
+	if (history_commit(h)) {
+		log_err("%s", sb_lasterr());
+		history_rollback(h);
+		code = EXIT_CELLS_FAILED;
+		goto finish;
+	}
+	json_object_set(night, "verdicts", verdicts);
+	json_object_set(night, "baseline_nights", good);
+	if (json_object_get(night, "error"))
+		code = EXIT_CELLS_FAILED;
+	else if (regressions)
+		code = EXIT_REGRESSION;
+	if (regressions && c->bisect && json_array_size(good)) {
+		const json_t *w = worst(verdicts);
+		const char *good_head = json_string_value(json_object_get(json_array_get(good, 0),
+									  "head"));
+		char *bdir = xasprintf("%s/bisect", night_dir);
+		json_t *gv = history_night_values(h, good, kernel,
+						  json_string_value(json_object_get(w, "topology")),
+						  json_string_value(json_object_get(w, "workload")),
+						  json_string_value(json_object_get(w, "metric")));
+		json_t *bv = history_run_values(h, run_id, kernel,
+						json_string_value(json_object_get(w, "topology")),
+						json_string_value(json_object_get(w, "workload")),
+						json_string_value(json_object_get(w, "metric")));
+		struct bisect_opts bo = {
+			.tree = c->tree, .suite = c->suite, .kernel = kernel, .good = good_head,
+			.bad = head, .topology = json_string_value(json_object_get(w, "topology")),
+			.workload = json_string_value(json_object_get(w, "workload")),
+			.metric = json_string_value(json_object_get(w, "metric")), .dir = bdir,
+			.alpha = c->alpha, .beta = c->beta, .min_n = c->min_n, .max_n = c->max_n,
+			.batch = c->batch, .ends_n = 5, .good_values = gv, .bad_values = bv, .db = h,
+			.night_id = night_id,
+		};
+
+		fprintf(stderr, "nightly: bisecting %s %s/%s between %.12s and %.12s\n",
+			bo.metric, bo.topology, bo.workload, good_head, head);
+		rc = bisect_run(&bo, &bres);
+		if (rc) {
+			log_err("%s", sb_lasterr());
+			json_object_set_new(night, "bisect_error", json_string(sb_lasterr()));
+		}
+		json_decref(gv);
+		json_decref(bv);
+		free(bdir);
+	}
+finish:
+	{
+		const char *verdict = code == EXIT_CELLS_FAILED ? "unjudged"
+				      : regressions		   ? "regression"
+				      : json_array_size(good)	   ? "good"
+								   : "baseline";
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		char *np = xasprintf("%s/night.json", night_dir);
+		char *tp = xasprintf("%s/report.txt", night_dir);
+
+		fprintf(f, "swapbench nightly %s: %s at %.12s (\"%s\")\nnight %lld: %s\n\n", c->name,
+			c->branch, head, json_string_value(json_object_get(info, "subject")) ?: "",
+			(long long)night_id, verdict);
+		if (json_object_get(night, "error"))
+			fprintf(f, "error: %s\n\n",
+				json_string_value(json_object_get(night, "error")));
+		if (json_array_size(verdicts)) {
+			fprintf(f, "against the pooled last %zu good night(s):\n",
+				json_array_size(good));
+			print_verdicts(verdicts, f);
+		}
+		if (bres) {
+			fputc('\n', f);
+			bisect_print(bres, f);
+		}
+		fclose(f);
+		json_object_set_new(night, "status", json_string(code == EXIT_CELLS_FAILED
+								 ? "failed" : "judged"));
+		json_object_set_new(night, "verdict", json_string(verdict));
+		json_object_set_new(night, "exit_code", json_integer(code));
+		json_object_set_new(night, "report", json_string(text));
+		if (bres)
+			json_object_set_new(night, "bisect",
+					    json_pack("{s:O,s:O?}", "status",
+						      json_object_get(bres, "status"), "first_bad",
+						      json_object_get(bres, "first_bad")));
+		store_write_json(np, night);
+		write_file_atomic(tp, text, len);
+		if (history_begin(h) ||
+		    history_night_finish(h, night_id, code == EXIT_CELLS_FAILED ? "failed" : "judged",
+					 verdict, code, text) ||
+		    history_commit(h)) {
+			log_err("%s", sb_lasterr());
+			history_rollback(h);
+		}
+		/* Keep the judged head reachable: mm-unstable is rebased daily,
+		 * and tomorrow's merge base is computed from it. */
+		{
+			char *ref = xasprintf("refs/swapbench/nights/%lld", (long long)night_id);
+			const char *args[] = { "update-ref", ref, head, NULL };
+
+			git_run(c->tree, args, 60, NULL, NULL);
+			free(ref);
+		}
+		if (reports(c, h, night_dir, night, bres))
+			log_warn("report: %s", sb_lasterr());
+		if (json_out) {
+			json_dumpf(night, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
+			fputc('\n', stdout);
+		} else {
+			fputs(text, stdout);
+		}
+		free(text);
+		free(np);
+		free(tp);
+	}
+out:
+	json_decref(night);
+	json_decref(verdicts);
+	json_decref(good);
+	json_decref(summary);
+	json_decref(bres);
+	json_decref(info);
+	spec_release(&s);
+	history_close(h);
+	if (lock >= 0)
+		close(lock);
+	free(head);
+	free(night_dir);
+	free(spec_path);
+	free(run_dir);
+	return code;
+}

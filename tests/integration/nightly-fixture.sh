@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# A local "mm-unstable" for the nightly tests, made offline from the cached
+# 6.12 source tree (cache:linux-6.12, scripts/linux-git.sh).
+#
+#   nightly-fixture.sh DIR init
+#       DIR/upstream: a git clone (--shared) of cache:linux-6.12 with branch
+#       mm-unstable = v6.12-debian + 2 harmless commits; DIR/tree: the
+#       nightly's tree, a clone of it (remote origin).
+#   nightly-fixture.sh DIR advance [--slow-patch FILE] [--slow-us N]
+#       Rebases mm-unstable the way akpm's tree moves: a new upstream commit
+#       under it, the 2 old commits again, then 5 new ones of which the 4th
+#       slows the swap-out path. 8 commits after the merge base with the
+#       night-1 head. The slow change is FILE (a patch, `git apply`) when
+#       given, else a udelay(N) (default 300 us) per swap_writepage() call in
+#       mm/page_io.c. Prints the slow commit's id to DIR/slow-commit.
+#
+# Every commit touches one file, so each bisection step is an incremental
+# build of the same work tree (ccache and make's own dependency tracking).
+set -euo pipefail
+
+dir=${1:?usage: nightly-fixture.sh DIR init|advance [--slow-patch FILE] [--slow-us N]}
+what=${2:?usage: nightly-fixture.sh DIR init|advance}
+shift 2
+slow_patch= slow_us=300
+while [ $# -gt 0 ]; do
+  case $1 in
+    --slow-patch) slow_patch=$(realpath "$2"); shift 2 ;;
+    --slow-us) slow_us=$2; shift 2 ;;
+    *) echo "nightly-fixture: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+
+cache=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/swapbench
+src=$cache/src/linux-6.12
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+export GIT_AUTHOR_NAME="Fixture Author" GIT_AUTHOR_EMAIL=fixture@localhost
+export GIT_COMMITTER_NAME="Fixture Committer" GIT_COMMITTER_EMAIL=fixture@localhost
+up=$dir/upstream
+export GIT_INDEX_FILE=$dir/fixture.index
+date_n=0 parent=
+
+# Commits are made with plumbing on a bare repository: no checkout of the
+# kernel tree. Fixed dates: the same fixture gives the same commit ids.
+commit() {
+  local tree
+  date_n=$((date_n + 1))
+  tree=$(git -C "$up" write-tree)
+  parent=$(GIT_AUTHOR_DATE="2026-01-01T00:00:${date_n}Z" GIT_COMMITTER_DATE="2026-01-01T00:00:${date_n}Z" \
+    git -C "$up" commit-tree "$tree" -p "$parent" -m "$1")
+}
+
+# A harmless change: a comment line at the end of a file.
+harmless() {
+  local file=$1 subject=$2 blob
+  blob=$( { git -C "$up" cat-file -p "$parent:$file"; printf '/* %s */\n' "$subject"; } |
+          git -C "$up" hash-object -w --stdin)
+  git -C "$up" update-index --cacheinfo "100644,$blob,$file"
+  commit "$subject"
+}
+
+series_old() {
+  harmless mm/swap_state.c "mm: swap_state: note on readahead window"
+  harmless Documentation/admin-guide/mm/zswap.rst "docs: zswap: wording"
+}
+
+start_at() {
+  parent=$(git -C "$up" rev-parse "$1^{commit}")
+  git -C "$up" read-tree "$parent"
+}
+
+case $what in
+init)
+  [ -d "$src" ] || { echo "nightly-fixture: $src missing: run scripts/linux-git.sh" >&2; exit 2; }
+  rm -rf "$up" "$dir/tree"
+  mkdir -p "$dir"
+  git clone -q --bare --shared "$src" "$up"
+  start_at v6.12-debian
+  series_old
+  git -C "$up" update-ref refs/heads/mm-unstable "$parent"
+  git clone -q --bare --shared "$up" "$dir/tree"
+  echo "$parent"
+  ;;
+advance)
+  date_n=10
+  start_at v6.12-debian
+  harmless mm/swapfile.c "mm: swapfile: upstream moved (Linus's tree)"
+  series_old
+  harmless mm/zswap.c "mm: zswap: comment on pool shrinking"
+  harmless Documentation/admin-guide/mm/concepts.rst "docs: mm: concepts typo"
+  if [ -n "$slow_patch" ]; then
+    git -C "$up" apply --cached "$slow_patch"
+  else
+    # The slow swap-out: a busy wait per swap_writepage() call (every page
+    # or folio written to swap: zram, zswap, NVMe).
+    blob=$(git -C "$up" cat-file -p "$parent:mm/page_io.c" | python3 -c '
+import sys
+us = sys.argv[1]
+s = sys.stdin.read()
+s = s.replace("#include \"swap.h\"\n", "#include \"swap.h\"\n#include <linux/delay.h>\n", 1)
+anchor = "int swap_writepage(struct page *page, struct writeback_control *wbc)\n{\n\tstruct folio *folio = page_folio(page);\n\tint ret;\n"
+assert anchor in s, "swap_writepage not found"
+s = s.replace(anchor, anchor + "\n\tudelay(%s); /* swapbench test: slow swap-out */\n" % us, 1)
+sys.stdout.write(s)
+' "$slow_us" | git -C "$up" hash-object -w --stdin)
+    git -C "$up" update-index --cacheinfo "100644,$blob,mm/page_io.c"
+  fi
+  commit "mm: page_io: TEST slow down swap-out"
+  echo "$parent" >"$dir/slow-commit"
+  harmless mm/memcontrol.c "mm: memcg: comment on swap accounting"
+  harmless mm/vmscan.c "mm: vmscan: comment on anon aging"
+  git -C "$up" update-ref refs/heads/mm-unstable "$parent"
+  echo "$parent"
+  ;;
+*)
+  echo "nightly-fixture: unknown step '$what' (init or advance)" >&2; exit 2 ;;
+esac

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Three nights against a local "mm-unstable" (nightly-fixture.sh), real
+# kernels built from cache:linux-6.12 and booted under qemu:
+#   night 1: the first commits: a baseline, exit 0;
+#   night 2: the branch advanced and was rebased, one commit slows swap-out:
+#            regression, exit 1, bisected to exactly that commit, the database
+#            holding both nights and every step;
+#   night 3: nothing new: exit 0, nothing built or run.
+# Then: history (text, --json, --plot), --rebuild into a new database from
+# the night directories, and the faults: a failed fetch (exit 3, no night),
+# a newer-schema database (exit 2, untouched), a held lock (exit 4).
+#
+# Env: SB_BIN (swapbench), SB_SOURCE (source tree), SB_NIGHTLY_OUT (kept for
+# test_nightly_html; default a temp dir), SB_SLOW_PATCH (the slow swap-out
+# patch; default the fixture's udelay).
+set -euo pipefail
+
+bin=${SB_BIN:?SB_BIN: path of swapbench}
+src=${SB_SOURCE:?SB_SOURCE: the source tree}
+out=${SB_NIGHTLY_OUT:-$(mktemp -d /tmp/sb-nightly-it-XXXXXX)}
+fixture=$src/tests/integration/nightly-fixture.sh
+slow_args=()
+[ -n "${SB_SLOW_PATCH:-}" ] && slow_args=(--slow-patch "$SB_SLOW_PATCH")
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { echo "== $* ($(date -u +%T), load $(cut -d' ' -f1-3 /proc/loadavg))"; }
+q() { sqlite3 "$out/history.db" "$1"; }
+t0=$(date +%s)
+
+command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 (the CLI) is not installed"; exit 77; }
+"$src/scripts/linux-git.sh" >/dev/null
+rm -rf "$out"
+mkdir -p "$out"
+step "fixture: init"
+"$fixture" "$out/fx" init >/dev/null
+
+cat >"$out/nightly.json" <<EOF
+{
+  "name": "it-mm-unstable",
+  "tree": "$out/fx/tree",
+  "remote": "origin",
+  "branch": "mm-unstable",
+  "suite": "$src/tests/integration/specs/nightly-suite.json",
+  "database": "$out/history.db",
+  "results": "$out/nights",
+  "reports": "$out/report",
+  "baseline": { "nights": 3 },
+  "thresholds": { "default": 1000, "metrics": { "throughput": 10, "elapsed": 10 } },
+  "bisect": { "alpha": 0.01, "beta": 0.01, "min_iterations": 2, "max_iterations": 6, "batch": 2 }
+}
+EOF
+
+step "night 1"
+set +e; "$bin" nightly "$out/nightly.json" >"$out/night1.txt" 2>"$out/night1.err"; rc=$?; set -e
+cat "$out/night1.txt"
+[ $rc = 0 ] || { tail -30 "$out/night1.err"; fail "night 1 exited $rc, want 0"; }
+grep -q "night 1: baseline" "$out/night1.txt" || fail "night 1 is not a baseline"
+[ "$(q "SELECT count(*) FROM nights WHERE verdict = 'baseline'")" = 1 ] || fail "night 1 not stored"
+[ "$(q "SELECT count(*) FROM metric_values")" -ge 3 ] || fail "night 1 has no values"
+
+step "fixture: advance (rebase + 6 new commits, one slow)"
+"$fixture" "$out/fx" advance "${slow_args[@]}" >/dev/null
+slow=$(cat "$out/fx/slow-commit")
+
+step "night 2"
+set +e; "$bin" nightly "$out/nightly.json" >"$out/night2.txt" 2>"$out/night2.err"; rc=$?; set -e
+cat "$out/night2.txt"
+[ $rc = 1 ] || { tail -30 "$out/night2.err"; fail "night 2 exited $rc, want 1 (regression)"; }
+grep -q "REGRESSION" "$out/night2.txt" || fail "night 2 names no regression"
+grep -q "rebased" "$out/night2.txt" || fail "night 2's bisection does not say the branch was rebased"
+grep -q "first bad commit: ${slow:0:12}" "$out/night2.txt" ||
+  fail "night 2 bisected to the wrong commit (want ${slow:0:12})"
+[ "$(q "SELECT count(*) FROM nights")" = 2 ] || fail "the database does not hold 2 nights"
+[ "$(q "SELECT first_bad FROM bisects")" = "$slow" ] || fail "the database's first bad commit"
+steps=$(q "SELECT count(*) FROM bisect_steps")
+[ "$steps" -ge 3 ] || fail "only $steps bisect steps in the database"
+[ "$(q "SELECT count(*) FROM bisect_steps s JOIN runs r ON r.id = s.run_id WHERE s.decision IN ('good','bad')")" = \
+  "$(q "SELECT count(*) FROM bisect_steps WHERE decision IN ('good','bad')")" ] || fail "a decided step has no run"
+[ "$(q "SELECT decision FROM bisect_steps WHERE seq = 0")" = good ] || fail "the merge base was not tested first"
+night2_dir=$(q "SELECT dir FROM nights WHERE id = 2")
+[ -f "$night2_dir/bisect/bisect.json" ] || fail "no bisect.json"
+[ -f "$out/report/index.html" ] || fail "no HTML report"
+
+step "night 3"
+builds_before=$(ls ~/.cache/swapbench/builds | wc -l)
+set +e; "$bin" nightly "$out/nightly.json" >"$out/night3.txt" 2>"$out/night3.err"; rc=$?; set -e
+cat "$out/night3.txt"
+[ $rc = 0 ] || fail "night 3 exited $rc, want 0"
+grep -q "nothing to do" "$out/night3.txt" || fail "night 3 did not say nothing is new"
+[ "$(q "SELECT count(*) FROM nights")" = 2 ] || fail "night 3 was recorded"
+[ "$(ls ~/.cache/swapbench/builds | wc -l)" = "$builds_before" ] || fail "night 3 built a kernel"
+
+step "history"
+"$bin" history "$out/history.db" | tee "$out/history.txt"
+awk 'length > 80 { bad = 1 } END { exit bad }' "$out/history.txt" || fail "history is wider than 80 columns"
+grep -q "!" "$out/history.txt" || fail "history marks no regression"
+"$bin" history "$out/history.db" --json >"$out/history.json"
+jq -e '.nights | length == 2' "$out/history.json" >/dev/null || fail "history --json"
+"$bin" history "$out/history.db" --plot "$out/plot"
+ls "$out"/plot/trend-*.png >/dev/null || fail "history --plot wrote no PNG"
+
+step "rebuild from the night directories"
+"$bin" history "$out/rebuilt.db" --rebuild "$out"/nights/*/
+for t in nights runs cells metric_values verdicts bisect_steps; do
+  a=$(q "SELECT count(*) FROM $t"); b=$(sqlite3 "$out/rebuilt.db" "SELECT count(*) FROM $t")
+  [ "$a" = "$b" ] || fail "rebuild: $t has $b rows, the original $a"
+done
+[ "$(sqlite3 "$out/rebuilt.db" "SELECT first_bad FROM bisects")" = "$slow" ] || fail "rebuild: bisect"
+
+step "faults"
+sed "s#\"remote\": \"origin\"#\"remote\": \"$out/no-such-remote\"#" "$out/nightly.json" >"$out/badfetch.json"
+set +e; "$bin" nightly "$out/badfetch.json" >/dev/null 2>"$out/badfetch.err"; rc=$?; set -e
+[ $rc = 3 ] || fail "a failed fetch exited $rc, want 3"
+grep -q "git fetch" "$out/badfetch.err" || fail "a failed fetch does not show git's message"
+[ "$(q "SELECT count(*) FROM nights")" = 2 ] || fail "a failed fetch recorded a night"
+cp "$out/history.db" "$out/future.db"
+sqlite3 "$out/future.db" "PRAGMA user_version = 7"
+sum=$(sha256sum <"$out/future.db")
+set +e; "$bin" history "$out/future.db" 2>"$out/future.err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q "newer" "$out/future.err" || fail "a newer schema: exit $rc"
+[ "$(sha256sum <"$out/future.db")" = "$sum" ] || fail "a newer-schema database was written"
+exec 9>"$out/history.db.lock"
+flock 9
+set +e; "$bin" nightly "$out/nightly.json" >/dev/null 2>"$out/locked.err"; rc=$?; set -e
+exec 9>&-
+[ $rc = 4 ] || fail "a held lock: exit $rc, want 4"
+
+echo "PASS: three nights in $(( $(date +%s) - t0 )) s; bisection: $(jq -r '.totals | "\(.steps) steps, \(.builds) builds, \(.cells) cells, \(.seconds|floor) s"' "$night2_dir/bisect/bisect.json")"
