@@ -6,13 +6,15 @@ set -euo pipefail
 packages=(
   gcc make cmake pkg-config libc6-dev        # build
   libjansson-dev libcmocka-dev               # libraries (jansson is linked statically into the agent)
+  libcgroup-dev                              # the agent's cgroup set-up (libcgroup.a, static)
+  linux-perf                                 # swapbench profile: perf record in the guest, perf script on the host
   qemu-system-x86                            # the VMs
   kmod xz-utils zstd cpio util-linux         # depmod/modprobe on kernel trees, module decompression, mkswap
   coreutils apt dpkg                         # sha256sum, apt-get download, dpkg-deb
   jq bc time                                 # tests/perf benchmark scripts
   gnuplot-nox                                # swapbench plot
   fio stress-ng sysbench                     # workloads fio, stress-ng, sysbench (the guest runs the host's root)
-  git flex bison bc libelf-dev libssl-dev ccache linux-source-6.12  # kernels built from source (docs/kernels.md)
+  git flex bison bc libelf-dev libssl-dev ccache linux-source-6.12  # kernels built from source (docs/kernels.md); libperf is built from its tools/lib/perf
 )
 
 as_root() {
