@@ -12,7 +12,7 @@
 #include "kmsg.h"
 #include "log.h"
 #include "perfcount.h"
-#include "profile.h"
+#include "perfrecord.h"
 #include "sampler.h"
 #include "process.h"
 #include "stage1.h"

@@ -13,7 +13,7 @@ static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: swapbench run SPEC [--out DIR] [--resume] [--accel auto|kvm|tcg]\n"
-		"                      [--iterations N] [--dry-run]\n\n"
+		"                      [--iterations N] [--profile] [--dry-run]\n\n"
 		"Runs every cell (kernel x topology x workload x iteration) of the experiment\n"
 		"spec SPEC (JSON, see configs/suites/ and docs/spec.md), each in its own VM.\n"
 		"Writes DIR/run.json, DIR/cells/<cell>/{cell.json,result.json,console.log}\n"
@@ -23,6 +23,8 @@ static void run_usage(FILE *out)
 		"  --accel A        override the spec: auto (KVM only where it really boots),\n"
 		"                   kvm or tcg\n"
 		"  --iterations N   override the spec's iteration count\n"
+		"  --profile        record a perf profile of every cell's measured phase\n"
+		"                   (as workloads[].profile; see 'swapbench profile')\n"
 		"  --dry-run        check the spec and list its cells; fetch, build and boot\n"
 		"                   nothing\n\n"
 		"Exit: 0 all cells ok, 2 bad input (nothing written), 3 some cells failed,\n"
@@ -62,6 +64,7 @@ int cmd_run(int argc, char **argv)
 		{ "accel", required_argument, NULL, 'a' },
 		{ "iterations", required_argument, NULL, 'i' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "profile", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -74,6 +77,7 @@ int cmd_run(int argc, char **argv)
 		case 'o': o.out_dir = optarg; break;
 		case 'r': o.resume = 1; break;
 		case 'n': dry = 1; break;
+		case 'p': o.profile = 1; break;
 		case 'a': o.accel = optarg; break;
 		case 'i':
 			o.iterations = atoi(optarg);

@@ -8,5 +8,6 @@ int cmd_kernel(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "kernel", cmd_kernel, "fetch or build kernels into the cache (get, build, list, gc)" },
 	{ "compare", cmd_compare, "compare kernels of a run, or matching cells of runs" },
 	{ "plot", cmd_plot, "write gnuplot charts (PNG, SVG, text) of a run" },
+	{ "profile", cmd_profile, "per-kernel top symbols and their difference from perf profiles" },
 	{ "boot", cmd_boot, "boot a kernel with a topology interactively, for debugging" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show this help, or a command's with 'help COMMAND'" },

@@ -5,6 +5,7 @@
 #include "initramfs.h"
 #include "kernel-build.h"
 #include "log.h"
+#include "profile.h"
 #include "result.h"
 #include "vm.h"
 
@@ -55,6 +56,8 @@ json_t *cell_json(const char *cell_id, const char *mode, const json_t *topo,
 			json_object_set_new(memcg, "high", json_integer(wl->memcg.high));
 		if (wl->memcg.swap_max > 0)
 			json_object_set_new(memcg, "swap_max", json_integer(wl->memcg.swap_max));
+		if (wl->memcg.zswap_max > 0)
+			json_object_set_new(memcg, "zswap_max", json_integer(wl->memcg.zswap_max));
 		json_object_set_new(c, "workload_timeout_s", json_integer(wl->timeout_s));
 	}
 	json_object_set_new(c, "memcg", memcg);
@@ -158,6 +161,10 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	cj = cell_json(c->id, "run", topo->obj, wl, NULL, s->sample_interval_ms);
 	json_object_set_new(cj, "kernel", kernel_identity(k));
 	json_object_set_new(cj, "iteration", json_integer(c->iter));
+	if (wl->profile)
+		json_object_set_new(cj, "profile", json_pack("{s:i,s:I}", "frequency", s->profile_hz,
+							     "max_size",
+							     (json_int_t)s->profile_max_bytes));
 	rc = write_json(cell_path, cj);
 	json_decref(cj);
 	for (int attempt = 0; !rc; attempt++) {
@@ -236,6 +243,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	json_object_set_new(final, "workload", json_string(wl->name));
 	json_object_set_new(final, "iteration", json_integer(c->iter));
 	json_object_set_new(final, "cell_id", json_string(c->id));
+	profile_check(c->dir, s->profile_max_bytes, final);
 	write_json(rpath, final);
 	json_decref(guest);
 	json_decref(scan);
@@ -339,6 +347,8 @@ int runner_run(const struct run_opts *o)
 	}
 	if (o->iterations > 0)
 		s.iterations = o->iterations;
+	for (size_t i = 0; o->profile && i < s.nworkloads; i++)
+		s.workloads[i].profile = 1;
 	if (o->accel) {
 		free(s.accel);
 		s.accel = xstrdup(o->accel);

@@ -23,6 +23,7 @@ struct run_opts {
 	int resume;
 	const char *accel;     /* overrides the spec when set */
 	int iterations;        /* overrides the spec when > 0 */
+	int profile;           /* profile every workload (run --profile) */
 };
 
 /* Returns a process exit code (EXIT_*); messages already printed. */

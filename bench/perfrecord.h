@@ -3,8 +3,8 @@
  * written to the cell directory as perf.data, with the guest's
  * /proc/kallsyms beside it so that the host can name kernel symbols of
  * any kernel, KASLR included. */
-#ifndef SB_PROFILE_H
-#define SB_PROFILE_H
+#ifndef SB_PERFRECORD_H
+#define SB_PERFRECORD_H
 
 #include <jansson.h>
 #include <sys/types.h>

@@ -1,6 +1,6 @@
 /* Guest side of profiling (see profile.h). */
 #define _GNU_SOURCE
-#include "profile.h"
+#include "perfrecord.h"
 #include "err.h"
 #include "fsutil.h"
 #include "process.h"
@@ -184,7 +184,9 @@ json_t *profile_stop(struct profile_rec *p, const char *cell_dir)
 			json_object_set_new(info, "error", json_string("perf record ended before the "
 								       "workload did (see "
 								       "perf-record.log)"));
-		} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		} else if ((WIFSIGNALED(status) && WTERMSIG(status) != SIGINT) ||
+			   (WIFEXITED(status) && WEXITSTATUS(status))) {
+			/* perf re-raises the SIGINT that stopped it: normal. */
 			json_object_set_new(info, "perf_exit", json_integer(
 				WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status)));
 		}
