@@ -509,7 +509,7 @@ json_t *reclaimlat_finish(struct reclaimlat *rl, json_t *metrics)
 			continue;
 		}
 		metric(metrics, tps[i].metric, ".stalls", (double)s->count, "stalls");
-		metric(metrics, tps[i].metric, ".stall_total_ms", s->total_ns / 1e6, "ms");
+		metric(metrics, tps[i].metric, ".stall_ms", s->total_ns / 1e6, "ms");
 		if (s->nstalls) {
 			qsort(s->stalls, s->nstalls, sizeof(*s->stalls), ull_cmp);
 			metric(metrics, tps[i].metric, ".stall_p50_us",

@@ -42,7 +42,7 @@ struct reclaimlat;
 struct reclaimlat *reclaimlat_open(void);
 /* Drain the ring buffers; call often (every ~20 ms) during the phase. */
 void reclaimlat_poll(struct reclaimlat *rl);
-/* Stop; append metrics (reclaim.<kind>.stalls, .stall_total_ms,
+/* Stop; append metrics (reclaim.<kind>.stalls, .stall_ms (total),
  * .stall_p50_us, .stall_p99_us, .stall_max_us and event counts) to
  * `metrics` and return the details (what was absent and why, lost
  * records) for result.json's "reclaim_latency". */
