@@ -132,7 +132,8 @@ json_t *perfcount_result(struct perfcount *pc)
 	json_t *delta = json_object(), *absent = json_object(), *out;
 
 	if (!pc)
-		return json_pack("{s:s}", "absent", "out of memory");
+		return json_pack("{s:s}", "absent", "not measured: the workload process could not "
+				 "be set up (see error)");
 	if (pc->absent) {
 		json_decref(delta);
 		json_decref(absent);
@@ -485,7 +486,8 @@ json_t *reclaimlat_finish(struct reclaimlat *rl, json_t *metrics)
 	json_t *info = json_object(), *absent = json_object();
 
 	if (!rl) {
-		json_object_set_new(info, "absent", json_string("out of memory"));
+		json_object_set_new(info, "absent", json_string("not measured: the workload process "
+								"could not be set up (see error)"));
 		json_decref(absent);
 		return info;
 	}

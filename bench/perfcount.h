@@ -25,7 +25,8 @@ struct perfcount;
 
 /* Open and enable the counters on `pid` (which must not have started the
  * measured work yet). Never fails: what cannot be opened is recorded as
- * absent. NULL only on allocation failure. */
+ * absent. NULL only on allocation failure; perfcount_result(NULL) and
+ * reclaimlat_finish(NULL) report "not measured". */
 struct perfcount *perfcount_open(pid_t pid);
 /* counters.perf of result.json:
  *   {"scope": ..., "delta": {name: value}, "absent": {name: reason}}
