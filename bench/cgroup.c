@@ -1,8 +1,8 @@
 /* The workload's cgroup v2 group through libcgroup (see cgroup.h). */
 #define _GNU_SOURCE
-#include "cgroup.h"
-#include "err.h"
-#include "sysfs.h"
+#include "bench/cgroup.h"
+#include "common/err.h"
+#include "common/sysfs.h"
 
 #include <errno.h>
 #include <libcgroup.h>

@@ -1,8 +1,8 @@
 /* perf counters and reclaim stall latencies (see perfcount.h). */
 #define _GNU_SOURCE
-#include "perfcount.h"
-#include "err.h"
-#include "fsutil.h"
+#include "bench/perfcount.h"
+#include "common/err.h"
+#include "common/fsutil.h"
 
 #include <errno.h>
 #include <linux/perf_event.h>

@@ -1,11 +1,11 @@
 /* Guest side of profiling (see profile.h). */
 #define _GNU_SOURCE
-#include "perfrecord.h"
-#include "err.h"
-#include "fsutil.h"
-#include "process.h"
-#include "sysfs.h"
-#include "wl-util.h"
+#include "bench/perfrecord.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/process.h"
+#include "common/sysfs.h"
+#include "workloads/wl-util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
-#include "cmd.h"
-#include "profile.h"
-#include "runner.h"
+#include "harness/cmd.h"
+#include "harness/profile.h"
+#include "harness/runner.h"
 
 #include <getopt.h>
 #include <stdio.h>

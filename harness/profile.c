@@ -1,12 +1,12 @@
 /* Profiles of a run's cells: checks after a cell, `swapbench profile`. */
 #define _GNU_SOURCE
-#include "profile.h"
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "process.h"
-#include "result.h"
-#include "runner.h"
+#include "harness/profile.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "harness/result.h"
+#include "harness/runner.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-#include "err.h"
-#include "result.h"
+#include "common/err.h"
+#include "harness/result.h"
 
 static json_t *doc(json_t *delta)
 {

@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "profile.h"
-#include "spec.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/profile.h"
+#include "harness/spec.h"
 
 static FILE *script(void)
 {
