@@ -181,9 +181,19 @@ json_t *profile_stop(struct profile_rec *p, const char *cell_dir)
 			json_object_set_new(info, "error", json_string("perf record did not stop "
 								       "within 120 s"));
 		} else if (done == 2) {
-			json_object_set_new(info, "error", json_string("perf record ended before the "
-								       "workload did (see "
-								       "perf-record.log)"));
+			char *log = xasprintf("%s/perf-record.log", cell_dir);
+			char *tail = wl_file_tail(log, 5, 1024);
+
+			/* --max-size ends the session when perf.data reaches it. */
+			if (strstr(tail, "size limit reached"))
+				json_object_set_new(info, "capped", json_string(
+					"perf.data reached profile.max_size: the profile covers "
+					"the start of the phase only"));
+			else
+				json_object_set_new(info, "error", json_sprintf(
+					"perf record ended before the workload did: %s", tail));
+			free(tail);
+			free(log);
 		} else if ((WIFSIGNALED(status) && WTERMSIG(status) != SIGINT) ||
 			   (WIFEXITED(status) && WEXITSTATUS(status))) {
 			/* perf re-raises the SIGINT that stopped it: normal. */
