@@ -34,7 +34,7 @@ int wlcg_setup(const json_t *memcg, json_t **readback, int *controller_ok)
 {
 	struct cgroup_controller *mem = NULL;
 	struct cgroup *rb = NULL;
-	json_t *back = json_object();
+	json_t *back;
 	int rc, want_limits = json_object_size(memcg) > 0;
 	char val[32];
 
@@ -92,7 +92,7 @@ int wlcg_setup(const json_t *memcg, json_t **readback, int *controller_ok)
 		if (mkdir(WL_CGROUP, 0755) && errno != EEXIST)
 			return sb_err(errno, "mkdir '%s' failed: %s", WL_CGROUP,
 				      strerror(errno));
-		*readback = back;
+		*readback = json_object();
 		return 0;
 	}
 	/* Read back what the kernel holds: it may round, or refuse silently. */
@@ -102,9 +102,9 @@ int wlcg_setup(const json_t *memcg, json_t **readback, int *controller_ok)
 	rc = cgroup_get_cgroup(rb);
 	if (rc) {
 		cgroup_free(&rb);
-		json_decref(back);
 		return cg_err(rc, "reading " WL_CGROUP " back");
 	}
+	back = json_object();
 	mem = cgroup_get_controller(rb, "memory");
 	for (size_t i = 0; mem && i < NKNOBS; i++) {
 		char *s = NULL;
