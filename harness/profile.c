@@ -7,6 +7,8 @@
 #include "common/process.h"
 #include "harness/result.h"
 #include "harness/runner.h"
+#include "harness/store.h"
+#include "common/protocol.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -481,11 +483,11 @@ out:
 /* Kernel names of the run in spec order (run.json), else as cells show. */
 static json_t *run_kernels(const char *run_dir)
 {
-	char *p = xasprintf("%s/run.json", run_dir);
-	json_t *run = json_load_file(p, 0, NULL), *out = json_array(), *k;
+	json_t *run = NULL, *out = json_array(), *k;
 	size_t i;
 
-	free(p);
+	if (store_load_run(run_dir, &run))
+		log_warn("%s", sb_lasterr());
 	json_array_foreach(json_object_get(run, "kernels"), i, k)
 		if (json_is_string(json_object_get(k, "name")))
 			json_array_append(out, json_object_get(k, "name"));
@@ -520,7 +522,7 @@ int profile_report(const struct profile_opts *o)
 	json_t *names = run_kernels(o->run_dir), *cells = json_array(), *c;
 	json_t *doc = json_object();
 	struct kprof k[2] = { { 0 } };
-	char *cells_dir = xasprintf("%s/cells", o->run_dir);
+	char *cells_dir = store_path(o->run_dir, STORE_CELLS);
 	char *out_dir = o->out_dir ? xstrdup(o->out_dir) : xasprintf("%s/profile", o->run_dir);
 	char *tmp = NULL;
 	DIR *d = opendir(cells_dir);
@@ -557,7 +559,7 @@ int profile_report(const struct profile_opts *o)
 
 		if (e->d_name[0] == '.')
 			continue;
-		rp = xasprintf("%s/%s/result.json", cells_dir, e->d_name);
+		rp = xasprintf("%s/%s/" STORE_RESULT, cells_dir, e->d_name);
 		if (result_load(rp, 1, &r) == 0) {
 			json_object_set_new(r, "_dir", json_sprintf("%s/%s", cells_dir, e->d_name));
 			json_array_append_new(cells, r);
@@ -583,10 +585,14 @@ int profile_report(const struct profile_opts *o)
 		if (j < nk && strcmp(json_string_value(json_object_get(c, "status")), "ok") == 0) {
 			k[j].cells++;
 			if (!k[j].release) {
-				char *cj = xasprintf("%s/cell.json", dir);
-				json_t *cell = json_load_file(cj, 0, NULL);
-				const char *rel = json_string_value(json_object_get(
-					json_object_get(cell, "kernel"), "release"));
+				char *cj = store_path(dir, CELL_FILE);
+				json_t *cell = NULL;
+				const char *rel;
+
+				store_load_json(cj, 1 << 20, &cell);
+				rel = json_string_value(json_object_get(json_object_get(cell,
+										 "kernel"),
+									 "release"));
 
 				k[j].release = rel ? xstrdup(rel) : NULL;
 				json_decref(cell);

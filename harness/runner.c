@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "harness/profile.h"
 #include "harness/result.h"
+#include "harness/store.h"
 #include "harness/vm.h"
 
 #include <signal.h>
@@ -18,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RUN_SCHEMA_VERSION 1
 /* Boots again of a cell whose guest crashed before its workload started. */
 #define BOOT_RETRIES 2
 
@@ -103,24 +103,6 @@ void topology_discard(const json_t *topo, const char *cell_dir)
 	}
 }
 
-static int write_json(const char *path, json_t *j)
-{
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-	int rc;
-
-	if (!text)
-		return sb_err(ENOMEM, "cannot serialise '%s'", path);
-	rc = write_file_atomic(path, text, strlen(text));
-	free(text);
-	return rc;
-}
-
-struct cell {
-	char *id, *dir;
-	size_t k, t, w;
-	int iter;
-};
-
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -140,15 +122,15 @@ static const char *verdict(const json_t *guest, const struct vm_result *vr, cons
 
 /* Boot one cell and write its result.json; returns the status string. */
 static const char *run_cell(const struct spec *s, const struct kernel *k, const char *initrd,
-			    const char *accel, const struct cell *c, json_t **final_out)
+			    const char *accel, const struct store_cell *c, json_t **final_out)
 {
 	const struct spec_topology *topo = &s->topos[c->t];
 	const struct spec_workload *wl = &s->workloads[c->w];
-	char *cell_path = xasprintf("%s/" CELL_FILE, c->dir);
-	char *console = xasprintf("%s/console.log", c->dir);
-	char *qlog = xasprintf("%s/qemu.log", c->dir);
-	char *gpath = xasprintf("%s/" GUEST_RESULT_FILE, c->dir);
-	char *rpath = xasprintf("%s/result.json", c->dir);
+	char *cell_path = store_path(c->dir, CELL_FILE);
+	char *console = store_path(c->dir, STORE_CONSOLE);
+	char *qlog = store_path(c->dir, STORE_QEMU_LOG);
+	char *gpath = store_path(c->dir, GUEST_RESULT_FILE);
+	char *rpath = store_path(c->dir, STORE_RESULT);
 	json_t *cj, *guest = NULL, *final, *scan, *host;
 	struct strv qargs;
 	struct vm_result vr = { .agent_s = -1 };
@@ -165,7 +147,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 		json_object_set_new(cj, "profile", json_pack("{s:i,s:I}", "frequency", s->profile_hz,
 							     "max_size",
 							     (json_int_t)s->profile_max_bytes));
-	rc = write_json(cell_path, cj);
+	rc = store_write_json(cell_path, cj);
 	json_decref(cj);
 	for (int attempt = 0; !rc; attempt++) {
 		strv_init(&qargs);
@@ -244,7 +226,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	json_object_set_new(final, "iteration", json_integer(c->iter));
 	json_object_set_new(final, "cell_id", json_string(c->id));
 	profile_check(c->dir, s->profile_max_bytes, final);
-	write_json(rpath, final);
+	store_write_json(rpath, final);
 	json_decref(guest);
 	json_decref(scan);
 	free(cell_path);
@@ -258,9 +240,9 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 
 /* The cell of a kernel that failed to build: recorded, never booted. */
 static const char *kernel_failed_cell(const struct spec *s, const char *why,
-				      const struct cell *c, json_t **final_out)
+				      const struct store_cell *c, json_t **final_out)
 {
-	char *rpath = xasprintf("%s/result.json", c->dir);
+	char *rpath = store_path(c->dir, STORE_RESULT);
 	json_t *final = json_pack("{s:i,s:s,s:s+,s:s,s:s,s:s,s:i,s:s}", "schema_version",
 				  RESULT_SCHEMA_VERSION, "status", "failed", "error",
 				  "kernel build failed: ", why, "kernel", s->kernels[c->k].name,
@@ -268,7 +250,7 @@ static const char *kernel_failed_cell(const struct spec *s, const char *why,
 				  s->workloads[c->w].name, "iteration", c->iter, "cell_id", c->id);
 
 	mkdir_p(c->dir, 0755);
-	write_json(rpath, final);
+	store_write_json(rpath, final);
 	free(rpath);
 	*final_out = final;
 	return "failed";
@@ -308,7 +290,7 @@ static void fmt_dur(double s, char *buf, size_t len)
 		snprintf(buf, len, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
 }
 
-static void progress(int tty, size_t done, size_t total, const struct cell *c,
+static void progress(int tty, size_t done, size_t total, const struct store_cell *c,
 		     const struct spec *s, double elapsed, double per_cell, const char *what)
 {
 	char el[32], eta[32];
@@ -326,314 +308,332 @@ static void progress(int tty, size_t done, size_t total, const struct cell *c,
 	fflush(stderr);
 }
 
-int runner_run(const struct run_opts *o)
-{
+/* One run in progress: what its phases hand each other. */
+struct run {
+	const struct run_opts *o;
 	struct spec s;
-	struct kernel *kernels = NULL;
-	char **initrds = NULL, *agent = NULL, *out = NULL, *note = NULL, *qv = NULL;
-	char **kerrs = NULL;  /* why a kernel could not be built, per kernel */
-	const char *accel = "tcg";
-	struct cell *cells = NULL;
-	json_t *run = NULL, *finals = json_array(), *summary;
-	size_t ncells = 0, done = 0, nk = 0;
-	int rc, code = EXIT_OK, tty = isatty(2), nfail = 0, nskip = 0, nok = 0, kok = -1;
-	double t0;
+	struct kernel *kernels;
+	char **initrds;
+	char **kerrs;  /* why a kernel could not be built, per kernel */
+	char *agent, *out, *note, *qv;
+	const char *accel;
+	struct store_cell *cells;
+	json_t *manifest, *finals;
+	size_t ncells, done;
+	int tty, nok, nfail, nskip;
+};
 
-	rc = spec_load(o->spec_path, &s);
-	if (rc) {
+/* The spec with the command line's overrides. */
+static int load_spec(struct run *r)
+{
+	if (spec_load(r->o->spec_path, &r->s)) {
 		log_err("%s", sb_lasterr());
-		json_decref(finals);
 		return EXIT_USAGE;
 	}
-	if (o->iterations > 0)
-		s.iterations = o->iterations;
-	for (size_t i = 0; o->profile && i < s.nworkloads; i++)
-		s.workloads[i].profile = 1;
-	if (o->accel) {
-		free(s.accel);
-		s.accel = xstrdup(o->accel);
+	if (r->o->iterations > 0)
+		r->s.iterations = r->o->iterations;
+	for (size_t i = 0; r->o->profile && i < r->s.nworkloads; i++)
+		r->s.workloads[i].profile = 1;
+	if (r->o->accel) {
+		free(r->s.accel);
+		r->s.accel = xstrdup(r->o->accel);
 	}
-	agent = agent_path();
-	if (access(agent, X_OK)) {
-		log_err("guest agent '%s' is missing: build it with cmake --build", agent);
-		code = EXIT_USAGE;
-		goto out;
+	r->agent = agent_path();
+	if (access(r->agent, X_OK)) {
+		log_err("guest agent '%s' is missing: build it with cmake --build", r->agent);
+		return EXIT_USAGE;
 	}
-	/* Everything that can be wrong with the input is found before any
-	 * results directory exists. */
-	kernels = calloc(s.nkernels, sizeof(*kernels));
-	initrds = calloc(s.nkernels, sizeof(*initrds));
-	kerrs = calloc(s.nkernels, sizeof(*kerrs));
-	for (nk = 0; nk < s.nkernels; nk++)
-		kernel_init(&kernels[nk]);
-	for (nk = 0; nk < s.nkernels; nk++) {
-		struct spec_kernel *sk = &s.kernels[nk];
+	return EXIT_OK;
+}
 
-		if (sk->build) {
-			/* A kernel that fails to build is recorded, and its cells
-			 * with it; the other kernels still run. */
-			struct kbuild_opts ko = { .tty = tty, .label = "build" };
-			enum kbuild_state st;
+/* Build, fetch and check one kernel and make its initramfs. A kernel that
+ * fails to build is recorded in kerrs (its cells with it) and is not an
+ * error; anything else wrong is. */
+static int resolve_kernel(struct run *r, size_t nk)
+{
+	struct spec_kernel *sk = &r->s.kernels[nk];
+	struct kernel *k = &r->kernels[nk];
+	int rc;
 
-			kbuild_add_root(s.path); /* for `kernel gc`; idempotent */
-			fprintf(stderr, "kernel %s: %s\n", sk->name, sk->source);
-			rc = kbuild_get(sk, &ko, &kernels[nk], &st);
-			if (rc) {
-				kerrs[nk] = xstrdup(sb_lasterr());
-				log_err("%s", kerrs[nk]);
-				kernel_init(&kernels[nk]);
-				continue;
-			}
-			fprintf(stderr, "kernel %s: %s %s (%s)\n", sk->name,
-				st == KBUILD_BUILT ? "built" : "cached", kernels[nk].id,
-				kernels[nk].release);
-		} else {
-			fprintf(stderr, "kernel %s: resolving %s\n", sk->name, sk->source);
-			rc = kernel_get(sk->source, sk->name, sk->config, sk->modules,
-					&kernels[nk]);
-			if (rc) {
-				log_err("%s: kernels[%zu]: %s", s.path, nk, sb_lasterr());
-				code = EXIT_USAGE;
-				goto out;
-			}
-		}
-		for (size_t t = 0; t < s.ntopos; t++) {
-			rc = kernel_check_topology(&kernels[nk], s.topos[t].obj);
-			if (rc) {
-				log_err("%s: %s", s.path, sb_lasterr());
-				code = EXIT_USAGE;
-				goto out;
-			}
-		}
-		rc = initramfs_get(&kernels[nk], agent, &initrds[nk]);
+	if (sk->build) {
+		struct kbuild_opts ko = { .tty = r->tty, .label = "build" };
+		enum kbuild_state st;
+
+		kbuild_add_root(r->s.path); /* for `kernel gc`; idempotent */
+		fprintf(stderr, "kernel %s: %s\n", sk->name, sk->source);
+		rc = kbuild_get(sk, &ko, k, &st);
 		if (rc) {
-			log_err("kernel %s: %s", sk->name, sb_lasterr());
-			code = EXIT_USAGE;
-			goto out;
+			r->kerrs[nk] = xstrdup(sb_lasterr());
+			log_err("%s", r->kerrs[nk]);
+			kernel_init(k);
+			return EXIT_OK;
 		}
-		fprintf(stderr, "kernel %s: %s (%s)\n", sk->name, kernels[nk].release,
-			kernels[nk].package ? kernels[nk].package : kernels[nk].vmlinuz);
-		kok = kok < 0 ? (int)nk : kok;
+		fprintf(stderr, "kernel %s: %s %s (%s)\n", sk->name,
+			st == KBUILD_BUILT ? "built" : "cached", k->id, k->release);
+	} else {
+		fprintf(stderr, "kernel %s: resolving %s\n", sk->name, sk->source);
+		rc = kernel_get(sk->source, sk->name, sk->config, sk->modules, k);
+		if (rc) {
+			log_err("%s: kernels[%zu]: %s", r->s.path, nk, sb_lasterr());
+			return EXIT_USAGE;
+		}
+	}
+	for (size_t t = 0; t < r->s.ntopos; t++) {
+		rc = kernel_check_topology(k, r->s.topos[t].obj);
+		if (rc) {
+			log_err("%s: %s", r->s.path, sb_lasterr());
+			return EXIT_USAGE;
+		}
+	}
+	rc = initramfs_get(k, r->agent, &r->initrds[nk]);
+	if (rc) {
+		log_err("kernel %s: %s", sk->name, sb_lasterr());
+		return EXIT_USAGE;
+	}
+	fprintf(stderr, "kernel %s: %s (%s)\n", sk->name, k->release,
+		k->package ? k->package : k->vmlinuz);
+	return EXIT_OK;
+}
+
+/* Every kernel, then the accelerator (probed with the first usable one).
+ * Everything that can be wrong with the input is found before any results
+ * directory exists. */
+static int resolve_kernels(struct run *r)
+{
+	int code, kok = -1;
+
+	r->kernels = calloc(r->s.nkernels, sizeof(*r->kernels));
+	r->initrds = calloc(r->s.nkernels, sizeof(*r->initrds));
+	r->kerrs = calloc(r->s.nkernels, sizeof(*r->kerrs));
+	for (size_t nk = 0; nk < r->s.nkernels; nk++)
+		kernel_init(&r->kernels[nk]);
+	for (size_t nk = 0; nk < r->s.nkernels; nk++) {
+		if ((code = resolve_kernel(r, nk)) != EXIT_OK)
+			return code;
+		if (!r->kerrs[nk])
+			kok = kok < 0 ? (int)nk : kok;
 	}
 	if (kok < 0) {
-		log_err("%s: no kernel could be built", s.path);
-		code = EXIT_USAGE;
-		goto out;
+		log_err("%s: no kernel could be built", r->s.path);
+		return EXIT_USAGE;
 	}
-	rc = vm_choose_accel(s.accel, kernels[kok].vmlinuz, initrds[kok], &accel, &note);
-	if (rc) {
+	if (vm_choose_accel(r->s.accel, r->kernels[kok].vmlinuz, r->initrds[kok], &r->accel,
+			    &r->note)) {
 		log_err("%s", sb_lasterr());
-		code = EXIT_USAGE;
-		goto out;
+		return EXIT_USAGE;
 	}
-	if (note)
-		fprintf(stderr, "accel: %s\n", note);
+	if (r->note)
+		fprintf(stderr, "accel: %s\n", r->note);
+	return EXIT_OK;
+}
+
+/* The results directory: named, new (or the same spec's, with --resume). */
+static int open_output(struct run *r)
+{
+	const struct run_opts *o = r->o;
+
 	if (o->out_dir) {
-		out = xstrdup(o->out_dir);
+		r->out = xstrdup(o->out_dir);
 	} else {
 		char stamp[32];
 		time_t t = time(NULL);
 
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&t));
-		out = xasprintf("results/%s-%s", s.name, stamp);
+		r->out = xasprintf("results/%s-%s", r->s.name, stamp);
 	}
-	if (path_exists(out) && !o->resume) {
+	if (path_exists(r->out) && !o->resume) {
 		log_err("results directory '%s' exists: pass --resume to finish it, or another "
-			"--out", out);
-		code = EXIT_USAGE;
-		goto out;
+			"--out", r->out);
+		return EXIT_USAGE;
 	}
-	if (o->resume && path_exists(out)) {
-		char *rp = xasprintf("%s/run.json", out);
+	if (o->resume && path_exists(r->out)) {
+		char *rp = store_path(r->out, STORE_RUN);
 		json_t *old = json_load_file(rp, 0, NULL);
+		int same = old && !strcmp(json_string_value(json_object_get(old, "spec_path")) ?: "",
+					  r->s.path);
 
-		if (!old || strcmp(json_string_value(json_object_get(old, "spec_path")) ?: "",
-				   s.path)) {
-			log_err("--resume: '%s' is not a run of '%s'", out, s.path);
-			json_decref(old);
-			free(rp);
-			code = EXIT_USAGE;
-			goto out;
-		}
 		json_decref(old);
 		free(rp);
+		if (!same) {
+			log_err("--resume: '%s' is not a run of '%s'", r->out, r->s.path);
+			return EXIT_USAGE;
+		}
 	}
-	if (mkdir_p(out, 0755)) {
+	if (mkdir_p(r->out, 0755)) {
 		log_err("%s", sb_lasterr());
-		code = EXIT_USAGE;
-		goto out;
+		return EXIT_USAGE;
 	}
-	qv = vm_qemu_version();
+	return EXIT_OK;
+}
+
+/* run.json as the run starts: spec, kernels, host, qemu, accel. */
+static json_t *run_manifest(struct run *r)
+{
+	const struct spec *s = &r->s;
+	json_t *run, *topos = json_array(), *wls = json_array();
+	char *now = iso_now();
+
+	r->qv = vm_qemu_version();
 	run = json_pack("{s:i,s:s,s:s,s:s,s:O,s:o,s:s,s:{s:s,s:s,s:s?},s:[],s:s,s:i}",
 			"schema_version", RUN_SCHEMA_VERSION, "harness_version", SWAPBENCH_VERSION,
-			"name", s.name, "spec_path", s.path, "spec", s.root, "host", host_info(),
-			"qemu_version", qv, "accel", "requested", s.accel, "used", accel, "note",
-			note, "kernels", "started", "", "iterations", s.iterations);
-	{
-		char *now = iso_now();
-
-		json_object_set_new(run, "started", json_string(now));
-		free(now);
-	}
-	for (size_t i = 0; i < s.nkernels; i++) {
+			"name", s->name, "spec_path", s->path, "spec", s->root, "host", host_info(),
+			"qemu_version", r->qv, "accel", "requested", s->accel, "used", r->accel,
+			"note", r->note, "kernels", "started", now, "iterations", s->iterations);
+	free(now);
+	for (size_t i = 0; i < s->nkernels; i++) {
 		json_t *id;
 
-		if (kerrs[i])
-			id = json_pack("{s:s,s:s,s:s}", "name", s.kernels[i].name, "source",
-				       s.kernels[i].source, "build_error", kerrs[i]);
+		if (r->kerrs[i])
+			id = json_pack("{s:s,s:s,s:s}", "name", s->kernels[i].name, "source",
+				       s->kernels[i].source, "build_error", r->kerrs[i]);
 		else
-			id = kernel_identity(&kernels[i]);
+			id = kernel_identity(&r->kernels[i]);
 		json_array_append_new(json_object_get(run, "kernels"), id);
 	}
-	{
-		json_t *topos = json_array(), *wls = json_array();
+	for (size_t i = 0; i < s->ntopos; i++)
+		json_array_append(topos, s->topos[i].obj);
+	for (size_t i = 0; i < s->nworkloads; i++)
+		json_array_append_new(wls, json_pack("{s:s,s:s,s:O,s:{s:I,s:I,s:I}}", "name",
+						     s->workloads[i].name, "kind",
+						     s->workloads[i].kind, "params",
+						     s->workloads[i].params, "memcg", "max",
+						     (json_int_t)s->workloads[i].memcg.max, "high",
+						     (json_int_t)s->workloads[i].memcg.high,
+						     "swap_max",
+						     (json_int_t)s->workloads[i].memcg.swap_max));
+	json_object_set_new(run, "topologies", topos);
+	json_object_set_new(run, "workloads", wls);
+	json_object_set_new(run, "vm", json_pack("{s:I,s:I,s:i,s:s?}", "memory_mb",
+						 (json_int_t)s->vm_mem_mb, "cpus",
+						 (json_int_t)s->vm_cpus, "timeout_s", s->vm_timeout_s,
+						 "cmdline", s->cmdline));
+	json_object_set_new(run, "status", json_string("running"));
+	return run;
+}
 
-		for (size_t i = 0; i < s.ntopos; i++)
-			json_array_append(topos, s.topos[i].obj);
-		for (size_t i = 0; i < s.nworkloads; i++)
-			json_array_append_new(wls, json_pack("{s:s,s:s,s:O,s:{s:I,s:I,s:I}}",
-							     "name", s.workloads[i].name,
-							     "kind", s.workloads[i].kind,
-							     "params", s.workloads[i].params,
-							     "memcg", "max",
-							     (json_int_t)s.workloads[i].memcg.max,
-							     "high",
-							     (json_int_t)s.workloads[i].memcg.high,
-							     "swap_max",
-							     (json_int_t)s.workloads[i].memcg.swap_max));
-		json_object_set_new(run, "topologies", topos);
-		json_object_set_new(run, "workloads", wls);
-		json_object_set_new(run, "vm", json_pack("{s:I,s:I,s:i,s:s?}", "memory_mb",
-							 (json_int_t)s.vm_mem_mb, "cpus",
-							 (json_int_t)s.vm_cpus, "timeout_s",
-							 s.vm_timeout_s, "cmdline", s.cmdline));
-	}
-	{
-		char *rp = xasprintf("%s/run.json", out);
+/* One cell: its stored result when resuming a finished one, else run it. */
+static json_t *cell_final(struct run *r, const struct store_cell *c, size_t *ran, double t0)
+{
+	char *rp = store_path(c->dir, STORE_RESULT);
+	json_t *final = NULL, *prev = r->o->resume ? json_load_file(rp, 0, NULL) : NULL;
+	const char *st = json_string_value(json_object_get(prev, "status"));
+	double el = monotonic_s() - t0;
 
-		json_object_set_new(run, "status", json_string("running"));
-		write_json(rp, run);
-		free(rp);
-	}
-	/* Iterations outermost, so an interrupted run has every kernel covered. */
-	ncells = s.iterations * s.nkernels * s.ntopos * s.nworkloads;
-	cells = calloc(ncells, sizeof(*cells));
-	ncells = 0;
-	for (int it = 1; it <= s.iterations; it++)
-		for (size_t t = 0; t < s.ntopos; t++)
-			for (size_t w = 0; w < s.nworkloads; w++)
-				for (size_t k = 0; k < s.nkernels; k++) {
-					struct cell *c = &cells[ncells++];
+	free(rp);
+	if (prev && st && (!strcmp(st, "ok") || !strcmp(st, "skipped")))
+		return prev;
+	json_decref(prev);
+	progress(r->tty, r->done, r->ncells, c, &r->s, el, *ran ? el / *ran : -1, "running");
+	if (r->kerrs[c->k])
+		st = kernel_failed_cell(&r->s, r->kerrs[c->k], c, &final);
+	else
+		st = run_cell(&r->s, &r->kernels[c->k], r->initrds[c->k], r->accel, c, &final);
+	++*ran;
+	el = monotonic_s() - t0;
+	progress(r->tty, r->done + 1, r->ncells, c, &r->s, el, el / *ran, st);
+	if (r->tty && strcmp(st, "ok"))
+		fputc('\n', stderr);
+	if (strcmp(st, "ok") && strcmp(st, "skipped"))
+		fprintf(stderr, "%scell %s: %s: %s\n", r->tty ? "" : "", c->id, st,
+			json_string_value(json_object_get(final, "error")) ?: "");
+	return final;
+}
 
-					c->k = k;
-					c->t = t;
-					c->w = w;
-					c->iter = it;
-					c->id = xasprintf("%s--%s--%s--%d", s.kernels[k].name,
-							  s.topos[t].name, s.workloads[w].name, it);
-					c->dir = xasprintf("%s/cells/%s", out, c->id);
-				}
+/* Every cell in order until done or interrupted (SIGINT/SIGTERM). */
+static void run_cells(struct run *r)
+{
+	size_t ran = 0;
+	double t0 = monotonic_s();
+
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	t0 = monotonic_s();
-	{
-		size_t ran = 0;
+	for (size_t i = 0; i < r->ncells && !interrupted; i++) {
+		json_t *final = cell_final(r, &r->cells[i], &ran, t0);
+		const char *st = json_string_value(json_object_get(final, "status"));
 
-		for (size_t i = 0; i < ncells && !interrupted; i++) {
-			struct cell *c = &cells[i];
-			char *rp = xasprintf("%s/result.json", c->dir);
-			json_t *final = NULL, *prev = o->resume ? json_load_file(rp, 0, NULL) : NULL;
-			const char *st = json_string_value(json_object_get(prev, "status"));
-			double el = monotonic_s() - t0;
+		r->done++;
+		if (!strcmp(st, "ok"))
+			r->nok++;
+		else if (!strcmp(st, "skipped"))
+			r->nskip++;
+		else
+			r->nfail++;
+		json_array_append_new(r->finals, final);
+	}
+	if (r->tty)
+		fputc('\n', stderr);
+}
 
-			free(rp);
-			if (prev && st && (!strcmp(st, "ok") || !strcmp(st, "skipped"))) {
-				final = prev;
-				done++;
-			} else {
-				json_decref(prev);
-				progress(tty, done, ncells, c, &s, el, ran ? el / ran : -1,
-					 "running");
-				if (kerrs[c->k])
-					st = kernel_failed_cell(&s, kerrs[c->k], c, &final);
-				else
-					st = run_cell(&s, &kernels[c->k], initrds[c->k], accel, c,
-						      &final);
-				ran++;
-				done++;
-				el = monotonic_s() - t0;
-				progress(tty, done, ncells, c, &s, el, el / ran, st);
-				if (tty && strcmp(st, "ok"))
-					fputc('\n', stderr);
-				if (strcmp(st, "ok") && strcmp(st, "skipped"))
-					fprintf(stderr, "%scell %s: %s: %s\n", tty ? "" : "",
-						c->id, st,
-						json_string_value(json_object_get(final, "error"))
-							?: "");
-			}
-			st = json_string_value(json_object_get(final, "status"));
-			if (!strcmp(st, "ok"))
-				nok++;
-			else if (!strcmp(st, "skipped"))
-				nskip++;
-			else
-				nfail++;
-			json_array_append_new(finals, final);
-		}
-		if (tty)
-			fputc('\n', stderr);
-	}
-	summary = summary_build(finals);
-	{
-		char *sp = xasprintf("%s/summary.json", out), *rp = xasprintf("%s/run.json", out);
-		char *now = iso_now();
-		write_json(sp, summary);
-		json_object_set_new(run, "finished", json_string(now));
-		json_object_set_new(run, "status", json_string(interrupted ? "interrupted"
-									   : "finished"));
-		json_object_set_new(run, "cells", json_pack("{s:I,s:i,s:i,s:i,s:I}", "total",
-							    (json_int_t)ncells, "ok", nok,
-							    "skipped", nskip, "failed", nfail,
-							    "not_run",
-							    (json_int_t)(ncells - done)));
-		write_json(rp, run);
-		free(sp);
-		free(rp);
-		free(now);
-	}
+/* summary.json, the final run.json, the table; returns the exit code. */
+static int finish(struct run *r)
+{
+	json_t *summary = summary_build(r->finals);
+	char *sp = store_path(r->out, STORE_SUMMARY), *rp = store_path(r->out, STORE_RUN);
+	char *now = iso_now();
+
+	store_write_json(sp, summary);
+	json_object_set_new(r->manifest, "finished", json_string(now));
+	json_object_set_new(r->manifest, "status",
+			    json_string(interrupted ? "interrupted" : "finished"));
+	json_object_set_new(r->manifest, "cells",
+			    json_pack("{s:I,s:i,s:i,s:i,s:I}", "total", (json_int_t)r->ncells, "ok",
+				      r->nok, "skipped", r->nskip, "failed", r->nfail, "not_run",
+				      (json_int_t)(r->ncells - r->done)));
+	store_write_json(rp, r->manifest);
+	free(sp);
+	free(rp);
+	free(now);
 	summary_print(summary, stdout);
 	json_decref(summary);
-	printf("\n%d ok, %d failed, %d skipped, %zu not run; results in %s\n", nok, nfail, nskip,
-	       ncells - done, out);
+	printf("\n%d ok, %d failed, %d skipped, %zu not run; results in %s\n", r->nok, r->nfail,
+	       r->nskip, r->ncells - r->done, r->out);
 	if (interrupted) {
-		printf("interrupted: finish with: swapbench run %s --out %s --resume\n", s.path,
-		       out);
-		code = EXIT_CELLS_FAILED;
-	} else if (nfail) {
-		code = EXIT_CELLS_FAILED;
-	} else if (nskip) {
-		code = EXIT_SKIPPED;
+		printf("interrupted: finish with: swapbench run %s --out %s --resume\n", r->s.path,
+		       r->out);
+		return EXIT_CELLS_FAILED;
 	}
-out:
-	for (size_t i = 0; i < ncells; i++) {
-		free(cells[i].id);
-		free(cells[i].dir);
+	if (r->nfail)
+		return EXIT_CELLS_FAILED;
+	return r->nskip ? EXIT_SKIPPED : EXIT_OK;
+}
+
+static void run_release(struct run *r)
+{
+	store_cells_free(r->cells, r->ncells);
+	for (size_t i = 0; r->kernels && i < r->s.nkernels; i++) {
+		kernel_release(&r->kernels[i]);
+		free(r->initrds[i]);
+		free(r->kerrs[i]);
 	}
-	free(cells);
-	for (size_t i = 0; kernels && i < s.nkernels; i++) {
-		kernel_release(&kernels[i]);
-		free(initrds[i]);
-		free(kerrs[i]);
+	free(r->kernels);
+	free(r->initrds);
+	free(r->kerrs);
+	free(r->agent);
+	free(r->out);
+	free(r->note);
+	free(r->qv);
+	json_decref(r->manifest);
+	json_decref(r->finals);
+	spec_release(&r->s);
+}
+
+int runner_run(const struct run_opts *o)
+{
+	struct run r = { .o = o, .accel = "tcg", .tty = isatty(2), .finals = json_array() };
+	int code;
+
+	spec_init(&r.s);
+	if ((code = load_spec(&r)) == EXIT_OK && (code = resolve_kernels(&r)) == EXIT_OK &&
+	    (code = open_output(&r)) == EXIT_OK) {
+		char *rp = store_path(r.out, STORE_RUN);
+
+		r.manifest = run_manifest(&r);
+		store_write_json(rp, r.manifest);
+		free(rp);
+		r.ncells = store_cells(&r.s, r.out, &r.cells);
+		run_cells(&r);
+		code = finish(&r);
 	}
-	free(kernels);
-	free(initrds);
-	free(kerrs);
-	free(agent);
-	free(out);
-	free(note);
-	free(qv);
-	json_decref(run);
-	json_decref(finals);
-	spec_release(&s);
+	run_release(&r);
 	return code;
 }
