@@ -1,36 +1,43 @@
 #include "harness/cmd.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "harness/options.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
 #include "harness/store.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void run_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: swapbench run SPEC [--out DIR] [--resume] [--accel auto|kvm|tcg]\n"
-		"                      [--iterations N] [--profile] [--dry-run]\n\n"
-		"Runs every cell (kernel x topology x workload x iteration) of the experiment\n"
-		"spec SPEC (JSON, see configs/suites/ and docs/spec.md), each in its own VM.\n"
-		"Writes DIR/run.json, DIR/cells/<cell>/{cell.json,result.json,console.log}\n"
-		"and DIR/summary.json, then prints a short table per metric.\n\n"
-		"  --out DIR        results directory (default results/<spec name>-<time>)\n"
-		"  --resume         finish an interrupted run in DIR, skipping finished cells\n"
-		"  --accel A        override the spec: auto (KVM only where it really boots),\n"
-		"                   kvm or tcg\n"
-		"  --iterations N   override the spec's iteration count\n"
-		"  --profile        record a perf profile of every cell's measured phase\n"
-		"                   (as workloads[].profile; see 'swapbench profile')\n"
-		"  --dry-run        check the spec and list its cells; fetch, build and boot\n"
-		"                   nothing\n\n"
-		"Exit: 0 all cells ok, 2 bad input (nothing written), 3 some cells failed,\n"
-		"crashed or timed out (the others are stored), 4 some cells skipped.\n");
-}
+static struct run_opts run_o;
+static int dry;
+
+static const struct opt_def run_opts[] = {
+	OPT_STRING_S('o', "out", &run_o.out_dir, "DIR",
+		     "results directory (default results/<spec name>-<time>)"),
+	OPT_BOOL("resume", &run_o.resume, "finish an interrupted run in DIR, skipping finished cells"),
+	OPT_ENUM("accel", &run_o.accel, "A", opt_accels,
+		 "override the spec: auto (KVM only where it really boots),\nkvm or tcg"),
+	OPT_INTEGER("iterations", &run_o.iterations, "N", 1, 1000,
+		    "override the spec's iteration count"),
+	OPT_BOOL("profile", &run_o.profile, "record a perf profile of every cell's measured phase\n"
+		 "(as workloads[].profile; see 'swapbench profile')"),
+	OPT_BOOL("dry-run", &dry, "check the spec and list its cells; fetch, build and boot\n"
+		 "nothing"),
+	OPT_END(),
+};
+
+const struct cmd_def cmd_run_def = {
+	"run", "SPEC", "run an experiment spec: boot each kernel per cell, store results",
+	"Runs every cell (kernel x topology x workload x iteration) of the experiment\n"
+	"spec SPEC (JSON, see configs/suites/ and docs/spec.md), each in its own VM.\n"
+	"Writes DIR/run.json, DIR/cells/<cell>/{cell.json,result.json,console.log}\n"
+	"and DIR/summary.json, then prints a short table per metric.\n",
+	run_opts, 1, 1,
+	"Exit: 0 all cells ok, 2 bad input (nothing written), 3 some cells failed,\n"
+	"crashed or timed out (the others are stored), 4 some cells skipped.\n",
+};
 
 /* The cell matrix of a valid spec, in run order; nothing fetched or booted. */
 static int dry_run(const struct run_opts *o)
@@ -58,49 +65,10 @@ static int dry_run(const struct run_opts *o)
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "resume", no_argument, NULL, 'r' },
-		{ "accel", required_argument, NULL, 'a' },
-		{ "iterations", required_argument, NULL, 'i' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "profile", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct run_opts o = { 0 };
-	int c, dry = 0;
+	int rc, first;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': o.out_dir = optarg; break;
-		case 'r': o.resume = 1; break;
-		case 'n': dry = 1; break;
-		case 'p': o.profile = 1; break;
-		case 'a': o.accel = optarg; break;
-		case 'i':
-			o.iterations = atoi(optarg);
-			if (o.iterations < 1 || o.iterations > 1000) {
-				fprintf(stderr, "swapbench run: --iterations: expected 1..1000, "
-					"got '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h': run_usage(stdout); return EXIT_OK;
-		default: run_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (o.accel && strcmp(o.accel, "auto") && strcmp(o.accel, "kvm") &&
-	    strcmp(o.accel, "tcg")) {
-		fprintf(stderr, "swapbench run: --accel: expected auto, kvm or tcg, got '%s'\n",
-			o.accel);
-		return EXIT_USAGE;
-	}
-	if (optind != argc - 1) {
-		run_usage(stderr);
-		return EXIT_USAGE;
-	}
-	o.spec_path = argv[optind];
-	return dry ? dry_run(&o) : runner_run(&o);
+	if ((rc = opt_parse(&cmd_run_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	run_o.spec_path = argv[first];
+	return dry ? dry_run(&run_o) : runner_run(&run_o);
 }
