@@ -41,6 +41,10 @@ struct agent {
 	struct topo_state topo;
 	int kmsg_fd;
 	double t_start;
+	/* Freed only after the result is written: closing perf events
+	 * patches kernel text (see perf_prearm). */
+	struct perfcount *pc;
+	struct reclaimlat *rl;
 };
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -296,6 +300,10 @@ static int run_workload(struct agent *a)
 		profile_start(&prof, prof_cfg, a->cell_dir);
 		say("profile: %s", prof.pid ? "recording" : "not recorded, see result.json");
 	}
+	/* Kernel text patching (perf hooks, tracepoints) before the marker:
+	 * a TCG crash there is retried by the host (perf_prearm). */
+	perf_prearm();
+	rl = a->rl = reclaimlat_open();
 	before = sampler_snapshot(WL_CGROUP, &a->topo);
 	say(AGENT_WORKLOAD "%s: start", wl->name);
 	t0 = monotonic_s();
@@ -313,8 +321,7 @@ static int run_workload(struct agent *a)
 	 * counters before it does anything worth measuring. */
 	rc = wlcg_attach(pid);
 	if (!rc) {
-		pc = perfcount_open(pid);
-		rl = reclaimlat_open();
+		pc = a->pc = perfcount_open(pid);
 		if (write(gofd[1], "g", 1) != 1)
 			rc = sb_err(errno, "cannot start the workload process: %s",
 				    strerror(errno));
@@ -357,7 +364,6 @@ static int run_workload(struct agent *a)
 	json_object_set_new(a->result, "workload_s", json_real(monotonic_s() - t0));
 	json_object_set_new(a->result, "counters", sampler_deltas(before, after));
 	json_object_set_new(json_object_get(a->result, "counters"), "perf", perfcount_result(pc));
-	perfcount_free(pc);
 	if (prof.pid || prof.info)
 		json_object_set_new(a->result, "profile", profile_stop(&prof, a->cell_dir));
 	json_object_set_new(a->result, "samples", samples);
@@ -383,7 +389,6 @@ static int run_workload(struct agent *a)
 		if (json_array_size(m))
 			json_array_extend(m, extra);
 		json_decref(extra);
-		reclaimlat_free(rl);
 	}
 	json_decref(ctx.metrics);
 	json_decref(ctx.info);
@@ -551,6 +556,8 @@ int main(int argc, char **argv)
 	json_object_set_new(a.result, "kmsg", kmsg_collect(a.kmsg_fd));
 	json_object_set_new(a.result, "uptime_at_end", json_real(uptime_s()));
 	write_result(&a);
+	perfcount_free(a.pc);
+	reclaimlat_free(a.rl);
 	say("done status=%s", json_string_value(json_object_get(a.result, "status")));
 	json_decref(a.cell);
 	json_decref(a.result);

@@ -47,6 +47,27 @@ const char *perf_absent_reason(void)
 	return NULL;
 }
 
+void perf_prearm(void)
+{
+	static struct perf_evsel *dummy;
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_DUMMY,
+	};
+
+	if (dummy || perf_absent_reason())
+		return;
+	perf_lib_init();
+	dummy = perf_evsel__new(&attr);
+	/* On this process (a task event: it arms the sched hooks); never
+	 * closed, on purpose. */
+	if (dummy && perf_evsel__open(dummy, NULL, NULL)) {
+		perf_evsel__delete(dummy);
+		dummy = NULL;
+	}
+}
+
 /* Counters. */
 
 struct counter_desc {

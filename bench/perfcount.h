@@ -50,6 +50,14 @@ void reclaimlat_poll(struct reclaimlat *rl);
 json_t *reclaimlat_finish(struct reclaimlat *rl, json_t *metrics);
 void reclaimlat_free(struct reclaimlat *rl);
 
+/* Enable the kernel's perf scheduling hooks now, before the workload
+ * starts, and keep them enabled until power-off: opening the first task
+ * counter (and closing the last) patches kernel text (jump labels with
+ * int3), which under multi-threaded TCG now and then Oopses the guest. Done
+ * before the agent says the workload started, such a crash is retried by
+ * the host like any boot crash instead of costing the cell. */
+void perf_prearm(void);
+
 /* Why perf events cannot be used on this kernel, or NULL if they can. */
 const char *perf_absent_reason(void);
 
