@@ -530,7 +530,7 @@ int main(int argc, char **argv)
 	a.result = json_pack("{s:i,s:f}", "schema_version", RESULT_SCHEMA_VERSION, "uptime_at_agent",
 			     up0);
 	if (stage1_run()) {
-		say("stage 1 failed: %s", sb_lasterr());
+		say(AGENT_STAGE1_FAILED "%s", sb_lasterr());
 		agent_poweroff();
 	}
 	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);

@@ -21,7 +21,11 @@
 #define AGENT_START "start"
 /* The agent's line when the measured phase begins ("workload NAME: start"). */
 #define AGENT_WORKLOAD "workload "
+/* The agent's line when it cannot mount its roots or load the modules for
+ * them ("stage 1 failed: mount hostroot (9p) ...": not a flake). */
+#define AGENT_STAGE1_FAILED "stage 1 failed: "
 #define AGENT_MARKER AGENT_LOG_PREFIX AGENT_START
+#define STAGE1_FAIL_MARKER AGENT_LOG_PREFIX AGENT_STAGE1_FAILED
 #define WORKLOAD_MARKER AGENT_LOG_PREFIX AGENT_WORKLOAD
 
 /* 9p mount tags: the host root (read-only) and the cell directory. */

@@ -5,6 +5,8 @@
 #include "harness/paths.h"
 #include "harness/kernel.h"
 #include "harness/kernel-build.h"
+#include "harness/kernel-debian.h"
+#include "harness/apt.h"
 #include "common/log.h"
 #include "harness/options.h"
 #include "harness/runner.h"
@@ -16,15 +18,16 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *name, *config, *modules;
-static int json, dry;
+static const char *name, *config, *modules, *suite;
+static int json, dry, refresh, all_flavours;
 static struct kbuild_opts ko;
 
 static const struct opt_def get_opts[] = {
 	OPT_STRING("name", &name, "NAME", "the kernel's short name (default: from SOURCE)"),
 	OPT_STRING("config", &config, "FILE", "image: kernels: its .config"),
 	OPT_STRING("modules", &modules, "DIR", "image: kernels: a directory holding\n"
-		   "lib/modules/<release>"),
+		   "lib/modules/<release> or usr/lib/modules/<release> (depmod'ed)"),
+	OPT_BOOL("refresh", &refresh, "update swapbench's apt lists first"),
 	OPT_BOOL("json", &json, "print the identity as JSON"),
 	OPT_END(),
 };
@@ -32,12 +35,16 @@ static const struct opt_def get_opts[] = {
 static const struct cmd_def get_def = {
 	"kernel get", "SOURCE", "fetch a kernel into the cache and print its identity",
 	"Fetches a kernel into the cache ($XDG_CACHE_HOME/swapbench, default\n"
-	"~/.cache/swapbench) and prints its identity. SOURCE is debian:6.1,\n"
-	"debian:6.12 (newest such Debian linux-image package), an exact\n"
-	"linux-image-* package name, or image:PATH for a prebuilt bzImage\n"
-	"(--config its .config, --modules a directory holding\n"
-	"lib/modules/<release>). Debian packages are downloaded with\n"
-	"apt-get download and extracted, never installed on the host.\n",
+	"~/.cache/swapbench) and prints its identity. SOURCE is debian:X.Y\n"
+	"(newest linux-image-X.Y.*-amd64 of bookworm, bookworm-security,\n"
+	"trixie, trixie-backports or sid), debian:X.Y.Z (that upstream\n"
+	"version), either with @SUITE, an exact package\n"
+	"linux-image-PKG[=VERSION][@SUITE], or image:PATH for a prebuilt\n"
+	"bzImage (--config, --modules). Debian packages come through\n"
+	"swapbench's own apt configuration (its cache's apt/; the host's\n"
+	"/etc/apt is not used), are sha256-checked and extracted, never\n"
+	"installed on the host. Its lists are updated when older than a day\n"
+	"(or with --refresh). See docs/kernels.md.\n",
 	get_opts, 1, 1, NULL,
 };
 
@@ -63,7 +70,25 @@ static const struct opt_def list_opts[] = {
 };
 
 static const struct cmd_def list_def = {
-	"kernel list", NULL, "show the cached kernels, one a line", NULL, list_opts, 0, 0, NULL,
+	"kernel list", NULL, "show the cached kernels, one a line (package, version, suite)",
+	NULL, list_opts, 0, 0, NULL,
+};
+
+static const struct opt_def search_opts[] = {
+	OPT_STRING("suite", &suite, "SUITE", "only this suite"),
+	OPT_BOOL("all", &all_flavours, "also the cloud and rt flavours, and incomplete uploads"),
+	OPT_BOOL("refresh", &refresh, "update swapbench's apt lists first"),
+	OPT_BOOL("json", &json, "print the packages as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def search_def = {
+	"kernel search", "[PREFIX]", "list the Debian kernels and kernel sources of every suite",
+	"Lists the Debian kernels (linux-image-*-amd64) and kernel sources\n"
+	"(linux-source-*) that bookworm, bookworm-security, trixie,\n"
+	"trixie-backports and sid have, oldest first, with their suites.\n"
+	"PREFIX '7.' matches every 7.x, '7.2' the 7.2 series.\n",
+	search_opts, 0, 1, NULL,
 };
 
 static const struct opt_def gc_opts[] = {
@@ -86,6 +111,10 @@ static int kernel_get_cmd(int argc, char **argv)
 
 	if ((rc = opt_parse(&get_def, argc, argv, &first)) != OPT_OK)
 		return opt_exit(rc);
+	if (refresh && apt_update(1)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
 	rc = kernel_get(argv[first], name, config, modules, &k);
 	if (rc) {
 		log_err("%s", sb_lasterr());
@@ -100,7 +129,10 @@ static int kernel_get_cmd(int argc, char **argv)
 	} else {
 		printf("name:     %s\nsource:   %s\nrelease:  %s\n", k.name, k.source, k.release);
 		if (k.package)
-			printf("package:  %s %s\n", k.package, k.version ? k.version : "");
+			printf("package:  %s %s (%s)\n", k.package, k.version ? k.version : "",
+			       k.suite ? k.suite : "suite unknown");
+		if (k.deb_sha256)
+			printf("deb sha256: %s\n", k.deb_sha256);
 		printf("vmlinuz:  %s\nconfig:   %s (sha256 %s)\ncache id: %s\n", k.vmlinuz,
 		       k.config_path ? k.config_path : "-",
 		       k.config_sha256 ? k.config_sha256 : "-", k.id);
@@ -207,15 +239,26 @@ static int kernel_list_cmd(int argc, char **argv)
 		root = xasprintf("%s/%s/root", dir, e->d_name);
 		vf = xasprintf("%s/%s/version", dir, e->d_name);
 		if (is_dir(root)) {
+			char *mp = xasprintf("%s/meta.json", root);
+			json_t *meta = json_load_file(mp, 0, NULL);
+			json_t *deb0 = json_array_get(json_object_get(meta, "debs"), 0);
+			const char *pkg = json_string_value(json_object_get(meta, "package"));
+			const char *su = json_string_value(json_object_get(deb0, "suite"));
+
+			free(mp);
 			read_file(vf, 4096, &v, NULL);
 			if (v)
 				rstrip(v);
+			if (!pkg)
+				pkg = e->d_name;
 			if (json)
-				json_array_append_new(all, json_pack("{s:s,s:s,s:s}", "package",
-								     e->d_name, "version",
-								     v ? v : "?", "dir", root));
+				json_array_append_new(all, json_pack("{s:s,s:s,s:s?,s:s}", "package",
+								     pkg, "version", v ? v : "?",
+								     "suite", su, "dir", root));
 			else
-				printf("%-40s %-24s %s\n", e->d_name, v ? v : "?", root);
+				printf("%-40s %-24s %-17s %s\n", pkg, v ? v : "?", su ? su : "-",
+				       root);
+			json_decref(meta);
 			n++;
 		}
 		free(v);
@@ -257,6 +300,63 @@ static int kernel_list_cmd(int argc, char **argv)
 	json_decref(all);
 	free(cache);
 	free(dir);
+	return EXIT_OK;
+}
+
+static int kernel_search_cmd(int argc, char **argv)
+{
+	const char *prefix = "";
+	struct apt_pkg *v = NULL;
+	size_t n = 0, ninc = 0;
+	int rc, first;
+
+	if ((rc = opt_parse(&search_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	if (first < argc)
+		prefix = argv[first];
+	if ((refresh && apt_update(1)) || debian_kernel_search(prefix, suite, all_flavours, &v, &n, &ninc)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	if (json) {
+		json_t *arr = json_array();
+
+		for (size_t i = 0; i < n; i++) {
+			json_t *su = json_array();
+			char *up = deb_upstream(v[i].version);
+
+			for (size_t j = 0; j < v[i].suites.n; j++)
+				json_array_append_new(su, json_string(v[i].suites.v[j]));
+			json_array_append_new(arr, json_pack(
+				"{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:I}", "kind",
+				strncmp(v[i].package, "linux-source-", 13) ? "image" : "source",
+				"package", v[i].package, "version", v[i].version, "upstream", up,
+				"suites", su, "suite", v[i].suite, "sha256", v[i].sha256, "size",
+				(json_int_t)v[i].size));
+			free(up);
+		}
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(arr);
+	} else if (!n) {
+		printf("no Debian kernel or kernel source %s%s%sin the configured suites\n",
+		       *prefix ? "matching '" : "", prefix, *prefix ? "' " : "");
+	} else {
+		printf("%-40s %-22s %s\n", "package", "version", "suite");
+		for (size_t i = 0; i < n; i++) {
+			char sb[128] = "";
+
+			for (size_t j = 0; j < v[i].suites.n; j++)
+				snprintf(sb + strlen(sb), sizeof(sb) - strlen(sb), "%s%s", j ? "," : "",
+					 v[i].suites.v[j]);
+			printf("%-40s %-22s %s\n", v[i].package, v[i].version, sb);
+		}
+	}
+	if (!json && ninc)
+		printf("(%zu linux-image packages left out%s: the archive lacks their "
+		       "linux-modules, so they cannot boot; --all lists them)\n", ninc,
+		       all_flavours ? " of the default view" : "");
+	apt_pkgs_free(v, n);
 	return EXIT_OK;
 }
 
@@ -305,12 +405,13 @@ const struct subcmd cmd_kernel_subs[] = {
 	{ &get_def, kernel_get_cmd },
 	{ &build_def, kernel_build_cmd },
 	{ &list_def, kernel_list_cmd },
+	{ &search_def, kernel_search_cmd },
 	{ &gc_def, kernel_gc_cmd },
 	{ NULL, NULL },
 };
 
 int cmd_kernel(int argc, char **argv)
 {
-	return subcmd_run("kernel", "Fetch or build kernels into the cache, list them, remove "
-			  "unused builds.", cmd_kernel_subs, argc, argv);
+	return subcmd_run("kernel", "Fetch or build kernels into the cache, list them, search "
+			  "Debian's suites, remove unused builds.", cmd_kernel_subs, argc, argv);
 }

@@ -5,13 +5,23 @@
 #include "harness/runner.h"
 #include "harness/spec.h"
 #include "harness/store.h"
+#include "common/strv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const executors[] = { "local", "slurm", NULL };
 static struct run_opts run_o;
 static int dry;
+static struct strv sbatch_args;
+
+/* --sbatch-arg may be given many times: each one is kept, in order. */
+static int add_sbatch_arg(const char *arg, void *value)
+{
+	strv_add(value, arg);
+	return 0;
+}
 
 static const struct opt_def run_opts[] = {
 	OPT_STRING_S('o', "out", &run_o.out_dir, "DIR",
@@ -25,6 +35,18 @@ static const struct opt_def run_opts[] = {
 		 "(as workloads[].profile; see 'swapbench profile')"),
 	OPT_BOOL("dry-run", &dry, "check the spec and list its cells; fetch, build and boot\n"
 		 "nothing"),
+	OPT_ENUM("executor", &run_o.executor, "E", executors,
+		 "local (default): boot cells here, one after another;\n"
+		 "slurm: kernels are prepared here, the cells run as one\n"
+		 "Slurm job array (DIR on a file system the nodes share;\n"
+		 "see docs/slurm.md)"),
+	OPT_STRING("partition", &run_o.partition, "P", "slurm: the partition to submit to"),
+	OPT_INTEGER("max-parallel", &run_o.max_parallel, "N", 1, 100000,
+		    "slurm: at most N cells at once (sbatch --array=...%N)"),
+	OPT_CALLBACK("sbatch-arg", &sbatch_args, "ARG", add_sbatch_arg,
+		     "slurm: pass ARG to sbatch (repeatable)"),
+	OPT_BOOL("detach", &run_o.detach, "slurm: return after submission; 'swapbench status\n"
+		 "DIR' shows progress and writes the summary when all are in"),
 	OPT_END(),
 };
 
@@ -67,8 +89,21 @@ int cmd_run(int argc, char **argv)
 {
 	int rc, first;
 
-	if ((rc = opt_parse(&cmd_run_def, argc, argv, &first)) != OPT_OK)
+	strv_init(&sbatch_args);
+	if ((rc = opt_parse(&cmd_run_def, argc, argv, &first)) != OPT_OK) {
+		strv_release(&sbatch_args);
 		return opt_exit(rc);
+	}
+	if ((run_o.partition || run_o.max_parallel || sbatch_args.n || run_o.detach) &&
+	    (!run_o.executor || strcmp(run_o.executor, "slurm"))) {
+		log_err("run: --partition, --max-parallel, --sbatch-arg and --detach need "
+			"--executor slurm");
+		strv_release(&sbatch_args);
+		return EXIT_USAGE;
+	}
 	run_o.spec_path = argv[first];
-	return dry ? dry_run(&run_o) : runner_run(&run_o);
+	run_o.sbatch_args = sbatch_args.n ? strv_argv(&sbatch_args) : NULL;
+	rc = dry ? dry_run(&run_o) : runner_run(&run_o);
+	strv_release(&sbatch_args);
+	return rc;
 }

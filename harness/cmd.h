@@ -13,11 +13,15 @@ int cmd_boot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_cell(int argc, char **argv);
 int cmd_workloads(int argc, char **argv);
 int cmd_topologies(int argc, char **argv);
 
 extern const struct cmd_def cmd_run_def, cmd_boot_def, cmd_compare_def, cmd_plot_def;
-extern const struct cmd_def cmd_workloads_def, cmd_topologies_def, cmd_profile_def;
+extern const struct cmd_def cmd_profile_def;
+extern const struct cmd_def cmd_workloads_def, cmd_topologies_def;
+extern const struct cmd_def cmd_status_def, cmd_cell_def;
 extern const struct subcmd cmd_kernel_subs[];
 
 #endif

@@ -118,6 +118,10 @@ static int module_bytes(const char *path, char **data, size_t *len)
 		struct spawn_result r;
 		int rc = spawn_run(&o, &r);
 
+		if (rc == -ENOENT)
+			return sb_err(ENOENT, "cannot decompress module '%s': %s is not installed "
+				      "(Debian: apt-get install %s)", path, tool,
+				      !strcmp(tool, "xz") ? "xz-utils" : tool);
 		if (rc)
 			return rc;
 		if (r.exit_code || r.timed_out) {
@@ -148,12 +152,74 @@ static char *plain_name(const char *p)
 	return b;
 }
 
+/* The option that builds each module the initramfs may carry: a module
+ * modprobe cannot find is fine when its option is =y (built in, perhaps
+ * under another name), and missing when it is =m. */
+static const struct { const char *module, *option; } module_options[] = {
+	{ "virtio_pci", "CONFIG_VIRTIO_PCI" }, { "9pnet_virtio", "CONFIG_NET_9P_VIRTIO" },
+	{ "9p", "CONFIG_9P_FS" },	       { "zram", "CONFIG_ZRAM" },
+	{ "nvme", "CONFIG_BLK_DEV_NVME" },     { "zsmalloc", "CONFIG_ZSMALLOC" },
+	{ "z3fold", "CONFIG_Z3FOLD" },	       { "zbud", "CONFIG_ZBUD" },
+	{ "lz4", "CONFIG_CRYPTO_LZ4" },	       { "lz4hc", "CONFIG_CRYPTO_LZ4HC" },
+	{ "zstd", "CONFIG_CRYPTO_ZSTD" },      { "deflate", "CONFIG_CRYPTO_DEFLATE" },
+	{ "842", "CONFIG_CRYPTO_842" },	       { "lzo", "CONFIG_CRYPTO_LZO" },
+	{ "lzo-rle", "CONFIG_CRYPTO_LZO" },
+};
+
+static const char *module_option(const char *module)
+{
+	for (size_t i = 0; i < sizeof(module_options) / sizeof(module_options[0]); i++)
+		if (!strcmp(module_options[i].module, module))
+			return module_options[i].option;
+	return NULL;
+}
+
+/* What the kernel's config says of a module's option: "y", "m", or NULL. */
+static const char *module_config(const struct kernel *k, const char *module)
+{
+	const char *opt = module_option(module);
+
+	return opt && k->config ? json_string_value(json_object_get(k->config, opt)) : NULL;
+}
+
+/* A module the guest needs that neither the modules tree nor the kernel
+ * has: required ones (the 9p root) stop here, with what is missing. */
+static int module_missing(const struct kernel *k, const char *module, int required)
+{
+	const char *v = module_config(k, module);
+	const char *opt = module_option(module);
+
+	if (v && !strcmp(v, "y"))
+		return 0; /* built in */
+	if (!required) {
+		if (v && !strcmp(v, "m"))
+			log_warn("kernel %s: module %s (%s=m) is not in '%s/lib/modules/%s'; a "
+				 "topology that needs it will fail", k->release, module, opt,
+				 k->modules_root ? k->modules_root : "(none)", k->release);
+		return 0;
+	}
+	if (!k->modules_root)
+		return sb_err(ENOENT, "kernel %s: the guest needs module %s (%s=%s) but the kernel "
+			      "has no modules tree; give \"modules\": a directory holding "
+			      "lib/modules/%s", k->release, module, opt ? opt : "?",
+			      v ? v : "unknown", k->release);
+	return sb_err(ENOENT, "kernel %s: required module %s (%s=%s) is not in '%s/lib/modules/%s' "
+		      "(modprobe found no %s.ko, .ko.xz or .ko.zst; run depmod if the tree has no "
+		      "modules.dep)", k->release, module, opt ? opt : "?", v ? v : "not set",
+		      k->modules_root, k->release, module);
+}
+
 static int add_modules(struct cpio *c, const struct kernel *k, struct strv *deps)
 {
 	const char *const *lists[] = { topo_base_modules, topo_all_modules };
 	struct strv added;
 	int rc = 0;
 
+	if (!k->modules_root) {
+		for (int m = 0; topo_base_modules[m] && !rc; m++)
+			rc = module_missing(k, topo_base_modules[m], 1);
+		return rc;
+	}
 	strv_init(&added);
 	for (size_t l = 0; l < 2 && !rc; l++) {
 		for (int m = 0; lists[l][m] && !rc; m++) {
@@ -170,9 +236,10 @@ static int add_modules(struct cpio *c, const struct kernel *k, struct strv *deps
 				break;
 			}
 			if (r.exit_code) {
-				/* Not in this kernel at all: leave it out of deps. */
+				/* Not in the tree: built in, optional, or missing. */
 				spawn_result_release(&r);
 				free(deps_line);
+				rc = module_missing(k, lists[l][m], l == 0);
 				continue;
 			}
 			for (line = strtok_r(r.out, "\n", &save); line && !rc;
@@ -255,7 +322,7 @@ int initramfs_get(const struct kernel *k, const char *agent_path, char **out_pat
 		if (!rc)
 			rc = cpio_add_file(c, "init", agent, alen, 0755);
 	}
-	if (!rc && k->modules_root)
+	if (!rc)
 		rc = add_modules(c, k, &deps);
 	if (!rc && k->modules_root) {
 		size_t len = 0;

@@ -7,7 +7,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/process.h"
-#include "common/strbuf.h"
+#include "harness/kernel-debian.h"
 
 #include <dirent.h>
 #include <regex.h>
@@ -31,6 +31,9 @@ void kernel_release(struct kernel *k)
 	free(k->release);
 	free(k->package);
 	free(k->version);
+	free(k->suite);
+	free(k->deb_sha256);
+	json_decref(k->debs);
 	free(k->vmlinuz);
 	free(k->config_path);
 	free(k->modules_root);
@@ -62,198 +65,6 @@ static int load_config(struct kernel *k)
 	return 0;
 }
 
-/* The newest package whose name matches ^linux-image-X.Y.<...>-amd64$. */
-static int debian_resolve(const char *series, char **pkg)
-{
-	const char *argv[] = { "apt-cache", "pkgnames", "linux-image-", NULL };
-	struct spawn_opts o = { .argv = argv, .timeout_ms = 60000, .capture = 1,
-				.quiet_stderr = 1, .capture_max = 8 << 20 };
-	struct spawn_result r;
-	char *best = NULL, *save, *line, *pat;
-	struct strbuf esc;
-	regex_t re;
-	int rc;
-
-	for (const char *c = series; *c; c++)
-		if (!((*c >= '0' && *c <= '9') || *c == '.'))
-			return sb_err(EINVAL, "'debian:%s': expected a version like 6.1 or 6.12",
-				      series);
-	strbuf_init(&esc);
-	for (const char *c = series; *c; c++)
-		strbuf_add(&esc, *c == '.' ? "\\." : c, *c == '.' ? 2 : 1);
-	pat = xasprintf("^linux-image-%s\\.[0-9]+(-[0-9]+)?(\\+[a-z0-9]+)?-amd64$", esc.buf);
-	strbuf_release(&esc);
-	if (regcomp(&re, pat, REG_EXTENDED | REG_NOSUB)) {
-		free(pat);
-		return sb_err(EINVAL, "bad pattern");
-	}
-	free(pat);
-	rc = spawn_run(&o, &r);
-	if (rc) {
-		regfree(&re);
-		return rc;
-	}
-	for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (regexec(&re, line, 0, NULL, 0))
-			continue;
-		if (!best || strverscmp(line, best) > 0) {
-			free(best);
-			best = xstrdup(line);
-		}
-	}
-	regfree(&re);
-	spawn_result_release(&r);
-	if (!best)
-		return sb_err(ENOENT, "no Debian package linux-image-%s.*-amd64 is known to apt "
-			      "(run 'apt-get update', or scripts/setup.sh)", series);
-	*pkg = best;
-	return 0;
-}
-
-/* Find boot/vmlinuz-<release> in an extracted package tree. */
-static int find_release(const char *root, char **release)
-{
-	char *boot = xasprintf("%s/boot", root);
-	DIR *d = opendir(boot);
-	struct dirent *e;
-
-	free(boot);
-	if (!d)
-		return sb_err(ENOENT, "'%s' has no boot/ directory", root);
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, "vmlinuz-", 8)) {
-			*release = xstrdup(e->d_name + 8);
-			closedir(d);
-			return 0;
-		}
-	closedir(d);
-	return sb_err(ENOENT, "no boot/vmlinuz-* in '%s'", root);
-}
-
-static int run_checked(const char *const *argv, int timeout_ms, const char *what)
-{
-	struct spawn_opts o = { .argv = argv, .timeout_ms = timeout_ms, .capture = 1,
-				.merge_stderr = 1, .capture_max = 64 << 10 };
-	struct spawn_result r;
-	int rc = spawn_run(&o, &r);
-
-	if (rc)
-		return rc;
-	if (r.timed_out || r.exit_code) {
-		char *cmd = spawn_argv_str(argv);
-
-		rc = sb_err(EIO, "%s: '%s' failed%s: %s", what, cmd,
-			    r.timed_out ? " (timed out)" : "", r.out ? r.out : "");
-		free(cmd);
-	}
-	spawn_result_release(&r);
-	return rc;
-}
-
-static int debian_get(const char *pkg, struct kernel *k)
-{
-	char *cache = sb_cache_dir();
-	char *dir = xasprintf("%s/kernels/%s", cache, pkg);
-	char *root = xasprintf("%s/root", dir);
-	char *tmp = xasprintf("%s/root.tmp", dir);
-	char *dl = xasprintf("%s/download", dir);
-	char *deb = NULL;
-	int rc = 0;
-
-	free(cache);
-	if (!is_dir(root)) {
-		const char *get[] = { "apt-get", "download", "-q", pkg, NULL };
-		struct spawn_opts o = { .argv = get, .timeout_ms = 900000, .capture = 1,
-					.merge_stderr = 1, .cwd = dl };
-		struct spawn_result r;
-		DIR *d;
-		struct dirent *e;
-
-		log_info("fetching %s (apt-get download, not installed on the host)", pkg);
-		rm_rf(dl);
-		rm_rf(tmp);
-		if ((rc = mkdir_p(dl, 0755)))
-			goto out;
-		rc = spawn_run(&o, &r);
-		if (rc)
-			goto out;
-		if (r.timed_out || r.exit_code) {
-			rc = sb_err(EIO, "apt-get download %s failed: %s", pkg, r.out ? r.out : "");
-			spawn_result_release(&r);
-			goto out;
-		}
-		spawn_result_release(&r);
-		d = opendir(dl);
-		while (d && (e = readdir(d)))
-			if (strstr(e->d_name, ".deb"))
-				deb = xasprintf("%s/%s", dl, e->d_name);
-		if (d)
-			closedir(d);
-		if (!deb) {
-			rc = sb_err(ENOENT, "apt-get download %s produced no .deb", pkg);
-			goto out;
-		}
-		{
-			const char *x[] = { "dpkg-deb", "-x", deb, tmp, NULL };
-
-			rc = run_checked(x, 600000, pkg);
-		}
-		if (!rc)
-			rc = find_release(tmp, &k->release);
-		if (!rc) {
-			/* Debian packages leave modules.dep to postinst. */
-			const char *dm[] = { "depmod", "-b", tmp, k->release, NULL };
-
-			rc = run_checked(dm, 300000, pkg);
-		}
-		if (!rc && rename(tmp, root))
-			rc = sb_err(errno, "rename '%s': %s", tmp, strerror(errno));
-		rm_rf(dl);
-		if (rc)
-			goto out;
-	} else {
-		rc = find_release(root, &k->release);
-		if (rc)
-			goto out;
-	}
-	k->package = xstrdup(pkg);
-	k->vmlinuz = xasprintf("%s/boot/vmlinuz-%s", root, k->release);
-	k->config_path = xasprintf("%s/boot/config-%s", root, k->release);
-	k->modules_root = xstrdup(root);
-	{
-		char *vf = xasprintf("%s/version", dir), *v = NULL;
-
-		if (read_file(vf, 4096, &v, NULL) == 0) {
-			rstrip(v);
-			k->version = v;
-		} else {
-			const char *sh[] = { "apt-cache", "show", "--no-all-versions", pkg, NULL };
-			struct spawn_opts o = { .argv = sh, .timeout_ms = 60000, .capture = 1,
-						.quiet_stderr = 1 };
-			struct spawn_result r;
-
-			if (spawn_run(&o, &r) == 0) {
-				char *p = r.out ? strstr(r.out, "\nVersion: ") : NULL;
-
-				if (p) {
-					p += 10;
-					k->version = strndup(p, strcspn(p, "\n"));
-					write_file_atomic(vf, k->version, strlen(k->version));
-				}
-				spawn_result_release(&r);
-			}
-		}
-	}
-	k->id = xasprintf("%s_%s", pkg, k->version ? k->version : "unknown");
-out:
-	free(deb);
-	free(dir);
-	free(root);
-	free(tmp);
-	free(dl);
-	return rc;
-}
-
 /* The version string of a bzImage: setup header field kernel_version. */
 static char *bzimage_release(const char *path)
 {
@@ -276,6 +87,47 @@ static char *bzimage_release(const char *path)
 	fclose(f);
 	ver[strcspn(ver, " ")] = '\0';
 	return ver[0] ? xstrdup(ver) : NULL;
+}
+
+/* "modules" of an image: a directory holding lib/modules/<release> (or
+ * usr/lib/modules/<release>, as Debian 6.19+ packages extract), or that
+ * lib/modules/<release> directory itself. */
+static int image_modules(const char *modules, struct kernel *k)
+{
+	const char *forms[] = { "", "/usr" };
+	char *root = NULL, *dep;
+	int rc = 0;
+
+	for (int i = 0; i < 2 && !root; i++) {
+		char *md = xasprintf("%s%s/lib/modules/%s", modules, forms[i], k->release);
+
+		if (is_dir(md))
+			root = xasprintf("%s%s", modules, forms[i]);
+		free(md);
+	}
+	if (!root) {
+		char *rp = realpath(modules, NULL);
+		char *tail = rp ? xasprintf("/lib/modules/%s", k->release) : NULL;
+		size_t n = rp ? strlen(rp) : 0, t = tail ? strlen(tail) : 0;
+
+		if (rp && n > t && !strcmp(rp + n - t, tail))
+			root = strndup(rp, n - t);
+		free(rp);
+		free(tail);
+	}
+	if (!root)
+		return sb_err(ENOENT, "modules: '%s' has no lib/modules/%s (nor usr/lib/modules/%s)",
+			      modules, k->release, k->release);
+	dep = xasprintf("%s/lib/modules/%s/modules.dep", root, k->release);
+	if (!path_exists(dep))
+		rc = sb_err(ENOENT, "modules: '%s' has no modules.dep; run 'depmod -b %s %s' first",
+			    modules, root, k->release);
+	free(dep);
+	if (rc)
+		free(root);
+	else
+		k->modules_root = root;
+	return rc;
 }
 
 static int image_get(const char *path, const char *config, const char *modules,
@@ -313,22 +165,27 @@ static int image_get(const char *path, const char *config, const char *modules,
 	if (access(k->config_path, R_OK))
 		return sb_err(errno, "config '%s': %s", k->config_path, strerror(errno));
 	if (modules) {
-		char *md = xasprintf("%s/lib/modules/%s", modules, k->release);
+		int rc = image_modules(modules, k);
 
-		if (!is_dir(md)) {
-			int rc = sb_err(ENOENT, "modules: '%s' has no lib/modules/%s", modules,
-					k->release);
-
-			free(md);
+		if (rc)
 			return rc;
-		}
-		free(md);
-		k->modules_root = xstrdup(modules);
 	}
 	{
-		char sum[65];
+		char sum[65], msum[65];
+		int has_m = 0;
 
-		k->id = xasprintf("image_%.16s", sha256_file(k->vmlinuz, sum) ? "unknown" : sum);
+		/* The modules are part of the identity: the initramfs is cached
+		 * by it, and a kernel first tried without its modules must not
+		 * keep booting without them. */
+		if (k->modules_root) {
+			char *dep = xasprintf("%s/lib/modules/%s/modules.dep", k->modules_root,
+					      k->release);
+
+			has_m = !sha256_file(dep, msum);
+			free(dep);
+		}
+		k->id = xasprintf("image_%.16s%s%.16s", sha256_file(k->vmlinuz, sum) ? "unknown" : sum,
+				  has_m ? "_m" : "", has_m ? msum : "");
 	}
 	return 0;
 }
@@ -341,17 +198,10 @@ int kernel_get(const char *source, const char *name, const char *config,
 	kernel_init(k);
 	k->source = xstrdup(source);
 	k->name = xstrdup(name ? name : source);
-	if (!strncmp(source, "debian:", 7)) {
-		char *pkg = NULL;
-
-		rc = debian_resolve(source + 7, &pkg);
-		if (!rc)
-			rc = debian_get(pkg, k);
-		free(pkg);
+	if (!strncmp(source, "debian:", 7) || !strncmp(source, "linux-image-", 12)) {
+		rc = debian_kernel_get(source, k);
 	} else if (!strncmp(source, "image:", 6)) {
 		rc = image_get(source + 6, config, modules, k);
-	} else if (!strncmp(source, "linux-image-", 12)) {
-		rc = debian_get(source, k);
 	} else {
 		rc = sb_err(EINVAL, "unknown kernel source '%s' (expected debian:X.Y, "
 			    "linux-image-PACKAGE or image:PATH)", source);
@@ -417,6 +267,7 @@ json_t *kernel_identity(const struct kernel *k)
 	const struct { const char *key, *val; } f[] = {
 		{ "release", k->release },	   { "package", k->package },
 		{ "version", k->version },	   { "config_sha256", k->config_sha256 },
+		{ "suite", k->suite },		   { "deb_sha256", k->deb_sha256 },
 		{ "config", k->config_path },	   { "vmlinuz", k->vmlinuz },
 		{ "modules_root", k->modules_root }, { "cache_id", k->id },
 	};
@@ -426,5 +277,7 @@ json_t *kernel_identity(const struct kernel *k)
 			json_object_set_new(id, f[i].key, json_string(f[i].val));
 	if (k->build)
 		json_object_set_new(id, "build", json_deep_copy(k->build));
+	if (k->debs)
+		json_object_set_new(id, "debs", json_deep_copy(k->debs));
 	return id;
 }

@@ -1,12 +1,12 @@
 /* Kernels: where they come from, their identity, their config.
  *
  * Sources:
- *   debian:X.Y          newest linux-image-X.Y*-amd64 in the host's apt lists
- *   linux-image-NAME    that exact Debian package
+ *   debian:X.Y[.Z][@SUITE]          newest linux-image-X.Y*-amd64 of any suite
+ *   linux-image-NAME[=VER][@SUITE]  that exact Debian package (kernel-debian.h)
  *   image:PATH          a prebuilt bzImage (config and modules given beside it)
  *   a "git" object      built from a tree + patches + config (kernel-build.h)
- * Debian packages are fetched with `apt-get download` and extracted into the
- * cache ($XDG_CACHE_HOME/swapbench/kernels/), never installed on the host.
+ * Debian packages are fetched with swapbench's own apt (apt.h) and extracted
+ * into the cache ($XDG_CACHE_HOME/swapbench/kernels/), never installed.
  */
 #ifndef SB_KERNEL_H
 #define SB_KERNEL_H
@@ -22,6 +22,9 @@ struct kernel {
 	char *release;      /* uname -r of the kernel */
 	char *package;      /* Debian package name, or NULL */
 	char *version;      /* Debian package version, or NULL */
+	char *suite;        /* Debian suite it came from, or NULL */
+	char *deb_sha256;   /* sha256 of the linux-image .deb (archive index), or NULL */
+	json_t *debs;       /* every .deb extracted: [{package, version, suite, sha256, size}] */
 	char *vmlinuz;
 	char *config_path;  /* NULL when unknown */
 	char *modules_root; /* dir holding lib/modules/<release>, or NULL */

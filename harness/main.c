@@ -31,10 +31,12 @@ static const struct cmd_def help_def = {
 static const struct cmd_entry commands[] = {
 	{ "run", cmd_run, &cmd_run_def, NULL, NULL },
 	{ "kernel", cmd_kernel, NULL, cmd_kernel_subs,
-	  "fetch or build kernels into the cache (get, build, list, gc)" },
+	  "fetch or build kernels into the cache (get, build, list, search, gc)" },
 	{ "compare", cmd_compare, &cmd_compare_def, NULL, NULL },
 	{ "plot", cmd_plot, &cmd_plot_def, NULL, NULL },
 	{ "profile", cmd_profile, &cmd_profile_def, NULL, NULL },
+	{ "status", cmd_status, &cmd_status_def, NULL, NULL },
+	{ "cell", cmd_cell, &cmd_cell_def, NULL, NULL },
 	{ "boot", cmd_boot, &cmd_boot_def, NULL, NULL },
 	{ "workloads", cmd_workloads, &cmd_workloads_def, NULL, NULL },
 	{ "topologies", cmd_topologies, &cmd_topologies_def, NULL, NULL },

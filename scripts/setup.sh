@@ -10,11 +10,12 @@ packages=(
   linux-perf                                 # swapbench profile: perf record in the guest, perf script on the host
   qemu-system-x86                            # the VMs
   kmod xz-utils zstd cpio util-linux         # depmod/modprobe on kernel trees, module decompression, mkswap
-  coreutils apt dpkg                         # sha256sum, apt-get download, dpkg-deb
+  coreutils apt dpkg debian-archive-keyring   # sha256sum, swapbench's own apt (Debian kernels of any suite), dpkg-deb
   jq bc time                                 # tests/perf benchmark scripts
   gnuplot-nox                                # swapbench plot
   fio stress-ng sysbench                     # workloads fio, stress-ng, sysbench (the guest runs the host's root)
   git flex bison bc libelf-dev libssl-dev ccache linux-source-6.12  # kernels built from source (docs/kernels.md); libperf is built from its tools/lib/perf
+  slurm-wlm munge                            # run --executor slurm and its one-node test cluster (docs/slurm.md)
 )
 
 as_root() {
@@ -29,13 +30,10 @@ for p in "${packages[@]}"; do
   fi
 done
 
-# apt must know Debian's 6.1 and 6.12 kernel packages for 'swapbench kernel get'.
+# Kernels come through swapbench's own apt configuration (its cache's apt/),
+# not the host's lists: only the host's own packages need these.
 need_update=0
 [ ${#missing[@]} -gt 0 ] && need_update=1
-if [ -z "$(apt-cache pkgnames linux-image-6.12. 2>/dev/null | head -1)" ] ||
-   [ -z "$(apt-cache pkgnames linux-image-6.1.0- 2>/dev/null | head -1)" ]; then
-  need_update=1
-fi
 if [ $need_update = 1 ]; then
   echo "setup: apt-get update"
   as_root apt-get update -qq
@@ -45,8 +43,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "setup: all packages present"
-fi
-if [ -z "$(apt-cache pkgnames linux-image-6.12. 2>/dev/null | head -1)" ]; then
-  echo "setup: warning: apt knows no linux-image-6.12.* package; debian:6.12 needs" \
-       "bookworm-security or bookworm-backports in the apt sources" >&2
 fi
