@@ -8,8 +8,11 @@
 #define _GNU_SOURCE
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "bench/cgroup.h"
 #include "bench/kmsg.h"
 #include "common/log.h"
+#include "bench/perfcount.h"
+#include "bench/perfrecord.h"
 #include "bench/sampler.h"
 #include "common/process.h"
 #include "common/protocol.h"
@@ -30,8 +33,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CGROUP_ROOT "/sys/fs/cgroup"
-#define WL_CGROUP CGROUP_ROOT "/swapbench"
 
 struct agent {
 	const char *cell_dir;
@@ -40,6 +41,10 @@ struct agent {
 	struct topo_state topo;
 	int kmsg_fd;
 	double t_start;
+	/* Freed only after the result is written: closing perf events
+	 * patches kernel text (see perf_prearm). */
+	struct perfcount *pc;
+	struct reclaimlat *rl;
 };
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -82,37 +87,19 @@ static void fail(struct agent *a, const char *status, const char *phase)
 
 static int setup_memcg(struct agent *a)
 {
-	static const char *const knobs[][2] = { { "max", "memory.max" },
-						{ "high", "memory.high" },
-						{ "swap_max", "memory.swap.max" } };
-	json_t *memcg = json_object_get(a->cell, "memcg");
-	int rc;
+	json_t *readback = NULL;
+	int controller_ok, rc;
 
-	if (mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL) && errno != EBUSY)
-		return sb_err(errno, "mount cgroup2 failed: %s", strerror(errno));
-	rc = sysfs_write(CGROUP_ROOT "/cgroup.subtree_control", "+memory");
-	if (rc && !json_object_size(memcg)) {
+	rc = wlcg_setup(json_object_get(a->cell, "memcg"), &readback, &controller_ok);
+	if (rc)
+		return rc;
+	if (!controller_ok) {
 		/* Booted with cgroup_disable=memory (a property test of the
 		 * per-slot overhead): fine when the cell asks for no limit. */
 		say("memory controller unavailable; the cell asked for no limit");
 		json_object_set_new(a->result, "memcg_controller", json_string("unavailable"));
-		rc = 0;
-	} else if (rc) {
-		return rc;
 	}
-	if (mkdir(WL_CGROUP, 0755) && errno != EEXIST)
-		return sb_err(errno, "mkdir '%s' failed: %s", WL_CGROUP, strerror(errno));
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		json_t *v = json_object_get(memcg, knobs[i][0]);
-		char path[128];
-
-		if (!json_is_integer(v))
-			continue;
-		snprintf(path, sizeof(path), WL_CGROUP "/%s", knobs[i][1]);
-		rc = sysfs_writef(path, "%lld", (long long)json_integer_value(v));
-		if (rc)
-			return rc;
-	}
+	json_object_set_new(a->result, "memcg_readback", readback);
 	return 0;
 }
 
@@ -224,14 +211,18 @@ static json_t *memcg_verdict(unsigned long long max, unsigned long long sampled_
 	return mc;
 }
 
-/* In the forked child: join the memcg, run, send {metrics, info, error} back. */
-static void workload_child(const struct workload_ops *wl, struct wl_ctx *ctx, int out_fd)
+/* In the forked child: wait until the agent has put it in the memcg and
+ * opened its counters, run, send {metrics, info, error} back. */
+static void workload_child(const struct workload_ops *wl, struct wl_ctx *ctx, int go_fd,
+			   int out_fd)
 {
 	json_t *msg;
-	char *text;
+	char *text, go = 0;
 	int rc;
 
-	rc = sysfs_writef(WL_CGROUP "/cgroup.procs", "%d", (int)getpid());
+	rc = read(go_fd, &go, 1) == 1 && go == 'g' ? 0
+		: sb_err(EIO, "the agent could not set up the workload's cgroup or counters");
+	close(go_fd);
 	if (!rc)
 		rc = wl->run(ctx);
 	msg = json_pack("{s:O,s:O}", "metrics", ctx->metrics, "info", ctx->info);
@@ -278,7 +269,11 @@ static int run_workload(struct agent *a)
 	double t0, next_sample;
 	unsigned long long peak = 0, cur;
 	int have_peak_file = access(WL_CGROUP "/memory.peak", R_OK) == 0;
-	int pipefd[2], status = 0, rc, done = 0, timed_out = 0;
+	int pipefd[2], gofd[2], status = 0, rc, done = 0, timed_out = 0;
+	struct perfcount *pc = NULL;
+	struct reclaimlat *rl = NULL;
+	struct profile_rec prof = { 0 };
+	json_t *prof_cfg = json_object_get(a->cell, "profile");
 	pid_t pid;
 
 	if (!wl)
@@ -299,8 +294,16 @@ static int run_workload(struct agent *a)
 	}
 	if (wl->setup && (rc = wl->setup(&ctx)))
 		return rc;
-	if (pipe2(pipefd, O_CLOEXEC))
+	if (pipe2(pipefd, O_CLOEXEC) || pipe2(gofd, O_CLOEXEC))
 		return sb_err(errno, "pipe: %s", strerror(errno));
+	if (json_is_object(prof_cfg)) {
+		profile_start(&prof, prof_cfg, a->cell_dir);
+		say("profile: %s", prof.pid ? "recording" : "not recorded, see result.json");
+	}
+	/* Kernel text patching (perf hooks, tracepoints) before the marker:
+	 * a TCG crash there is retried by the host (perf_prearm). */
+	perf_prearm();
+	rl = a->rl = reclaimlat_open();
 	before = sampler_snapshot(WL_CGROUP, &a->topo);
 	say(AGENT_WORKLOAD "%s: start", wl->name);
 	t0 = monotonic_s();
@@ -309,9 +312,23 @@ static int run_workload(struct agent *a)
 		return sb_err(errno, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		close(pipefd[0]);
-		workload_child(wl, &ctx, pipefd[1]);
+		close(gofd[1]);
+		workload_child(wl, &ctx, gofd[0], pipefd[1]);
 	}
 	close(pipefd[1]);
+	close(gofd[0]);
+	/* The child waits: it joins the memcg and gets its inherited
+	 * counters before it does anything worth measuring. */
+	rc = wlcg_attach(pid);
+	if (!rc) {
+		pc = a->pc = perfcount_open(pid);
+		if (write(gofd[1], "g", 1) != 1)
+			rc = sb_err(errno, "cannot start the workload process: %s",
+				    strerror(errno));
+	}
+	if (rc)
+		say("workload set-up: %s", sb_lasterr());
+	close(gofd[1]);
 	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
 	next_sample = t0;
 	while (!done) {
@@ -330,6 +347,7 @@ static int run_workload(struct agent *a)
 			peak = cur;
 		if (poll(&p, 1, 20) > 0)
 			drain_pipe(pipefd[0], &buf, &buflen);
+		reclaimlat_poll(rl);
 		/* PID 1 reaps everything; only our child ends the loop. */
 		while ((w = waitpid(-1, &status, WNOHANG)) > 0)
 			if (w == pid)
@@ -345,6 +363,9 @@ static int run_workload(struct agent *a)
 	json_array_append_new(samples, sampler_periodic(monotonic_s() - t0, WL_CGROUP, &a->topo));
 	json_object_set_new(a->result, "workload_s", json_real(monotonic_s() - t0));
 	json_object_set_new(a->result, "counters", sampler_deltas(before, after));
+	json_object_set_new(json_object_get(a->result, "counters"), "perf", perfcount_result(pc));
+	if (prof.pid || prof.info)
+		json_object_set_new(a->result, "profile", profile_stop(&prof, a->cell_dir));
 	json_object_set_new(a->result, "samples", samples);
 	json_object_set_new(a->result, "memcg", memcg_verdict(ctx.memcg_max, peak, after));
 	json_decref(before);
@@ -357,6 +378,17 @@ static int run_workload(struct agent *a)
 	if (msg) {
 		json_object_set(a->result, "metrics", json_object_get(msg, "metrics"));
 		json_object_set(a->result, "workload_info", json_object_get(msg, "info"));
+	}
+	{
+		/* Reclaim stalls are metrics like the workload's own, but only
+		 * next to them: a workload that reported nothing stays so. */
+		json_t *m = json_object_get(a->result, "metrics");
+		json_t *extra = json_array();
+
+		json_object_set_new(a->result, "reclaim_latency", reclaimlat_finish(rl, extra));
+		if (json_array_size(m))
+			json_array_extend(m, extra);
+		json_decref(extra);
 	}
 	json_decref(ctx.metrics);
 	json_decref(ctx.info);
@@ -442,6 +474,8 @@ static int run_cell(struct agent *a)
 	a->topo.info = json_object();
 	mode = json_string_value(json_object_get(a->cell, "mode"));
 	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	/* Tracepoint ids for the reclaim latencies; absent without tracing. */
+	mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
 	t = monotonic_s();
 	if ((rc = setup_memcg(a))) {
 		fail(a, "failed", "memcg set-up");
@@ -522,6 +556,8 @@ int main(int argc, char **argv)
 	json_object_set_new(a.result, "kmsg", kmsg_collect(a.kmsg_fd));
 	json_object_set_new(a.result, "uptime_at_end", json_real(uptime_s()));
 	write_result(&a);
+	perfcount_free(a.pc);
+	reclaimlat_free(a.rl);
 	say("done status=%s", json_string_value(json_object_get(a.result, "status")));
 	json_decref(a.cell);
 	json_decref(a.result);

@@ -34,6 +34,8 @@ static const struct opt_def run_opts[] = {
 		 "override the spec: auto (KVM only where it really boots),\nkvm or tcg"),
 	OPT_INTEGER("iterations", &run_o.iterations, "N", 1, 1000,
 		    "override the spec's iteration count"),
+	OPT_BOOL("profile", &run_o.profile, "record a perf profile of every cell's measured phase\n"
+		 "(as workloads[].profile; see 'swapbench profile')"),
 	OPT_BOOL("dry-run", &dry, "check the spec and list its cells; fetch, build and boot\n"
 		 "nothing"),
 	OPT_ENUM("executor", &run_o.executor, "E", executors,

@@ -15,12 +15,14 @@ int cmd_plot(int argc, char **argv);
 int cmd_nightly(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_bisect(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_cell(int argc, char **argv);
 int cmd_workloads(int argc, char **argv);
 int cmd_topologies(int argc, char **argv);
 
 extern const struct cmd_def cmd_run_def, cmd_boot_def, cmd_compare_def, cmd_plot_def;
+extern const struct cmd_def cmd_profile_def;
 extern const struct cmd_def cmd_workloads_def, cmd_topologies_def;
 extern const struct cmd_def cmd_status_def, cmd_cell_def;
 extern const struct cmd_def cmd_nightly_def, cmd_history_def, cmd_bisect_def;

@@ -37,6 +37,7 @@ static const struct cmd_entry commands[] = {
 	{ "nightly", cmd_nightly, &cmd_nightly_def, NULL, NULL },
 	{ "history", cmd_history, &cmd_history_def, NULL, NULL },
 	{ "bisect", cmd_bisect, &cmd_bisect_def, NULL, NULL },
+	{ "profile", cmd_profile, &cmd_profile_def, NULL, NULL },
 	{ "status", cmd_status, &cmd_status_def, NULL, NULL },
 	{ "cell", cmd_cell, &cmd_cell_def, NULL, NULL },
 	{ "boot", cmd_boot, &cmd_boot_def, NULL, NULL },

@@ -192,6 +192,18 @@ int result_validate(const json_t *r, int final)
 	v = json_object_get(r, "memcg");
 	if (v && (!json_is_object(v) || !json_is_boolean(json_object_get(v, "limit_held"))))
 		return sb_err(EINVAL, "memcg.limit_held: expected true or false");
+	/* perf counters go into summaries as they are: numbers or nothing. */
+	v = json_object_get(json_object_get(json_object_get(r, "counters"), "perf"), "delta");
+	if (v) {
+		const char *key;
+
+		if (!json_is_object(v))
+			return sb_err(EINVAL, "counters.perf.delta: expected an object");
+		json_object_foreach(v, key, m)
+			if (!json_is_integer(m) || json_integer_value(m) < 0 || strlen(key) > 64)
+				return sb_err(EINVAL, "counters.perf.delta.%.64s: expected a "
+					      "non-negative integer", key);
+	}
 	return 0;
 }
 
@@ -295,6 +307,12 @@ static void add_counters(json_t *groups, const json_t *cell)
 				snprintf(name, sizeof(name), "mthp.%s.%s", key, f[i]);
 				add_value(groups, cell, "counter", name, v, NULL);
 			}
+	}
+	/* perf software (and hardware) counters of the workload's processes. */
+	d = json_object_get(json_object_get(c, "perf"), "delta");
+	json_object_foreach(d, key, v) {
+		snprintf(name, sizeof(name), "perf.%s", key);
+		add_value(groups, cell, "counter", name, v, NULL);
 	}
 	d = json_object_get(json_object_get(c, "zram"), "after");
 	if (json_is_object(d)) {
@@ -467,7 +485,8 @@ static json_t *result_compact(json_t *r)
 {
 	static const char *const keep[] = { "cell_id", "kernel", "topology", "workload",
 					    "iteration", "status", "metrics", "kmsg", NULL };
-	static const char *const deltas[] = { "vmstat", "memory_events", "zswap", "mthp", NULL };
+	static const char *const deltas[] = { "vmstat", "memory_events", "zswap", "mthp", "perf",
+					      NULL };
 	json_t *c = json_object(), *counters = json_object(), *src = json_object_get(r, "counters");
 
 	for (int i = 0; keep[i]; i++)

@@ -7,6 +7,7 @@
 #include "harness/kernel-build.h"
 #include "harness/sha256.h"
 #include "common/log.h"
+#include "harness/profile.h"
 #include "harness/result.h"
 #include "harness/store.h"
 #include "harness/vm.h"
@@ -58,6 +59,8 @@ json_t *cell_json(const char *cell_id, const char *mode, const json_t *topo,
 			json_object_set_new(memcg, "high", json_integer(wl->memcg.high));
 		if (wl->memcg.swap_max > 0)
 			json_object_set_new(memcg, "swap_max", json_integer(wl->memcg.swap_max));
+		if (wl->memcg.zswap_max > 0)
+			json_object_set_new(memcg, "zswap_max", json_integer(wl->memcg.zswap_max));
 		json_object_set_new(c, "workload_timeout_s", json_integer(wl->timeout_s));
 	}
 	json_object_set_new(c, "memcg", memcg);
@@ -126,7 +129,6 @@ static void on_signal(int sig)
  * are the host's; only DIR/guest/ is shared with the guest (9p tag "cell"):
  * the guest reads its cell.json there and writes guest-result.json and
  * collected/, and can touch nothing else of the host. */
-#define GUEST_SUBDIR "guest"
 
 static int write_json_checked(const char *path, json_t *j, int *store_err)
 {
@@ -206,6 +208,10 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 	json_object_set(cj, "kernel", kid);
 	json_object_set_new(cj, "iteration", json_integer(c->iter));
 	json_object_set_new(cj, "spec_sha256", json_string(spec_hash));
+	if (wl->profile)
+		json_object_set_new(cj, "profile", json_pack("{s:i,s:I}", "frequency", s->profile_hz,
+							     "max_size",
+							     (json_int_t)s->profile_max_bytes));
 	if (!rc)
 		rc = store_write_json(cell_path, cj);
 	if (!rc)
@@ -315,6 +321,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 	json_object_set_new(final, "iteration", json_integer(c->iter));
 	json_object_set_new(final, "cell_id", json_string(c->id));
 	json_object_set_new(final, "spec_sha256", json_string(spec_hash));
+	profile_check(share, s->profile_max_bytes, final);
 	write_json_checked(rpath, final, store_err);
 	json_decref(guest);
 	json_decref(scan);
@@ -495,6 +502,8 @@ static int load_spec(struct run *r)
 	}
 	if (r->o->iterations > 0)
 		r->s.iterations = r->o->iterations;
+	for (size_t i = 0; r->o->profile && i < r->s.nworkloads; i++)
+		r->s.workloads[i].profile = 1;
 	if (r->o->accel) {
 		free(r->s.accel);
 		r->s.accel = xstrdup(r->o->accel);

@@ -24,6 +24,7 @@ struct run_opts {
 	int force;             /* --resume even though the spec changed */
 	const char *accel;     /* overrides the spec when set */
 	int iterations;        /* overrides the spec when > 0 */
+	int profile;           /* profile every workload (run --profile) */
 	const char *executor;  /* "local" (NULL) or "slurm" */
 	const char *partition; /* slurm: sbatch --partition */
 	int max_parallel;      /* slurm: array throttle (%N); 0 = no limit */

@@ -144,7 +144,7 @@ static int get_int(const char *file, const char *text, const char *path, json_t 
 static int parse_memcg(const char *file, const char *text, const char *path, json_t *obj,
 		       struct spec_memcg *m)
 {
-	static const char *const keys[] = { "max", "high", "swap_max", NULL };
+	static const char *const keys[] = { "max", "high", "swap_max", "zswap_max", NULL };
 	int rc = check_keys(file, text, path, obj, keys);
 
 	if (!rc)
@@ -153,6 +153,8 @@ static int parse_memcg(const char *file, const char *text, const char *path, jso
 		rc = get_size(file, text, path, obj, "high", &m->high);
 	if (!rc)
 		rc = get_size(file, text, path, obj, "swap_max", &m->swap_max);
+	if (!rc)
+		rc = get_size(file, text, path, obj, "zswap_max", &m->zswap_max);
 	return rc;
 }
 
@@ -251,7 +253,8 @@ static int parse_topologies(struct spec *s, json_t *arr)
 static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg *memcg,
 			   int default_timeout)
 {
-	static const char *const keys[] = { "name", "kind", "params", "memcg", "timeout", NULL };
+	static const char *const keys[] = { "name", "kind", "params", "memcg", "timeout",
+					    "profile", NULL };
 	json_t *w;
 	size_t i;
 
@@ -312,6 +315,14 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 		}
 		if (!rc)
 			rc = get_int(s->path, s->text, p, w, "timeout", 1, 86400, &timeout);
+		if (!rc && json_object_get(w, "profile")) {
+			char *pp = jsonloc_path_append_key(p, "profile");
+
+			if (!json_is_boolean(json_object_get(w, "profile")))
+				rc = perr(s->path, s->text, pp, "expected true or false");
+			sw->profile = json_is_true(json_object_get(w, "profile"));
+			free(pp);
+		}
 		sw->timeout_s = (int)timeout;
 		free(p);
 		if (rc)
@@ -376,11 +387,13 @@ int spec_load(const char *path, struct spec *s)
 {
 	static const char *const keys[] = { "name", "description", "kernels", "topologies",
 					    "workloads", "memcg", "iterations", "vm",
-					    "sample_interval_ms", NULL };
+					    "sample_interval_ms", "profile", NULL };
+	static const char *const profile_keys[] = { "frequency", "max_size", NULL };
 	static const char *const vm_keys[] = { "memory", "cpus", "accel", "timeout", "cmdline",
 					       NULL };
-	struct spec_memcg memcg = { -1, -1, -1 };
+	struct spec_memcg memcg = { -1, -1, -1, -1 };
 	long long iterations = 1, cpus = 2, timeout = 900, interval = 1000, mem = 1LL << 30;
+	long long prof_hz = 499, prof_max = 64LL << 20;
 	json_error_t jerr;
 	json_t *vm;
 	int rc;
@@ -438,6 +451,17 @@ int spec_load(const char *path, struct spec *s)
 		if (!rc)
 			rc = get_str(path, s->text, "vm", vm, "cmdline", 0, &s->cmdline);
 	}
+	if (!rc && json_object_get(s->root, "profile")) {
+		json_t *pr = json_object_get(s->root, "profile");
+
+		rc = check_keys(path, s->text, "profile", pr, profile_keys);
+		if (!rc)
+			rc = get_int(path, s->text, "profile", pr, "frequency", 1, 20000, &prof_hz);
+		if (!rc)
+			rc = get_size(path, s->text, "profile", pr, "max_size", &prof_max);
+		if (!rc && (prof_max < (64LL << 10) || prof_max > (4LL << 30)))
+			rc = perr(path, s->text, "profile.max_size", "expected between 64K and 4G");
+	}
 	if (!rc)
 		rc = parse_kernels(s, json_object_get(s->root, "kernels"));
 	if (!rc)
@@ -454,6 +478,8 @@ int spec_load(const char *path, struct spec *s)
 	s->vm_cpus = (unsigned)cpus;
 	s->vm_timeout_s = (int)timeout;
 	s->sample_interval_ms = (int)interval;
+	s->profile_hz = (int)prof_hz;
+	s->profile_max_bytes = prof_max;
 	if (!s->accel)
 		s->accel = xstrdup("auto");
 	return 0;

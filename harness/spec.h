@@ -10,8 +10,12 @@
  *   "iterations": 3,
  *   "vm": {"memory": "1G", "cpus": 2, "accel": "auto", "timeout": 600,
  *          "cmdline": "extra kernel args"},
- *   "sample_interval_ms": 1000
+ *   "sample_interval_ms": 1000,
+ *   "profile": {"frequency": 499, "max_size": "64M"}
  * }
+ * workloads[].profile (true|false) records a perf profile of its measured
+ * phase in every cell; "profile" caps it (sampling Hz, perf.data bytes).
+ * memcg may also set "zswap_max".
  * Unknown keys are errors. Errors name file, line, JSON path and value.
  */
 #ifndef SB_SPEC_H
@@ -23,7 +27,7 @@
 #include "common/strv.h"
 
 struct spec_memcg {
-	long long max, high, swap_max; /* bytes; -1 = not set */
+	long long max, high, swap_max, zswap_max; /* bytes; -1 = not set */
 };
 
 /* A kernel built from source (kernels[].git, docs/kernels.md). Paths are
@@ -57,6 +61,7 @@ struct spec_workload {
 	json_t *params;          /* always an object */
 	struct spec_memcg memcg; /* the spec's memcg with this workload's overrides */
 	int timeout_s;
+	int profile;             /* record a perf profile of the measured phase */
 };
 
 struct spec {
@@ -73,6 +78,8 @@ struct spec {
 	char *accel, *cmdline;
 	int vm_timeout_s;
 	int sample_interval_ms;
+	int profile_hz;              /* perf record -F */
+	long long profile_max_bytes; /* perf record --max-size */
 };
 
 void spec_init(struct spec *s);

@@ -31,6 +31,8 @@
 #define STORE_RESULT "result.json"
 #define STORE_CONSOLE "console.log"
 #define STORE_QEMU_LOG "qemu.log"
+/* The only part of a cell directory the guest can write (its 9p share). */
+#define GUEST_SUBDIR "guest"
 #define STORE_QEMU_PID "qemu.pid"
 #define STORE_GUEST_DIR "guest"
 

@@ -8,13 +8,15 @@ packages=(
   libjansson-dev libcmocka-dev               # libraries (jansson is linked statically into the agent)
   libsqlite3-dev                             # the nightly history database (docs/nightly.md)
   chromium                                   # only for the test of the nightly HTML report (headless)
+  libcgroup-dev                              # the agent's cgroup set-up (libcgroup.a, static)
+  linux-perf                                 # swapbench profile: perf record in the guest, perf script on the host
   qemu-system-x86                            # the VMs
   kmod xz-utils zstd cpio util-linux         # depmod/modprobe on kernel trees, module decompression, mkswap
   coreutils apt dpkg debian-archive-keyring   # sha256sum, swapbench's own apt (Debian kernels of any suite), dpkg-deb
   jq bc time                                 # tests/perf benchmark scripts
   gnuplot-nox                                # swapbench plot
   fio stress-ng sysbench                     # workloads fio, stress-ng, sysbench (the guest runs the host's root)
-  git flex bison bc libelf-dev libssl-dev ccache linux-source-6.12  # kernels built from source (docs/kernels.md)
+  git flex bison bc libelf-dev libssl-dev ccache linux-source-6.12  # kernels built from source (docs/kernels.md); libperf is built from its tools/lib/perf
   slurm-wlm munge                            # run --executor slurm and its one-node test cluster (docs/slurm.md)
 )
 

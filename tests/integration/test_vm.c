@@ -47,6 +47,9 @@ static void assert_swapped(json_t *res, const char *release_prefix, int zswap)
 	/* Touched 96 MB in pages twice; throughput is positive and finite. */
 	assert_true(it_metric(res, "throughput") > 0.1);
 	assert_true(it_metric(res, "lat_p50") <= it_metric(res, "lat_p99"));
+	/* perf counters of the workload and memcg reclaim stalls (test_perf). */
+	assert_true(it_counter(res, "perf", "page-faults") > 0);
+	assert_true(it_metric(res, "reclaim.memcg.stalls") > 0);
 	assert_true(json_array_size(json_object_get(res, "samples")) >= 2);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
 		res, "host"), "console"), "panics")), 0);

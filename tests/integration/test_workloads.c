@@ -71,6 +71,10 @@ static void test_kernbench(void **state)
 	assert_true(it_metric(res, "user_time") + it_metric(res, "sys_time") <=
 		    2.1 * it_metric(res, "elapsed"));
 	assert_true(it_metric(res, "major_faults") > 0);
+	/* perf counters follow make's children; the limit stalled them. */
+	assert_true(it_counter(res, "perf", "page-faults") > 0);
+	assert_true(it_counter(res, "perf", "task-clock") > 0);
+	assert_true(it_metric(res, "reclaim.memcg.stalls") > 0);
 	assert_true(it_metric(res, "vm_fault_oom_leaked") >= 0);
 	info = json_object_get(res, "workload_info");
 	builds = json_object_get(info, "builds");
