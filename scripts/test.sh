@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: set up, build, run unit and integration tests (the
 # integration tests boot Debian 6.1, 6.12 and 7.3 under qemu and build
-# Debian's linux-source-7.3 twice), then the unit
+# Debian's linux-source-6.12 twice), then the unit
 # tests again under ASan/UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."

