@@ -128,6 +128,11 @@ static int module_bytes(const char *path, char **data, size_t *len)
 	}
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static const char *base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
@@ -146,7 +151,8 @@ static char *plain_name(const char *p)
 	return b;
 }
 
-static int add_modules(struct cpio *c, const struct kernel *k, struct strv *deps)
+static int add_modules(struct cpio *c, const struct kernel *k, const struct strv *want,
+		       struct strv *deps)
 {
 	const char *const *lists[] = { topo_base_modules, topo_all_modules };
 	struct strv added;
@@ -154,6 +160,11 @@ static int add_modules(struct cpio *c, const struct kernel *k, struct strv *deps
 
 	strv_init(&added);
 	for (size_t l = 0; l < 2 && !rc; l++) {
+		if (l == 1 && want) {
+			static const char *const none[] = { NULL };
+
+			lists[1] = want->n ? (const char *const *)want->v : none;
+		}
 		for (int m = 0; lists[l][m] && !rc; m++) {
 			const char *argv[] = { "modprobe", "-d", k->modules_root, "-S", k->release,
 					       "--show-depends", lists[l][m], NULL };
@@ -210,26 +221,43 @@ static int add_modules(struct cpio *c, const struct kernel *k, struct strv *deps
 	return rc;
 }
 
-/* FNV-1a over the agent binary: a new agent means a new initramfs. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ ((const unsigned char *)data)[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* FNV-1a over the agent binary: a new agent means a new initramfs. Cells
+ * ask for their image one after another; hash the agent once. */
 static int file_fnv(const char *path, uint64_t *h)
 {
+	static char *memo_path;
+	static uint64_t memo;
 	char *data;
 	size_t len;
-	int rc = read_file(path, 256 << 20, &data, &len);
+	int rc;
 
+	if (memo_path && !strcmp(memo_path, path)) {
+		*h = memo;
+		return 0;
+	}
+	rc = read_file(path, 256 << 20, &data, &len);
 	if (rc)
 		return rc;
-	*h = 1469598103934665603ULL;
-	for (size_t i = 0; i < len; i++)
-		*h = (*h ^ (unsigned char)data[i]) * 1099511628211ULL;
+	*h = fnv(1469598103934665603ULL, data, len);
 	free(data);
+	free(memo_path);
+	memo_path = xstrdup(path);
+	memo = *h;
 	return 0;
 }
 
-int initramfs_get(const struct kernel *k, const char *agent_path, char **out_path)
+int initramfs_get(const struct kernel *k, const char *agent_path, const struct strv *modules,
+		  char **out_path)
 {
-	char *cache = sb_cache_dir(), *dir, *path, *tmp, *agent = NULL;
-	struct strv deps;
+	char *cache = sb_cache_dir(), *dir, *path, *tmp, *agent = NULL, *set;
+	struct strv deps, want;
 	struct cpio *c;
 	uint64_t h;
 	size_t alen;
@@ -239,16 +267,40 @@ int initramfs_get(const struct kernel *k, const char *agent_path, char **out_pat
 		free(cache);
 		return sb_err_prefix(-rc, "guest agent");
 	}
+	/* The module set is part of the name: sorted, without repeats. */
+	strv_init(&want);
+	for (size_t i = 0; modules && i < modules->n; i++) {
+		int seen = 0;
+
+		for (size_t j = 0; j < want.n; j++)
+			seen |= !strcmp(want.v[j], modules->v[i]);
+		if (!seen)
+			strv_add(&want, modules->v[i]);
+	}
+	if (want.n > 1)
+		qsort(want.v, want.n, sizeof(*want.v), cmp_str);
+	if (modules) {
+		uint64_t mh = 1469598103934665603ULL;
+
+		for (size_t i = 0; i < want.n; i++)
+			mh = fnv(mh, want.v[i], strlen(want.v[i]) + 1);
+		set = xasprintf("m%08llx", (unsigned long long)(mh & 0xffffffffULL));
+	} else {
+		set = xstrdup("all");
+	}
 	dir = xasprintf("%s/initramfs", cache);
 	free(cache);
 	mkdir_p(dir, 0755);
-	path = xasprintf("%s/%s-%016llx.cpio", dir, k->id, (unsigned long long)h);
+	path = xasprintf("%s/%s-%016llx-%s.cpio", dir, k->id, (unsigned long long)h, set);
+	free(set);
 	free(dir);
 	if (path_exists(path)) {
+		strv_release(&want);
 		*out_path = path;
 		return 0;
 	}
-	log_info("building the initramfs for %s", k->release);
+	log_info("building the initramfs for %s (%s)", k->release,
+		 modules ? "this topology's modules" : "all modules");
 	tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	c = cpio_open(tmp);
 	if (!c) {
@@ -269,7 +321,22 @@ int initramfs_get(const struct kernel *k, const char *agent_path, char **out_pat
 			rc = cpio_add_file(c, "init", agent, alen, 0755);
 	}
 	if (!rc && k->modules_root)
-		rc = add_modules(c, k, &deps);
+		rc = add_modules(c, k, modules ? &want : NULL, &deps);
+	if (!rc && k->modules_root) {
+		/* What stage 1 loads before it can mount the host root. */
+		size_t len = 0;
+		char *text;
+
+		for (int i = 0; topo_base_modules[i]; i++)
+			len += strlen(topo_base_modules[i]) + 1;
+		text = calloc(1, len + 1);
+		for (int i = 0; topo_base_modules[i]; i++) {
+			strcat(text, topo_base_modules[i]);
+			strcat(text, "\n");
+		}
+		rc = cpio_add_file(c, "modules/base", text, strlen(text), 0644);
+		free(text);
+	}
 	if (!rc && k->modules_root) {
 		size_t len = 0;
 		char *text;
@@ -293,6 +360,7 @@ int initramfs_get(const struct kernel *k, const char *agent_path, char **out_pat
 	if (rc)
 		unlink(tmp);
 out:
+	strv_release(&want);
 	free(tmp);
 	if (rc) {
 		free(path);

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "result.h"
 #include "vm.h"
+#include "vmlinux.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -135,10 +136,34 @@ static const char *verdict(const json_t *guest, const struct vm_result *vr, cons
 	return json_string_value(json_object_get(guest, "status"));
 }
 
+/* How one kernel boots in this run. */
+struct kboot {
+	char *pvh;        /* the ELF for qemu's PVH entry, or NULL: the bzImage */
+	char **initrds;   /* per topology */
+};
+
+/* Kernel options that skip boot work no cell needs, and nothing else: the
+ * kernel under test must behave as it would on its own. */
+#define QUICK_CMDLINE                                                                  \
+	"cryptomgr.notests" /* crypto self-tests: ~1.5 s of TCG time per boot */           \
+	" no_timer_check"   /* the IO-APIC timer check's delay loop */                     \
+	" 8250.nr_uarts=1"  /* probe the one serial port there is */                       \
+	" noresume"         /* no hibernation image to look for */
+
+static char *boot_cmdline(const struct spec *s)
+{
+	return xasprintf("%s%s%s%s", s->boot.quick_cmdline ? QUICK_CMDLINE : "",
+			 s->boot.parallel_modules ? "" : " swapbench.modules=serial",
+			 s->cmdline ? " " : "", s->cmdline ? s->cmdline : "");
+}
+
 /* Boot one cell and write its result.json; returns the status string. */
-static const char *run_cell(const struct spec *s, const struct kernel *k, const char *initrd,
+static const char *run_cell(const struct spec *s, const struct kernel *k, struct kboot *kb,
 			    const char *accel, const struct cell *c, json_t **final_out)
 {
+	const char *initrd = kb->initrds[c->t];
+	char *cmdline = boot_cmdline(s);
+	const char *image;
 	const struct spec_topology *topo = &s->topos[c->t];
 	const struct spec_workload *wl = &s->workloads[c->w];
 	char *cell_path = xasprintf("%s/cell.json", c->dir);
@@ -161,11 +186,13 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	rc = write_json(cell_path, cj);
 	json_decref(cj);
 	for (int attempt = 0; !rc; attempt++) {
+		image = kb->pvh ? kb->pvh : k->vmlinuz;
 		strv_init(&qargs);
 		rc = topology_prepare(topo->obj, c->dir, &qargs);
 		if (!rc) {
-			struct vm_spec vs = { .vmlinuz = k->vmlinuz, .initrd = initrd,
-					      .cmdline_extra = s->cmdline,
+			struct vm_spec vs = { .vmlinuz = image, .initrd = initrd,
+					      .lean_machine = s->boot.lean_machine,
+					      .cmdline_extra = cmdline,
 					      .mem_mb = s->vm_mem_mb, .cpus = s->vm_cpus,
 					      .accel = accel, .cell_dir = c->dir,
 					      .console_path = console, .qemu_log = qlog,
@@ -175,6 +202,21 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 		}
 		topology_discard(topo->obj, c->dir);
 		strv_release(&qargs);
+		/* A direct boot that never reached the agent: the bzImage from
+		 * now on, for this kernel, and this cell boots again. */
+		if (!rc && kb->pvh && vr.agent_s < 0) {
+			char *keep = xasprintf("%s/console-pvh.log", c->dir);
+
+			log_warn("kernel %s: the direct (PVH) boot of '%s' did not reach the agent%s;"
+				 " booting its bzImage from now on (console kept in '%s')",
+				 k->name, kb->pvh, vr.timed_out ? " (timed out)" : "", keep);
+			rename(console, keep);
+			free(keep);
+			free(kb->pvh);
+			kb->pvh = NULL;
+			attempt--;
+			continue;
+		}
 		/* A guest that crashed before its workload started never ran the
 		 * cell's measured phase (under TCG an SMP guest now and then
 		 * takes an Oops while patching kernel text, during boot or just
@@ -221,6 +263,13 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	host = json_pack("{s:f,s:f,s:i,s:b,s:s}", "vm_wall_s", vr.wall_s, "boot_to_agent_s",
 			 vr.agent_s, "qemu_exit_code", vr.exit_code, "timed_out", vr.timed_out,
 			 "accel", accel);
+	/* How it booted: so a difference in boot numbers can be told from one
+	 * in the kernel. */
+	json_object_set_new(host, "boot", json_pack(
+		"{s:s,s:s,s:s,s:s,s:s}", "image", kb->pvh ? "vmlinux-pvh" : "bzimage", "machine",
+		s->boot.lean_machine ? "q35-lean" : "q35", "initramfs",
+		s->boot.lean_initramfs ? "topology" : "all", "modules",
+		s->boot.parallel_modules ? "parallel" : "serial", "cmdline", cmdline));
 	json_object_set_new(host, "console", json_deep_copy(scan));
 	json_object_set_new(host, "failed_boots", attempts);
 	json_object_del(json_object_get(host, "console"), "tail");
@@ -244,6 +293,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	free(qlog);
 	free(gpath);
 	free(rpath);
+	free(cmdline);
 	*final_out = final;
 	return json_string_value(json_object_get(final, "status"));
 }
@@ -322,7 +372,8 @@ int runner_run(const struct run_opts *o)
 {
 	struct spec s;
 	struct kernel *kernels = NULL;
-	char **initrds = NULL, *agent = NULL, *out = NULL, *note = NULL, *qv = NULL;
+	struct kboot *kb = NULL;
+	char *agent = NULL, *out = NULL, *note = NULL, *qv = NULL;
 	char **kerrs = NULL;  /* why a kernel could not be built, per kernel */
 	const char *accel = "tcg";
 	struct cell *cells = NULL;
@@ -352,7 +403,7 @@ int runner_run(const struct run_opts *o)
 	/* Everything that can be wrong with the input is found before any
 	 * results directory exists. */
 	kernels = calloc(s.nkernels, sizeof(*kernels));
-	initrds = calloc(s.nkernels, sizeof(*initrds));
+	kb = calloc(s.nkernels, sizeof(*kb));
 	kerrs = calloc(s.nkernels, sizeof(*kerrs));
 	for (nk = 0; nk < s.nkernels; nk++)
 		kernel_init(&kernels[nk]);
@@ -395,12 +446,24 @@ int runner_run(const struct run_opts *o)
 				goto out;
 			}
 		}
-		rc = initramfs_get(&kernels[nk], agent, &initrds[nk]);
+		/* Every cell's initramfs now, not between cells. */
+		kb[nk].initrds = calloc(s.ntopos, sizeof(char *));
+		for (size_t t = 0; t < s.ntopos && !rc; t++) {
+			struct strv mods;
+
+			strv_init(&mods);
+			topology_modules(s.topos[t].obj, &mods);
+			rc = initramfs_get(&kernels[nk], agent, s.boot.lean_initramfs ? &mods : NULL,
+					   &kb[nk].initrds[t]);
+			strv_release(&mods);
+		}
 		if (rc) {
 			log_err("kernel %s: %s", sk->name, sb_lasterr());
 			code = EXIT_USAGE;
 			goto out;
 		}
+		if (s.boot.pvh && vmlinux_get(&kernels[nk], &kb[nk].pvh))
+			log_warn("kernel %s: booting the bzImage: %s", sk->name, sb_lasterr());
 		fprintf(stderr, "kernel %s: %s (%s)\n", sk->name, kernels[nk].release,
 			kernels[nk].package ? kernels[nk].package : kernels[nk].vmlinuz);
 		kok = kok < 0 ? (int)nk : kok;
@@ -410,7 +473,7 @@ int runner_run(const struct run_opts *o)
 		code = EXIT_USAGE;
 		goto out;
 	}
-	rc = vm_choose_accel(s.accel, kernels[kok].vmlinuz, initrds[kok], &accel, &note);
+	rc = vm_choose_accel(s.accel, kernels[kok].vmlinuz, kb[kok].initrds[0], &accel, &note);
 	if (rc) {
 		log_err("%s", sb_lasterr());
 		code = EXIT_USAGE;
@@ -547,7 +610,7 @@ int runner_run(const struct run_opts *o)
 				if (kerrs[c->k])
 					st = kernel_failed_cell(&s, kerrs[c->k], c, &final);
 				else
-					st = run_cell(&s, &kernels[c->k], initrds[c->k], accel, c,
+					st = run_cell(&s, &kernels[c->k], &kb[c->k], accel, c,
 						      &final);
 				ran++;
 				done++;
@@ -612,11 +675,14 @@ out:
 	free(cells);
 	for (size_t i = 0; kernels && i < s.nkernels; i++) {
 		kernel_release(&kernels[i]);
-		free(initrds[i]);
+		for (size_t t = 0; kb[i].initrds && t < s.ntopos; t++)
+			free(kb[i].initrds[t]);
+		free(kb[i].initrds);
+		free(kb[i].pvh);
 		free(kerrs[i]);
 	}
 	free(kernels);
-	free(initrds);
+	free(kb);
 	free(kerrs);
 	free(agent);
 	free(out);
