@@ -6,7 +6,7 @@
 #ifndef SB_INITRAMFS_H
 #define SB_INITRAMFS_H
 
-#include "kernel.h"
+#include "harness/kernel.h"
 
 /* Path of a ready initramfs for kernel k (built if missing). Caller frees.
  * `modules`: the top-level modules a cell needs beyond the base ones (a

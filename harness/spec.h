@@ -24,7 +24,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "strv.h"
+#include "common/strv.h"
 
 struct spec_memcg {
 	long long max, high, swap_max; /* bytes; -1 = not set */

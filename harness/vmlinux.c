@@ -1,9 +1,9 @@
 #define _GNU_SOURCE
-#include "vmlinux.h"
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "process.h"
+#include "harness/vmlinux.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/process.h"
 
 #include <elf.h>
 #include <fcntl.h>

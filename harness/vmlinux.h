@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "kernel.h"
+#include "harness/kernel.h"
 
 /* Where the payload of a bzImage starts and how long it is, and which
  * decompressor it needs ("xz", "zstd", "gzip", "lz4", or NULL: unknown). */

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "process.h"
-#include "vmlinux.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/process.h"
+#include "harness/vmlinux.h"
 
 static char dir[] = "/tmp/sb-vmlinux-XXXXXX";
 
