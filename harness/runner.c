@@ -202,9 +202,12 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, struct
 		}
 		topology_discard(topo->obj, c->dir);
 		strv_release(&qargs);
-		/* A direct boot that never reached the agent: the bzImage from
-		 * now on, for this kernel, and this cell boots again. */
-		if (!rc && kb->pvh && vr.agent_s < 0) {
+		/* A direct boot that never reached the agent, and not because the
+		 * kernel itself crashed (that one the bzImage shares, and the
+		 * retries below handle): the bzImage from now on, for this
+		 * kernel, and this cell boots again. */
+		if (!rc && kb->pvh && vr.agent_s < 0 && !console_contains(console, "Kernel panic") &&
+		    !console_contains(console, "Oops") && !console_contains(console, "BUG:")) {
 			char *keep = xasprintf("%s/console-pvh.log", c->dir);
 
 			log_warn("kernel %s: the direct (PVH) boot of '%s' did not reach the agent%s;"
