@@ -8,12 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: swapbench run SPEC [--out DIR] [--resume] [--accel auto|kvm|tcg]\n"
-		"                      [--iterations N] [--dry-run]\n\n"
+		"                      [--iterations N] [--jobs N [--force-jobs]] [--dry-run]\n\n"
 		"Runs every cell (kernel x topology x workload x iteration) of the experiment\n"
 		"spec SPEC (JSON, see configs/suites/ and docs/spec.md), each in its own VM.\n"
 		"Writes DIR/run.json, DIR/cells/<cell>/{cell.json,result.json,console.log}\n"
@@ -23,6 +24,11 @@ static void run_usage(FILE *out)
 		"  --accel A        override the spec: auto (KVM only where it really boots),\n"
 		"                   kvm or tcg\n"
 		"  --iterations N   override the spec's iteration count\n"
+		"  --jobs N         run N cells at once (at most the host's CPUs); for suites\n"
+		"                   with \"purpose\": \"functional\" (CI, smoke). Every result\n"
+		"                   records its concurrency\n"
+		"  --force-jobs     allow --jobs on a measurement suite (its numbers are then\n"
+		"                   marked as taken side by side)\n"
 		"  --dry-run        check the spec and list its cells; fetch, build and boot\n"
 		"                   nothing\n\n"
 		"Exit: 0 all cells ok, 2 bad input (nothing written), 3 some cells failed,\n"
@@ -62,6 +68,8 @@ int cmd_run(int argc, char **argv)
 		{ "accel", required_argument, NULL, 'a' },
 		{ "iterations", required_argument, NULL, 'i' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "force-jobs", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -83,6 +91,25 @@ int cmd_run(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'j': {
+			long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+			char *end;
+			long j = strtol(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end || j < 1 || j > 64) {
+				fprintf(stderr, "swapbench run: --jobs: expected a number of cells "
+					"from 1 to 64, got '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			if (j > cpus) {
+				fprintf(stderr, "swapbench run: --jobs %ld: more than this host's %ld "
+					"CPUs\n", j, cpus);
+				return EXIT_USAGE;
+			}
+			o.jobs = (int)j;
+			break;
+		}
+		case 'f': o.force_jobs = 1; break;
 		case 'h': run_usage(stdout); return EXIT_OK;
 		default: run_usage(stderr); return EXIT_USAGE;
 		}

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -159,7 +160,7 @@ static char *boot_cmdline(const struct spec *s)
 
 /* Boot one cell and write its result.json; returns the status string. */
 static const char *run_cell(const struct spec *s, const struct kernel *k, struct kboot *kb,
-			    const char *accel, const struct cell *c, json_t **final_out)
+			    const char *accel, int jobs, const struct cell *c, json_t **final_out)
 {
 	const char *initrd = kb->initrds[c->t];
 	char *cmdline = boot_cmdline(s);
@@ -268,6 +269,8 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, struct
 			 "accel", accel);
 	/* How it booted: so a difference in boot numbers can be told from one
 	 * in the kernel. */
+	/* Cells that shared the host share its CPUs: compare must know. */
+	json_object_set_new(host, "concurrency", json_integer(jobs));
 	json_object_set_new(host, "boot", json_pack(
 		"{s:s,s:s,s:s,s:s,s:s}", "image", kb->pvh ? "vmlinux-pvh" : "bzimage", "machine",
 		s->boot.lean_machine ? "q35-lean" : "q35", "initramfs",
@@ -371,6 +374,114 @@ static void progress(int tty, size_t done, size_t total, const struct cell *c,
 	fflush(stderr);
 }
 
+struct counts {
+	int ok, skipped, failed;
+	size_t reaped;
+};
+
+static void tally(json_t *final, json_t *finals, struct counts *n)
+{
+	const char *st = json_string_value(json_object_get(final, "status"));
+
+	if (!strcmp(st, "ok"))
+		n->ok++;
+	else if (!strcmp(st, "skipped"))
+		n->skipped++;
+	else
+		n->failed++;
+	json_array_append_new(finals, final);
+}
+
+/* --jobs: cells running side by side, each in a child process that boots
+ * it and writes its result.json (the same run_cell as one at a time). */
+struct pool {
+	struct {
+		pid_t pid;
+		size_t cell;
+	} slot[64];
+	size_t n;
+};
+
+static void pool_start(struct pool *p, const struct spec *s, const struct kernel *k,
+		       struct kboot *kb, const char *accel, int jobs, size_t idx,
+		       const struct cell *c)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		json_t *final = NULL;
+
+		run_cell(s, k, kb, accel, jobs, c, &final);
+		fflush(NULL);
+		_exit(0);
+	}
+	if (pid < 0) {
+		/* No child: run it here, one at a time. */
+		json_t *final = NULL;
+
+		run_cell(s, k, kb, accel, jobs, c, &final);
+		json_decref(final);
+		pid = 0;
+	}
+	p->slot[p->n].pid = pid;
+	p->slot[p->n].cell = idx;
+	p->n++;
+}
+
+/* Wait for one child, load what it stored, and tally it. */
+static void pool_reap(struct pool *p, const struct spec *s, struct kboot *kb,
+		      const struct cell *cells, json_t *finals, struct counts *n)
+{
+	size_t i = 0;
+	const struct cell *c;
+	char *rp;
+	json_t *final;
+	const char *st, *image;
+
+	if (p->slot[0].pid) {
+		int status;
+		pid_t w;
+
+		do
+			w = wait(&status);
+		while (w < 0 && errno == EINTR);
+		for (i = 0; i < p->n && p->slot[i].pid != w; i++)
+			;
+		if (i == p->n)
+			i = 0; /* not ours (cannot happen): take the oldest */
+	}
+	c = &cells[p->slot[i].cell];
+	rp = xasprintf("%s/result.json", c->dir);
+	final = json_load_file(rp, 0, NULL);
+	free(rp);
+	if (!final || !json_is_string(json_object_get(final, "status")))
+		final = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "schema_version",
+				  RESULT_SCHEMA_VERSION, "status", "failed", "error",
+				  "the cell's process ended without a result", "kernel",
+				  s->kernels[c->k].name, "topology", s->topos[c->t].name,
+				  "workload", s->workloads[c->w].name, "iteration", c->iter,
+				  "cell_id", c->id);
+	/* A child that fell back to the bzImage: so do the next cells. */
+	image = json_string_value(json_object_get(
+		json_object_get(json_object_get(final, "host"), "boot"), "image"));
+	if (kb[c->k].pvh && image && !strcmp(image, "bzimage")) {
+		free(kb[c->k].pvh);
+		kb[c->k].pvh = NULL;
+	}
+	st = json_string_value(json_object_get(final, "status"));
+	fprintf(stderr, "%scell %s: %s%s%s\n", isatty(2) ? "\r\033[K" : "", c->id, st,
+		strcmp(st, "ok") && strcmp(st, "skipped") ? ": " : "",
+		strcmp(st, "ok") && strcmp(st, "skipped")
+			? json_string_value(json_object_get(final, "error")) ?: ""
+			: "");
+	tally(final, finals, n);
+	n->reaped++;
+	p->slot[i] = p->slot[p->n - 1];
+	p->n--;
+}
+
 int runner_run(const struct run_opts *o)
 {
 	struct spec s;
@@ -383,6 +494,7 @@ int runner_run(const struct run_opts *o)
 	json_t *run = NULL, *finals = json_array(), *summary;
 	size_t ncells = 0, done = 0, nk = 0;
 	int rc, code = EXIT_OK, tty = isatty(2), nfail = 0, nskip = 0, nok = 0, kok = -1;
+	int jobs = o->jobs > 1 ? o->jobs : 1;
 	double t0;
 
 	rc = spec_load(o->spec_path, &s);
@@ -393,6 +505,21 @@ int runner_run(const struct run_opts *o)
 	}
 	if (o->iterations > 0)
 		s.iterations = o->iterations;
+	/* Cells side by side share the host's CPUs and memory bandwidth: fine
+	 * for a functional suite (did it work?), not for numbers. */
+	if (jobs > 1 && !s.functional) {
+		if (!o->force_jobs) {
+			log_err("%s: --jobs %d: this is a measurement suite (no \"purpose\": "
+				"\"functional\"); cells running at once disturb each other's "
+				"numbers. Add --force-jobs to run it anyway", s.path, jobs);
+			json_decref(finals);
+			spec_release(&s);
+			return EXIT_USAGE;
+		}
+		log_warn("%s: --jobs %d on a measurement suite: its numbers are recorded as "
+			 "taken %d cells at once and are not comparable to serial runs", s.path,
+			 jobs, jobs);
+	}
 	if (o->accel) {
 		free(s.accel);
 		s.accel = xstrdup(o->accel);
@@ -525,6 +652,7 @@ int runner_run(const struct run_opts *o)
 			"name", s.name, "spec_path", s.path, "spec", s.root, "host", host_info(),
 			"qemu_version", qv, "accel", "requested", s.accel, "used", accel, "note",
 			note, "kernels", "started", "", "iterations", s.iterations);
+	json_object_set_new(run, "concurrency", json_integer(jobs));
 	{
 		char *now = iso_now();
 
@@ -594,6 +722,8 @@ int runner_run(const struct run_opts *o)
 	t0 = monotonic_s();
 	{
 		size_t ran = 0;
+		struct pool pool = { 0 };
+		struct counts counts = { 0 };
 
 		for (size_t i = 0; i < ncells && !interrupted; i++) {
 			struct cell *c = &cells[i];
@@ -606,6 +736,16 @@ int runner_run(const struct run_opts *o)
 			if (prev && st && (!strcmp(st, "ok") || !strcmp(st, "skipped"))) {
 				final = prev;
 				done++;
+			} else if (jobs > 1 && !kerrs[c->k]) {
+				/* In a child; tallied when it is reaped. */
+				json_decref(prev);
+				while (pool.n >= (size_t)jobs)
+					pool_reap(&pool, &s, kb, cells, finals, &counts);
+				progress(tty, done + counts.reaped, ncells, c, &s, el,
+					 ran ? el / ran : -1, "starting");
+				pool_start(&pool, &s, &kernels[c->k], &kb[c->k], accel, jobs, i, c);
+				ran++;
+				continue;
 			} else {
 				json_decref(prev);
 				progress(tty, done, ncells, c, &s, el, ran ? el / ran : -1,
@@ -613,8 +753,8 @@ int runner_run(const struct run_opts *o)
 				if (kerrs[c->k])
 					st = kernel_failed_cell(&s, kerrs[c->k], c, &final);
 				else
-					st = run_cell(&s, &kernels[c->k], &kb[c->k], accel, c,
-						      &final);
+					st = run_cell(&s, &kernels[c->k], &kb[c->k], accel, jobs,
+						      c, &final);
 				ran++;
 				done++;
 				el = monotonic_s() - t0;
@@ -627,15 +767,14 @@ int runner_run(const struct run_opts *o)
 						json_string_value(json_object_get(final, "error"))
 							?: "");
 			}
-			st = json_string_value(json_object_get(final, "status"));
-			if (!strcmp(st, "ok"))
-				nok++;
-			else if (!strcmp(st, "skipped"))
-				nskip++;
-			else
-				nfail++;
-			json_array_append_new(finals, final);
+			tally(final, finals, &counts);
 		}
+		while (pool.n)
+			pool_reap(&pool, &s, kb, cells, finals, &counts);
+		done += counts.reaped;
+		nok = counts.ok;
+		nskip = counts.skipped;
+		nfail = counts.failed;
 		if (tty)
 			fputc('\n', stderr);
 	}

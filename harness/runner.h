@@ -23,6 +23,8 @@ struct run_opts {
 	int resume;
 	const char *accel;     /* overrides the spec when set */
 	int iterations;        /* overrides the spec when > 0 */
+	int jobs;              /* cells at once (0, 1: one after another) */
+	int force_jobs;        /* allow jobs > 1 for a measurement suite */
 };
 
 /* Returns a process exit code (EXIT_*); messages already printed. */
