@@ -267,6 +267,8 @@ int initramfs_get(const struct kernel *k, const char *agent_path, const struct s
 		free(cache);
 		return sb_err_prefix(-rc, "guest agent");
 	}
+	if (!k->modules_root)
+		modules = NULL; /* everything built in: one image, no modules */
 	/* The module set is part of the name: sorted, without repeats. */
 	strv_init(&want);
 	for (size_t i = 0; modules && i < modules->n; i++) {
