@@ -440,7 +440,10 @@ static void pool_reap(struct pool *p, const struct spec *s, struct kboot *kb,
 	json_t *final;
 	const char *st, *image;
 
-	if (p->slot[0].pid) {
+	/* A cell that ran here (fork failed) is done already. */
+	while (i < p->n && p->slot[i].pid)
+		i++;
+	if (i == p->n) {
 		int status;
 		pid_t w;
 
