@@ -6,6 +6,7 @@
 #include "harness/kernel-build.h"
 #include "common/log.h"
 #include "harness/result.h"
+#include "harness/store.h"
 #include "harness/vm.h"
 #include "harness/vmlinux.h"
 
@@ -19,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RUN_SCHEMA_VERSION 1
 /* Boots again of a cell whose guest crashed before its workload started. */
 #define BOOT_RETRIES 2
 
@@ -102,24 +102,6 @@ void topology_discard(const json_t *topo, const char *cell_dir)
 	}
 }
 
-static int write_json(const char *path, json_t *j)
-{
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-	int rc;
-
-	if (!text)
-		return sb_err(ENOMEM, "cannot serialise '%s'", path);
-	rc = write_file_atomic(path, text, strlen(text));
-	free(text);
-	return rc;
-}
-
-struct cell {
-	char *id, *dir;
-	size_t k, t, w;
-	int iter;
-};
-
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -160,18 +142,19 @@ static char *boot_cmdline(const struct spec *s)
 
 /* Boot one cell and write its result.json; returns the status string. */
 static const char *run_cell(const struct spec *s, const struct kernel *k, struct kboot *kb,
-			    const char *accel, int jobs, const struct cell *c, json_t **final_out)
+			    const char *accel, int jobs, const struct store_cell *c,
+			    json_t **final_out)
 {
 	const char *initrd = kb->initrds[c->t];
 	char *cmdline = boot_cmdline(s);
 	const char *image;
 	const struct spec_topology *topo = &s->topos[c->t];
 	const struct spec_workload *wl = &s->workloads[c->w];
-	char *cell_path = xasprintf("%s/" CELL_FILE, c->dir);
-	char *console = xasprintf("%s/console.log", c->dir);
-	char *qlog = xasprintf("%s/qemu.log", c->dir);
-	char *gpath = xasprintf("%s/" GUEST_RESULT_FILE, c->dir);
-	char *rpath = xasprintf("%s/result.json", c->dir);
+	char *cell_path = store_path(c->dir, CELL_FILE);
+	char *console = store_path(c->dir, STORE_CONSOLE);
+	char *qlog = store_path(c->dir, STORE_QEMU_LOG);
+	char *gpath = store_path(c->dir, GUEST_RESULT_FILE);
+	char *rpath = store_path(c->dir, STORE_RESULT);
 	json_t *cj, *guest = NULL, *final, *scan, *host;
 	struct strv qargs;
 	struct vm_result vr = { .agent_s = -1 };
@@ -184,7 +167,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, struct
 	cj = cell_json(c->id, "run", topo->obj, wl, NULL, s->sample_interval_ms);
 	json_object_set_new(cj, "kernel", kernel_identity(k));
 	json_object_set_new(cj, "iteration", json_integer(c->iter));
-	rc = write_json(cell_path, cj);
+	rc = store_write_json(cell_path, cj);
 	json_decref(cj);
 	for (int attempt = 0; !rc; attempt++) {
 		image = kb->pvh ? kb->pvh : k->vmlinuz;
@@ -267,10 +250,10 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, struct
 	host = json_pack("{s:f,s:f,s:i,s:b,s:s}", "vm_wall_s", vr.wall_s, "boot_to_agent_s",
 			 vr.agent_s, "qemu_exit_code", vr.exit_code, "timed_out", vr.timed_out,
 			 "accel", accel);
-	/* How it booted: so a difference in boot numbers can be told from one
-	 * in the kernel. */
 	/* Cells that shared the host share its CPUs: compare must know. */
 	json_object_set_new(host, "concurrency", json_integer(jobs));
+	/* How it booted: so a difference in boot numbers can be told from one
+	 * in the kernel. */
 	json_object_set_new(host, "boot", json_pack(
 		"{s:s,s:s,s:s,s:s,s:s}", "image", kb->pvh ? "vmlinux-pvh" : "bzimage", "machine",
 		s->boot.lean_machine ? "q35-lean" : "q35", "initramfs",
@@ -291,7 +274,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, struct
 	json_object_set_new(final, "workload", json_string(wl->name));
 	json_object_set_new(final, "iteration", json_integer(c->iter));
 	json_object_set_new(final, "cell_id", json_string(c->id));
-	write_json(rpath, final);
+	store_write_json(rpath, final);
 	json_decref(guest);
 	json_decref(scan);
 	free(cell_path);
@@ -306,9 +289,9 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, struct
 
 /* The cell of a kernel that failed to build: recorded, never booted. */
 static const char *kernel_failed_cell(const struct spec *s, const char *why,
-				      const struct cell *c, json_t **final_out)
+				      const struct store_cell *c, json_t **final_out)
 {
-	char *rpath = xasprintf("%s/result.json", c->dir);
+	char *rpath = store_path(c->dir, STORE_RESULT);
 	json_t *final = json_pack("{s:i,s:s,s:s+,s:s,s:s,s:s,s:i,s:s}", "schema_version",
 				  RESULT_SCHEMA_VERSION, "status", "failed", "error",
 				  "kernel build failed: ", why, "kernel", s->kernels[c->k].name,
@@ -316,7 +299,7 @@ static const char *kernel_failed_cell(const struct spec *s, const char *why,
 				  s->workloads[c->w].name, "iteration", c->iter, "cell_id", c->id);
 
 	mkdir_p(c->dir, 0755);
-	write_json(rpath, final);
+	store_write_json(rpath, final);
 	free(rpath);
 	*final_out = final;
 	return "failed";
@@ -356,7 +339,7 @@ static void fmt_dur(double s, char *buf, size_t len)
 		snprintf(buf, len, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
 }
 
-static void progress(int tty, size_t done, size_t total, const struct cell *c,
+static void progress(int tty, size_t done, size_t total, const struct store_cell *c,
 		     const struct spec *s, double elapsed, double per_cell, const char *what)
 {
 	char el[32], eta[32];
@@ -374,54 +357,302 @@ static void progress(int tty, size_t done, size_t total, const struct cell *c,
 	fflush(stderr);
 }
 
-struct counts {
-	int ok, skipped, failed;
-	size_t reaped;
+/* One run in progress: what its phases hand each other. */
+struct run {
+	const struct run_opts *o;
+	struct spec s;
+	struct kernel *kernels;
+	struct kboot *kb;
+	char **kerrs;  /* why a kernel could not be built, per kernel */
+	char *agent, *out, *note, *qv;
+	const char *accel;
+	struct store_cell *cells;
+	json_t *manifest, *finals;
+	size_t ncells, done;
+	int tty, nok, nfail, nskip;
+	int jobs;      /* cells at once (--jobs) */
 };
 
-static void tally(json_t *final, json_t *finals, struct counts *n)
+/* The spec with the command line's overrides. */
+static int load_spec(struct run *r)
+{
+	if (spec_load(r->o->spec_path, &r->s)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	if (r->o->iterations > 0)
+		r->s.iterations = r->o->iterations;
+	r->jobs = r->o->jobs > 1 ? r->o->jobs : 1;
+	/* Cells side by side share the host's CPUs and memory bandwidth: fine
+	 * for a functional suite (did it work?), not for numbers. */
+	if (r->jobs > 1 && !r->s.functional) {
+		if (!r->o->force_jobs) {
+			log_err("%s: --jobs %d: this is a measurement suite (no \"purpose\": "
+				"\"functional\"); cells running at once disturb each other's "
+				"numbers. Add --force-jobs to run it anyway", r->s.path, r->jobs);
+			return EXIT_USAGE;
+		}
+		log_warn("%s: --jobs %d on a measurement suite: its numbers are recorded as "
+			 "taken %d cells at once and are not comparable to serial runs",
+			 r->s.path, r->jobs, r->jobs);
+	}
+	if (r->o->accel) {
+		free(r->s.accel);
+		r->s.accel = xstrdup(r->o->accel);
+	}
+	r->agent = agent_path();
+	if (access(r->agent, X_OK)) {
+		log_err("guest agent '%s' is missing: build it with cmake --build", r->agent);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* Build, fetch and check one kernel and make its initramfs. A kernel that
+ * fails to build is recorded in kerrs (its cells with it) and is not an
+ * error; anything else wrong is. */
+static int resolve_kernel(struct run *r, size_t nk)
+{
+	struct spec_kernel *sk = &r->s.kernels[nk];
+	struct kernel *k = &r->kernels[nk];
+	int rc;
+
+	if (sk->build) {
+		struct kbuild_opts ko = { .tty = r->tty, .label = "build" };
+		enum kbuild_state st;
+
+		kbuild_add_root(r->s.path); /* for `kernel gc`; idempotent */
+		fprintf(stderr, "kernel %s: %s\n", sk->name, sk->source);
+		rc = kbuild_get(sk, &ko, k, &st);
+		if (rc) {
+			r->kerrs[nk] = xstrdup(sb_lasterr());
+			log_err("%s", r->kerrs[nk]);
+			kernel_init(k);
+			return EXIT_OK;
+		}
+		fprintf(stderr, "kernel %s: %s %s (%s)\n", sk->name,
+			st == KBUILD_BUILT ? "built" : "cached", k->id, k->release);
+	} else {
+		fprintf(stderr, "kernel %s: resolving %s\n", sk->name, sk->source);
+		rc = kernel_get(sk->source, sk->name, sk->config, sk->modules, k);
+		if (rc) {
+			log_err("%s: kernels[%zu]: %s", r->s.path, nk, sb_lasterr());
+			return EXIT_USAGE;
+		}
+	}
+	for (size_t t = 0; t < r->s.ntopos; t++) {
+		rc = kernel_check_topology(k, r->s.topos[t].obj);
+		if (rc) {
+			log_err("%s: %s", r->s.path, sb_lasterr());
+			return EXIT_USAGE;
+		}
+	}
+	/* Every cell's initramfs now, not between cells. */
+	r->kb[nk].initrds = calloc(r->s.ntopos, sizeof(char *));
+	for (size_t t = 0; t < r->s.ntopos && !rc; t++) {
+		struct strv mods;
+
+		strv_init(&mods);
+		topology_modules(r->s.topos[t].obj, &mods);
+		rc = initramfs_get(k, r->agent, r->s.boot.lean_initramfs ? &mods : NULL,
+				   &r->kb[nk].initrds[t]);
+		strv_release(&mods);
+	}
+	if (rc) {
+		log_err("kernel %s: %s", sk->name, sb_lasterr());
+		return EXIT_USAGE;
+	}
+	if (r->s.boot.pvh && vmlinux_get(k, &r->kb[nk].pvh))
+		log_warn("kernel %s: booting the bzImage: %s", sk->name, sb_lasterr());
+	fprintf(stderr, "kernel %s: %s (%s)\n", sk->name, k->release,
+		k->package ? k->package : k->vmlinuz);
+	return EXIT_OK;
+}
+
+/* Every kernel, then the accelerator (probed with the first usable one).
+ * Everything that can be wrong with the input is found before any results
+ * directory exists. */
+static int resolve_kernels(struct run *r)
+{
+	int code, kok = -1;
+
+	r->kernels = calloc(r->s.nkernels, sizeof(*r->kernels));
+	r->kb = calloc(r->s.nkernels, sizeof(*r->kb));
+	r->kerrs = calloc(r->s.nkernels, sizeof(*r->kerrs));
+	for (size_t nk = 0; nk < r->s.nkernels; nk++)
+		kernel_init(&r->kernels[nk]);
+	for (size_t nk = 0; nk < r->s.nkernels; nk++) {
+		if ((code = resolve_kernel(r, nk)) != EXIT_OK)
+			return code;
+		if (!r->kerrs[nk])
+			kok = kok < 0 ? (int)nk : kok;
+	}
+	if (kok < 0) {
+		log_err("%s: no kernel could be built", r->s.path);
+		return EXIT_USAGE;
+	}
+	if (vm_choose_accel(r->s.accel, r->kernels[kok].vmlinuz, r->kb[kok].initrds[0], &r->accel,
+			    &r->note)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	if (r->note)
+		fprintf(stderr, "accel: %s\n", r->note);
+	return EXIT_OK;
+}
+
+/* The results directory: named, new (or the same spec's, with --resume). */
+static int open_output(struct run *r)
+{
+	const struct run_opts *o = r->o;
+
+	if (o->out_dir) {
+		r->out = xstrdup(o->out_dir);
+	} else {
+		char stamp[32];
+		time_t t = time(NULL);
+
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&t));
+		r->out = xasprintf("results/%s-%s", r->s.name, stamp);
+	}
+	if (path_exists(r->out) && !o->resume) {
+		log_err("results directory '%s' exists: pass --resume to finish it, or another "
+			"--out", r->out);
+		return EXIT_USAGE;
+	}
+	if (o->resume && path_exists(r->out)) {
+		char *rp = store_path(r->out, STORE_RUN);
+		json_t *old = json_load_file(rp, 0, NULL);
+		int same = old && !strcmp(json_string_value(json_object_get(old, "spec_path")) ?: "",
+					  r->s.path);
+
+		json_decref(old);
+		free(rp);
+		if (!same) {
+			log_err("--resume: '%s' is not a run of '%s'", r->out, r->s.path);
+			return EXIT_USAGE;
+		}
+	}
+	if (mkdir_p(r->out, 0755)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* run.json as the run starts: spec, kernels, host, qemu, accel. */
+static json_t *run_manifest(struct run *r)
+{
+	const struct spec *s = &r->s;
+	json_t *run, *topos = json_array(), *wls = json_array();
+	char *now = iso_now();
+
+	r->qv = vm_qemu_version();
+	run = json_pack("{s:i,s:s,s:s,s:s,s:O,s:o,s:s,s:{s:s,s:s,s:s?},s:[],s:s,s:i}",
+			"schema_version", RUN_SCHEMA_VERSION, "harness_version", SWAPBENCH_VERSION,
+			"name", s->name, "spec_path", s->path, "spec", s->root, "host", host_info(),
+			"qemu_version", r->qv, "accel", "requested", s->accel, "used", r->accel,
+			"note", r->note, "kernels", "started", now, "iterations", s->iterations);
+	free(now);
+	json_object_set_new(run, "concurrency", json_integer(r->jobs));
+	for (size_t i = 0; i < s->nkernels; i++) {
+		json_t *id;
+
+		if (r->kerrs[i])
+			id = json_pack("{s:s,s:s,s:s}", "name", s->kernels[i].name, "source",
+				       s->kernels[i].source, "build_error", r->kerrs[i]);
+		else
+			id = kernel_identity(&r->kernels[i]);
+		json_array_append_new(json_object_get(run, "kernels"), id);
+	}
+	for (size_t i = 0; i < s->ntopos; i++)
+		json_array_append(topos, s->topos[i].obj);
+	for (size_t i = 0; i < s->nworkloads; i++)
+		json_array_append_new(wls, json_pack("{s:s,s:s,s:O,s:{s:I,s:I,s:I}}", "name",
+						     s->workloads[i].name, "kind",
+						     s->workloads[i].kind, "params",
+						     s->workloads[i].params, "memcg", "max",
+						     (json_int_t)s->workloads[i].memcg.max, "high",
+						     (json_int_t)s->workloads[i].memcg.high,
+						     "swap_max",
+						     (json_int_t)s->workloads[i].memcg.swap_max));
+	json_object_set_new(run, "topologies", topos);
+	json_object_set_new(run, "workloads", wls);
+	json_object_set_new(run, "vm", json_pack("{s:I,s:I,s:i,s:s?}", "memory_mb",
+						 (json_int_t)s->vm_mem_mb, "cpus",
+						 (json_int_t)s->vm_cpus, "timeout_s", s->vm_timeout_s,
+						 "cmdline", s->cmdline));
+	json_object_set_new(run, "status", json_string("running"));
+	return run;
+}
+
+/* One cell: its stored result when resuming a finished one, else run it. */
+static json_t *cell_final(struct run *r, const struct store_cell *c, size_t *ran, double t0)
+{
+	char *rp = store_path(c->dir, STORE_RESULT);
+	json_t *final = NULL, *prev = r->o->resume ? json_load_file(rp, 0, NULL) : NULL;
+	const char *st = json_string_value(json_object_get(prev, "status"));
+	double el = monotonic_s() - t0;
+
+	free(rp);
+	if (prev && st && (!strcmp(st, "ok") || !strcmp(st, "skipped")))
+		return prev;
+	json_decref(prev);
+	progress(r->tty, r->done, r->ncells, c, &r->s, el, *ran ? el / *ran : -1, "running");
+	if (r->kerrs[c->k])
+		st = kernel_failed_cell(&r->s, r->kerrs[c->k], c, &final);
+	else
+		st = run_cell(&r->s, &r->kernels[c->k], &r->kb[c->k], r->accel, r->jobs, c, &final);
+	++*ran;
+	el = monotonic_s() - t0;
+	progress(r->tty, r->done + 1, r->ncells, c, &r->s, el, el / *ran, st);
+	if (r->tty && strcmp(st, "ok"))
+		fputc('\n', stderr);
+	if (strcmp(st, "ok") && strcmp(st, "skipped"))
+		fprintf(stderr, "%scell %s: %s: %s\n", r->tty ? "" : "", c->id, st,
+			json_string_value(json_object_get(final, "error")) ?: "");
+	return final;
+}
+
+static void tally(struct run *r, json_t *final)
 {
 	const char *st = json_string_value(json_object_get(final, "status"));
 
+	r->done++;
 	if (!strcmp(st, "ok"))
-		n->ok++;
+		r->nok++;
 	else if (!strcmp(st, "skipped"))
-		n->skipped++;
+		r->nskip++;
 	else
-		n->failed++;
-	json_array_append_new(finals, final);
+		r->nfail++;
+	json_array_append_new(r->finals, final);
 }
 
 /* --jobs: cells running side by side, each in a child process that boots
  * it and writes its result.json (the same run_cell as one at a time). */
 struct pool {
 	struct {
-		pid_t pid;
+		pid_t pid;   /* 0: ran here (fork failed), done already */
 		size_t cell;
 	} slot[64];
 	size_t n;
 };
 
-static void pool_start(struct pool *p, const struct spec *s, const struct kernel *k,
-		       struct kboot *kb, const char *accel, int jobs, size_t idx,
-		       const struct cell *c)
+static void pool_start(struct run *r, struct pool *p, size_t idx)
 {
+	const struct store_cell *c = &r->cells[idx];
+	json_t *final = NULL;
 	pid_t pid;
 
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		json_t *final = NULL;
-
-		run_cell(s, k, kb, accel, jobs, c, &final);
+		run_cell(&r->s, &r->kernels[c->k], &r->kb[c->k], r->accel, r->jobs, c, &final);
 		fflush(NULL);
 		_exit(0);
 	}
 	if (pid < 0) {
-		/* No child: run it here, one at a time. */
-		json_t *final = NULL;
-
-		run_cell(s, k, kb, accel, jobs, c, &final);
+		run_cell(&r->s, &r->kernels[c->k], &r->kb[c->k], r->accel, r->jobs, c, &final);
 		json_decref(final);
 		pid = 0;
 	}
@@ -431,16 +662,14 @@ static void pool_start(struct pool *p, const struct spec *s, const struct kernel
 }
 
 /* Wait for one child, load what it stored, and tally it. */
-static void pool_reap(struct pool *p, const struct spec *s, struct kboot *kb,
-		      const struct cell *cells, json_t *finals, struct counts *n)
+static void pool_reap(struct run *r, struct pool *p)
 {
 	size_t i = 0;
-	const struct cell *c;
+	const struct store_cell *c;
 	char *rp;
 	json_t *final;
 	const char *st, *image;
 
-	/* A cell that ran here (fork failed) is done already. */
 	while (i < p->n && p->slot[i].pid)
 		i++;
 	if (i == p->n) {
@@ -455,386 +684,151 @@ static void pool_reap(struct pool *p, const struct spec *s, struct kboot *kb,
 		if (i == p->n)
 			i = 0; /* not ours (cannot happen): take the oldest */
 	}
-	c = &cells[p->slot[i].cell];
-	rp = xasprintf("%s/result.json", c->dir);
+	c = &r->cells[p->slot[i].cell];
+	rp = store_path(c->dir, STORE_RESULT);
 	final = json_load_file(rp, 0, NULL);
 	free(rp);
-	if (!final || !json_is_string(json_object_get(final, "status")))
+	if (!final || !json_is_string(json_object_get(final, "status"))) {
+		json_decref(final);
 		final = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "schema_version",
 				  RESULT_SCHEMA_VERSION, "status", "failed", "error",
 				  "the cell's process ended without a result", "kernel",
-				  s->kernels[c->k].name, "topology", s->topos[c->t].name,
-				  "workload", s->workloads[c->w].name, "iteration", c->iter,
+				  r->s.kernels[c->k].name, "topology", r->s.topos[c->t].name,
+				  "workload", r->s.workloads[c->w].name, "iteration", c->iter,
 				  "cell_id", c->id);
+	}
 	/* A child that fell back to the bzImage: so do the next cells. */
 	image = json_string_value(json_object_get(
 		json_object_get(json_object_get(final, "host"), "boot"), "image"));
-	if (kb[c->k].pvh && image && !strcmp(image, "bzimage")) {
-		free(kb[c->k].pvh);
-		kb[c->k].pvh = NULL;
+	if (r->kb[c->k].pvh && image && !strcmp(image, "bzimage")) {
+		free(r->kb[c->k].pvh);
+		r->kb[c->k].pvh = NULL;
 	}
 	st = json_string_value(json_object_get(final, "status"));
-	fprintf(stderr, "%scell %s: %s%s%s\n", isatty(2) ? "\r\033[K" : "", c->id, st,
+	fprintf(stderr, "%scell %s: %s%s%s\n", r->tty ? "\r\033[K" : "", c->id, st,
 		strcmp(st, "ok") && strcmp(st, "skipped") ? ": " : "",
 		strcmp(st, "ok") && strcmp(st, "skipped")
 			? json_string_value(json_object_get(final, "error")) ?: ""
 			: "");
-	tally(final, finals, n);
-	n->reaped++;
+	tally(r, final);
 	p->slot[i] = p->slot[p->n - 1];
 	p->n--;
 }
 
-int runner_run(const struct run_opts *o)
+/* Every cell in order until done or interrupted (SIGINT/SIGTERM); with
+ * --jobs N, up to N at once. */
+static void run_cells(struct run *r)
 {
-	struct spec s;
-	struct kernel *kernels = NULL;
-	struct kboot *kb = NULL;
-	char *agent = NULL, *out = NULL, *note = NULL, *qv = NULL;
-	char **kerrs = NULL;  /* why a kernel could not be built, per kernel */
-	const char *accel = "tcg";
-	struct cell *cells = NULL;
-	json_t *run = NULL, *finals = json_array(), *summary;
-	size_t ncells = 0, done = 0, nk = 0;
-	int rc, code = EXIT_OK, tty = isatty(2), nfail = 0, nskip = 0, nok = 0, kok = -1;
-	int jobs = o->jobs > 1 ? o->jobs : 1;
-	double t0;
+	size_t ran = 0;
+	double t0 = monotonic_s();
+	struct pool pool = { .n = 0 };
 
-	rc = spec_load(o->spec_path, &s);
-	if (rc) {
-		log_err("%s", sb_lasterr());
-		json_decref(finals);
-		return EXIT_USAGE;
-	}
-	if (o->iterations > 0)
-		s.iterations = o->iterations;
-	/* Cells side by side share the host's CPUs and memory bandwidth: fine
-	 * for a functional suite (did it work?), not for numbers. */
-	if (jobs > 1 && !s.functional) {
-		if (!o->force_jobs) {
-			log_err("%s: --jobs %d: this is a measurement suite (no \"purpose\": "
-				"\"functional\"); cells running at once disturb each other's "
-				"numbers. Add --force-jobs to run it anyway", s.path, jobs);
-			json_decref(finals);
-			spec_release(&s);
-			return EXIT_USAGE;
-		}
-		log_warn("%s: --jobs %d on a measurement suite: its numbers are recorded as "
-			 "taken %d cells at once and are not comparable to serial runs", s.path,
-			 jobs, jobs);
-	}
-	if (o->accel) {
-		free(s.accel);
-		s.accel = xstrdup(o->accel);
-	}
-	agent = agent_path();
-	if (access(agent, X_OK)) {
-		log_err("guest agent '%s' is missing: build it with cmake --build", agent);
-		code = EXIT_USAGE;
-		goto out;
-	}
-	/* Everything that can be wrong with the input is found before any
-	 * results directory exists. */
-	kernels = calloc(s.nkernels, sizeof(*kernels));
-	kb = calloc(s.nkernels, sizeof(*kb));
-	kerrs = calloc(s.nkernels, sizeof(*kerrs));
-	for (nk = 0; nk < s.nkernels; nk++)
-		kernel_init(&kernels[nk]);
-	for (nk = 0; nk < s.nkernels; nk++) {
-		struct spec_kernel *sk = &s.kernels[nk];
-
-		if (sk->build) {
-			/* A kernel that fails to build is recorded, and its cells
-			 * with it; the other kernels still run. */
-			struct kbuild_opts ko = { .tty = tty, .label = "build" };
-			enum kbuild_state st;
-
-			kbuild_add_root(s.path); /* for `kernel gc`; idempotent */
-			fprintf(stderr, "kernel %s: %s\n", sk->name, sk->source);
-			rc = kbuild_get(sk, &ko, &kernels[nk], &st);
-			if (rc) {
-				kerrs[nk] = xstrdup(sb_lasterr());
-				log_err("%s", kerrs[nk]);
-				kernel_init(&kernels[nk]);
-				continue;
-			}
-			fprintf(stderr, "kernel %s: %s %s (%s)\n", sk->name,
-				st == KBUILD_BUILT ? "built" : "cached", kernels[nk].id,
-				kernels[nk].release);
-		} else {
-			fprintf(stderr, "kernel %s: resolving %s\n", sk->name, sk->source);
-			rc = kernel_get(sk->source, sk->name, sk->config, sk->modules,
-					&kernels[nk]);
-			if (rc) {
-				log_err("%s: kernels[%zu]: %s", s.path, nk, sb_lasterr());
-				code = EXIT_USAGE;
-				goto out;
-			}
-		}
-		for (size_t t = 0; t < s.ntopos; t++) {
-			rc = kernel_check_topology(&kernels[nk], s.topos[t].obj);
-			if (rc) {
-				log_err("%s: %s", s.path, sb_lasterr());
-				code = EXIT_USAGE;
-				goto out;
-			}
-		}
-		/* Every cell's initramfs now, not between cells. */
-		kb[nk].initrds = calloc(s.ntopos, sizeof(char *));
-		for (size_t t = 0; t < s.ntopos && !rc; t++) {
-			struct strv mods;
-
-			strv_init(&mods);
-			topology_modules(s.topos[t].obj, &mods);
-			rc = initramfs_get(&kernels[nk], agent, s.boot.lean_initramfs ? &mods : NULL,
-					   &kb[nk].initrds[t]);
-			strv_release(&mods);
-		}
-		if (rc) {
-			log_err("kernel %s: %s", sk->name, sb_lasterr());
-			code = EXIT_USAGE;
-			goto out;
-		}
-		if (s.boot.pvh && vmlinux_get(&kernels[nk], &kb[nk].pvh))
-			log_warn("kernel %s: booting the bzImage: %s", sk->name, sb_lasterr());
-		fprintf(stderr, "kernel %s: %s (%s)\n", sk->name, kernels[nk].release,
-			kernels[nk].package ? kernels[nk].package : kernels[nk].vmlinuz);
-		kok = kok < 0 ? (int)nk : kok;
-	}
-	if (kok < 0) {
-		log_err("%s: no kernel could be built", s.path);
-		code = EXIT_USAGE;
-		goto out;
-	}
-	rc = vm_choose_accel(s.accel, kernels[kok].vmlinuz, kb[kok].initrds[0], &accel, &note);
-	if (rc) {
-		log_err("%s", sb_lasterr());
-		code = EXIT_USAGE;
-		goto out;
-	}
-	if (note)
-		fprintf(stderr, "accel: %s\n", note);
-	if (o->out_dir) {
-		out = xstrdup(o->out_dir);
-	} else {
-		char stamp[32];
-		time_t t = time(NULL);
-
-		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&t));
-		out = xasprintf("results/%s-%s", s.name, stamp);
-	}
-	if (path_exists(out) && !o->resume) {
-		log_err("results directory '%s' exists: pass --resume to finish it, or another "
-			"--out", out);
-		code = EXIT_USAGE;
-		goto out;
-	}
-	if (o->resume && path_exists(out)) {
-		char *rp = xasprintf("%s/run.json", out);
-		json_t *old = json_load_file(rp, 0, NULL);
-
-		if (!old || strcmp(json_string_value(json_object_get(old, "spec_path")) ?: "",
-				   s.path)) {
-			log_err("--resume: '%s' is not a run of '%s'", out, s.path);
-			json_decref(old);
-			free(rp);
-			code = EXIT_USAGE;
-			goto out;
-		}
-		json_decref(old);
-		free(rp);
-	}
-	if (mkdir_p(out, 0755)) {
-		log_err("%s", sb_lasterr());
-		code = EXIT_USAGE;
-		goto out;
-	}
-	qv = vm_qemu_version();
-	run = json_pack("{s:i,s:s,s:s,s:s,s:O,s:o,s:s,s:{s:s,s:s,s:s?},s:[],s:s,s:i}",
-			"schema_version", RUN_SCHEMA_VERSION, "harness_version", SWAPBENCH_VERSION,
-			"name", s.name, "spec_path", s.path, "spec", s.root, "host", host_info(),
-			"qemu_version", qv, "accel", "requested", s.accel, "used", accel, "note",
-			note, "kernels", "started", "", "iterations", s.iterations);
-	json_object_set_new(run, "concurrency", json_integer(jobs));
-	{
-		char *now = iso_now();
-
-		json_object_set_new(run, "started", json_string(now));
-		free(now);
-	}
-	for (size_t i = 0; i < s.nkernels; i++) {
-		json_t *id;
-
-		if (kerrs[i])
-			id = json_pack("{s:s,s:s,s:s}", "name", s.kernels[i].name, "source",
-				       s.kernels[i].source, "build_error", kerrs[i]);
-		else
-			id = kernel_identity(&kernels[i]);
-		json_array_append_new(json_object_get(run, "kernels"), id);
-	}
-	{
-		json_t *topos = json_array(), *wls = json_array();
-
-		for (size_t i = 0; i < s.ntopos; i++)
-			json_array_append(topos, s.topos[i].obj);
-		for (size_t i = 0; i < s.nworkloads; i++)
-			json_array_append_new(wls, json_pack("{s:s,s:s,s:O,s:{s:I,s:I,s:I}}",
-							     "name", s.workloads[i].name,
-							     "kind", s.workloads[i].kind,
-							     "params", s.workloads[i].params,
-							     "memcg", "max",
-							     (json_int_t)s.workloads[i].memcg.max,
-							     "high",
-							     (json_int_t)s.workloads[i].memcg.high,
-							     "swap_max",
-							     (json_int_t)s.workloads[i].memcg.swap_max));
-		json_object_set_new(run, "topologies", topos);
-		json_object_set_new(run, "workloads", wls);
-		json_object_set_new(run, "vm", json_pack("{s:I,s:I,s:i,s:s?}", "memory_mb",
-							 (json_int_t)s.vm_mem_mb, "cpus",
-							 (json_int_t)s.vm_cpus, "timeout_s",
-							 s.vm_timeout_s, "cmdline", s.cmdline));
-	}
-	{
-		char *rp = xasprintf("%s/run.json", out);
-
-		json_object_set_new(run, "status", json_string("running"));
-		write_json(rp, run);
-		free(rp);
-	}
-	/* Iterations outermost, so an interrupted run has every kernel covered. */
-	ncells = s.iterations * s.nkernels * s.ntopos * s.nworkloads;
-	cells = calloc(ncells, sizeof(*cells));
-	ncells = 0;
-	for (int it = 1; it <= s.iterations; it++)
-		for (size_t t = 0; t < s.ntopos; t++)
-			for (size_t w = 0; w < s.nworkloads; w++)
-				for (size_t k = 0; k < s.nkernels; k++) {
-					struct cell *c = &cells[ncells++];
-
-					c->k = k;
-					c->t = t;
-					c->w = w;
-					c->iter = it;
-					c->id = xasprintf("%s--%s--%s--%d", s.kernels[k].name,
-							  s.topos[t].name, s.workloads[w].name, it);
-					c->dir = xasprintf("%s/cells/%s", out, c->id);
-				}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	t0 = monotonic_s();
-	{
-		size_t ran = 0;
-		struct pool pool = { 0 };
-		struct counts counts = { 0 };
+	for (size_t i = 0; i < r->ncells && !interrupted; i++) {
+		const struct store_cell *c = &r->cells[i];
 
-		for (size_t i = 0; i < ncells && !interrupted; i++) {
-			struct cell *c = &cells[i];
-			char *rp = xasprintf("%s/result.json", c->dir);
-			json_t *final = NULL, *prev = o->resume ? json_load_file(rp, 0, NULL) : NULL;
+		if (r->jobs > 1 && !r->kerrs[c->k]) {
+			char *rp = store_path(c->dir, STORE_RESULT);
+			json_t *prev = r->o->resume ? json_load_file(rp, 0, NULL) : NULL;
 			const char *st = json_string_value(json_object_get(prev, "status"));
 			double el = monotonic_s() - t0;
 
 			free(rp);
 			if (prev && st && (!strcmp(st, "ok") || !strcmp(st, "skipped"))) {
-				final = prev;
-				done++;
-			} else if (jobs > 1 && !kerrs[c->k]) {
-				/* In a child; tallied when it is reaped. */
-				json_decref(prev);
-				while (pool.n >= (size_t)jobs)
-					pool_reap(&pool, &s, kb, cells, finals, &counts);
-				progress(tty, done + counts.reaped, ncells, c, &s, el,
-					 ran ? el / ran : -1, "starting");
-				pool_start(&pool, &s, &kernels[c->k], &kb[c->k], accel, jobs, i, c);
-				ran++;
+				tally(r, prev);
 				continue;
-			} else {
-				json_decref(prev);
-				progress(tty, done, ncells, c, &s, el, ran ? el / ran : -1,
-					 "running");
-				if (kerrs[c->k])
-					st = kernel_failed_cell(&s, kerrs[c->k], c, &final);
-				else
-					st = run_cell(&s, &kernels[c->k], &kb[c->k], accel, jobs,
-						      c, &final);
-				ran++;
-				done++;
-				el = monotonic_s() - t0;
-				progress(tty, done, ncells, c, &s, el, el / ran, st);
-				if (tty && strcmp(st, "ok"))
-					fputc('\n', stderr);
-				if (strcmp(st, "ok") && strcmp(st, "skipped"))
-					fprintf(stderr, "%scell %s: %s: %s\n", tty ? "" : "",
-						c->id, st,
-						json_string_value(json_object_get(final, "error"))
-							?: "");
 			}
-			tally(final, finals, &counts);
+			json_decref(prev);
+			while (pool.n >= (size_t)r->jobs)
+				pool_reap(r, &pool);
+			progress(r->tty, r->done, r->ncells, c, &r->s, el, ran ? el / ran : -1,
+				 "starting");
+			pool_start(r, &pool, i);
+			ran++;
+			continue;
 		}
-		while (pool.n)
-			pool_reap(&pool, &s, kb, cells, finals, &counts);
-		done += counts.reaped;
-		nok = counts.ok;
-		nskip = counts.skipped;
-		nfail = counts.failed;
-		if (tty)
-			fputc('\n', stderr);
+		tally(r, cell_final(r, c, &ran, t0));
 	}
-	summary = summary_build(finals);
-	{
-		char *sp = xasprintf("%s/summary.json", out), *rp = xasprintf("%s/run.json", out);
-		char *now = iso_now();
-		write_json(sp, summary);
-		json_object_set_new(run, "finished", json_string(now));
-		json_object_set_new(run, "status", json_string(interrupted ? "interrupted"
-									   : "finished"));
-		json_object_set_new(run, "cells", json_pack("{s:I,s:i,s:i,s:i,s:I}", "total",
-							    (json_int_t)ncells, "ok", nok,
-							    "skipped", nskip, "failed", nfail,
-							    "not_run",
-							    (json_int_t)(ncells - done)));
-		write_json(rp, run);
-		free(sp);
-		free(rp);
-		free(now);
-	}
+	while (pool.n)
+		pool_reap(r, &pool);
+	if (r->tty)
+		fputc('\n', stderr);
+}
+
+/* summary.json, the final run.json, the table; returns the exit code. */
+static int finish(struct run *r)
+{
+	json_t *summary = summary_build(r->finals);
+	char *sp = store_path(r->out, STORE_SUMMARY), *rp = store_path(r->out, STORE_RUN);
+	char *now = iso_now();
+
+	store_write_json(sp, summary);
+	json_object_set_new(r->manifest, "finished", json_string(now));
+	json_object_set_new(r->manifest, "status",
+			    json_string(interrupted ? "interrupted" : "finished"));
+	json_object_set_new(r->manifest, "cells",
+			    json_pack("{s:I,s:i,s:i,s:i,s:I}", "total", (json_int_t)r->ncells, "ok",
+				      r->nok, "skipped", r->nskip, "failed", r->nfail, "not_run",
+				      (json_int_t)(r->ncells - r->done)));
+	store_write_json(rp, r->manifest);
+	free(sp);
+	free(rp);
+	free(now);
 	summary_print(summary, stdout);
 	json_decref(summary);
-	printf("\n%d ok, %d failed, %d skipped, %zu not run; results in %s\n", nok, nfail, nskip,
-	       ncells - done, out);
+	printf("\n%d ok, %d failed, %d skipped, %zu not run; results in %s\n", r->nok, r->nfail,
+	       r->nskip, r->ncells - r->done, r->out);
 	if (interrupted) {
-		printf("interrupted: finish with: swapbench run %s --out %s --resume\n", s.path,
-		       out);
-		code = EXIT_CELLS_FAILED;
-	} else if (nfail) {
-		code = EXIT_CELLS_FAILED;
-	} else if (nskip) {
-		code = EXIT_SKIPPED;
+		printf("interrupted: finish with: swapbench run %s --out %s --resume\n", r->s.path,
+		       r->out);
+		return EXIT_CELLS_FAILED;
 	}
-out:
-	for (size_t i = 0; i < ncells; i++) {
-		free(cells[i].id);
-		free(cells[i].dir);
+	if (r->nfail)
+		return EXIT_CELLS_FAILED;
+	return r->nskip ? EXIT_SKIPPED : EXIT_OK;
+}
+
+static void run_release(struct run *r)
+{
+	store_cells_free(r->cells, r->ncells);
+	for (size_t i = 0; r->kernels && i < r->s.nkernels; i++) {
+		kernel_release(&r->kernels[i]);
+		for (size_t t = 0; r->kb[i].initrds && t < r->s.ntopos; t++)
+			free(r->kb[i].initrds[t]);
+		free(r->kb[i].initrds);
+		free(r->kb[i].pvh);
+		free(r->kerrs[i]);
 	}
-	free(cells);
-	for (size_t i = 0; kernels && i < s.nkernels; i++) {
-		kernel_release(&kernels[i]);
-		for (size_t t = 0; kb[i].initrds && t < s.ntopos; t++)
-			free(kb[i].initrds[t]);
-		free(kb[i].initrds);
-		free(kb[i].pvh);
-		free(kerrs[i]);
+	free(r->kernels);
+	free(r->kb);
+	free(r->kerrs);
+	free(r->agent);
+	free(r->out);
+	free(r->note);
+	free(r->qv);
+	json_decref(r->manifest);
+	json_decref(r->finals);
+	spec_release(&r->s);
+}
+
+int runner_run(const struct run_opts *o)
+{
+	struct run r = { .o = o, .accel = "tcg", .tty = isatty(2), .finals = json_array() };
+	int code;
+
+	spec_init(&r.s);
+	if ((code = load_spec(&r)) == EXIT_OK && (code = resolve_kernels(&r)) == EXIT_OK &&
+	    (code = open_output(&r)) == EXIT_OK) {
+		char *rp = store_path(r.out, STORE_RUN);
+
+		r.manifest = run_manifest(&r);
+		store_write_json(rp, r.manifest);
+		free(rp);
+		r.ncells = store_cells(&r.s, r.out, &r.cells);
+		run_cells(&r);
+		code = finish(&r);
 	}
-	free(kernels);
-	free(kb);
-	free(kerrs);
-	free(agent);
-	free(out);
-	free(note);
-	free(qv);
-	json_decref(run);
-	json_decref(finals);
-	spec_release(&s);
+	run_release(&r);
 	return code;
 }

@@ -101,7 +101,5 @@ int topology_load(const char *ref, const char *base_dir, const char *where,
 		  struct spec_topology *t);
 void spec_topology_release(struct spec_topology *t);
 void spec_kbuild_free(struct spec_kbuild *b);
-/* Where bundled configs live: $SWAPBENCH_CONFIGS, else the source tree. */
-const char *configs_dir(void);
 
 #endif

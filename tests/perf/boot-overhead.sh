@@ -29,7 +29,9 @@ for st in "${steps[@]}"; do
   [ $ok = 1 ] || { echo "boot-overhead.sh: unknown step '$st' (known: ${all_steps[*]})" >&2; exit 2; }
 done
 out=$(mktemp -d /tmp/swapbench-perf-XXXXXX)
-trap 'rm -rf "$out"' EXIT
+failed=0
+# Kept when a run failed, for its consoles.
+trap '[ $failed = 0 ] && rm -rf "$out"' EXIT
 
 # The spec of a variant: the steps up to and including $1 on, the rest off
 # (in the order of all_steps, whichever of them --steps picked).
@@ -48,8 +50,14 @@ start=$(date +%s.%N)
 for it in $(seq "$iterations"); do
   for st in "${steps[@]}"; do
     load=$(cut -d' ' -f1 /proc/loadavg)
-    if ! "$bin" run "$out/spec-$st.json" --out "$out/$st-$it" "${pass[@]}" >"$out/log-$st-$it" 2>&1; then
-      echo "run of step '$st' (iteration $it) failed:" >&2; cat "$out/log-$st-$it" >&2; exit 1
+    rc=0
+    "$bin" run "$out/spec-$st.json" --out "$out/$st-$it" "${pass[@]}" >"$out/log-$st-$it" 2>&1 || rc=$?
+    if [ $rc != 0 ]; then
+      # Exit 3 (a cell failed, e.g. timed out on a starved host) still
+      # leaves the other cells; anything else is the benchmark's failure.
+      failed=1
+      echo "step '$st' iteration $it: swapbench exit $rc (load $load; kept in $out/$st-$it)" >&2
+      [ $rc = 3 ] || { cat "$out/log-$st-$it" >&2; exit 1; }
     fi
     # The load at the start of each run goes with each of its cells.
     for r in "$out/$st-$it"/cells/*/result.json; do
@@ -64,6 +72,7 @@ end=$(date +%s.%N)
 for first in "$out"/*-1; do [ -d "$first" ] && break; done
 echo "accelerator: $(jq -r .accel.used "$first/run.json")   host: $(nproc) cpus, $(uname -r)   qemu: $(jq -r .qemu_version "$first/run.json")"
 echo "steps are cumulative: each row adds its step to the rows above; n = ok cells"
+echo "cells not ok: $(jq -s 'map(select(.status != "ok")) | length' "$out/rows.jsonl")"
 printf '%-7s %-17s %3s %20s %20s %20s %11s\n' kernel "step (+)" n "boot-to-agent s" "uptime@agent s" "cell overhead s" "load avg"
 for k in $(jq -r '.kernels[].name' "$spec"); do
   for st in "${steps[@]}"; do
