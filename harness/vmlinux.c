@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "harness/vmlinux.h"
+#include "harness/paths.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/log.h"

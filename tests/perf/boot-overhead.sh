@@ -62,7 +62,8 @@ for it in $(seq "$iterations"); do
     # The load at the start of each run goes with each of its cells.
     for r in "$out/$st-$it"/cells/*/result.json; do
       jq -c --arg st "$st" --argjson load "$load" '{step:$st, load:$load, kernel, status,
-        b2a:.host.boot_to_agent_s, up:.uptime_at_agent, over:(.host.vm_wall_s - .workload_s),
+        b2a:.host.boot_to_agent_s, up:.uptime_at_agent, setup:.setup_s,
+        over:(if .workload_s then .host.vm_wall_s - .workload_s else null end),
         image:.host.boot.image}' "$r" >>"$out/rows.jsonl"
     done
   done
