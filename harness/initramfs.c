@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "harness/initramfs.h"
+#include "harness/sha256.h"
 #include "common/err.h"
 #include "harness/paths.h"
 #include "common/fsutil.h"
@@ -222,47 +223,16 @@ static int add_modules(struct cpio *c, const struct kernel *k, const struct strv
 	return rc;
 }
 
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ ((const unsigned char *)data)[i]) * 1099511628211ULL;
-	return h;
-}
-
-/* FNV-1a over the agent binary: a new agent means a new initramfs. Cells
- * ask for their image one after another; hash the agent once. */
-static int file_fnv(const char *path, uint64_t *h)
-{
-	static char *memo_path;
-	static uint64_t memo;
-	char *data;
-	size_t len;
-	int rc;
-
-	if (memo_path && !strcmp(memo_path, path)) {
-		*h = memo;
-		return 0;
-	}
-	rc = read_file(path, 256 << 20, &data, &len);
-	if (rc)
-		return rc;
-	*h = fnv(1469598103934665603ULL, data, len);
-	free(data);
-	free(memo_path);
-	memo_path = xstrdup(path);
-	memo = *h;
-	return 0;
-}
-
 int initramfs_get(const struct kernel *k, const char *agent_path, const struct strv *modules,
 		  char **out_path)
 {
 	char *cache = sb_cache_dir(), *dir, *path, *tmp, *agent = NULL, *set;
 	struct strv deps, want;
 	struct cpio *c;
-	uint64_t h;
+	char h[65];
 	size_t alen;
-	int rc = file_fnv(agent_path, &h);
+	/* A new agent means a new initramfs. */
+	int rc = sha256_file(agent_path, h);
 
 	if (rc) {
 		free(cache);
@@ -283,18 +253,24 @@ int initramfs_get(const struct kernel *k, const char *agent_path, const struct s
 	if (want.n > 1)
 		qsort(want.v, want.n, sizeof(*want.v), cmp_str);
 	if (modules) {
-		uint64_t mh = 1469598103934665603ULL;
+		char *list = xstrdup(""), mh[65];
 
-		for (size_t i = 0; i < want.n; i++)
-			mh = fnv(mh, want.v[i], strlen(want.v[i]) + 1);
-		set = xasprintf("m%08llx", (unsigned long long)(mh & 0xffffffffULL));
+		for (size_t i = 0; i < want.n; i++) {
+			char *n = xasprintf("%s%s\n", list, want.v[i]);
+
+			free(list);
+			list = n;
+		}
+		sha256_hex(list, strlen(list), mh);
+		free(list);
+		set = xasprintf("m%.8s", mh);
 	} else {
 		set = xstrdup("all");
 	}
 	dir = xasprintf("%s/initramfs", cache);
 	free(cache);
 	mkdir_p(dir, 0755);
-	path = xasprintf("%s/%s-%016llx-%s.cpio", dir, k->id, (unsigned long long)h, set);
+	path = xasprintf("%s/%s-%.16s-%s.cpio", dir, k->id, h, set);
 	free(set);
 	free(dir);
 	if (path_exists(path)) {

@@ -318,34 +318,13 @@ static json_t *host_info(void)
 			 (json_int_t)pages * psize);
 }
 
-static char *iso_now(void)
-{
-	char buf[64];
-	time_t t = time(NULL);
-
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	return xstrdup(buf);
-}
-
-static void fmt_dur(double s, char *buf, size_t len)
-{
-	if (s < 0)
-		snprintf(buf, len, "?");
-	else if (s < 60)
-		snprintf(buf, len, "%.0fs", s);
-	else if (s < 3600)
-		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
-	else
-		snprintf(buf, len, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
-}
-
 static void progress(int tty, size_t done, size_t total, const struct store_cell *c,
 		     const struct spec *s, double elapsed, double per_cell, const char *what)
 {
 	char el[32], eta[32];
 
-	fmt_dur(elapsed, el, sizeof(el));
-	fmt_dur(per_cell > 0 ? per_cell * (total - done) : -1, eta, sizeof(eta));
+	fmt_duration(elapsed, 0, el, sizeof(el));
+	fmt_duration(per_cell > 0 ? per_cell * (total - done) : -1, 0, eta, sizeof(eta));
 	if (tty)
 		fprintf(stderr, "\r\033[K[%zu/%zu] %s %s/%s/%s #%d  elapsed %s  ETA %s", done,
 			total, what, s->kernels[c->k].name, s->topos[c->t].name,
