@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const executors[] = { "local", "slurm", NULL };
 static struct run_opts run_o;
@@ -31,6 +32,12 @@ static const struct opt_def run_opts[] = {
 		 "override the spec: auto (KVM only where it really boots),\nkvm or tcg"),
 	OPT_INTEGER("iterations", &run_o.iterations, "N", 1, 1000,
 		    "override the spec's iteration count"),
+	OPT_INTEGER("jobs", &run_o.jobs, "N", 1, 64,
+		    "run N cells at once (at most the host's CPUs); for suites\n"
+		    "with \"purpose\": \"functional\" (CI, smoke). Every result\n"
+		    "records its concurrency"),
+	OPT_BOOL("force-jobs", &run_o.force_jobs, "allow --jobs on a measurement suite (its\n"
+		 "numbers are then marked as taken side by side)"),
 	OPT_BOOL("dry-run", &dry, "check the spec and list its cells; fetch, build and boot\n"
 		 "nothing"),
 	OPT_ENUM("executor", &run_o.executor, "E", executors,
@@ -100,6 +107,19 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	run_o.spec_path = argv[first];
+	if (run_o.jobs > sysconf(_SC_NPROCESSORS_ONLN)) {
+		log_err("run: --jobs %d: more than this host's %ld CPUs", run_o.jobs,
+			sysconf(_SC_NPROCESSORS_ONLN));
+		strv_release(&sbatch_args);
+		return EXIT_USAGE;
+	}
+	if ((run_o.jobs > 1 || run_o.force_jobs) && run_o.executor &&
+	    !strcmp(run_o.executor, "slurm")) {
+		log_err("run: --jobs and --force-jobs are for the local executor (with "
+			"--executor slurm, use --max-parallel)");
+		strv_release(&sbatch_args);
+		return EXIT_USAGE;
+	}
 	run_o.sbatch_args = sbatch_args.n ? strv_argv(&sbatch_args) : NULL;
 	rc = dry ? dry_run(&run_o) : runner_run(&run_o);
 	strv_release(&sbatch_args);

@@ -255,8 +255,12 @@ static json_t *setup_json(struct run_data *runs, int nruns)
 	json_t *setup = json_object(), *accels = json_array(), *memcg = json_array();
 	json_t *w;
 	size_t i;
+	json_int_t conc = 1;
 
 	for (int r = 0; r < nruns; r++) {
+		json_int_t c = json_integer_value(json_object_get(runs[r].run, "concurrency"));
+
+		conc = c > conc ? c : conc;
 		const char *a = json_string_value(json_object_get(json_object_get(runs[r].run,
 										  "accel"),
 								  "used"));
@@ -278,6 +282,9 @@ static json_t *setup_json(struct run_data *runs, int nruns)
 	json_object_set(setup, "iterations", json_object_get(runs[0].run, "iterations"));
 	json_object_set_new(setup, "accel", accels);
 	json_object_set_new(setup, "memcg_max", memcg);
+	/* Runs with --jobs: cells shared the host; say so, wherever shown. */
+	if (conc > 1)
+		json_object_set_new(setup, "concurrency", json_integer(conc));
 	return setup;
 }
 

@@ -70,6 +70,10 @@ static void print_header(const json_t *cmp, FILE *out, const char *style)
 		(long long)json_integer_value(json_object_get(vm, "cpus")), accel,
 		memcg[0] ? memcg : "none",
 		(long long)json_integer_value(json_object_get(setup, "iterations")));
+	if (json_integer_value(json_object_get(setup, "concurrency")) > 1)
+		fprintf(out, "Warning: cells ran up to %lld at once (--jobs): wall-time numbers "
+			"are not comparable\n",
+			(long long)json_integer_value(json_object_get(setup, "concurrency")));
 	json_array_foreach(json_object_get(cmp, "columns"), i, c) {
 		const json_t *k = json_object_get(c, "kernel");
 

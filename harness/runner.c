@@ -9,6 +9,7 @@
 #include "harness/result.h"
 #include "harness/store.h"
 #include "harness/vm.h"
+#include "harness/vmlinux.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,11 +145,29 @@ static char *console_line(const char *path, const char *needle)
 	return line;
 }
 
+/* Kernel options that skip boot work no cell needs, and nothing else: the
+ * kernel under test must behave as it would on its own. */
+#define QUICK_CMDLINE                                                                  \
+	"cryptomgr.notests" /* crypto self-tests: ~1.5 s of TCG time per boot */           \
+	" no_timer_check"   /* the IO-APIC timer check's delay loop */                     \
+	" 8250.nr_uarts=1"  /* probe the one serial port there is */                       \
+	" noresume"         /* no hibernation image to look for */
+
+static char *boot_cmdline(const struct spec *s)
+{
+	return xasprintf("%s%s%s%s", s->boot.quick_cmdline ? QUICK_CMDLINE : "",
+			 s->boot.parallel_modules ? "" : " swapbench.modules=serial",
+			 s->cmdline ? " " : "", s->cmdline ? s->cmdline : "");
+}
+
 /* Boot one cell and write its result.json; returns the status string. */
 static const char *run_cell(const struct spec *s, const struct kernel *k, json_t *kid,
-			    const char *initrd, const char *accel, const struct store_cell *c,
-			    json_t **final_out)
+			    struct kboot *kb, const char *accel, int jobs,
+			    const struct store_cell *c, json_t **final_out)
 {
+	const char *initrd = kb->initrds[c->t];
+	char *cmdline = boot_cmdline(s);
+	const char *image;
 	const struct spec_topology *topo = &s->topos[c->t];
 	const struct spec_workload *wl = &s->workloads[c->w];
 	char *cell_path = store_path(c->dir, CELL_FILE);
@@ -171,11 +191,13 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 	rc = store_write_json(cell_path, cj);
 	json_decref(cj);
 	for (int attempt = 0; !rc; attempt++) {
+		image = kb->pvh ? kb->pvh : k->vmlinuz;
 		strv_init(&qargs);
 		rc = topology_prepare(topo->obj, c->dir, &qargs);
 		if (!rc) {
-			struct vm_spec vs = { .vmlinuz = k->vmlinuz, .initrd = initrd,
-					      .cmdline_extra = s->cmdline,
+			struct vm_spec vs = { .vmlinuz = image, .initrd = initrd,
+					      .lean_machine = s->boot.lean_machine,
+					      .cmdline_extra = cmdline,
 					      .mem_mb = s->vm_mem_mb, .cpus = s->vm_cpus,
 					      .accel = accel, .cell_dir = c->dir,
 					      .console_path = console, .qemu_log = qlog,
@@ -185,6 +207,25 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 		}
 		topology_discard(topo->obj, c->dir);
 		strv_release(&qargs);
+		/* A direct boot that never reached the agent, and not because the
+		 * kernel itself crashed (that one the bzImage shares, and the
+		 * retries below handle): the bzImage from now on, for this
+		 * kernel, and this cell boots again. */
+		if (!rc && kb->pvh && vr.agent_s < 0 && !console_contains(console, "Kernel panic") &&
+		    !console_contains(console, "Oops") && !console_contains(console, "BUG:") &&
+		    !console_contains(console, STAGE1_FAIL_MARKER)) {
+			char *keep = xasprintf("%s/console-pvh.log", c->dir);
+
+			log_warn("kernel %s: the direct (PVH) boot of '%s' did not reach the agent%s;"
+				 " booting its bzImage from now on (console kept in '%s')",
+				 k->name, kb->pvh, vr.timed_out ? " (timed out)" : "", keep);
+			rename(console, keep);
+			free(keep);
+			free(kb->pvh);
+			kb->pvh = NULL;
+			attempt--;
+			continue;
+		}
 		/* A guest that crashed before its workload started never ran the
 		 * cell's measured phase (under TCG an SMP guest now and then
 		 * takes an Oops while patching kernel text, during boot or just
@@ -243,14 +284,24 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 							: "the guest ended without a result "
 							  "(see console_tail)"));
 	}
+	host = json_pack("{s:f,s:f,s:i,s:b,s:s}", "vm_wall_s", vr.wall_s, "boot_to_agent_s",
+			 vr.agent_s, "qemu_exit_code", vr.exit_code, "timed_out", vr.timed_out,
+			 "accel", accel);
 	{
 		char node[256] = "";
 
 		gethostname(node, sizeof(node) - 1);
-		host = json_pack("{s:f,s:f,s:i,s:b,s:s,s:s}", "vm_wall_s", vr.wall_s,
-				 "boot_to_agent_s", vr.agent_s, "qemu_exit_code", vr.exit_code,
-				 "timed_out", vr.timed_out, "accel", accel, "node", node);
+		json_object_set_new(host, "node", json_string(node));
 	}
+	/* Cells that shared the host share its CPUs: compare must know. */
+	json_object_set_new(host, "concurrency", json_integer(jobs));
+	/* How it booted: so a difference in boot numbers can be told from one
+	 * in the kernel. */
+	json_object_set_new(host, "boot", json_pack(
+		"{s:s,s:s,s:s,s:s,s:s}", "image", kb->pvh ? "vmlinux-pvh" : "bzimage", "machine",
+		s->boot.lean_machine ? "q35-lean" : "q35", "initramfs",
+		s->boot.lean_initramfs ? "topology" : "all", "modules",
+		s->boot.parallel_modules ? "parallel" : "serial", "cmdline", cmdline));
 	json_object_set_new(host, "console", json_deep_copy(scan));
 	json_object_set_new(host, "failed_boots", attempts);
 	json_object_del(json_object_get(host, "console"), "tail");
@@ -275,6 +326,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 	free(qlog);
 	free(gpath);
 	free(rpath);
+	free(cmdline);
 	*final_out = final;
 	return json_string_value(json_object_get(final, "status"));
 }
@@ -338,6 +390,20 @@ static int load_spec(struct run *r)
 	}
 	if (r->o->iterations > 0)
 		r->s.iterations = r->o->iterations;
+	r->jobs = r->o->jobs > 1 ? r->o->jobs : 1;
+	/* Cells side by side share the host's CPUs and memory bandwidth: fine
+	 * for a functional suite (did it work?), not for numbers. */
+	if (r->jobs > 1 && !r->s.functional) {
+		if (!r->o->force_jobs) {
+			log_err("%s: --jobs %d: this is a measurement suite (no \"purpose\": "
+				"\"functional\"); cells running at once disturb each other's "
+				"numbers. Add --force-jobs to run it anyway", r->s.path, r->jobs);
+			return EXIT_USAGE;
+		}
+		log_warn("%s: --jobs %d on a measurement suite: its numbers are recorded as "
+			 "taken %d cells at once and are not comparable to serial runs",
+			 r->s.path, r->jobs, r->jobs);
+	}
 	if (r->o->accel) {
 		free(r->s.accel);
 		r->s.accel = xstrdup(r->o->accel);
@@ -390,11 +456,25 @@ static int resolve_kernel(struct run *r, size_t nk)
 			log_warn("%s: %s: its cells are skipped", r->s.path, sb_lasterr());
 		}
 	}
-	rc = initramfs_get(k, r->agent, &r->initrds[nk]);
+	/* Every cell's initramfs now, not between cells. */
+	r->kb[nk].initrds = calloc(r->s.ntopos, sizeof(char *));
+	for (size_t t = 0; t < r->s.ntopos && !rc; t++) {
+		struct strv mods;
+
+		if (r->tskip[nk * r->s.ntopos + t])
+			continue; /* its cells do not boot */
+		strv_init(&mods);
+		topology_modules(r->s.topos[t].obj, &mods);
+		rc = initramfs_get(k, r->agent, r->s.boot.lean_initramfs ? &mods : NULL,
+				   &r->kb[nk].initrds[t]);
+		strv_release(&mods);
+	}
 	if (rc) {
 		log_err("kernel %s: %s", sk->name, sb_lasterr());
 		return EXIT_USAGE;
 	}
+	if (r->s.boot.pvh && vmlinux_get(k, &r->kb[nk].pvh))
+		log_warn("kernel %s: booting the bzImage: %s", sk->name, sb_lasterr());
 	fprintf(stderr, "kernel %s: %s (%s)\n", sk->name, k->release,
 		k->package ? k->package : k->vmlinuz);
 	return EXIT_OK;
@@ -406,9 +486,10 @@ static int resolve_kernel(struct run *r, size_t nk)
 static int resolve_kernels(struct run *r)
 {
 	int code, kok = -1;
+	size_t t;
 
 	r->kernels = calloc(r->s.nkernels, sizeof(*r->kernels));
-	r->initrds = calloc(r->s.nkernels, sizeof(*r->initrds));
+	r->kb = calloc(r->s.nkernels, sizeof(*r->kb));
 	r->kerrs = calloc(r->s.nkernels, sizeof(*r->kerrs));
 	r->tskip = calloc(r->s.nkernels * r->s.ntopos, sizeof(*r->tskip));
 	for (size_t nk = 0; nk < r->s.nkernels; nk++)
@@ -423,7 +504,9 @@ static int resolve_kernels(struct run *r)
 		log_err("%s: no kernel could be built", r->s.path);
 		return EXIT_USAGE;
 	}
-	if (vm_choose_accel(r->s.accel, r->kernels[kok].vmlinuz, r->initrds[kok], &r->accel,
+	for (t = 0; t + 1 < r->s.ntopos && !r->kb[kok].initrds[t]; t++)
+		;
+	if (vm_choose_accel(r->s.accel, r->kernels[kok].vmlinuz, r->kb[kok].initrds[t], &r->accel,
 			    &r->note)) {
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
@@ -486,6 +569,7 @@ static json_t *run_manifest(struct run *r)
 			"qemu_version", r->qv, "accel", "requested", s->accel, "used", r->accel,
 			"note", r->note, "kernels", "started", now, "iterations", s->iterations);
 	free(now);
+	json_object_set_new(run, "concurrency", json_integer(r->jobs));
 	for (size_t i = 0; i < s->nkernels; i++) {
 		json_t *id;
 
@@ -517,6 +601,15 @@ static json_t *run_manifest(struct run *r)
 	return run;
 }
 
+/* Whether cell i boots a VM (else it is recorded at once: its kernel failed
+ * to build, or cannot run its topology). */
+static int cell_boots(const struct run *r, size_t i)
+{
+	const struct store_cell *c = &r->cells[i];
+
+	return !r->kerrs[c->k] && !(r->tskip && r->tskip[c->k * r->s.ntopos + c->t]);
+}
+
 json_t *run_cell_here(struct run *r, size_t i)
 {
 	const struct store_cell *c = &r->cells[i];
@@ -534,7 +627,7 @@ json_t *run_cell_here(struct run *r, size_t i)
 		return final;
 	}
 	kid = r->kids ? json_incref(r->kids[c->k]) : kernel_identity(&r->kernels[c->k]);
-	run_cell(&r->s, &r->kernels[c->k], kid, r->initrds[c->k], r->accel, c, &final);
+	run_cell(&r->s, &r->kernels[c->k], kid, &r->kb[c->k], r->accel, r->jobs, c, &final);
 	json_decref(kid);
 	return final;
 }
@@ -580,14 +673,125 @@ static json_t *cell_final(struct run *r, size_t i, size_t *ran, double t0)
 	return final;
 }
 
-/* Every cell in order until done or interrupted (SIGINT/SIGTERM). */
+/* --jobs: cells running side by side, each in a child process that boots
+ * it and writes its result.json (the same run_cell as one at a time). */
+struct pool {
+	struct {
+		pid_t pid;   /* 0: ran here (fork failed), done already */
+		size_t cell;
+	} slot[64];
+	size_t n;
+};
+
+static void pool_start(struct run *r, struct pool *p, size_t idx)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		json_decref(run_cell_here(r, idx));
+		fflush(NULL);
+		_exit(0);
+	}
+	if (pid < 0) {
+		json_decref(run_cell_here(r, idx));
+		pid = 0;
+	}
+	p->slot[p->n].pid = pid;
+	p->slot[p->n].cell = idx;
+	p->n++;
+}
+
+/* Wait for one child, load what it stored, and tally it. */
+static void pool_reap(struct run *r, struct pool *p)
+{
+	size_t i = 0;
+	const struct store_cell *c;
+	char *rp;
+	json_t *final;
+	const char *st, *image;
+
+	while (i < p->n && p->slot[i].pid)
+		i++;
+	if (i == p->n) {
+		int status;
+		pid_t w;
+
+		do
+			w = wait(&status);
+		while (w < 0 && errno == EINTR);
+		for (i = 0; i < p->n && p->slot[i].pid != w; i++)
+			;
+		if (i == p->n)
+			i = 0; /* not ours (cannot happen): take the oldest */
+	}
+	c = &r->cells[p->slot[i].cell];
+	rp = store_path(c->dir, STORE_RESULT);
+	final = json_load_file(rp, 0, NULL);
+	free(rp);
+	if (!final || !json_is_string(json_object_get(final, "status"))) {
+		json_decref(final);
+		final = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "schema_version",
+				  RESULT_SCHEMA_VERSION, "status", "failed", "error",
+				  "the cell's process ended without a result", "kernel",
+				  r->s.kernels[c->k].name, "topology", r->s.topos[c->t].name,
+				  "workload", r->s.workloads[c->w].name, "iteration", c->iter,
+				  "cell_id", c->id);
+	}
+	/* A child that fell back to the bzImage: so do the next cells. */
+	image = json_string_value(json_object_get(
+		json_object_get(json_object_get(final, "host"), "boot"), "image"));
+	if (r->kb[c->k].pvh && image && !strcmp(image, "bzimage")) {
+		free(r->kb[c->k].pvh);
+		r->kb[c->k].pvh = NULL;
+	}
+	st = json_string_value(json_object_get(final, "status"));
+	fprintf(stderr, "%scell %s: %s%s%s\n", r->tty ? "\r\033[K" : "", c->id, st,
+		strcmp(st, "ok") && strcmp(st, "skipped") ? ": " : "",
+		strcmp(st, "ok") && strcmp(st, "skipped")
+			? json_string_value(json_object_get(final, "error")) ?: ""
+			: "");
+	run_tally(r, final);
+	p->slot[i] = p->slot[p->n - 1];
+	p->n--;
+}
+
+/* Every cell in order until done or interrupted (SIGINT/SIGTERM); with
+ * --jobs N, up to N at once. */
 static void run_cells(struct run *r)
 {
 	size_t ran = 0;
 	double t0 = monotonic_s();
+	struct pool pool = { .n = 0 };
 
-	for (size_t i = 0; i < r->ncells && !runner_interrupted; i++)
+	for (size_t i = 0; i < r->ncells && !runner_interrupted; i++) {
+		const struct store_cell *c = &r->cells[i];
+
+		if (r->jobs > 1 && cell_boots(r, i)) {
+			char *rp = store_path(c->dir, STORE_RESULT);
+			json_t *prev = r->o->resume ? json_load_file(rp, 0, NULL) : NULL;
+			const char *st = json_string_value(json_object_get(prev, "status"));
+			double el = monotonic_s() - t0;
+
+			free(rp);
+			if (prev && st && (!strcmp(st, "ok") || !strcmp(st, "skipped"))) {
+				run_tally(r, prev);
+				continue;
+			}
+			json_decref(prev);
+			while (pool.n >= (size_t)r->jobs)
+				pool_reap(r, &pool);
+			run_progress(r->tty, r->done, r->ncells, c, &r->s, el, ran ? el / ran : -1,
+				     "starting");
+			pool_start(r, &pool, i);
+			ran++;
+			continue;
+		}
 		run_tally(r, cell_final(r, i, &ran, t0));
+	}
+	while (pool.n)
+		pool_reap(r, &pool);
 	if (r->tty)
 		fputc('\n', stderr);
 }
@@ -631,7 +835,10 @@ static void run_release(struct run *r)
 	store_cells_free(r->cells, r->ncells);
 	for (size_t i = 0; r->kernels && i < r->s.nkernels; i++) {
 		kernel_release(&r->kernels[i]);
-		free(r->initrds[i]);
+		for (size_t t = 0; r->kb[i].initrds && t < r->s.ntopos; t++)
+			free(r->kb[i].initrds[t]);
+		free(r->kb[i].initrds);
+		free(r->kb[i].pvh);
 		free(r->kerrs[i]);
 		for (size_t t = 0; r->tskip && t < r->s.ntopos; t++)
 			free(r->tskip[i * r->s.ntopos + t]);
@@ -640,7 +847,7 @@ static void run_release(struct run *r)
 		json_decref(r->kids[i]);
 	free(r->kids);
 	free(r->kernels);
-	free(r->initrds);
+	free(r->kb);
 	free(r->kerrs);
 	free(r->tskip);
 	free(r->agent);
@@ -721,10 +928,11 @@ static int open_run_dir(struct run *r, const char *dir)
 		return EXIT_USAGE;
 	}
 	r->kernels = calloc(r->s.nkernels, sizeof(*r->kernels));
-	r->initrds = calloc(r->s.nkernels, sizeof(*r->initrds));
+	r->kb = calloc(r->s.nkernels, sizeof(*r->kb));
 	r->kerrs = calloc(r->s.nkernels, sizeof(*r->kerrs));
 	r->kids = calloc(r->s.nkernels, sizeof(*r->kids));
-	if (!r->kernels || !r->initrds || !r->kerrs || !r->kids)
+	r->tskip = calloc(r->s.nkernels * r->s.ntopos + 1, sizeof(*r->tskip));
+	if (!r->kernels || !r->kb || !r->kerrs || !r->kids || !r->tskip)
 		abort();
 	for (size_t i = 0; i < r->s.nkernels; i++) {
 		json_t *id = json_array_get(kernels, i);
@@ -734,8 +942,28 @@ static int open_run_dir(struct run *r, const char *dir)
 		r->kernels[i].name = xstrdup(r->s.kernels[i].name);
 		r->kernels[i].vmlinuz = xasprintf("%s/" RUN_INPUTS "/kernels/%s/vmlinuz", dir,
 						  r->s.kernels[i].name);
-		r->initrds[i] = xasprintf("%s/" RUN_INPUTS "/kernels/%s/initrd", dir,
-					  r->s.kernels[i].name);
+		/* The boot files write_inputs left (exec-slurm.c). */
+		r->kb[i].pvh = xasprintf("%s/" RUN_INPUTS "/kernels/%s/vmlinux-pvh", dir,
+					 r->s.kernels[i].name);
+		if (!path_exists(r->kb[i].pvh)) {
+			free(r->kb[i].pvh);
+			r->kb[i].pvh = NULL;
+		}
+		r->kb[i].initrds = calloc(r->s.ntopos + 1, sizeof(char *));
+		if (!r->kb[i].initrds)
+			abort();
+		for (size_t t = 0; t < r->s.ntopos; t++) {
+			char *skip = xasprintf("%s/" RUN_INPUTS "/kernels/%s/skip-%s", dir,
+					       r->s.kernels[i].name, r->s.topos[t].name);
+			char *why = NULL;
+
+			r->kb[i].initrds[t] = xasprintf("%s/" RUN_INPUTS "/kernels/%s/initrd-%s",
+							dir, r->s.kernels[i].name,
+							r->s.topos[t].name);
+			if (path_exists(skip) && !read_file(skip, 4096, &why, NULL))
+				r->tskip[i * r->s.ntopos + t] = why;
+			free(skip);
+		}
 		r->kids[i] = json_incref(id);
 		if (err)
 			r->kerrs[i] = xstrdup(err);
@@ -772,9 +1000,10 @@ int runner_cell(const char *run_dir, const char *index)
 		json_t *final;
 
 		/* This node's accelerator: probed here, not on the submitting host. */
-		if (!r.kerrs[c->k] &&
-		    vm_choose_accel(want, r.kernels[c->k].vmlinuz, r.initrds[c->k], &r.accel,
-				    &r.note)) {
+		r.jobs = 1;
+		if (cell_boots(&r, (size_t)i) &&
+		    vm_choose_accel(want, r.kernels[c->k].vmlinuz, r.kb[c->k].initrds[c->t],
+				    &r.accel, &r.note)) {
 			log_err("cell %s: %s", c->id, sb_lasterr());
 			code = EXIT_CELLS_FAILED;
 		} else {

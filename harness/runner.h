@@ -28,6 +28,8 @@ struct run_opts {
 	int max_parallel;      /* slurm: array throttle (%N); 0 = no limit */
 	const char *const *sbatch_args; /* slurm: extra sbatch arguments, NULL-ended */
 	int detach;            /* slurm: return after submission */
+	int jobs;              /* cells at once (0, 1: one after another) */
+	int force_jobs;        /* allow jobs > 1 for a measurement suite */
 };
 
 /* The run directory's folder of executor inputs: the frozen spec and the

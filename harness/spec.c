@@ -321,13 +321,46 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 	return 0;
 }
 
+/* vm.fast_boot: true/false for every step, or an object naming steps. */
+static int parse_boot(const char *file, const char *text, json_t *v, struct spec_boot *b)
+{
+	static const char *const keys[] = { "pvh", "lean_machine", "lean_initramfs",
+					    "parallel_modules", "quick_cmdline", NULL };
+	int *fields[] = { &b->pvh, &b->lean_machine, &b->lean_initramfs,
+			  &b->parallel_modules, &b->quick_cmdline };
+	int rc;
+
+	for (int i = 0; keys[i]; i++)
+		*fields[i] = !v || json_is_true(v) || json_is_object(v);
+	if (!v || json_is_boolean(v))
+		return 0;
+	if (!json_is_object(v))
+		return perr(file, text, "vm.fast_boot", "expected true, false or an object");
+	rc = check_keys(file, text, "vm.fast_boot", v, keys);
+	for (int i = 0; keys[i] && !rc; i++) {
+		json_t *f = json_object_get(v, keys[i]);
+		char *p;
+
+		if (!f)
+			continue;
+		if (json_is_boolean(f)) {
+			*fields[i] = json_is_true(f);
+			continue;
+		}
+		p = jsonloc_path_append_key("vm.fast_boot", keys[i]);
+		rc = perr(file, text, p, "expected true or false");
+		free(p);
+	}
+	return rc;
+}
+
 int spec_load(const char *path, struct spec *s)
 {
 	static const char *const keys[] = { "name", "description", "kernels", "topologies",
 					    "workloads", "memcg", "iterations", "vm",
-					    "sample_interval_ms", NULL };
+					    "sample_interval_ms", "purpose", NULL };
 	static const char *const vm_keys[] = { "memory", "cpus", "accel", "timeout", "cmdline",
-					       NULL };
+					       "fast_boot", NULL };
 	struct spec_memcg memcg = { -1, -1, -1 };
 	long long iterations = 1, cpus = 2, timeout = 900, interval = 1000, mem = 1LL << 30;
 	json_error_t jerr;
@@ -382,6 +415,19 @@ int spec_load(const char *path, struct spec *s)
 				  "\"tcg\" (got '%s')", s->accel);
 		if (!rc)
 			rc = get_str(path, s->text, "vm", vm, "cmdline", 0, &s->cmdline);
+	}
+	if (!rc)
+		rc = parse_boot(path, s->text, json_object_get(vm, "fast_boot"), &s->boot);
+	if (!rc) {
+		char *purpose = NULL;
+
+		rc = get_str(path, s->text, "", s->root, "purpose", 0, &purpose);
+		if (!rc && purpose && strcmp(purpose, "measurement") &&
+		    strcmp(purpose, "functional"))
+			rc = perr(path, s->text, "purpose", "expected \"measurement\" or "
+				  "\"functional\" (got '%s')", purpose);
+		s->functional = purpose && !strcmp(purpose, "functional");
+		free(purpose);
 	}
 	if (!rc)
 		rc = parse_kernels(s, json_object_get(s->root, "kernels"));

@@ -9,7 +9,11 @@
  *   "memcg": {"max": "64M", "high": "60M", "swap_max": "1G"},
  *   "iterations": 3,
  *   "vm": {"memory": "1G", "cpus": 2, "accel": "auto", "timeout": 600,
- *          "cmdline": "extra kernel args"},
+ *          "cmdline": "extra kernel args",
+ *          "fast_boot": true | false | {"pvh": b, "lean_machine": b,
+ *                        "lean_initramfs": b, "parallel_modules": b,
+ *                        "quick_cmdline": b}},
+ *   "purpose": "measurement" | "functional",   (may cells share the host?)
  *   "sample_interval_ms": 1000
  * }
  * Unknown keys are errors. Errors name file, line, JSON path and value.
@@ -59,6 +63,16 @@ struct spec_workload {
 	int timeout_s;
 };
 
+/* Boot steps that make a cell cheaper (docs/boot.md); all on by default.
+ * Each can be turned off to measure what it buys. */
+struct spec_boot {
+	int pvh;              /* boot the uncompressed ELF through qemu's PVH entry */
+	int lean_machine;     /* q35 without the devices no cell uses */
+	int lean_initramfs;   /* only the modules this cell's topology needs */
+	int parallel_modules; /* the agent loads independent modules at once */
+	int quick_cmdline;    /* kernel options that skip boot work */
+};
+
 struct spec {
 	char *path, *name, *text;
 	json_t *root;
@@ -72,6 +86,8 @@ struct spec {
 	unsigned vm_mem_mb, vm_cpus;
 	char *accel, *cmdline;
 	int vm_timeout_s;
+	struct spec_boot boot;
+	int functional;       /* "purpose": "functional": cells may run side by side */
 	int sample_interval_ms;
 };
 

@@ -8,7 +8,8 @@
 #include "common/strv.h"
 
 struct vm_spec {
-	const char *vmlinuz;
+	const char *vmlinuz;        /* a bzImage, or an ELF with a PVH entry note */
+	int lean_machine;           /* q35 without SATA, SMBus, i8042, USB, VGA, SMM */
 	const char *initrd;
 	const char *cmdline_extra;  /* appended to the kernel command line */
 	unsigned mem_mb, cpus;

@@ -84,7 +84,31 @@ static const struct bad_case bad[] = {
 				"no such directory '/nonexistent/linux'", NULL } },
 	{ "git-and-source.json", { "git-and-source.json:3:", "kernels[0]",
 				   "\"source\" or \"git\", not both", NULL } },
+	{ "bad-fast-boot.json", { "bad-fast-boot.json:6:", "vm.fast_boot.microvm",
+				  "unknown key 'microvm'", "lean_machine" } },
+	{ "bad-fast-boot-value.json", { "bad-fast-boot-value.json:6:", "vm.fast_boot.pvh",
+					"expected true or false", NULL } },
+	{ "bad-purpose.json", { "bad-purpose.json:4:", "purpose", "got 'smoke'", NULL } },
 };
+
+/* vm.fast_boot: every step on unless turned off; purpose defaults to
+ * measurement. */
+static void test_fast_boot(void **state)
+{
+	struct spec s;
+
+	assert_int_equal(spec_load(spec_path("good.json"), &s), 0);
+	assert_true(s.boot.pvh && s.boot.lean_machine && s.boot.lean_initramfs &&
+		    s.boot.parallel_modules && s.boot.quick_cmdline);
+	assert_false(s.functional);
+	spec_release(&s);
+	assert_int_equal(spec_load(spec_path("fast-boot.json"), &s), 0);
+	assert_false(s.boot.pvh);
+	assert_false(s.boot.quick_cmdline);
+	assert_true(s.boot.lean_machine && s.boot.lean_initramfs && s.boot.parallel_modules);
+	assert_true(s.functional);
+	spec_release(&s);
+}
 
 static void test_bad(void **state)
 {
@@ -159,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_git),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_fast_boot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
