@@ -16,19 +16,25 @@ static void compare_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: swapbench compare RUN [RUN...] [--baseline NAME] [--style mmtests|lkp]\n"
-		"                         [--json] [--fail-on-regression PCT] [--color WHEN]\n\n"
+		"                         [--json] [--fail-on-regression PCT] [--color WHEN]\n"
+		"                         [--threshold PCT] [--paired]\n\n"
 		"One RUN: compares its kernels, the first (or --baseline NAME) being the\n"
 		"baseline. Several RUNs: compares matching cells (kernel, topology, workload)\n"
 		"across runs, the first run (or --baseline LABEL|DIR) being the baseline.\n\n"
 		"Per metric: n, mean (Hmean for rates), stddev, CoeffVar, min, max, the\n"
-		"percent change with better positive, Welch's t-test p-value, and a verdict:\n"
-		"better/worse only when the 95%% confidence intervals do not overlap; noise\n"
-		"when CoeffVar > 10%% or n < 3. Mean counter deltas follow (Ops), then the\n"
-		"geometric mean of ratios per workload.\n\n"
+		"percent change with better positive, Welch's t-test p-value, the minimum\n"
+		"detectable effect (MDE: alpha 0.05 two-sided, power 0.8) and a verdict:\n"
+		"better/worse only when the 95%% confidence intervals do not overlap; else\n"
+		"same when the MDE is at most twice the threshold, else underpowered. Mean\n"
+		"counter deltas follow (Ops), then the geometric mean of ratios per workload.\n"
+		"A warning names a side that ran on a busier host (docs/noise.md).\n\n"
 		"  --style S              mmtests (default) or lkp (%%change table)\n"
 		"  --json                 the comparison as JSON (docs/compare.md)\n"
 		"  --fail-on-regression P exit 1 when a significant change is worse than P%%\n"
-		"  --color WHEN           auto (default: on a TTY unless NO_COLOR), always, never\n\n"
+		"  --color WHEN           auto (default: on a TTY unless NO_COLOR), always, never\n"
+		"  --threshold PCT        reporting threshold (default 5): same needs MDE <= 2x\n"
+		"  --paired               one run: verdicts from the paired t-test of the\n"
+		"                         kernels' adjacent interleaved cells (docs/noise.md)\n\n"
 		"Exit: 0 ok, 1 regression (with --fail-on-regression), 2 bad input.\n");
 }
 
@@ -40,6 +46,8 @@ int cmd_compare(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "fail-on-regression", required_argument, NULL, 'f' },
 		{ "color", required_argument, NULL, 'c' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "paired", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -64,6 +72,16 @@ int cmd_compare(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 't':
+			o.threshold_pct = strtod(optarg, &end);
+			if (*end || end == optarg || !(o.threshold_pct > 0) ||
+			    o.threshold_pct > 1000) {
+				fprintf(stderr, "swapbench compare: --threshold: expected a "
+					"percentage in (0, 1000], got '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'p': o.paired = 1; break;
 		case 'h': compare_usage(stdout); return EXIT_OK;
 		default: compare_usage(stderr); return EXIT_USAGE;
 		}

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "compare.h"
+#include "compare-power.h"
 #include "err.h"
 #include "fsutil.h"
 #include "result.h"
@@ -285,6 +286,39 @@ static json_t *setup_json(struct run_data *runs, int nruns)
 	return setup;
 }
 
+/* Per column, the host noise of the group's cells, and a warning for each
+ * column whose host was busier or quieter than the baseline's. */
+static void group_host_noise(json_t *g, struct run_data *runs, const struct column *cols,
+			     size_t ncols, const char *kernel, const char *topo, const char *wl)
+{
+	json_t *hn = json_array(), *warn = json_array();
+	int any = 0;
+
+	for (size_t c = 0; c < ncols; c++) {
+		json_t *h = power_host_noise(runs[cols[c].run].summary,
+					     kernel ? kernel : cols[c].kernel, topo, wl);
+
+		any |= h != NULL;
+		json_array_append_new(hn, h ? h : json_null());
+	}
+	for (size_t c = 1; c < ncols; c++) {
+		char *w = power_host_warning(json_array_get(hn, 0), cols[0].label,
+					     json_array_get(hn, c), cols[c].label);
+
+		if (w)
+			json_array_append_new(warn, json_string(w));
+		free(w);
+	}
+	if (any)
+		json_object_set_new(g, "host_noise", hn);
+	else
+		json_decref(hn);
+	if (json_array_size(warn))
+		json_object_set_new(g, "host_warnings", warn);
+	else
+		json_decref(warn);
+}
+
 int compare_build(const char *const *run_dirs, int nruns, const struct compare_opts *o,
 		  json_t **out)
 {
@@ -293,6 +327,9 @@ int compare_build(const char *const *run_dirs, int nruns, const struct compare_o
 	json_t *doc = NULL, *groups, *jcols, *keys, *key, *geo, *regs;
 	size_t ncols = 0, i;
 	int rc = 0, base = 0, multi = nruns > 1;
+	struct power_opts po = { .threshold_pct = o->threshold_pct > 0 ? o->threshold_pct
+								       : POWER_THRESHOLD_PCT,
+				 .paired = o->paired, .pairable = nruns == 1 };
 
 	rc = load_runs(run_dirs, nruns, runs);
 	if (rc)
@@ -356,6 +393,7 @@ int compare_build(const char *const *run_dirs, int nruns, const struct compare_o
 			       "overlap (mmtests); welch_p is Welch's t-test, two-sided",
 		"lkp_changed", "sample ranges separate, n >= 3 on both sides, |raw_change| >= 1%",
 		"noisy_cv", COMPARE_NOISY_CV, "min_n", COMPARE_MIN_N));
+	power_conventions(json_object_get(doc, "conventions"), &po);
 	jcols = json_array();
 	for (i = 0; i < ncols; i++) {
 		struct run_data *r = &runs[cols[i].run];
@@ -460,6 +498,9 @@ int compare_build(const char *const *run_dirs, int nruns, const struct compare_o
 				}
 				st = row ? stat_json(json_object_get(row, "values"), hb)
 					 : json_null();
+				if (json_is_object(st) && json_object_get(row, "iterations"))
+					json_object_set(st, "iterations",
+							json_object_get(row, "iterations"));
 				if (c == 0)
 					b = st;
 				json_array_append_new(mcols, st);
@@ -469,6 +510,8 @@ int compare_build(const char *const *run_dirs, int nruns, const struct compare_o
 				}
 				{
 					json_t *ch = change_json(b, st, hb);
+
+					power_annotate(ch, b, st, hb, &po);
 
 					if (o->fail_pct > 0 &&
 					    !strcmp(json_string_value(json_object_get(ch, "verdict")),
@@ -510,6 +553,7 @@ int compare_build(const char *const *run_dirs, int nruns, const struct compare_o
 		}
 		g = json_pack("{s:s,s:s,s:o,s:o}", "topology", topo, "workload", wl, "metrics",
 			      metrics, "counters", counters);
+		group_host_noise(g, runs, cols, ncols, multi ? k : NULL, topo, wl);
 		if (multi)
 			json_object_set_new(g, "kernel", json_string(k));
 		json_array_append_new(groups, g);

@@ -107,10 +107,11 @@ static void add_value(json_t *groups, const json_t *cell, const char *kind, cons
 	json_t *g = json_object_get(groups, k);
 
 	if (!g) {
-		g = json_pack("{s:s,s:O,s:O,s:O,s:s,s:[]}", "kind", kind, "kernel",
+		g = json_pack("{s:s,s:O,s:O,s:O,s:s,s:[],s:[]}", "kind", kind, "kernel",
 			      json_object_get(cell, "kernel"), "topology",
 			      json_object_get(cell, "topology"), "workload",
-			      json_object_get(cell, "workload"), "name", name, "values");
+			      json_object_get(cell, "workload"), "name", name, "values",
+			      "iterations");
 		if (metric) {
 			json_object_set(g, "unit", json_object_get(metric, "unit"));
 			json_object_set(g, "better", json_object_get(metric, "better"));
@@ -118,6 +119,10 @@ static void add_value(json_t *groups, const json_t *cell, const char *kind, cons
 		json_object_set_new(groups, k, g);
 	}
 	json_array_append(json_object_get(g, "values"), val);
+	/* Which iteration each value came from: compare pairs the kernels'
+	 * adjacent cells by it (docs/noise.md). */
+	json_array_append(json_object_get(g, "iterations"),
+			  json_object_get(cell, "iteration") ?: json_null());
 	free(k);
 }
 
@@ -187,13 +192,16 @@ json_t *summary_build(const json_t *cells)
 		json_t *m;
 		size_t j;
 
-		json_array_append_new(index, json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?}", "cell_id",
+		json_array_append_new(index, json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:O*}",
+						       "cell_id",
 						       json_object_get(cell, "cell_id"), "kernel",
 						       json_object_get(cell, "kernel"), "topology",
 						       json_object_get(cell, "topology"), "workload",
 						       json_object_get(cell, "workload"), "iteration",
 						       json_object_get(cell, "iteration"), "status",
-						       json_object_get(cell, "status")));
+						       json_object_get(cell, "status"), "host_noise",
+						       json_object_get(json_object_get(cell, "host"),
+								       "noise")));
 		if (strcmp(json_string_value(json_object_get(cell, "status")) ?: "", "ok"))
 			continue;
 		json_array_foreach(json_object_get(cell, "metrics"), j, m)
@@ -219,6 +227,7 @@ json_t *summary_build(const json_t *cells)
 					json_object_get(g, "name"), "n", (json_int_t)n, "mean",
 					st.mean, "stddev", st.stddev, "min", st.min, "max", st.max,
 					"median", st.median, "values", vals);
+			json_object_set(row, "iterations", json_object_get(g, "iterations"));
 			if (metric) {
 				json_object_set(row, "unit", json_object_get(g, "unit"));
 				json_object_set(row, "better", json_object_get(g, "better"));
@@ -313,6 +322,9 @@ static json_t *result_compact(json_t *r)
 		json_object_set_new(counters, "zram", json_pack("{s:O}", "after", json_object_get(
 			json_object_get(src, "zram"), "after")));
 	json_object_set_new(c, "counters", counters);
+	if (json_object_get(json_object_get(r, "host"), "noise"))
+		json_object_set_new(c, "host", json_pack("{s:O}", "noise", json_object_get(
+			json_object_get(r, "host"), "noise")));
 	return c;
 }
 
