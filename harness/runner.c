@@ -2,6 +2,7 @@
 #include "runner.h"
 #include "err.h"
 #include "fsutil.h"
+#include "hostnoise.h"
 #include "initramfs.h"
 #include "kernel-build.h"
 #include "log.h"
@@ -149,7 +150,8 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	json_t *cj, *guest = NULL, *final, *scan, *host;
 	struct strv qargs;
 	struct vm_result vr = { .agent_s = -1 };
-	json_t *attempts = json_array();
+	struct host_sample hs0 = { 0 }, hs1 = { 0 };
+	json_t *attempts = json_array(), *noise;
 	const char *status;
 	int rc;
 
@@ -167,11 +169,14 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 			struct vm_spec vs = { .vmlinuz = k->vmlinuz, .initrd = initrd,
 					      .cmdline_extra = s->cmdline,
 					      .mem_mb = s->vm_mem_mb, .cpus = s->vm_cpus,
-					      .accel = accel, .cell_dir = c->dir,
+					      .accel = accel, .clock = s->clock,
+					      .cell_dir = c->dir,
 					      .console_path = console, .qemu_log = qlog,
 					      .timeout_s = s->vm_timeout_s, .extra = &qargs };
 
+			host_sample_take(&hs0);
 			rc = vm_run(&vs, &vr);
+			host_sample_take(&hs1);
 		}
 		topology_discard(topo->obj, c->dir);
 		strv_release(&qargs);
@@ -221,6 +226,9 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	host = json_pack("{s:f,s:f,s:i,s:b,s:s}", "vm_wall_s", vr.wall_s, "boot_to_agent_s",
 			 vr.agent_s, "qemu_exit_code", vr.exit_code, "timed_out", vr.timed_out,
 			 "accel", accel);
+	noise = rc ? NULL : host_noise_json(&hs0, &hs1, vr.cpu_s);
+	if (noise)
+		json_object_set_new(host, "noise", noise);
 	json_object_set_new(host, "console", json_deep_copy(scan));
 	json_object_set_new(host, "failed_boots", attempts);
 	json_object_del(json_object_get(host, "console"), "tail");
@@ -418,6 +426,12 @@ int runner_run(const struct run_opts *o)
 	}
 	if (note)
 		fprintf(stderr, "accel: %s\n", note);
+	rc = vm_check_clock(s.clock, accel);
+	if (rc) {
+		log_err("%s: %s", s.path, sb_lasterr());
+		code = EXIT_USAGE;
+		goto out;
+	}
 	if (o->out_dir) {
 		out = xstrdup(o->out_dir);
 	} else {
@@ -493,10 +507,11 @@ int runner_run(const struct run_opts *o)
 							     (json_int_t)s.workloads[i].memcg.swap_max));
 		json_object_set_new(run, "topologies", topos);
 		json_object_set_new(run, "workloads", wls);
-		json_object_set_new(run, "vm", json_pack("{s:I,s:I,s:i,s:s?}", "memory_mb",
+		json_object_set_new(run, "vm", json_pack("{s:I,s:I,s:i,s:s?,s:s,s:b}", "memory_mb",
 							 (json_int_t)s.vm_mem_mb, "cpus",
 							 (json_int_t)s.vm_cpus, "timeout_s",
-							 s.vm_timeout_s, "cmdline", s.cmdline));
+							 s.vm_timeout_s, "cmdline", s.cmdline,
+							 "clock", s.clock, "quiet", s.quiet));
 	}
 	{
 		char *rp = xasprintf("%s/run.json", out);

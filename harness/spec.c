@@ -78,6 +78,7 @@ void spec_release(struct spec *s)
 	free(s->text);
 	free(s->accel);
 	free(s->cmdline);
+	free(s->clock);
 	json_decref(s->root);
 	spec_init(s);
 }
@@ -786,7 +787,7 @@ int spec_load(const char *path, struct spec *s)
 					    "workloads", "memcg", "iterations", "vm",
 					    "sample_interval_ms", NULL };
 	static const char *const vm_keys[] = { "memory", "cpus", "accel", "timeout", "cmdline",
-					       NULL };
+					       "clock", "quiet", NULL };
 	struct spec_memcg memcg = { -1, -1, -1 };
 	long long iterations = 1, cpus = 2, timeout = 900, interval = 1000, mem = 1LL << 30;
 	json_error_t jerr;
@@ -841,6 +842,17 @@ int spec_load(const char *path, struct spec *s)
 				  "\"tcg\" (got '%s')", s->accel);
 		if (!rc)
 			rc = get_str(path, s->text, "vm", vm, "cmdline", 0, &s->cmdline);
+		if (!rc)
+			rc = get_str(path, s->text, "vm", vm, "clock", 0, &s->clock);
+		if (!rc && s->clock && strcmp(s->clock, "host") && strcmp(s->clock, "icount"))
+			rc = perr(path, s->text, "vm.clock", "expected \"host\" or \"icount\" "
+				  "(got '%s')", s->clock);
+		if (!rc && json_object_get(vm, "quiet")) {
+			if (!json_is_boolean(json_object_get(vm, "quiet")))
+				rc = perr(path, s->text, "vm.quiet", "expected true or false");
+			else
+				s->quiet = json_is_true(json_object_get(vm, "quiet"));
+		}
 	}
 	if (!rc)
 		rc = parse_kernels(s, json_object_get(s->root, "kernels"));
@@ -858,6 +870,8 @@ int spec_load(const char *path, struct spec *s)
 	s->sample_interval_ms = (int)interval;
 	if (!s->accel)
 		s->accel = xstrdup("auto");
+	if (!s->clock)
+		s->clock = xstrdup(s->quiet ? VM_QUIET_CLOCK : "host");
 	return 0;
 fail:
 	spec_release(s);

@@ -9,7 +9,8 @@
  *   "memcg": {"max": "64M", "high": "60M", "swap_max": "1G"},
  *   "iterations": 3,
  *   "vm": {"memory": "1G", "cpus": 2, "accel": "auto", "timeout": 600,
- *          "cmdline": "extra kernel args"},
+ *          "cmdline": "extra kernel args", "clock": "host"|"icount",
+ *          "quiet": false},
  *   "sample_interval_ms": 1000
  * }
  * Unknown keys are errors. Errors name file, line, JSON path and value.
@@ -21,6 +22,9 @@
 #include <stddef.h>
 
 #include "strv.h"
+
+/* What vm.quiet selects, from the A/A measurements in docs/noise.md. */
+#define VM_QUIET_CLOCK "icount"
 
 struct spec_memcg {
 	long long max, high, swap_max; /* bytes; -1 = not set */
@@ -71,6 +75,8 @@ struct spec {
 	int iterations;
 	unsigned vm_mem_mb, vm_cpus;
 	char *accel, *cmdline;
+	char *clock;   /* "host" (default) or "icount" (docs/noise.md) */
+	int quiet;     /* vm.quiet: the measured quiet mode (docs/noise.md) */
 	int vm_timeout_s;
 	int sample_interval_ms;
 };
