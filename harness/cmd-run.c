@@ -13,7 +13,8 @@ static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: swapbench run SPEC [--out DIR] [--resume] [--accel auto|kvm|tcg]\n"
-		"                      [--iterations N] [--dry-run]\n\n"
+		"                      [--iterations N] [--dry-run]\n"
+		"                      [--target-ci PCT [--max-iterations N]]\n\n"
 		"Runs every cell (kernel x topology x workload x iteration) of the experiment\n"
 		"spec SPEC (JSON, see configs/suites/ and docs/spec.md), each in its own VM.\n"
 		"Writes DIR/run.json, DIR/cells/<cell>/{cell.json,result.json,console.log}\n"
@@ -24,7 +25,13 @@ static void run_usage(FILE *out)
 		"                   kvm or tcg\n"
 		"  --iterations N   override the spec's iteration count\n"
 		"  --dry-run        check the spec and list its cells; fetch, build and boot\n"
-		"                   nothing\n\n"
+		"                   nothing\n"
+		"  --target-ci PCT  after the spec's iterations, add rounds (one cell per\n"
+		"                   kernel, interleaved) while the 95%% CI half-width of a\n"
+		"                   headline metric (a workload's first metric, and elapsed)\n"
+		"                   is above PCT%% of its mean; then say which did not get\n"
+		"                   there. Works with --resume (docs/noise.md)\n"
+		"  --max-iterations N  cap for --target-ci (default 20, at least 2)\n\n"
 		"Exit: 0 all cells ok, 2 bad input (nothing written), 3 some cells failed,\n"
 		"crashed or timed out (the others are stored), 4 some cells skipped.\n");
 }
@@ -62,6 +69,8 @@ int cmd_run(int argc, char **argv)
 		{ "accel", required_argument, NULL, 'a' },
 		{ "iterations", required_argument, NULL, 'i' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "target-ci", required_argument, NULL, 'T' },
+		{ "max-iterations", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -83,6 +92,26 @@ int cmd_run(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'T': {
+			char *end;
+
+			o.target_ci_pct = strtod(optarg, &end);
+			if (*end || end == optarg || !(o.target_ci_pct > 0) ||
+			    o.target_ci_pct > 1000) {
+				fprintf(stderr, "swapbench run: --target-ci: expected a percentage "
+					"above 0, got '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case 'M':
+			o.max_iterations = atoi(optarg);
+			if (o.max_iterations < 2 || o.max_iterations > 1000) {
+				fprintf(stderr, "swapbench run: --max-iterations: expected 2..1000, "
+					"got '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': run_usage(stdout); return EXIT_OK;
 		default: run_usage(stderr); return EXIT_USAGE;
 		}
@@ -91,6 +120,10 @@ int cmd_run(int argc, char **argv)
 	    strcmp(o.accel, "tcg")) {
 		fprintf(stderr, "swapbench run: --accel: expected auto, kvm or tcg, got '%s'\n",
 			o.accel);
+		return EXIT_USAGE;
+	}
+	if (o.max_iterations && !(o.target_ci_pct > 0)) {
+		fprintf(stderr, "swapbench run: --max-iterations needs --target-ci\n");
 		return EXIT_USAGE;
 	}
 	if (optind != argc - 1) {

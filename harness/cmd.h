@@ -7,6 +7,7 @@ int cmd_run(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_selftest_noise(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 
 #endif

@@ -20,6 +20,8 @@ static const struct command commands[] = {
 	{ "run", cmd_run, "run an experiment spec: boot each kernel per cell, store results" },
 	{ "kernel", cmd_kernel, "fetch or build kernels into the cache (get, build, list, gc)" },
 	{ "compare", cmd_compare, "compare kernels of a run, or matching cells of runs" },
+	{ "selftest-noise", cmd_selftest_noise,
+	  "A/A experiment of a suite: false-positive rate and MDE per metric here" },
 	{ "plot", cmd_plot, "write gnuplot charts (PNG, SVG, text) of a run" },
 	{ "boot", cmd_boot, "boot a kernel with a topology interactively, for debugging" },
 	{ "version", cmd_version, "print the version" },

@@ -7,7 +7,11 @@
 #include "kernel-build.h"
 #include "log.h"
 #include "result.h"
+#include "stats.h"
 #include "vm.h"
+#include "workload.h"
+
+#include <math.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -326,6 +330,209 @@ static void progress(int tty, size_t done, size_t total, const struct cell *c,
 	fflush(stderr);
 }
 
+/* The state of the cell loop, shared by the planned cells and the rounds
+ * --target-ci adds. */
+struct cell_loop {
+	const struct spec *s;
+	const struct run_opts *o;
+	struct kernel *kernels;
+	char **initrds, **kerrs;
+	const char *accel;
+	json_t *finals;
+	int tty;
+	double t0;
+	size_t total, done, ran;
+	int nok, nskip, nfail;
+};
+
+/* Run (or, with --resume, reuse) each cell; append its result to finals. */
+static void run_cells(struct cell_loop *L, struct cell *cells, size_t n)
+{
+	for (size_t i = 0; i < n && !interrupted; i++) {
+		struct cell *c = &cells[i];
+		char *rp = xasprintf("%s/result.json", c->dir);
+		json_t *final = NULL, *prev = L->o->resume ? json_load_file(rp, 0, NULL) : NULL;
+		const char *st = json_string_value(json_object_get(prev, "status"));
+		double el = monotonic_s() - L->t0;
+
+		free(rp);
+		if (prev && st && (!strcmp(st, "ok") || !strcmp(st, "skipped"))) {
+			final = prev;
+			L->done++;
+		} else {
+			json_decref(prev);
+			progress(L->tty, L->done, L->total, c, L->s, el, L->ran ? el / L->ran : -1,
+				 "running");
+			if (L->kerrs[c->k])
+				st = kernel_failed_cell(L->s, L->kerrs[c->k], c, &final);
+			else
+				st = run_cell(L->s, &L->kernels[c->k], L->initrds[c->k], L->accel, c,
+					      &final);
+			L->ran++;
+			L->done++;
+			el = monotonic_s() - L->t0;
+			progress(L->tty, L->done, L->total, c, L->s, el, el / L->ran, st);
+			if (L->tty && strcmp(st, "ok"))
+				fputc('\n', stderr);
+			if (strcmp(st, "ok") && strcmp(st, "skipped"))
+				fprintf(stderr, "cell %s: %s: %s\n", c->id, st,
+					json_string_value(json_object_get(final, "error")) ?: "");
+		}
+		st = json_string_value(json_object_get(final, "status"));
+		if (!strcmp(st, "ok"))
+			L->nok++;
+		else if (!strcmp(st, "skipped"))
+			L->nskip++;
+		else
+			L->nfail++;
+		json_array_append_new(L->finals, final);
+	}
+}
+
+/* A workload's headline metrics: the first it declares (its main result)
+ * and "elapsed" when it has one. */
+static int is_headline(const char *kind, const char *metric)
+{
+	const struct workload_ops *w = workload_find(kind);
+
+	if (!w || !w->metrics || !w->metrics[0].name)
+		return !strcmp(metric, "elapsed");
+	return !strcmp(metric, w->metrics[0].name) || !strcmp(metric, "elapsed");
+}
+
+/* Headline metrics of (kernel k, topology t, workload w) whose 95% CI
+ * half-width is above pct of their mean, appended to `missing` as
+ * {kernel, topology, workload, metric, n, ci_pct}; returns how many. */
+static int ci_misses(const struct spec *s, const json_t *finals, size_t k, size_t t, size_t w,
+		     double pct, json_t *missing)
+{
+	const struct spec_workload *wl = &s->workloads[w];
+	json_t *vals = json_object(), *cell, *m, *arr;
+	const char *name;
+	size_t i, j;
+	int nmiss = 0;
+
+	json_array_foreach(finals, i, cell) {
+		if (strcmp(json_string_value(json_object_get(cell, "status")) ?: "", "ok") ||
+		    strcmp(json_string_value(json_object_get(cell, "kernel")) ?: "",
+			   s->kernels[k].name) ||
+		    strcmp(json_string_value(json_object_get(cell, "topology")) ?: "",
+			   s->topos[t].name) ||
+		    strcmp(json_string_value(json_object_get(cell, "workload")) ?: "", wl->name))
+			continue;
+		json_array_foreach(json_object_get(cell, "metrics"), j, m) {
+			const char *mn = json_string_value(json_object_get(m, "name"));
+
+			if (!mn || !is_headline(wl->kind, mn))
+				continue;
+			if (!(arr = json_object_get(vals, mn)))
+				json_object_set_new(vals, mn, arr = json_array());
+			json_array_append(arr, json_object_get(m, "value"));
+		}
+	}
+	/* A workload that reported nothing yet has not reached anything. */
+	if (!json_object_size(vals)) {
+		json_array_append_new(missing, json_pack("{s:s,s:s,s:s,s:s,s:i,s:n}", "kernel",
+							 s->kernels[k].name, "topology",
+							 s->topos[t].name, "workload", wl->name,
+							 "metric", "(all)", "n", 0, "ci_pct"));
+		json_decref(vals);
+		return 1;
+	}
+	json_object_foreach(vals, name, arr) {
+		size_t n = json_array_size(arr);
+		double *v = calloc(n, sizeof(double)), half = INFINITY;
+		struct stats_summary st;
+
+		for (size_t q = 0; q < n; q++)
+			v[q] = json_number_value(json_array_get(arr, q));
+		if (n >= 2 && stats_summarize(v, n, &st) == 0)
+			half = st.mean != 0 ? (st.ci95_hi - st.mean) / fabs(st.mean) * 100
+					    : (st.ci95_hi > st.mean ? INFINITY : 0);
+		free(v);
+		if (half <= pct)
+			continue;
+		nmiss++;
+		json_array_append_new(missing, json_pack("{s:s,s:s,s:s,s:s,s:I,s:o}", "kernel",
+							 s->kernels[k].name, "topology",
+							 s->topos[t].name, "workload", wl->name,
+							 "metric", name, "n", (json_int_t)n, "ci_pct",
+							 isfinite(half) ? json_real(half)
+									: json_null()));
+	}
+	json_decref(vals);
+	return nmiss;
+}
+
+static void target_ci_rounds(struct cell_loop *L, const char *out, struct cell **cellsp,
+			     size_t *ncellsp, json_t *run)
+{
+	const struct spec *s = L->s;
+	int maxit = L->o->max_iterations > 0 ? L->o->max_iterations : TARGET_CI_MAX_ITERATIONS;
+	double pct = L->o->target_ci_pct;
+	json_t *missing = json_array(), *mm;
+	int it = s->iterations;
+	size_t i;
+
+	for (;;) {
+		size_t first = *ncellsp;
+
+		json_array_clear(missing);
+		for (size_t t = 0; t < s->ntopos; t++)
+			for (size_t w = 0; w < s->nworkloads; w++) {
+				int miss = 0;
+
+				for (size_t k = 0; k < s->nkernels; k++)
+					if (!L->kerrs[k])
+						miss += ci_misses(s, L->finals, k, t, w, pct,
+								  missing);
+				if (!miss || it >= maxit || interrupted)
+					continue;
+				/* One more cell of every kernel, in kernel order. */
+				*cellsp = realloc(*cellsp, (*ncellsp + s->nkernels) *
+						  sizeof(**cellsp));
+				for (size_t k = 0; k < s->nkernels; k++) {
+					struct cell *c = &(*cellsp)[(*ncellsp)++];
+
+					c->k = k;
+					c->t = t;
+					c->w = w;
+					c->iter = it + 1;
+					c->id = xasprintf("%s--%s--%s--%d", s->kernels[k].name,
+							  s->topos[t].name, s->workloads[w].name,
+							  it + 1);
+					c->dir = xasprintf("%s/cells/%s", out, c->id);
+				}
+			}
+		if (*ncellsp == first)
+			break;
+		it++;
+		L->total = *ncellsp;
+		fprintf(stderr, "%s--target-ci %g%%: %zu headline metric(s) not there yet; "
+			"iteration %d\n", L->tty ? "\n" : "", pct, json_array_size(missing), it);
+		run_cells(L, *cellsp + first, *ncellsp - first);
+	}
+	json_array_foreach(missing, i, mm) {
+		char ci[32] = "inf";
+
+		if (json_is_real(json_object_get(mm, "ci_pct")))
+			snprintf(ci, sizeof(ci), "%.1f",
+				 json_real_value(json_object_get(mm, "ci_pct")));
+		fprintf(stderr, "--target-ci %g%%: not reached: %s/%s/%s %s (95%% CI +-%s%% "
+			"at n=%lld)\n", pct, json_string_value(json_object_get(mm, "kernel")),
+			json_string_value(json_object_get(mm, "topology")),
+			json_string_value(json_object_get(mm, "workload")),
+			json_string_value(json_object_get(mm, "metric")), ci,
+			(long long)json_integer_value(json_object_get(mm, "n")));
+	}
+	json_object_set_new(run, "target_ci", json_pack("{s:f,s:i,s:i,s:O}", "pct", pct,
+							"max_iterations", maxit,
+							"iterations", it, "not_reached",
+							missing));
+	json_object_set_new(run, "iterations", json_integer(it));
+	json_decref(missing);
+}
+
 int runner_run(const struct run_opts *o)
 {
 	struct spec s;
@@ -337,12 +544,17 @@ int runner_run(const struct run_opts *o)
 	json_t *run = NULL, *finals = json_array(), *summary;
 	size_t ncells = 0, done = 0, nk = 0;
 	int rc, code = EXIT_OK, tty = isatty(2), nfail = 0, nskip = 0, nok = 0, kok = -1;
-	double t0;
 
 	rc = spec_load(o->spec_path, &s);
 	if (rc) {
 		log_err("%s", sb_lasterr());
 		json_decref(finals);
+		return EXIT_USAGE;
+	}
+	if (o->aa && spec_make_aa(&s, o->aa_kernel)) {
+		log_err("%s", sb_lasterr());
+		json_decref(finals);
+		spec_release(&s);
 		return EXIT_USAGE;
 	}
 	if (o->iterations > 0)
@@ -417,6 +629,12 @@ int runner_run(const struct run_opts *o)
 		log_err("%s: no kernel could be built", s.path);
 		code = EXIT_USAGE;
 		goto out;
+	}
+	/* An instruction-counted clock is TCG's: auto means TCG then. */
+	if (!strcmp(s.clock, "icount") && !strcmp(s.accel, "auto")) {
+		free(s.accel);
+		s.accel = xstrdup("tcg");
+		fprintf(stderr, "accel: vm.clock icount runs under TCG\n");
 	}
 	rc = vm_choose_accel(s.accel, kernels[kok].vmlinuz, initrds[kok], &accel, &note);
 	if (rc) {
@@ -540,51 +758,21 @@ int runner_run(const struct run_opts *o)
 				}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	t0 = monotonic_s();
 	{
-		size_t ran = 0;
+		struct cell_loop L = { .s = &s, .o = o, .kernels = kernels, .initrds = initrds,
+				       .kerrs = kerrs, .accel = accel, .finals = finals,
+				       .tty = tty, .t0 = monotonic_s(), .total = ncells };
 
-		for (size_t i = 0; i < ncells && !interrupted; i++) {
-			struct cell *c = &cells[i];
-			char *rp = xasprintf("%s/result.json", c->dir);
-			json_t *final = NULL, *prev = o->resume ? json_load_file(rp, 0, NULL) : NULL;
-			const char *st = json_string_value(json_object_get(prev, "status"));
-			double el = monotonic_s() - t0;
-
-			free(rp);
-			if (prev && st && (!strcmp(st, "ok") || !strcmp(st, "skipped"))) {
-				final = prev;
-				done++;
-			} else {
-				json_decref(prev);
-				progress(tty, done, ncells, c, &s, el, ran ? el / ran : -1,
-					 "running");
-				if (kerrs[c->k])
-					st = kernel_failed_cell(&s, kerrs[c->k], c, &final);
-				else
-					st = run_cell(&s, &kernels[c->k], initrds[c->k], accel, c,
-						      &final);
-				ran++;
-				done++;
-				el = monotonic_s() - t0;
-				progress(tty, done, ncells, c, &s, el, el / ran, st);
-				if (tty && strcmp(st, "ok"))
-					fputc('\n', stderr);
-				if (strcmp(st, "ok") && strcmp(st, "skipped"))
-					fprintf(stderr, "%scell %s: %s: %s\n", tty ? "" : "",
-						c->id, st,
-						json_string_value(json_object_get(final, "error"))
-							?: "");
-			}
-			st = json_string_value(json_object_get(final, "status"));
-			if (!strcmp(st, "ok"))
-				nok++;
-			else if (!strcmp(st, "skipped"))
-				nskip++;
-			else
-				nfail++;
-			json_array_append_new(finals, final);
-		}
+		run_cells(&L, cells, ncells);
+		/* --target-ci: more rounds, one cell per kernel each (ABAB...),
+		 * for the (topology, workload) pairs whose headline metrics'
+		 * CIs are still too wide. */
+		if (o->target_ci_pct > 0)
+			target_ci_rounds(&L, out, &cells, &ncells, run);
+		done = L.done;
+		nok = L.nok;
+		nskip = L.nskip;
+		nfail = L.nfail;
 		if (tty)
 			fputc('\n', stderr);
 	}

@@ -23,7 +23,14 @@ struct run_opts {
 	int resume;
 	const char *accel;     /* overrides the spec when set */
 	int iterations;        /* overrides the spec when > 0 */
+	double target_ci_pct;  /* > 0: add rounds until headline CIs are this tight */
+	int max_iterations;    /* cap for target_ci_pct; 0: TARGET_CI_MAX_ITERATIONS */
+	int aa;                /* A/A: aa_kernel (NULL: the first) twice, as A and B */
+	const char *aa_kernel;
 };
+
+/* --target-ci without --max-iterations stops here. */
+#define TARGET_CI_MAX_ITERATIONS 20
 
 /* Returns a process exit code (EXIT_*); messages already printed. */
 int runner_run(const struct run_opts *opts);

@@ -781,6 +781,47 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 	return 0;
 }
 
+int spec_make_aa(struct spec *s, const char *kernel)
+{
+	json_t *arr = json_object_get(s->root, "kernels"), *aa, *k = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->nkernels; i++)
+		if (!kernel || !strcmp(s->kernels[i].name, kernel))
+			break;
+	if (i == s->nkernels)
+		return sb_err(ENOENT, "%s: no kernel named '%s'", s->path, kernel);
+	k = json_array_get(arr, i);
+	aa = json_array();
+	for (int c = 0; c < 2; c++) {
+		json_t *copy = json_is_string(k) ? json_pack("{s:O}", "source", k)
+						 : json_deep_copy(k);
+
+		json_object_set_new(copy, "name", json_string(c ? "B" : "A"));
+		json_array_append_new(aa, copy);
+	}
+	for (i = 0; i < s->nkernels; i++) {
+		spec_kbuild_free(s->kernels[i].build);
+		free(s->kernels[i].name);
+		free(s->kernels[i].source);
+		free(s->kernels[i].config);
+		free(s->kernels[i].modules);
+	}
+	free(s->kernels);
+	s->kernels = NULL;
+	s->nkernels = 0;
+	json_object_set_new(s->root, "kernels", aa);
+	rc = parse_kernels(s, aa);
+	if (!rc) {
+		char *name = xasprintf("%s-aa", s->name);
+
+		free(s->name);
+		s->name = name;
+	}
+	return rc;
+}
+
 int spec_load(const char *path, struct spec *s)
 {
 	static const char *const keys[] = { "name", "description", "kernels", "topologies",

@@ -90,6 +90,9 @@ int spec_load(const char *path, struct spec *s);
 int topology_load(const char *ref, const char *base_dir, const char *where,
 		  struct spec_topology *t);
 void spec_topology_release(struct spec_topology *t);
+/* Turn a loaded spec into an A/A experiment: its kernel `kernel` (NULL: the
+ * first) twice, named "A" and "B", and the name NAME-aa. */
+int spec_make_aa(struct spec *s, const char *kernel);
 void spec_kbuild_free(struct spec_kbuild *b);
 /* Where bundled configs live: $SWAPBENCH_CONFIGS, else the source tree. */
 const char *configs_dir(void);
