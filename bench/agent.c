@@ -6,16 +6,17 @@
  * and writes guest-result.json. The host treats that file as untrusted.
  */
 #define _GNU_SOURCE
-#include "err.h"
-#include "fsutil.h"
-#include "kmsg.h"
-#include "log.h"
-#include "sampler.h"
-#include "process.h"
-#include "stage1.h"
-#include "sysfs.h"
-#include "topology.h"
-#include "workload.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "bench/kmsg.h"
+#include "common/log.h"
+#include "bench/sampler.h"
+#include "common/process.h"
+#include "common/protocol.h"
+#include "bench/stage1.h"
+#include "common/sysfs.h"
+#include "common/topology.h"
+#include "workloads/workload.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -31,7 +32,6 @@
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define WL_CGROUP CGROUP_ROOT "/swapbench"
-#define RESULT_SCHEMA 1
 
 struct agent {
 	const char *cell_dir;
@@ -48,7 +48,7 @@ static void say(const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
-	int n = snprintf(line, sizeof(line), "swapbench-agent: ");
+	int n = snprintf(line, sizeof(line), AGENT_LOG_PREFIX);
 
 	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
@@ -62,7 +62,7 @@ static void say(const char *fmt, ...)
 
 static int write_result(struct agent *a)
 {
-	char *path = xasprintf("%s/guest-result.json", a->cell_dir);
+	char *path = xasprintf("%s/" GUEST_RESULT_FILE, a->cell_dir);
 	char *text = json_dumps(a->result, JSON_INDENT(1) | JSON_SORT_KEYS);
 	int rc = text ? write_file_atomic(path, text, strlen(text)) : -ENOMEM;
 
@@ -302,7 +302,7 @@ static int run_workload(struct agent *a)
 	if (pipe2(pipefd, O_CLOEXEC))
 		return sb_err(errno, "pipe: %s", strerror(errno));
 	before = sampler_snapshot(WL_CGROUP, &a->topo);
-	say("workload %s: start", wl->name);
+	say(AGENT_WORKLOAD "%s: start", wl->name);
 	t0 = monotonic_s();
 	pid = fork();
 	if (pid < 0)
@@ -360,7 +360,7 @@ static int run_workload(struct agent *a)
 	}
 	json_decref(ctx.metrics);
 	json_decref(ctx.info);
-	say("workload %s: end after %.1f s", wl->name, monotonic_s() - t0);
+	say(AGENT_WORKLOAD "%s: end after %.1f s", wl->name, monotonic_s() - t0);
 	if (timed_out) {
 		json_decref(msg);
 		return sb_err(ETIMEDOUT, "workload did not finish within %lld s", timeout_s);
@@ -429,7 +429,7 @@ static int run_command(struct agent *a)
 static int run_cell(struct agent *a)
 {
 	json_error_t jerr;
-	char *path = xasprintf("%s/cell.json", a->cell_dir);
+	char *path = xasprintf("%s/" CELL_FILE, a->cell_dir);
 	const char *mode;
 	double t;
 	int rc;
@@ -488,12 +488,12 @@ int main(int argc, char **argv)
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
 	up0 = uptime_s();
 	/* The host times boot-to-agent by this line. */
-	say("start uptime=%.3f", up0);
+	say(AGENT_START " uptime=%.3f", up0);
 	if (cmdline_has("swapbench.probe")) {
 		say("probe done");
 		agent_poweroff();
 	}
-	a.result = json_pack("{s:i,s:f}", "schema_version", RESULT_SCHEMA, "uptime_at_agent",
+	a.result = json_pack("{s:i,s:f}", "schema_version", RESULT_SCHEMA_VERSION, "uptime_at_agent",
 			     up0);
 	if (stage1_run()) {
 		say("stage 1 failed: %s", sb_lasterr());

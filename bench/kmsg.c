@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "kmsg.h"
+#include "bench/kmsg.h"
 
 #include <errno.h>
 #include <fcntl.h>

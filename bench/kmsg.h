@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 
-#include "kpatterns.h"
+#include "common/kpatterns.h"
 
 /* Open /dev/kmsg positioned at the end, so only new messages count. */
 int kmsg_open(void);

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
-#include "sampler.h"
-#include "fsutil.h"
-#include "sysfs.h"
+#include "bench/sampler.h"
+#include "common/fsutil.h"
+#include "common/sysfs.h"
 
 #include <dirent.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 
-#include "topology.h"
+#include "common/topology.h"
 
 /* A snapshot is an object { source: {name: value} | "absent" }, sources:
  * vmstat, meminfo, memory_stat, memory_events, memory_swap_events,

@@ -1,9 +1,9 @@
 #define _GNU_SOURCE
-#include "stage1.h"
+#include "bench/stage1.h"
 #include <jansson.h>
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -139,7 +139,7 @@ int stage1_run(void)
 		if (rc)
 			return rc;
 	}
-	rc = mount_9p("hostroot", NEWROOT, 1);
+	rc = mount_9p(P9_TAG_HOSTROOT, NEWROOT, 1);
 	if (rc)
 		return sb_err_prefix(-rc, "host root");
 	/* The guest's /tmp is its own tmpfs; keep the host's /tmp reachable
@@ -151,12 +151,12 @@ int stage1_run(void)
 	    (rc = do_mount("sysfs", NEWROOT "/sys", "sysfs", 0, NULL)) ||
 	    (rc = do_mount("devtmpfs", NEWROOT "/dev", "devtmpfs", 0, NULL)))
 		return rc;
-	rc = mount_9p("cell", NEWROOT GUEST_CELL_DIR, 0);
+	rc = mount_9p(P9_TAG_CELL, NEWROOT GUEST_CELL_DIR, 0);
 	if (rc)
 		return sb_err_prefix(-rc, "cell directory");
 	/* The cell names the modules its topology needs; load them while the
 	 * initramfs is still reachable. */
-	cell = json_load_file(NEWROOT GUEST_CELL_DIR "/cell.json", 0, &jerr);
+	cell = json_load_file(NEWROOT GUEST_CELL_DIR "/" CELL_FILE, 0, &jerr);
 	json_array_foreach(json_object_get(cell, "modules"), i, m) {
 		if (json_is_string(m) && (rc = stage1_load_module(json_string_value(m)))) {
 			json_decref(cell);

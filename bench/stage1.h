@@ -10,9 +10,7 @@
 #ifndef SB_STAGE1_H
 #define SB_STAGE1_H
 
-#define GUEST_CELL_DIR "/tmp/sb-cell"
-/* Where the guest sees the host's /tmp (its own /tmp is a tmpfs). */
-#define GUEST_HOST_TMP "/run/swapbench-host-tmp"
+#include "common/protocol.h"
 
 /* Returns 0 once chrooted with the cell directory at GUEST_CELL_DIR. */
 int stage1_run(void);

@@ -1,13 +1,14 @@
 #define _GNU_SOURCE
-#include "cmd.h"
-#include "err.h"
-#include "fsutil.h"
-#include "initramfs.h"
-#include "kernel.h"
-#include "log.h"
-#include "runner.h"
-#include "spec.h"
-#include "vm.h"
+#include "harness/cmd.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/initramfs.h"
+#include "harness/kernel.h"
+#include "common/log.h"
+#include "common/protocol.h"
+#include "harness/runner.h"
+#include "harness/spec.h"
+#include "harness/vm.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -109,7 +110,7 @@ int cmd_boot(int argc, char **argv)
 		       (const char *const *)(optind + 1 < argc ? argv + optind + 1 : NULL), 1000);
 	text = json_dumps(cj, JSON_INDENT(2));
 	{
-		char *p = xasprintf("%s/cell.json", dir);
+		char *p = xasprintf("%s/" CELL_FILE, dir);
 
 		rc = write_file_atomic(p, text, strlen(text));
 		free(p);

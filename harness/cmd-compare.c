@@ -1,9 +1,9 @@
 #define _GNU_SOURCE
-#include "cmd.h"
-#include "compare.h"
-#include "err.h"
-#include "log.h"
-#include "runner.h"
+#include "harness/cmd.h"
+#include "harness/compare.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "harness/runner.h"
 
 #include <getopt.h>
 #include <malloc.h>

@@ -1,12 +1,12 @@
 #define _GNU_SOURCE
-#include "cmd.h"
-#include "fsutil.h"
-#include "err.h"
-#include "kernel.h"
-#include "kernel-build.h"
-#include "log.h"
-#include "runner.h"
-#include "spec.h"
+#include "harness/cmd.h"
+#include "common/fsutil.h"
+#include "common/err.h"
+#include "harness/kernel.h"
+#include "harness/kernel-build.h"
+#include "common/log.h"
+#include "harness/runner.h"
+#include "harness/spec.h"
 
 #include <dirent.h>
 #include <getopt.h>

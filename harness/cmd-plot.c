@@ -1,8 +1,8 @@
-#include "cmd.h"
-#include "err.h"
-#include "fsutil.h"
-#include "plot.h"
-#include "runner.h"
+#include "harness/cmd.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/plot.h"
+#include "harness/runner.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
-#include "cmd.h"
-#include "err.h"
-#include "log.h"
-#include "runner.h"
-#include "spec.h"
+#include "harness/cmd.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "harness/runner.h"
+#include "harness/spec.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -3,12 +3,12 @@
  * reports, per metric, the spread, the minimum detectable effect and how
  * many rows compare calls different although nothing differs. */
 #define _GNU_SOURCE
-#include "cmd.h"
-#include "compare.h"
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "runner.h"
+#include "harness/cmd.h"
+#include "harness/compare.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "harness/runner.h"
 
 #include <getopt.h>
 #include <math.h>

@@ -1,9 +1,9 @@
 #define _GNU_SOURCE
-#include "compare-power.h"
-#include "compare.h"
-#include "fsutil.h"
-#include "hostnoise.h"
-#include "stats.h"
+#include "harness/compare-power.h"
+#include "harness/compare.h"
+#include "common/fsutil.h"
+#include "harness/hostnoise.h"
+#include "common/stats.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
 #define _GNU_SOURCE
-#include "compare.h"
-#include "compare-power.h"
-#include "err.h"
-#include "fsutil.h"
-#include "result.h"
-#include "stats.h"
+#include "harness/compare.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/result.h"
+#include "common/stats.h"
+#include "harness/compare-power.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
-#include "hostnoise.h"
-#include "fsutil.h"
+#include "harness/hostnoise.h"
+#include "common/fsutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>

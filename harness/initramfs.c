@@ -1,10 +1,10 @@
 #define _GNU_SOURCE
-#include "initramfs.h"
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "process.h"
-#include "strv.h"
+#include "harness/initramfs.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "common/strv.h"
 
 #include <stdint.h>
 #include <stdio.h>

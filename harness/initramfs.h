@@ -4,7 +4,7 @@
 #ifndef SB_INITRAMFS_H
 #define SB_INITRAMFS_H
 
-#include "kernel.h"
+#include "harness/kernel.h"
 
 /* Path of a ready initramfs for kernel k (built if missing). Caller frees. */
 int initramfs_get(const struct kernel *k, const char *agent_path, char **out_path);

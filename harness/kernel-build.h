@@ -26,8 +26,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "kernel.h"
-#include "spec.h"
+#include "harness/kernel.h"
+#include "harness/spec.h"
 
 enum kbuild_state { KBUILD_CACHED, KBUILD_BUILT, KBUILD_FAILED };
 

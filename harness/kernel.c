@@ -1,10 +1,10 @@
 #define _GNU_SOURCE
-#include "kernel.h"
-#include "kernel-build.h"
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "process.h"
+#include "harness/kernel.h"
+#include "harness/kernel-build.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/process.h"
 
 #include <dirent.h>
 #include <regex.h>

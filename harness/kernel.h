@@ -13,8 +13,8 @@
 
 #include <jansson.h>
 
-#include "spec.h"
-#include "topology.h"
+#include "harness/spec.h"
+#include "common/topology.h"
 
 struct kernel {
 	char *name;         /* the spec's short name, e.g. "6.12" */

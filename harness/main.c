@@ -1,7 +1,7 @@
 /* swapbench: benchmark and regression-test Linux swap designs in VMs. */
-#include "cmd.h"
-#include "log.h"
-#include "runner.h"
+#include "harness/cmd.h"
+#include "common/log.h"
+#include "harness/runner.h"
 
 #include <stdio.h>
 #include <string.h>

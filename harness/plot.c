@@ -1,10 +1,10 @@
 #define _GNU_SOURCE
-#include "plot.h"
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "process.h"
-#include "result.h"
+#include "harness/plot.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "harness/result.h"
 
 #include <math.h>
 #include <stdio.h>

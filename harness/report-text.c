@@ -1,8 +1,8 @@
 /* Text renderings of a comparison document (compare.c), at most 80 columns:
  * the mmtests compare-kernels style (default) and the LKP %change style. */
 #define _GNU_SOURCE
-#include "compare.h"
-#include "fsutil.h"
+#include "harness/compare.h"
+#include "common/fsutil.h"
 
 #include <math.h>
 #include <stdlib.h>

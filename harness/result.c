@@ -1,8 +1,8 @@
 #define _GNU_SOURCE
-#include "result.h"
-#include "err.h"
-#include "fsutil.h"
-#include "stats.h"
+#include "harness/result.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/stats.h"
 
 #include <dirent.h>
 #include <math.h>

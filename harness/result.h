@@ -4,9 +4,9 @@
 
 #include <jansson.h>
 
-#define RESULT_MAX_BYTES (16 << 20)
-#define RESULT_SCHEMA_VERSION 1
+#include "common/protocol.h"
 
+#define RESULT_MAX_BYTES (16 << 20)
 #define SUMMARY_SCHEMA_VERSION 1
 
 /* Strictly validate a result document. 0 or -EINVAL with sb_err() naming

@@ -1,15 +1,15 @@
 #define _GNU_SOURCE
-#include "runner.h"
-#include "err.h"
-#include "fsutil.h"
-#include "hostnoise.h"
-#include "initramfs.h"
-#include "kernel-build.h"
-#include "log.h"
-#include "result.h"
-#include "stats.h"
-#include "vm.h"
-#include "workload.h"
+#include "harness/runner.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/initramfs.h"
+#include "harness/kernel-build.h"
+#include "common/log.h"
+#include "harness/result.h"
+#include "harness/vm.h"
+#include "harness/hostnoise.h"
+#include "common/stats.h"
+#include "workloads/workload.h"
 
 #include <math.h>
 
@@ -41,7 +41,7 @@ json_t *cell_json(const char *cell_id, const char *mode, const json_t *topo,
 	struct strv mods;
 	json_t *c, *m, *memcg = json_object();
 
-	c = json_pack("{s:i,s:s,s:s,s:O,s:i}", "schema_version", 1, "cell_id", cell_id, "mode",
+	c = json_pack("{s:i,s:s,s:s,s:O,s:i}", "schema_version", CELL_SCHEMA_VERSION, "cell_id", cell_id, "mode",
 		      mode, "topology", topo, "sample_interval_ms", sample_interval_ms);
 	strv_init(&mods);
 	topology_modules(topo, &mods);
@@ -146,10 +146,10 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 {
 	const struct spec_topology *topo = &s->topos[c->t];
 	const struct spec_workload *wl = &s->workloads[c->w];
-	char *cell_path = xasprintf("%s/cell.json", c->dir);
+	char *cell_path = xasprintf("%s/" CELL_FILE, c->dir);
 	char *console = xasprintf("%s/console.log", c->dir);
 	char *qlog = xasprintf("%s/qemu.log", c->dir);
-	char *gpath = xasprintf("%s/guest-result.json", c->dir);
+	char *gpath = xasprintf("%s/" GUEST_RESULT_FILE, c->dir);
 	char *rpath = xasprintf("%s/result.json", c->dir);
 	json_t *cj, *guest = NULL, *final, *scan, *host;
 	struct strv qargs;

@@ -5,9 +5,9 @@
 
 #include <jansson.h>
 
-#include "kernel.h"
-#include "spec.h"
-#include "strv.h"
+#include "harness/kernel.h"
+#include "harness/spec.h"
+#include "common/strv.h"
 
 enum {
 	EXIT_OK = 0,

@@ -1,11 +1,11 @@
 #define _GNU_SOURCE
-#include "spec.h"
-#include "err.h"
-#include "fsutil.h"
-#include "jsonloc.h"
-#include "kernel.h"
-#include "topology.h"
-#include "workload.h"
+#include "harness/spec.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/jsonloc.h"
+#include "harness/kernel.h"
+#include "common/topology.h"
+#include "workloads/workload.h"
 
 #include <libgen.h>
 #include <stdarg.h>

@@ -21,7 +21,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "strv.h"
+#include "common/strv.h"
 
 /* What vm.quiet selects, from the A/A measurements in docs/noise.md. */
 #define VM_QUIET_CLOCK "icount"

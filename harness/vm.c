@@ -1,10 +1,11 @@
 #define _GNU_SOURCE
-#include "vm.h"
-#include "err.h"
-#include "fsutil.h"
-#include "kpatterns.h"
-#include "log.h"
-#include "process.h"
+#include "harness/vm.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/kpatterns.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "common/protocol.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -15,10 +16,24 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
 #define QEMU "qemu-system-x86_64"
+
+/* mapped-xattr keeps the guest's metadata in user.virtfs.* xattrs; file
+ * systems without user xattrs get mapped-file (a .virtfs_metadata folder). */
+static const char *cell_share_model(const char *dir)
+{
+	static const char name[] = "user.swapbench.probe";
+
+	if (setxattr(dir, name, "1", 1, 0) == 0) {
+		removexattr(dir, name);
+		return "mapped-xattr";
+	}
+	return "mapped-file";
+}
 
 static void build_argv(const struct vm_spec *s, struct strv *av)
 {
@@ -69,12 +84,17 @@ static void build_argv(const struct vm_spec *s, struct strv *av)
 	strv_add(av, "-fsdev");
 	strv_add(av, "local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap");
 	strv_add(av, "-device");
-	strv_add(av, "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot");
+	strv_add(av, "virtio-9p-pci,fsdev=hostroot,mount_tag=" P9_TAG_HOSTROOT);
 	if (s->cell_dir) {
+		/* The guest is untrusted: with a mapped security model the modes,
+		 * owners and file types it sets live in metadata, never on the
+		 * host file (no setuid file, device node, FIFO or symlink can
+		 * appear on the host; qemu creates plain 0600 files). */
 		strv_add(av, "-fsdev");
-		strv_addf(av, "local,id=cell,path=%s,security_model=none", s->cell_dir);
+		strv_addf(av, "local,id=cell,path=%s,security_model=%s", s->cell_dir,
+			  cell_share_model(s->cell_dir));
 		strv_add(av, "-device");
-		strv_add(av, "virtio-9p-pci,fsdev=cell,mount_tag=cell");
+		strv_add(av, "virtio-9p-pci,fsdev=cell,mount_tag=" P9_TAG_CELL);
 	}
 	for (size_t i = 0; s->extra && i < s->extra->n; i++)
 		strv_add(av, s->extra->v[i]);

@@ -4,8 +4,8 @@
 
 #include <jansson.h>
 
-#include "kernel.h"
-#include "strv.h"
+#include "harness/kernel.h"
+#include "common/strv.h"
 
 struct vm_spec {
 	const char *vmlinuz;
@@ -51,10 +51,6 @@ int vm_choose_accel(const char *want, const char *vmlinuz, const char *initrd,
 
 /* Scan a console log: counts of kmsg_patterns plus the last lines. */
 json_t *console_scan(const char *path, int tail_lines);
-
-#define AGENT_MARKER "swapbench-agent: start"
-/* The agent's line when the measured phase begins ("workload NAME: start"). */
-#define WORKLOAD_MARKER "swapbench-agent: workload "
 
 /* True when the console log contains needle. */
 int console_contains(const char *path, const char *needle);

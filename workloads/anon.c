@@ -12,10 +12,10 @@
  * numbers come from real faults on real mappings.
  */
 #define _GNU_SOURCE
-#include "workload.h"
-#include "err.h"
-#include "fsutil.h"
-#include "mthp-knobs.h"
+#include "workloads/workload.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "workloads/mthp-knobs.h"
 
 #include <errno.h>
 #include <fcntl.h>

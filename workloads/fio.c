@@ -17,12 +17,12 @@
  * worse of the two directions; both directions are in info.
  */
 #define _GNU_SOURCE
-#include "workload.h"
-#include "err.h"
-#include "fsutil.h"
-#include "process.h"
-#include "topology.h"
-#include "wl-util.h"
+#include "workloads/workload.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/process.h"
+#include "common/topology.h"
+#include "workloads/wl-util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
-#include "holder.h"
-#include "err.h"
-#include "fsutil.h"
+#include "workloads/holder.h"
+#include "common/err.h"
+#include "common/fsutil.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -20,12 +20,12 @@
  * indicator counted in the swap table threads.
  */
 #define _GNU_SOURCE
-#include "workload.h"
-#include "err.h"
-#include "fsutil.h"
-#include "mthp-knobs.h"
-#include "process.h"
-#include "wl-util.h"
+#include "workloads/workload.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "workloads/mthp-knobs.h"
+#include "common/process.h"
+#include "workloads/wl-util.h"
 
 #include <ctype.h>
 #include <errno.h>

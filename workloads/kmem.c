@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "kmem.h"
+#include "workloads/kmem.h"
 
 #include <stdio.h>
 #include <stdlib.h>

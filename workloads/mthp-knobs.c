@@ -1,8 +1,8 @@
 #define _GNU_SOURCE
-#include "mthp-knobs.h"
-#include "err.h"
-#include "fsutil.h"
-#include "wl-util.h"
+#include "workloads/mthp-knobs.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "workloads/wl-util.h"
 
 #include <fcntl.h>
 #include <stdio.h>

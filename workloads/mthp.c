@@ -5,10 +5,10 @@
  * bandwidth, and fault latency percentiles. Kernels without per-size mTHP
  * controls (before 6.8) are skipped. */
 #define _GNU_SOURCE
-#include "err.h"
-#include "fsutil.h"
-#include "sysfs.h"
-#include "workload.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/sysfs.h"
+#include "workloads/workload.h"
 
 #include <dirent.h>
 #include <stdio.h>

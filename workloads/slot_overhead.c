@@ -14,15 +14,15 @@
  *          (zswap_entry, xarray nodes, ...).
  * Boot with slab_nomerge so small caches keep their own names. */
 #define _GNU_SOURCE
-#include "err.h"
-#include "fsutil.h"
-#include "holder.h"
-#include "kmem.h"
-#include "stats.h"
-#include "sysfs.h"
-#include "topology.h"
-#include "wl-util.h"
-#include "workload.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "workloads/holder.h"
+#include "workloads/kmem.h"
+#include "common/stats.h"
+#include "common/sysfs.h"
+#include "common/topology.h"
+#include "workloads/wl-util.h"
+#include "workloads/workload.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,12 +17,12 @@
  * supported() refuses it with that reason rather than reporting zeros.
  */
 #define _GNU_SOURCE
-#include "workload.h"
-#include "err.h"
-#include "fsutil.h"
-#include "process.h"
-#include "strv.h"
-#include "wl-util.h"
+#include "workloads/workload.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/process.h"
+#include "common/strv.h"
+#include "workloads/wl-util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -3,13 +3,13 @@
  * time of the caller, who does the work of bringing pages back), and check
  * every page came back intact. */
 #define _GNU_SOURCE
-#include "err.h"
-#include "fsutil.h"
-#include "holder.h"
-#include "sysfs.h"
-#include "topology.h"
-#include "wl-util.h"
-#include "workload.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "workloads/holder.h"
+#include "common/sysfs.h"
+#include "common/topology.h"
+#include "workloads/wl-util.h"
+#include "workloads/workload.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
-#include "wl-util.h"
-#include "err.h"
-#include "fsutil.h"
+#include "workloads/wl-util.h"
+#include "common/err.h"
+#include "common/fsutil.h"
 
 #include <fcntl.h>
 #include <signal.h>

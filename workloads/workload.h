@@ -29,7 +29,7 @@ struct wl_ctx {
 	const char *work_dir;     /* a writable scratch directory (tmpfs) */
 	unsigned long long memcg_max; /* bytes, 0 if unlimited */
 	/* What the topology set up (swap devices, zram ids); see
-	 * bench/topology.h. NULL on the host. */
+	 * common/topology.h. NULL on the host. */
 	const struct topo_state *topo;
 	json_t *metrics;          /* array of {name,value,unit,better} */
 	json_t *info;             /* object: details worth keeping */

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
-#include "it-util.h"
-#include "process.h"
+#include "common/fsutil.h"
+#include "tests/integration/it-util.h"
+#include "common/process.h"
 
 static char tmpdir[] = "/tmp/swapbench-it-XXXXXX";
 

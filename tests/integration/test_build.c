@@ -25,9 +25,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "process.h"
-#include "strv.h"
+#include "common/fsutil.h"
+#include "common/process.h"
+#include "common/strv.h"
 
 extern char **environ;
 

@@ -23,9 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "it-util.h"
-#include "process.h"
+#include "common/fsutil.h"
+#include "tests/integration/it-util.h"
+#include "common/process.h"
 
 static json_t *compare_json(const char *dir, const char *const *extra)
 {

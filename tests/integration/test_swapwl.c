@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "it-util.h"
+#include "tests/integration/it-util.h"
 
 static void assert_ok(json_t *res)
 {

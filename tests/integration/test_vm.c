@@ -16,11 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "it-util.h"
-#include "process.h"
+#include "common/fsutil.h"
+#include "tests/integration/it-util.h"
+#include "common/process.h"
 
 /* The guest really swapped, under a limit that really held. */
 static void assert_swapped(json_t *res, const char *release_prefix, int zswap)
@@ -251,6 +252,38 @@ static void test_unsupported_topology(void **state)
 	free(spec);
 }
 
+/* The guest is untrusted: what it writes into its cell directory over 9p
+ * must not become a setuid-root file, a symlink, a FIFO or a device node
+ * on the host (the share uses a mapped security model). The guest itself
+ * still sees what it made (its commands succeed). */
+static void test_hostile_guest(void **state)
+{
+	static const char *const planted[] = { "suid-sh", "shadow-link", "fifo", "null-dev" };
+	struct it_run r = it_run_spec("hostile-guest.json", "hostile");
+	char *dir = xasprintf("%s/cells/6.12--planter--anon--1", r.out);
+	json_t *res;
+
+	(void)state;
+	assert_int_equal(r.exit_code, 0);
+	res = it_cell_result(&r, "6.12--planter--anon--1");
+	assert_string_equal(json_string_value(json_object_get(res, "status")), "ok");
+	for (size_t i = 0; i < sizeof(planted) / sizeof(planted[0]); i++) {
+		char *p = xasprintf("%s/%s", dir, planted[i]);
+		struct stat st;
+
+		/* Either gone with the cell's scratch files or a plain file
+		 * without set-id or execute bits; never a link or a special file. */
+		if (lstat(p, &st) == 0) {
+			assert_true(S_ISREG(st.st_mode));
+			assert_int_equal(st.st_mode & (S_ISUID | S_ISGID | 0111), 0);
+		}
+		free(p);
+	}
+	json_decref(res);
+	free(dir);
+	it_run_release(&r);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +295,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_panic),
 		cmocka_unit_test(test_hang),
 		cmocka_unit_test(test_boot_failure),
+		cmocka_unit_test(test_hostile_guest),
 	};
 
 	return it_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));

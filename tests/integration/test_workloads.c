@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
-#include "it-util.h"
+#include "common/fsutil.h"
+#include "tests/integration/it-util.h"
 
 static void assert_status(json_t *res, const char *want)
 {

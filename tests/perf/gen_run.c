@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fsutil.h"
+#include "common/fsutil.h"
 
 static const char *const metric_names[] = { "throughput", "lat_p50", "lat_p90", "lat_p99",
 					    "lat_p99.9", "lat_max", "fault_in_time",

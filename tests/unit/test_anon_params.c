@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "err.h"
-#include "workload.h"
+#include "common/err.h"
+#include "workloads/workload.h"
 
 #define WHERE "test.json: workloads[0].params"
 

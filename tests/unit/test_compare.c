@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "compare.h"
-#include "err.h"
-#include "fsutil.h"
+#include "harness/compare.h"
+#include "common/err.h"
+#include "common/fsutil.h"
 
 /* Welch's textbook example (Wikipedia "Welch's t-test", example 1):
  * t = -2.46, df = 24.99, p = 0.021. As a higher-is-better throughput. */

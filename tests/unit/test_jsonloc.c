@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonloc.h"
+#include "common/jsonloc.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fsutil.h"
-#include "kernel-build.h"
-#include "kernel.h"
+#include "common/fsutil.h"
+#include "harness/kernel-build.h"
+#include "harness/kernel.h"
 
 static char tree[] = "/tmp/sb-kbuild-XXXXXX";
 

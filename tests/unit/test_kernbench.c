@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "spec.h"
-#include "workload.h"
-#include "wl-util.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/spec.h"
+#include "workloads/workload.h"
+#include "workloads/wl-util.h"
 
 #define WHERE "test.json: workloads[0].params"
 

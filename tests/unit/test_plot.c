@@ -13,10 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "plot.h"
-#include "process.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/plot.h"
+#include "common/process.h"
 
 static const char *const kernels[] = { "6.1", "6.12" };
 static const char *const topologies[] = { "zram", "zswap-nvme" };

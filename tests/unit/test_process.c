@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "process.h"
+#include "common/fsutil.h"
+#include "common/process.h"
 
 static void test_stdout_path(void **state)
 {

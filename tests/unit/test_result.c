@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "result.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/result.h"
 
 static const char *good =
 	"{\"schema_version\": 1, \"status\": \"ok\", \"metrics\": ["

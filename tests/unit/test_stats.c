@@ -12,8 +12,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "err.h"
-#include "stats.h"
+#include "common/err.h"
+#include "common/stats.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

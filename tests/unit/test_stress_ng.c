@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "workload.h"
-#include "wl-util.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "workloads/workload.h"
+#include "workloads/wl-util.h"
 
 #define WHERE "test.json: workloads[0].params"
 

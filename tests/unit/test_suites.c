@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "spec.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "harness/spec.h"
 
 static void test_all_suites(void **state)
 {

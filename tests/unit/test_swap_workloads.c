@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-#include "err.h"
-#include "workload.h"
+#include "common/err.h"
+#include "workloads/workload.h"
 
 static void expect(const char *wl, const char *params, int ok, const char *frag)
 {

@@ -1,8 +1,8 @@
 #define _GNU_SOURCE
-#include "topology.h"
-#include "err.h"
-#include "fsutil.h"
-#include "process.h"
+#include "common/topology.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/process.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 /* zswap: a compressed cache in front of the swap devices of later layers. */
 #define _GNU_SOURCE
-#include "topology.h"
-#include "err.h"
-#include "fsutil.h"
-#include "sysfs.h"
+#include "common/topology.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/sysfs.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
-#include "process.h"
-#include "err.h"
+#include "common/process.h"
+#include "common/err.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -52,7 +52,7 @@ static int do_spawn(const struct spawn_opts *o, int out_fd, pid_t *pid)
 			posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
 	} else if (o->stdout_path) {
 		posix_spawn_file_actions_addopen(&fa, 1, o->stdout_path,
-						 O_WRONLY | O_CREAT | O_TRUNC, 0644);
+						 O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
 	}
 	if (o->stderr_path)
 		posix_spawn_file_actions_addopen(&fa, 2, o->stderr_path,

@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
-#include "fsutil.h"
-#include "err.h"
+#include "common/fsutil.h"
+#include "common/err.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,11 +64,22 @@ int mkdir_p(const char *path, mode_t mode)
 int read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	size_t cap = 4096, n = 0;
+	struct stat st;
 	char *buf;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Never follow a final symlink and never block on a FIFO: files in a
+	 * cell directory may have been planted by the guest. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
-	if (fd < 0)
-		return sb_err(errno, "cannot read '%s': %s", path, strerror(errno));
+	if (fd < 0) {
+		int e = errno == ELOOP ? EPERM : errno;
+
+		return sb_err(e, "cannot read '%s': %s", path,
+			      e == EPERM ? "it is a symbolic link" : strerror(e));
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return sb_err(EINVAL, "cannot read '%s': not a regular file", path);
+	}
 	buf = malloc(cap + 1);
 	if (!buf) {
 		close(fd);
@@ -115,18 +127,40 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 	return 0;
 }
 
+/* A temp file next to path with a name nobody can predict, created with
+ * O_EXCL|O_NOFOLLOW so a planted file or symlink is never written through. */
+static int open_temp_beside(const char *path, char **tmp_out)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		unsigned char rnd[8];
+		char *tmp;
+		int fd;
+
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -errno;
+		tmp = xasprintf("%s.tmp.%02x%02x%02x%02x%02x%02x%02x%02x", path, rnd[0], rnd[1],
+				rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			*tmp_out = tmp;
+			return fd;
+		}
+		free(tmp);
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len)
 {
-	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	char *tmp = NULL;
 	const char *p = data;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open_temp_beside(path, &tmp);
 	int e = 0;
 
-	if (fd < 0) {
-		e = errno;
-		free(tmp);
-		return sb_err(e, "cannot write '%s': %s", path, strerror(e));
-	}
+	if (fd < 0)
+		return sb_err(-fd, "cannot write '%s': %s", path, strerror(-fd));
 	while (len) {
 		ssize_t w = write(fd, p, len);
 

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "jsonloc.h"
+#include "common/jsonloc.h"
 
 #include <limits.h>
 #include <stdint.h>

@@ -1,9 +1,9 @@
 /* zram: a compressed RAM block device used as swap. */
 #define _GNU_SOURCE
-#include "topology.h"
-#include "err.h"
-#include "fsutil.h"
-#include "sysfs.h"
+#include "common/topology.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/sysfs.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 /* nvme: an emulated NVMe drive backed by a sparse host file or a host block device. */
 #define _GNU_SOURCE
-#include "topology.h"
-#include "err.h"
-#include "fsutil.h"
-#include "sysfs.h"
+#include "common/topology.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/sysfs.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -82,7 +82,7 @@ static int nvme_prepare(const json_t *layer, int index, const char *cell_dir)
 		return rc;
 	}
 	parse_size(json_string_value(size), &sz);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, (off_t)sz))
 		rc = sb_err(errno, "cannot create the %s sparse backing file '%s': %s",
 			    json_string_value(size), p, strerror(errno));

@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
-#include "stats.h"
-#include "err.h"
+#include "common/stats.h"
+#include "common/err.h"
 
 #include <float.h>
 #include <math.h>

@@ -7,7 +7,7 @@
  *     "commands": [["swapon", "/dev/ghostswap"]],   (guest, after set-up)
  *     "collect": ["/sys/kernel/debug/zswap"] }       (copied after the workload)
  *
- * One file per kind (bench/topo-<kind>.c) fills struct topo_kind. The host
+ * One file per kind (common/topo-<kind>.c) fills struct topo_kind. The host
  * uses validate/kconfig/modules/qemu_args; the guest agent uses setup.
  * Kind files are linked into both binaries.
  */
@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "strv.h"
+#include "common/strv.h"
 
 /* A kernel config requirement: value must be 'y', or 'y'/'m' when module_ok. */
 struct kconfig_req {

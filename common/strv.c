@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
-#include "strv.h"
-#include "fsutil.h"
+#include "common/strv.h"
+#include "common/fsutil.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
-#include "sysfs.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/sysfs.h"
+#include "common/err.h"
+#include "common/fsutil.h"
 
 #include <fcntl.h>
 #include <stdarg.h>

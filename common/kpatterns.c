@@ -1,4 +1,4 @@
-#include "kpatterns.h"
+#include "common/kpatterns.h"
 
 #include <stddef.h>
 
