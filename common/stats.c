@@ -248,6 +248,13 @@ int stats_summarize(const double *v, size_t n, struct stats_summary *out)
 	out->stddev = sqrt(var);
 	out->min = s[0];
 	out->max = s[n - 1];
+	/* A constant sample's mean is that value, not its rounded sum / n: two
+	 * constant samples of the same value (histogram buckets) must not
+	 * look different by one ulp. */
+	if (out->min == out->max) {
+		out->mean = out->min;
+		out->stddev = 0.0;
+	}
 	/* Halve before adding so two huge values cannot overflow. */
 	out->median = n % 2 ? s[n / 2] : 0.5 * s[n / 2 - 1] + 0.5 * s[n / 2];
 	out->cv = out->mean == 0.0 ? 0.0 : out->stddev / out->mean;
@@ -287,7 +294,10 @@ int stats_welch(const double *a, size_t na, const double *b, size_t nb,
 
 	if (se2 == 0.0) {
 		/* Both samples are constant: there is no noise to compare
-		 * against, so any difference at all is "certain". */
+		 * against, so any difference at all is "certain". Each is its
+		 * first value exactly (not a sum / n one ulp off). */
+		ma = a[0];
+		mb = b[0];
 		tv = ma == mb ? 0.0 : copysign(INFINITY, ma - mb);
 		dfv = (double)(na + nb - 2);
 		pv = ma == mb ? 1.0 : 0.0;

@@ -316,6 +316,20 @@ static void test_ci_overlap_real(void **state)
 	assert_true(stats_ci_overlap(&sa, &sb));
 }
 
+/* Constant samples of one value have exactly that mean: a mean of 3 x
+ * 172.031 that came out one ulp off once made an A/A row "better". */
+static void test_summary_constant(void **state)
+{
+	double a[] = { 172.031, 172.031, 172.031 };
+	struct stats_summary s;
+
+	(void)state;
+	assert_int_equal(stats_summarize(a, 3, &s), 0);
+	assert_true(s.mean == 172.031);
+	assert_true(s.stddev == 0.0);
+	assert_true(s.ci95_lo == 172.031 && s.ci95_hi == 172.031);
+}
+
 /* Cohen (1988), Statistical Power Analysis, Table 2.4.1: two-sided
  * alpha 0.05, power 0.80 needs n = 26, 64 and 393 per group for effect
  * sizes d = 0.8, 0.5 and 0.2 (sd 1). Read backwards, those n give those
@@ -380,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_means),
 		cmocka_unit_test(test_ci_overlap),
 		cmocka_unit_test(test_ci_overlap_real),
+		cmocka_unit_test(test_summary_constant),
 		cmocka_unit_test(test_mde_cohen),
 		cmocka_unit_test(test_paired_sleep),
 	};
