@@ -181,6 +181,33 @@ static void add_counters(json_t *groups, const json_t *cell)
 	}
 }
 
+/* Derived metrics: elapsed_per_swapout, the workload's elapsed time per
+ * page swapped out (pswpout + zswpout; a page zswap wrote back counts
+ * twice). It divides out how much the work itself varied (how many pages a
+ * cell swapped), which counts for much of the noise under TCG
+ * (docs/noise.md). */
+static void add_derived(json_t *groups, const json_t *cell)
+{
+	json_t *d = json_object_get(json_object_get(json_object_get(cell, "counters"), "vmstat"),
+				    "delta");
+	json_t *m, *v, *desc;
+	double elapsed = -1, pages;
+	size_t i;
+
+	json_array_foreach(json_object_get(cell, "metrics"), i, m)
+		if (!strcmp(json_string_value(json_object_get(m, "name")) ?: "", "elapsed"))
+			elapsed = json_number_value(json_object_get(m, "value"));
+	pages = (double)json_integer_value(json_object_get(d, "pswpout")) +
+		(double)json_integer_value(json_object_get(d, "zswpout"));
+	if (elapsed < 0 || pages <= 0)
+		return;
+	v = json_real(elapsed * 1e6 / pages);
+	desc = json_pack("{s:s,s:s}", "unit", "us", "better", "lower");
+	add_value(groups, cell, "metric", "elapsed_per_swapout", v, desc);
+	json_decref(v);
+	json_decref(desc);
+}
+
 json_t *summary_build(const json_t *cells)
 {
 	json_t *groups = json_object(), *rows = json_array(), *counters = json_array();
@@ -209,6 +236,7 @@ json_t *summary_build(const json_t *cells)
 				  json_string_value(json_object_get(m, "name")),
 				  json_object_get(m, "value"), m);
 		add_counters(groups, cell);
+		add_derived(groups, cell);
 	}
 	json_object_foreach(groups, key, g) {
 		json_t *vals = json_object_get(g, "values"), *row;
