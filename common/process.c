@@ -50,6 +50,9 @@ static int do_spawn(const struct spawn_opts *o, int out_fd, pid_t *pid)
 		posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
 		if (o->merge_stderr)
 			posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+	} else if (o->out_fd > 0) {
+		posix_spawn_file_actions_adddup2(&fa, o->out_fd, 1);
+		posix_spawn_file_actions_adddup2(&fa, o->out_fd, 2);
 	} else if (o->stdout_path) {
 		posix_spawn_file_actions_addopen(&fa, 1, o->stdout_path,
 						 O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
@@ -97,7 +100,7 @@ int spawn_run(const struct spawn_opts *o, struct spawn_result *r)
 {
 	size_t cap = o->capture_max ? o->capture_max : (1u << 20);
 	int pipefd[2] = { -1, -1 };
-	double start = now_s(), deadline;
+	double start = now_s(), deadline, last_tick = start;
 	int status, rc, reaped = 0;
 	pid_t pid;
 
@@ -145,6 +148,10 @@ int spawn_run(const struct spawn_opts *o, struct spawn_result *r)
 			struct timespec ts = { 0, 20 * 1000 * 1000 };
 
 			nanosleep(&ts, NULL);
+		}
+		if (o->tick && !reaped && now_s() - last_tick >= 1) {
+			o->tick(o->tick_arg);
+			last_tick = now_s();
 		}
 		if (!reaped) {
 			pid_t w = waitpid(pid, &status, WNOHANG);

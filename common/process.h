@@ -18,8 +18,11 @@ struct spawn_opts {
 	int merge_stderr;          /* with capture: stderr goes to the same pipe */
 	int quiet_stderr;          /* without a path: stderr to /dev/null */
 	size_t capture_max;        /* 0: 1 MiB */
+	int out_fd;                /* > 0: stdout and stderr to this descriptor */
 	const char *cwd;
 	char *const *envp;         /* the child's environment; NULL: this process's */
+	void (*tick)(void *arg);   /* called about once a second while it runs */
+	void *tick_arg;
 };
 
 struct spawn_result {

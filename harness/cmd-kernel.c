@@ -2,6 +2,7 @@
 #include "harness/cmd.h"
 #include "common/fsutil.h"
 #include "common/err.h"
+#include "harness/paths.h"
 #include "harness/kernel.h"
 #include "harness/kernel-build.h"
 #include "common/log.h"

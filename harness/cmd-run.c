@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
+#include "harness/store.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -40,7 +41,8 @@ static void run_usage(FILE *out)
 static int dry_run(const struct run_opts *o)
 {
 	struct spec s;
-	int n = 0;
+	struct store_cell *cells;
+	size_t n;
 
 	if (spec_load(o->spec_path, &s)) {
 		log_err("%s", sb_lasterr());
@@ -48,13 +50,11 @@ static int dry_run(const struct run_opts *o)
 	}
 	if (o->iterations > 0)
 		s.iterations = o->iterations;
-	for (int it = 1; it <= s.iterations; it++)
-		for (size_t t = 0; t < s.ntopos; t++)
-			for (size_t w = 0; w < s.nworkloads; w++)
-				for (size_t k = 0; k < s.nkernels; k++, n++)
-					printf("%s--%s--%s--%d\n", s.kernels[k].name,
-					       s.topos[t].name, s.workloads[w].name, it);
-	fprintf(stderr, "%s: valid; %d cells (%zu kernels x %zu topologies x %zu workloads x "
+	n = store_cells(&s, NULL, &cells);
+	for (size_t i = 0; i < n; i++)
+		printf("%s\n", cells[i].id);
+	store_cells_free(cells, n);
+	fprintf(stderr, "%s: valid; %zu cells (%zu kernels x %zu topologies x %zu workloads x "
 		"%d iterations), VM %uM x %u CPUs\n", s.path, n, s.nkernels, s.ntopos,
 		s.nworkloads, s.iterations, s.vm_mem_mb, s.vm_cpus);
 	spec_release(&s);

@@ -1,10 +1,11 @@
 #define _GNU_SOURCE
 #include "harness/compare.h"
+#include "harness/compare-power.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "harness/result.h"
+#include "harness/store.h"
 #include "common/stats.h"
-#include "harness/compare-power.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -130,19 +131,14 @@ static json_t *change_json(const json_t *b, const json_t *c, int higher_better)
 
 static int load_run(const char *dir, struct run_data *r)
 {
-	char *p = xasprintf("%s/run.json", dir);
-	json_error_t jerr;
+	char *p;
 	int rc;
 
 	r->dir = dir;
-	r->run = json_load_file(p, 0, &jerr);
-	if (!r->run) {
-		rc = path_exists(p) ? sb_err(EINVAL, "%s:%d: %s", p, jerr.line, jerr.text)
-				    : sb_err(ENOENT, "'%s' is not a swapbench run (no run.json)",
-					     dir);
-		free(p);
+	rc = store_load_run(dir, &r->run);
+	if (rc)
 		return rc;
-	}
+	p = store_path(dir, STORE_RUN);
 	if (!json_is_array(json_object_get(r->run, "kernels")) ||
 	    !json_array_size(json_object_get(r->run, "kernels"))) {
 		rc = sb_err(EINVAL, "%s: kernels: expected a non-empty array", p);
@@ -286,24 +282,238 @@ static json_t *setup_json(struct run_data *runs, int nruns)
 	return setup;
 }
 
+/* What the phases of compare_build share. */
+struct cmp {
+	const struct compare_opts *o;
+	const char *const *run_dirs;
+	struct run_data *runs;
+	int nruns, multi;
+	struct column *cols; /* cols[0] is the baseline */
+	size_t ncols;
+	json_t *regs;        /* regressions beyond o->fail_pct */
+	struct power_opts po; /* MDE, pairing and verdict rules (compare-power.c) */
+};
+
+/* Grouping: the columns (the kernels of one run, or one per run), the
+ * baseline moved first. */
+static int make_columns(struct cmp *x)
+{
+	int base = 0;
+	size_t i;
+
+	if (!x->multi) {
+		json_t *k;
+
+		x->ncols = json_array_size(json_object_get(x->runs[0].run, "kernels"));
+		x->cols = calloc(x->ncols, sizeof(*x->cols));
+		json_array_foreach(json_object_get(x->runs[0].run, "kernels"), i, k) {
+			x->cols[i].kernel = json_string_value(json_object_get(k, "name"));
+			x->cols[i].label = xstrdup(x->cols[i].kernel ? x->cols[i].kernel : "?");
+		}
+	} else {
+		x->ncols = x->nruns;
+		x->cols = calloc(x->ncols, sizeof(*x->cols));
+		for (int r = 0; r < x->nruns; r++) {
+			x->cols[r].run = r;
+			x->cols[r].label = xstrdup(run_label(&x->runs[r], r));
+			for (int q = 0; q < r; q++)
+				if (!strcmp(x->cols[q].label, x->cols[r].label)) {
+					free(x->cols[r].label);
+					x->cols[r].label = xasprintf("%s#%d",
+								     run_label(&x->runs[r], r), r + 1);
+				}
+		}
+	}
+	if (x->ncols < 2)
+		return sb_err(EINVAL, "'%s' has one kernel: nothing to compare it with (give "
+			      "two runs)", x->run_dirs[0]);
+	if (x->o->baseline) {
+		base = -1;
+		for (i = 0; i < x->ncols; i++)
+			if (!strcmp(x->cols[i].label, x->o->baseline) ||
+			    (x->multi && !strcmp(x->run_dirs[i], x->o->baseline)))
+				base = (int)i;
+		if (base < 0)
+			return sb_err(EINVAL, "--baseline '%s': no such %s", x->o->baseline,
+				      x->multi ? "run" : "kernel in the run");
+	}
+	if (base) {
+		struct column tmp = x->cols[base];
+
+		memmove(x->cols + 1, x->cols, base * sizeof(*x->cols));
+		x->cols[0] = tmp;
+	}
+	return 0;
+}
+
+/* The document's head: conventions, columns and the setup of each. */
+static json_t *doc_head(const struct cmp *x)
+{
+	json_t *doc, *jcols = json_array();
+
+	doc = json_pack("{s:i,s:s,s:s}", "schema_version", COMPARE_SCHEMA_VERSION, "mode",
+			x->multi ? "runs" : "kernels", "baseline", x->cols[0].label);
+	json_object_set_new(doc, "conventions", json_pack(
+		"{s:s,s:s,s:s,s:s,s:f,s:i}",
+		"pct_change", "better is positive: lower-is-better 100 - new/base*100, "
+			      "higher-is-better new/base*100 - 100 (on Hmean for rates, Amean "
+			      "otherwise)",
+		"raw_change", "(new - base) / base * 100, not direction-adjusted (LKP)",
+		"significant", "the 95% confidence intervals of the mean (Student t) do not "
+			       "overlap (mmtests); welch_p is Welch's t-test, two-sided",
+		"lkp_changed", "sample ranges separate, n >= 3 on both sides, |raw_change| >= 1%",
+		"noisy_cv", COMPARE_NOISY_CV, "min_n", COMPARE_MIN_N));
+	power_conventions(json_object_get(doc, "conventions"), &x->po);
+	for (size_t i = 0; i < x->ncols; i++) {
+		struct run_data *r = &x->runs[x->cols[i].run];
+		json_t *k, *ident = NULL;
+		size_t j;
+
+		json_array_foreach(json_object_get(r->run, "kernels"), j, k)
+			if (!x->multi && !strcmp(json_string_value(json_object_get(k, "name")),
+						 x->cols[i].kernel))
+				ident = k;
+		json_array_append_new(jcols, json_pack("{s:s,s:s,s:O?,s:O?}", "label",
+						       x->cols[i].label, "run", r->dir, "kernel",
+						       ident, "kernels",
+						       x->multi ? json_object_get(r->run, "kernels")
+								: NULL));
+	}
+	json_object_set_new(doc, "columns", jcols);
+	json_object_set_new(doc, "setup", setup_json(x->runs, x->nruns));
+	return doc;
+}
+
+/* Grouping: keys (topology, workload) for kernels, plus kernel for runs,
+ * as "KERNEL\x1fTOPOLOGY\x1fWORKLOAD" in first-seen order; a set keeps
+ * this linear. */
+static json_t *group_keys(const struct cmp *x)
+{
+	json_t *keys = json_array(), *seen = json_object();
+
+	for (size_t i = 0; i < x->ncols; i++) {
+		json_t *row;
+		size_t j;
+
+		json_array_foreach(json_object_get(x->runs[x->cols[i].run].summary, "rows"), j,
+				   row) {
+			const char *k = json_string_value(json_object_get(row, "kernel"));
+			char *gk;
+
+			if (!x->multi && strcmp(k, x->cols[i].kernel))
+				continue;
+			gk = xasprintf("%s\x1f%s\x1f%s", x->multi ? k : "",
+				       json_string_value(json_object_get(row, "topology")),
+				       json_string_value(json_object_get(row, "workload")));
+			if (!json_object_get(seen, gk)) {
+				json_object_set_new(seen, gk, json_true());
+				json_array_append_new(keys, json_string(gk));
+			}
+			free(gk);
+		}
+	}
+	json_decref(seen);
+	return keys;
+}
+
+/* One group's summary rows in column c. */
+static json_t *col_group(const struct cmp *x, size_t c, const char *k, const char *topo,
+			 const char *wl)
+{
+	return group_of(&x->runs[x->cols[c].run], x->multi ? k : x->cols[c].kernel, topo, wl);
+}
+
+/* Verdicts: a change worse than --fail-on-regression is a regression. */
+static void check_regression(struct cmp *x, const json_t *ch, size_t c, const char *k,
+			     const char *topo, const char *wl, json_t *name)
+{
+	if (x->o->fail_pct > 0 && !strcmp(json_string_value(json_object_get(ch, "verdict")),
+					  "worse") &&
+	    -jnum(ch, "pct_change") > x->o->fail_pct)
+		json_array_append_new(x->regs, json_pack(
+			"{s:s,s:s,s:s?,s:O,s:s,s:f,s:O}", "topology", topo, "workload", wl,
+			"kernel", x->multi ? k : NULL, "metric", name, "column", x->cols[c].label,
+			"pct_change", jnum(ch, "pct_change"), "welch_p",
+			json_object_get(ch, "welch_p")));
+}
+
+/* Statistics of one metric in every column, and the change of each
+ * against the baseline. */
+static json_t *metric_json(struct cmp *x, const char *k, const char *topo, const char *wl,
+			   json_t *name)
+{
+	json_t *m = json_object(), *mcols = json_array(), *changes = json_array(), *b = NULL;
+	int hb = 0;
+
+	for (size_t c = 0; c < x->ncols; c++) {
+		json_t *row = json_object_get(json_object_get(col_group(x, c, k, topo, wl),
+							      "metrics"),
+					      json_string_value(name));
+		json_t *st, *ch;
+
+		if (row && !json_object_get(m, "unit")) {
+			json_object_set(m, "unit", json_object_get(row, "unit"));
+			json_object_set(m, "better", json_object_get(row, "better"));
+			hb = !strcmp(json_string_value(json_object_get(row, "better")), "higher");
+		}
+		st = row ? stat_json(json_object_get(row, "values"), hb) : json_null();
+		if (json_is_object(st) && json_object_get(row, "iterations"))
+			json_object_set(st, "iterations", json_object_get(row, "iterations"));
+		if (c == 0)
+			b = st;
+		json_array_append_new(mcols, st);
+		if (c == 0 || !json_is_object(st) || !json_is_object(b)) {
+			json_array_append_new(changes, json_null());
+			continue;
+		}
+		ch = change_json(b, st, hb);
+		power_annotate(ch, b, st, hb, &x->po);
+		check_regression(x, ch, c, k, topo, wl, name);
+		json_array_append_new(changes, ch);
+	}
+	json_object_set(m, "name", name);
+	json_object_set_new(m, "columns", mcols);
+	json_object_set_new(m, "changes", changes);
+	return m;
+}
+
+/* One counter's n and mean in every column. */
+static json_t *counter_json(const struct cmp *x, const char *k, const char *topo,
+			    const char *wl, json_t *name)
+{
+	json_t *cc = json_array();
+
+	for (size_t c = 0; c < x->ncols; c++) {
+		json_t *row = json_object_get(json_object_get(col_group(x, c, k, topo, wl),
+							      "counters"),
+					      json_string_value(name));
+
+		json_array_append_new(cc, row ? json_pack("{s:O,s:O}", "n",
+							  json_object_get(row, "n"), "mean",
+							  json_object_get(row, "mean"))
+					      : json_null());
+	}
+	return json_pack("{s:O,s:o}", "name", name, "columns", cc);
+}
+
 /* Per column, the host noise of the group's cells, and a warning for each
  * column whose host was busier or quieter than the baseline's. */
-static void group_host_noise(json_t *g, struct run_data *runs, const struct column *cols,
-			     size_t ncols, const char *kernel, const char *topo, const char *wl)
+static void group_host_noise(const struct cmp *x, json_t *g, const char *k, const char *topo,
+			     const char *wl)
 {
 	json_t *hn = json_array(), *warn = json_array();
 	int any = 0;
 
-	for (size_t c = 0; c < ncols; c++) {
-		json_t *h = power_host_noise(runs[cols[c].run].summary,
-					     kernel ? kernel : cols[c].kernel, topo, wl);
+	for (size_t c = 0; c < x->ncols; c++) {
+		json_t *h = power_host_noise(x->runs[x->cols[c].run].summary,
+					     x->multi ? k : x->cols[c].kernel, topo, wl);
 
 		any |= h != NULL;
 		json_array_append_new(hn, h ? h : json_null());
 	}
-	for (size_t c = 1; c < ncols; c++) {
-		char *w = power_host_warning(json_array_get(hn, 0), cols[0].label,
-					     json_array_get(hn, c), cols[c].label);
+	for (size_t c = 1; c < x->ncols; c++) {
+		char *w = power_host_warning(json_array_get(hn, 0), x->cols[0].label,
+					     json_array_get(hn, c), x->cols[c].label);
 
 		if (w)
 			json_array_append_new(warn, json_string(w));
@@ -319,324 +529,156 @@ static void group_host_noise(json_t *g, struct run_data *runs, const struct colu
 		json_decref(warn);
 }
 
+/* One group: its metrics and counters, or NULL when the baseline and at
+ * least one other column do not both have it. */
+static json_t *group_json(struct cmp *x, const char *key)
+{
+	char *k = xstrdup(key), *topo = strchr(k, 0x1f), *wl;
+	json_t *g = NULL, *metrics, *counters, *names = json_array(), *cnames = json_array();
+	json_t *name;
+	size_t j;
+	int present = 0;
+
+	*topo++ = '\0';
+	wl = strchr(topo, 0x1f);
+	*wl++ = '\0';
+	/* Which metrics/counters exist in any column, in first-seen order. */
+	for (size_t c = 0; c < x->ncols; c++) {
+		json_t *grp = col_group(x, c, k, topo, wl), *n;
+		size_t r;
+
+		if (!grp)
+			continue;
+		present++;
+		json_array_foreach(json_object_get(grp, "order"), r, n)
+			add_unique(names, json_string_value(n));
+		json_array_foreach(json_object_get(grp, "corder"), r, n)
+			add_unique(cnames, json_string_value(n));
+	}
+	/* Only cells the baseline and at least one other column have. */
+	if (present >= 2 && col_group(x, 0, k, topo, wl)) {
+		metrics = json_array();
+		counters = json_array();
+		json_array_foreach(names, j, name)
+			json_array_append_new(metrics, metric_json(x, k, topo, wl, name));
+		json_array_foreach(cnames, j, name)
+			json_array_append_new(counters, counter_json(x, k, topo, wl, name));
+		g = json_pack("{s:s,s:s,s:o,s:o}", "topology", topo, "workload", wl, "metrics",
+			      metrics, "counters", counters);
+		if (x->multi)
+			json_object_set_new(g, "kernel", json_string(k));
+		group_host_noise(x, g, k, topo, wl);
+	}
+	json_decref(names);
+	json_decref(cnames);
+	free(k);
+	return g;
+}
+
+/* Statistics: the geometric mean of better-adjusted ratios of one
+ * workload's metrics in column c. */
+static json_t *geomean_of(const json_t *groups, const char *wl, size_t c)
+{
+	double *ratios = NULL;
+	size_t nr = 0, gi, mi;
+	json_t *g, *m, *v;
+
+	json_array_foreach(groups, gi, g) {
+		if (strcmp(json_string_value(json_object_get(g, "workload")), wl))
+			continue;
+		json_array_foreach(json_object_get(g, "metrics"), mi, m) {
+			json_t *bs = json_array_get(json_object_get(m, "columns"), 0);
+			json_t *cs = json_array_get(json_object_get(m, "columns"), c);
+			int hb = !strcmp(json_string_value(json_object_get(m, "better")), "higher");
+			double bv, cv;
+
+			if (!json_is_object(bs) || !json_is_object(cs))
+				continue;
+			bv = headline(bs);
+			cv = headline(cs);
+			if (bv <= 0 || cv <= 0)
+				continue;
+			ratios = realloc(ratios, (nr + 1) * sizeof(double));
+			ratios[nr++] = hb ? cv / bv : bv / cv;
+		}
+	}
+	v = nr ? json_real(stats_geomean(ratios, nr)) : json_null();
+	free(ratios);
+	return v;
+}
+
+/* Per workload and column. */
+static json_t *geomean_json(const struct cmp *x, const json_t *groups)
+{
+	json_t *g, *gm = json_array(), *wls = json_array(), *w;
+	size_t gi, wi;
+
+	json_array_foreach(groups, gi, g)
+		add_unique(wls, json_string_value(json_object_get(g, "workload")));
+	json_array_foreach(wls, wi, w) {
+		json_t *colsr = json_array();
+
+		for (size_t c = 0; c < x->ncols; c++)
+			json_array_append_new(colsr, geomean_of(groups, json_string_value(w), c));
+		json_array_append_new(gm, json_pack("{s:O,s:o}", "workload", w, "columns", colsr));
+	}
+	json_decref(wls);
+	return gm;
+}
+
 int compare_build(const char *const *run_dirs, int nruns, const struct compare_opts *o,
 		  json_t **out)
 {
-	struct run_data *runs = calloc(nruns, sizeof(*runs));
-	struct column *cols = NULL;
-	json_t *doc = NULL, *groups, *jcols, *keys, *key, *geo, *regs;
-	size_t ncols = 0, i;
-	int rc = 0, base = 0, multi = nruns > 1;
-	struct power_opts po = { .threshold_pct = o->threshold_pct > 0 ? o->threshold_pct
+	struct cmp x = { .o = o, .run_dirs = run_dirs, .nruns = nruns, .multi = nruns > 1,
+			 .runs = calloc(nruns, sizeof(*x.runs)),
+			 .po = { .threshold_pct = o->threshold_pct > 0 ? o->threshold_pct
 								       : POWER_THRESHOLD_PCT,
-				 .paired = o->paired, .pairable = nruns == 1 };
+				 .paired = o->paired, .pairable = nruns == 1 } };
+	json_t *doc = NULL, *groups, *keys, *key;
+	size_t i;
+	int rc;
 
-	rc = load_runs(run_dirs, nruns, runs);
+	rc = load_runs(run_dirs, nruns, x.runs);
+	if (!rc)
+		rc = make_columns(&x);
 	if (rc)
 		goto out;
-	/* Columns: the kernels of one run, or one column per run. */
-	if (!multi) {
-		json_t *k;
-
-		ncols = json_array_size(json_object_get(runs[0].run, "kernels"));
-		cols = calloc(ncols, sizeof(*cols));
-		json_array_foreach(json_object_get(runs[0].run, "kernels"), i, k) {
-			cols[i].kernel = json_string_value(json_object_get(k, "name"));
-			cols[i].label = xstrdup(cols[i].kernel ? cols[i].kernel : "?");
-		}
-	} else {
-		ncols = nruns;
-		cols = calloc(ncols, sizeof(*cols));
-		for (int r = 0; r < nruns; r++) {
-			cols[r].run = r;
-			cols[r].label = xstrdup(run_label(&runs[r], r));
-			for (int q = 0; q < r; q++)
-				if (!strcmp(cols[q].label, cols[r].label)) {
-					free(cols[r].label);
-					cols[r].label = xasprintf("%s#%d", run_label(&runs[r], r),
-								  r + 1);
-				}
-		}
-	}
-	if (ncols < 2) {
-		rc = sb_err(EINVAL, "'%s' has one kernel: nothing to compare it with (give "
-			    "two runs)", run_dirs[0]);
-		goto out;
-	}
-	if (o->baseline) {
-		base = -1;
-		for (i = 0; i < ncols; i++)
-			if (!strcmp(cols[i].label, o->baseline) ||
-			    (multi && !strcmp(run_dirs[i], o->baseline)))
-				base = (int)i;
-		if (base < 0) {
-			rc = sb_err(EINVAL, "--baseline '%s': no such %s", o->baseline,
-				    multi ? "run" : "kernel in the run");
-			goto out;
-		}
-	}
-	if (base) {
-		struct column tmp = cols[base];
-
-		memmove(cols + 1, cols, base * sizeof(*cols));
-		cols[0] = tmp;
-	}
-	doc = json_pack("{s:i,s:s,s:s}", "schema_version", COMPARE_SCHEMA_VERSION, "mode",
-			multi ? "runs" : "kernels", "baseline", cols[0].label);
-	json_object_set_new(doc, "conventions", json_pack(
-		"{s:s,s:s,s:s,s:s,s:f,s:i}",
-		"pct_change", "better is positive: lower-is-better 100 - new/base*100, "
-			      "higher-is-better new/base*100 - 100 (on Hmean for rates, Amean "
-			      "otherwise)",
-		"raw_change", "(new - base) / base * 100, not direction-adjusted (LKP)",
-		"significant", "the 95% confidence intervals of the mean (Student t) do not "
-			       "overlap (mmtests); welch_p is Welch's t-test, two-sided",
-		"lkp_changed", "sample ranges separate, n >= 3 on both sides, |raw_change| >= 1%",
-		"noisy_cv", COMPARE_NOISY_CV, "min_n", COMPARE_MIN_N));
-	power_conventions(json_object_get(doc, "conventions"), &po);
-	jcols = json_array();
-	for (i = 0; i < ncols; i++) {
-		struct run_data *r = &runs[cols[i].run];
-		json_t *k, *ident = NULL;
-		size_t j;
-
-		json_array_foreach(json_object_get(r->run, "kernels"), j, k)
-			if (!multi && !strcmp(json_string_value(json_object_get(k, "name")),
-					      cols[i].kernel))
-				ident = k;
-		json_array_append_new(jcols, json_pack("{s:s,s:s,s:O?,s:O?}", "label",
-						       cols[i].label, "run", r->dir, "kernel",
-						       ident, "kernels",
-						       multi ? json_object_get(r->run, "kernels")
-							     : NULL));
-	}
-	json_object_set_new(doc, "columns", jcols);
-	json_object_set_new(doc, "setup", setup_json(runs, nruns));
-	/* Group keys: (topology, workload) for kernels; plus kernel for runs. */
-	/* Group keys in first-seen order; a set keeps this linear. */
-	keys = json_array();
-	{
-		json_t *seen = json_object();
-
-		for (i = 0; i < ncols; i++) {
-			json_t *row;
-			size_t j;
-
-			json_array_foreach(json_object_get(runs[cols[i].run].summary, "rows"), j,
-					   row) {
-				const char *k = json_string_value(json_object_get(row, "kernel"));
-				char *gk;
-
-				if (!multi && strcmp(k, cols[i].kernel))
-					continue;
-				gk = xasprintf("%s\x1f%s\x1f%s", multi ? k : "",
-					       json_string_value(json_object_get(row, "topology")),
-					       json_string_value(json_object_get(row, "workload")));
-				if (!json_object_get(seen, gk)) {
-					json_object_set_new(seen, gk, json_true());
-					json_array_append_new(keys, json_string(gk));
-				}
-				free(gk);
-			}
-		}
-		json_decref(seen);
-	}
+	doc = doc_head(&x);
+	keys = group_keys(&x);
 	groups = json_array();
-	geo = json_object();
-	regs = json_array();
+	x.regs = json_array();
 	json_array_foreach(keys, i, key) {
-		char *k = xstrdup(json_string_value(key)), *topo = strchr(k, 0x1f), *wl;
-		json_t *g, *metrics = json_array(), *counters = json_array(), *names = json_array();
-		json_t *cnames = json_array(), *name;
-		size_t j;
-		int present = 0;
+		json_t *g = group_json(&x, json_string_value(key));
 
-		*topo++ = '\0';
-		wl = strchr(topo, 0x1f);
-		*wl++ = '\0';
-		/* Which metrics/counters exist in any column, in first-seen order. */
-		for (size_t c = 0; c < ncols; c++) {
-			json_t *grp = group_of(&runs[cols[c].run], multi ? k : cols[c].kernel,
-					       topo, wl), *n;
-			size_t r;
-
-			if (!grp)
-				continue;
-			present++;
-			json_array_foreach(json_object_get(grp, "order"), r, n)
-				add_unique(names, json_string_value(n));
-			json_array_foreach(json_object_get(grp, "corder"), r, n)
-				add_unique(cnames, json_string_value(n));
-		}
-		/* Only cells the baseline and at least one other column have. */
-		if (present < 2 ||
-		    !group_of(&runs[cols[0].run], multi ? k : cols[0].kernel, topo, wl)) {
-			json_decref(metrics);
-			json_decref(counters);
-			json_decref(names);
-			json_decref(cnames);
-			free(k);
-			continue;
-		}
-		json_array_foreach(names, j, name) {
-			json_t *m = json_object(), *mcols = json_array(), *changes = json_array();
-			json_t *b = NULL;
-			int hb = 0;
-
-			for (size_t c = 0; c < ncols; c++) {
-				json_t *grp = group_of(&runs[cols[c].run],
-						       multi ? k : cols[c].kernel, topo, wl);
-				json_t *row = json_object_get(json_object_get(grp, "metrics"),
-							      json_string_value(name));
-				json_t *st;
-
-				if (row && !json_object_get(m, "unit")) {
-					json_object_set(m, "unit", json_object_get(row, "unit"));
-					json_object_set(m, "better", json_object_get(row, "better"));
-					hb = !strcmp(json_string_value(json_object_get(row, "better")),
-						     "higher");
-				}
-				st = row ? stat_json(json_object_get(row, "values"), hb)
-					 : json_null();
-				if (json_is_object(st) && json_object_get(row, "iterations"))
-					json_object_set(st, "iterations",
-							json_object_get(row, "iterations"));
-				if (c == 0)
-					b = st;
-				json_array_append_new(mcols, st);
-				if (c == 0 || !json_is_object(st) || !json_is_object(b)) {
-					json_array_append_new(changes, json_null());
-					continue;
-				}
-				{
-					json_t *ch = change_json(b, st, hb);
-
-					power_annotate(ch, b, st, hb, &po);
-
-					if (o->fail_pct > 0 &&
-					    !strcmp(json_string_value(json_object_get(ch, "verdict")),
-						    "worse") &&
-					    -jnum(ch, "pct_change") > o->fail_pct)
-						json_array_append_new(regs, json_pack(
-							"{s:s,s:s,s:s?,s:O,s:s,s:f,s:O}", "topology",
-							topo, "workload", wl, "kernel",
-							multi ? k : NULL, "metric", name, "column",
-							cols[c].label, "pct_change",
-							jnum(ch, "pct_change"), "welch_p",
-							json_object_get(ch, "welch_p")));
-					json_array_append_new(changes, ch);
-				}
-			}
-			json_object_set(m, "name", name);
-			json_object_set_new(m, "columns", mcols);
-			json_object_set_new(m, "changes", changes);
-			json_array_append_new(metrics, m);
-		}
-		json_array_foreach(cnames, j, name) {
-			json_t *cc = json_array();
-
-			for (size_t c = 0; c < ncols; c++) {
-				json_t *grp = group_of(&runs[cols[c].run],
-						       multi ? k : cols[c].kernel, topo, wl);
-				json_t *row = json_object_get(json_object_get(grp, "counters"),
-							      json_string_value(name));
-
-				json_array_append_new(cc, row ? json_pack("{s:O,s:O}", "n",
-									  json_object_get(row, "n"),
-									  "mean",
-									  json_object_get(row,
-											  "mean"))
-							      : json_null());
-			}
-			json_array_append_new(counters, json_pack("{s:O,s:o}", "name", name,
-								  "columns", cc));
-		}
-		g = json_pack("{s:s,s:s,s:o,s:o}", "topology", topo, "workload", wl, "metrics",
-			      metrics, "counters", counters);
-		group_host_noise(g, runs, cols, ncols, multi ? k : NULL, topo, wl);
-		if (multi)
-			json_object_set_new(g, "kernel", json_string(k));
-		json_array_append_new(groups, g);
-		json_decref(names);
-		json_decref(cnames);
-		free(k);
+		if (g)
+			json_array_append_new(groups, g);
 	}
 	json_decref(keys);
 	if (!json_array_size(groups)) {
 		rc = sb_err(ENOENT, "no common cells: the baseline '%s' shares no (%s topology, "
-			    "workload) with the others", cols[0].label,
-			    multi ? "kernel," : "");
+			    "workload) with the others", x.cols[0].label,
+			    x.multi ? "kernel," : "");
 		json_decref(groups);
-		json_decref(geo);
-		json_decref(regs);
+		json_decref(x.regs);
 		goto out;
 	}
-	/* Geometric mean of better-adjusted ratios per workload and column. */
-	{
-		json_t *g, *gm = json_array();
-		json_t *wls = json_array(), *w;
-		size_t gi, wi;
-
-		json_array_foreach(groups, gi, g)
-			add_unique(wls, json_string_value(json_object_get(g, "workload")));
-		json_array_foreach(wls, wi, w) {
-			json_t *colsr = json_array();
-
-			for (size_t c = 0; c < ncols; c++) {
-				double *ratios = NULL;
-				size_t nr = 0;
-
-				json_array_foreach(groups, gi, g) {
-					json_t *m;
-					size_t mi;
-
-					if (strcmp(json_string_value(json_object_get(g, "workload")),
-						   json_string_value(w)))
-						continue;
-					json_array_foreach(json_object_get(g, "metrics"), mi, m) {
-						json_t *bs = json_array_get(json_object_get(m, "columns"), 0);
-						json_t *cs = json_array_get(json_object_get(m, "columns"), c);
-						int hb = !strcmp(json_string_value(json_object_get(m, "better")),
-								 "higher");
-						double bv, cv;
-
-						if (!json_is_object(bs) || !json_is_object(cs))
-							continue;
-						bv = headline(bs);
-						cv = headline(cs);
-						if (bv <= 0 || cv <= 0)
-							continue;
-						ratios = realloc(ratios, (nr + 1) * sizeof(double));
-						ratios[nr++] = hb ? cv / bv : bv / cv;
-					}
-				}
-				json_array_append_new(colsr, nr ? json_real(stats_geomean(ratios, nr))
-								: json_null());
-				free(ratios);
-			}
-			json_array_append_new(gm, json_pack("{s:O,s:o}", "workload", w, "columns",
-							    colsr));
-		}
-		json_decref(wls);
-		json_decref(geo);
-		json_object_set_new(doc, "geomean", gm);
-	}
+	json_object_set_new(doc, "geomean", geomean_json(&x, groups));
 	json_object_set_new(doc, "groups", groups);
-	json_object_set_new(doc, "regressions", regs);
+	json_object_set_new(doc, "regressions", x.regs);
 	if (o->fail_pct > 0)
 		json_object_set_new(doc, "fail_on_regression_pct", json_real(o->fail_pct));
 	*out = doc;
 	doc = NULL;
 out:
 	json_decref(doc);
-	for (size_t c = 0; c < ncols; c++)
-		free(cols[c].label);
-	free(cols);
+	for (size_t c = 0; c < x.ncols; c++)
+		free(x.cols[c].label);
+	free(x.cols);
 	for (int r = 0; r < nruns; r++) {
-		json_decref(runs[r].run);
-		json_decref(runs[r].summary);
-		json_decref(runs[r].index);
+		json_decref(x.runs[r].run);
+		json_decref(x.runs[r].summary);
+		json_decref(x.runs[r].index);
 	}
-	free(runs);
+	free(x.runs);
 	return rc;
 }

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "harness/initramfs.h"
 #include "common/err.h"
+#include "harness/paths.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/process.h"

@@ -59,26 +59,4 @@ json_t *kbuild_list(void);
  * (or that would be, with dry_run). */
 int kbuild_gc(const char *const *specs, size_t nspecs, int dry_run, json_t **removed);
 
-/* Options a config fragment asks for: {"CONFIG_X": value}, value as in a
- * .config ("y", "m", "\"lz4\"", "64") or "n" for "# CONFIG_X is not set";
- * a later line for the same option replaces an earlier one. Merge several
- * fragments by calling it with the same object. */
-void kconfig_fragment_parse(const char *text, json_t *requested);
-
-/* Compare requested options with a final config (kconfig_parse()). Returns
- * the number of unmet ones; when report is non-NULL appends a line per unmet
- * option ("requested CONFIG_ZSWAP=y, got not set (depends on: SWAP && ...;
- * unmet: SWAP)"), dependencies looked up under srctree when it is given.
- * 'm' is met by 'y'; 'n' is met by an absent option. */
-int kconfig_verify(const json_t *requested, const json_t *final, const char *srctree,
-		   char **report);
-
-/* The "depends on" (and enclosing "if") conditions of a symbol ("ZSWAP", no
- * prefix) in srctree's Kconfig files (arch/ only for x86), joined with
- * " && "; "" when it has none, NULL when it is defined nowhere. */
-char *kconfig_depends(const char *srctree, const char *symbol);
-
-/* SHA-256 of a buffer as 64 hex digits plus NUL. */
-void sha256_hex(const void *data, size_t len, char out[65]);
-
 #endif

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "harness/kernel.h"
-#include "harness/kernel-build.h"
+#include "harness/kconfig.h"
+#include "harness/paths.h"
+#include "harness/sha256.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -38,62 +40,6 @@ void kernel_release(struct kernel *k)
 	kernel_init(k);
 }
 
-char *sb_cache_dir(void)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-	char *d;
-
-	if (xdg && *xdg)
-		d = xasprintf("%s/swapbench", xdg);
-	else
-		d = xasprintf("%s/.cache/swapbench", home && *home ? home : "/root");
-	mkdir_p(d, 0755);
-	return d;
-}
-
-json_t *kconfig_parse(const char *text)
-{
-	json_t *o = json_object();
-	const char *p = text;
-
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-
-		if (len > 7 && !strncmp(p, "CONFIG_", 7)) {
-			const char *eq = memchr(p, '=', len);
-
-			if (eq) {
-				char *key = strndup(p, eq - p);
-				char *val = strndup(eq + 1, len - (eq - p) - 1);
-
-				json_object_set_new(o, key, json_string(val));
-				free(key);
-				free(val);
-			}
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-	return o;
-}
-
-char *file_sha256(const char *path)
-{
-	const char *argv[] = { "sha256sum", path, NULL };
-	struct spawn_opts o = { .argv = argv, .timeout_ms = 60000, .capture = 1,
-				.quiet_stderr = 1 };
-	struct spawn_result r;
-	char *sum = NULL;
-
-	if (spawn_run(&o, &r))
-		return NULL;
-	if (!r.exit_code && r.out_len >= 64)
-		sum = strndup(r.out, 64);
-	spawn_result_release(&r);
-	return sum;
-}
-
 static int load_config(struct kernel *k)
 {
 	char *text;
@@ -106,7 +52,12 @@ static int load_config(struct kernel *k)
 		return rc;
 	k->config = kconfig_parse(text);
 	free(text);
-	k->config_sha256 = file_sha256(k->config_path);
+	{
+		char hex[65];
+
+		if (!sha256_file(k->config_path, hex))
+			k->config_sha256 = xstrdup(hex);
+	}
 	return 0;
 }
 
@@ -377,10 +328,9 @@ static int image_get(const char *path, const char *config, const char *modules,
 		k->modules_root = xstrdup(modules);
 	}
 	{
-		char *sum = file_sha256(k->vmlinuz);
+		char sum[65];
 
-		k->id = xasprintf("image_%.16s", sum ? sum : "unknown");
-		free(sum);
+		k->id = xasprintf("image_%.16s", sha256_file(k->vmlinuz, sum) ? "unknown" : sum);
 	}
 	return 0;
 }
@@ -415,15 +365,6 @@ int kernel_get(const char *source, const char *name, const char *config,
 		kernel_release(k);
 	}
 	return rc;
-}
-
-int kernel_get_spec(const struct spec_kernel *sk, struct kernel *k)
-{
-	enum kbuild_state st;
-
-	if (sk->build)
-		return kbuild_get(sk, NULL, k, &st);
-	return kernel_get(sk->source, sk->name, sk->config, sk->modules, k);
 }
 
 int kernel_check_config(const struct kernel *k, const struct kconfig_req *reqs,

@@ -38,9 +38,6 @@ void kernel_release(struct kernel *k);
  * source). `config`/`modules` override the paths for image: sources. */
 int kernel_get(const char *source, const char *name, const char *config,
 	       const char *modules, struct kernel *k);
-/* The same for a spec's kernel, building git kernels (or finding them in
- * the build cache) quietly; kbuild_get() has the options. */
-int kernel_get_spec(const struct spec_kernel *sk, struct kernel *k);
 
 /* Check options; on failure sb_err lists every missing one. `what` names the
  * use ("topology 'zram'"). */
@@ -50,13 +47,5 @@ int kernel_check_config(const struct kernel *k, const struct kconfig_req *reqs,
 int kernel_check_topology(const struct kernel *k, const json_t *topo);
 
 json_t *kernel_identity(const struct kernel *k);
-
-/* $XDG_CACHE_HOME/swapbench (created). Caller frees. */
-char *sb_cache_dir(void);
-/* Parse a kernel .config into {"CONFIG_X": value}. */
-json_t *kconfig_parse(const char *text);
-
-/* sha256 of a file as hex, via sha256sum. Caller frees. */
-char *file_sha256(const char *path);
 
 #endif

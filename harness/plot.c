@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/process.h"
 #include "harness/result.h"
+#include "harness/store.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +14,6 @@
 #include <sys/stat.h>
 
 #define GNUPLOT_TIMEOUT_MS 60000
-#define RUN_JSON_MAX (64 << 20)
 #define MIB (1024.0 * 1024.0)
 
 /* Pens of gnuplot's dumb terminal by line type. Its histogram keys show no
@@ -733,7 +733,12 @@ static int chart_series(struct plot *p, const char *wl, const char *topo)
 
 		if (!cell)
 			continue;
-		path = xasprintf("%s/cells/%s/result.json", p->run_dir, sv(cell, "cell_id"));
+		{
+			char *dir = store_cell_dir(p->run_dir, sv(cell, "cell_id"));
+
+			path = store_path(dir, STORE_RESULT);
+			free(dir);
+		}
 		rc = result_load(path, 1, &r);
 		free(path);
 		if (rc)
@@ -843,8 +848,6 @@ free_lists:
 
 static int load_run(struct plot *p)
 {
-	char *path = xasprintf("%s/run.json", p->run_dir), *text;
-	json_error_t jerr;
 	size_t i;
 	json_t *r;
 	int rc;
@@ -852,19 +855,9 @@ static int load_run(struct plot *p)
 	rc = summary_load(p->run_dir, &p->summary);
 	if (rc)
 		goto out;
-	rc = read_file(path, RUN_JSON_MAX, &text, NULL);
+	rc = store_load_run(p->run_dir, &p->run);
 	if (rc)
 		goto out;
-	p->run = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-	free(text);
-	if (!p->run) {
-		rc = sb_err(EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
-		goto out;
-	}
-	if (!json_is_object(p->run)) {
-		rc = sb_err(EINVAL, "%s: expected an object", path);
-		goto out;
-	}
 	p->accel = sv(json_object_get(p->run, "accel"), "used");
 	/* run.json has the spec's order (first kernel = baseline); names only
 	 * in the summary (an edited run) go after. */
@@ -882,7 +875,6 @@ static int load_run(struct plot *p)
 		add_unique(p->workloads, sv(r, "workload"));
 	}
 out:
-	free(path);
 	return rc;
 }
 

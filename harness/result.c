@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "harness/result.h"
+#include "harness/store.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/stats.h"
@@ -70,17 +71,11 @@ int result_validate(const json_t *r, int final)
 
 int result_load(const char *path, int final, json_t **out)
 {
-	json_error_t jerr;
-	char *text;
 	json_t *r;
-	int rc = read_file(path, RESULT_MAX_BYTES, &text, NULL);
+	int rc = store_load_json(path, RESULT_MAX_BYTES, &r);
 
 	if (rc)
 		return rc;
-	r = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-	free(text);
-	if (!r)
-		return sb_err(EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
 	rc = result_validate(r, final);
 	if (rc) {
 		json_decref(r);
@@ -358,7 +353,7 @@ static json_t *result_compact(json_t *r)
 
 static int newest_result(const char *run_dir, struct timespec *newest, json_t *paths)
 {
-	char *cells = xasprintf("%s/cells", run_dir);
+	char *cells = store_path(run_dir, STORE_CELLS);
 	DIR *d = opendir(cells);
 	struct dirent *e;
 
@@ -375,7 +370,7 @@ static int newest_result(const char *run_dir, struct timespec *newest, json_t *p
 
 		if (e->d_name[0] == '.')
 			continue;
-		p = xasprintf("%s/%s/result.json", cells, e->d_name);
+		p = xasprintf("%s/%s/" STORE_RESULT, cells, e->d_name);
 		if (stat(p, &st) == 0) {
 			if (st.st_mtim.tv_sec > newest->tv_sec ||
 			    (st.st_mtim.tv_sec == newest->tv_sec &&
@@ -398,7 +393,7 @@ static int path_cmp(const void *a, const void *b)
 
 int summary_load(const char *run_dir, json_t **out)
 {
-	char *run = xasprintf("%s/run.json", run_dir), *sp = xasprintf("%s/summary.json", run_dir);
+	char *run = store_path(run_dir, STORE_RUN), *sp = store_path(run_dir, STORE_SUMMARY);
 	struct timespec newest = { 0, 0 };
 	json_t *paths = json_array(), *cells, *s = NULL;
 	struct stat st;
@@ -414,18 +409,9 @@ int summary_load(const char *run_dir, json_t **out)
 	if (stat(sp, &st) == 0 && (st.st_mtim.tv_sec > newest.tv_sec ||
 				   (st.st_mtim.tv_sec == newest.tv_sec &&
 				    st.st_mtim.tv_nsec >= newest.tv_nsec))) {
-		json_error_t jerr;
-		char *text;
-
-		rc = read_file(sp, 256 << 20, &text, NULL);
+		rc = store_load_json(sp, STORE_SUMMARY_MAX, &s);
 		if (rc)
 			goto out;
-		s = json_loads(text, 0, &jerr);
-		free(text);
-		if (!s) {
-			rc = sb_err(EINVAL, "%s:%d: %s", sp, jerr.line, jerr.text);
-			goto out;
-		}
 		rc = summary_validate(s);
 		if (rc) {
 			rc = sb_err_prefix(-rc, "%s", sp);

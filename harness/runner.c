@@ -6,6 +6,7 @@
 #include "harness/kernel-build.h"
 #include "common/log.h"
 #include "harness/result.h"
+#include "harness/store.h"
 #include "harness/vm.h"
 #include "harness/hostnoise.h"
 #include "common/stats.h"
@@ -22,7 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RUN_SCHEMA_VERSION 1
 /* Boots again of a cell whose guest crashed before its workload started. */
 #define BOOT_RETRIES 2
 
@@ -105,24 +105,6 @@ void topology_discard(const json_t *topo, const char *cell_dir)
 	}
 }
 
-static int write_json(const char *path, json_t *j)
-{
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-	int rc;
-
-	if (!text)
-		return sb_err(ENOMEM, "cannot serialise '%s'", path);
-	rc = write_file_atomic(path, text, strlen(text));
-	free(text);
-	return rc;
-}
-
-struct cell {
-	char *id, *dir;
-	size_t k, t, w;
-	int iter;
-};
-
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -142,15 +124,15 @@ static const char *verdict(const json_t *guest, const struct vm_result *vr, cons
 
 /* Boot one cell and write its result.json; returns the status string. */
 static const char *run_cell(const struct spec *s, const struct kernel *k, const char *initrd,
-			    const char *accel, const struct cell *c, json_t **final_out)
+			    const char *accel, const struct store_cell *c, json_t **final_out)
 {
 	const struct spec_topology *topo = &s->topos[c->t];
 	const struct spec_workload *wl = &s->workloads[c->w];
-	char *cell_path = xasprintf("%s/" CELL_FILE, c->dir);
-	char *console = xasprintf("%s/console.log", c->dir);
-	char *qlog = xasprintf("%s/qemu.log", c->dir);
-	char *gpath = xasprintf("%s/" GUEST_RESULT_FILE, c->dir);
-	char *rpath = xasprintf("%s/result.json", c->dir);
+	char *cell_path = store_path(c->dir, CELL_FILE);
+	char *console = store_path(c->dir, STORE_CONSOLE);
+	char *qlog = store_path(c->dir, STORE_QEMU_LOG);
+	char *gpath = store_path(c->dir, GUEST_RESULT_FILE);
+	char *rpath = store_path(c->dir, STORE_RESULT);
 	json_t *cj, *guest = NULL, *final, *scan, *host;
 	struct strv qargs;
 	struct vm_result vr = { .agent_s = -1 };
@@ -164,7 +146,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	cj = cell_json(c->id, "run", topo->obj, wl, NULL, s->sample_interval_ms);
 	json_object_set_new(cj, "kernel", kernel_identity(k));
 	json_object_set_new(cj, "iteration", json_integer(c->iter));
-	rc = write_json(cell_path, cj);
+	rc = store_write_json(cell_path, cj);
 	json_decref(cj);
 	for (int attempt = 0; !rc; attempt++) {
 		strv_init(&qargs);
@@ -248,7 +230,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	json_object_set_new(final, "workload", json_string(wl->name));
 	json_object_set_new(final, "iteration", json_integer(c->iter));
 	json_object_set_new(final, "cell_id", json_string(c->id));
-	write_json(rpath, final);
+	store_write_json(rpath, final);
 	json_decref(guest);
 	json_decref(scan);
 	free(cell_path);
@@ -262,9 +244,9 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 
 /* The cell of a kernel that failed to build: recorded, never booted. */
 static const char *kernel_failed_cell(const struct spec *s, const char *why,
-				      const struct cell *c, json_t **final_out)
+				      const struct store_cell *c, json_t **final_out)
 {
-	char *rpath = xasprintf("%s/result.json", c->dir);
+	char *rpath = store_path(c->dir, STORE_RESULT);
 	json_t *final = json_pack("{s:i,s:s,s:s+,s:s,s:s,s:s,s:i,s:s}", "schema_version",
 				  RESULT_SCHEMA_VERSION, "status", "failed", "error",
 				  "kernel build failed: ", why, "kernel", s->kernels[c->k].name,
@@ -272,7 +254,7 @@ static const char *kernel_failed_cell(const struct spec *s, const char *why,
 				  s->workloads[c->w].name, "iteration", c->iter, "cell_id", c->id);
 
 	mkdir_p(c->dir, 0755);
-	write_json(rpath, final);
+	store_write_json(rpath, final);
 	free(rpath);
 	*final_out = final;
 	return "failed";
@@ -312,7 +294,7 @@ static void fmt_dur(double s, char *buf, size_t len)
 		snprintf(buf, len, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
 }
 
-static void progress(int tty, size_t done, size_t total, const struct cell *c,
+static void progress(int tty, size_t done, size_t total, const struct store_cell *c,
 		     const struct spec *s, double elapsed, double per_cell, const char *what)
 {
 	char el[32], eta[32];
@@ -330,63 +312,274 @@ static void progress(int tty, size_t done, size_t total, const struct cell *c,
 	fflush(stderr);
 }
 
-/* The state of the cell loop, shared by the planned cells and the rounds
- * --target-ci adds. */
-struct cell_loop {
-	const struct spec *s;
+/* One run in progress: what its phases hand each other. */
+struct run {
 	const struct run_opts *o;
+	struct spec s;
 	struct kernel *kernels;
-	char **initrds, **kerrs;
+	char **initrds;
+	char **kerrs;  /* why a kernel could not be built, per kernel */
+	char *agent, *out, *note, *qv;
 	const char *accel;
-	json_t *finals;
-	int tty;
+	struct store_cell *cells;
+	json_t *manifest, *finals;
+	size_t ncells, done, ran;
 	double t0;
-	size_t total, done, ran;
-	int nok, nskip, nfail;
+	int tty, nok, nfail, nskip;
 };
 
-/* Run (or, with --resume, reuse) each cell; append its result to finals. */
-static void run_cells(struct cell_loop *L, struct cell *cells, size_t n)
+/* The spec with the command line's overrides. */
+static int load_spec(struct run *r)
 {
-	for (size_t i = 0; i < n && !interrupted; i++) {
-		struct cell *c = &cells[i];
-		char *rp = xasprintf("%s/result.json", c->dir);
-		json_t *final = NULL, *prev = L->o->resume ? json_load_file(rp, 0, NULL) : NULL;
-		const char *st = json_string_value(json_object_get(prev, "status"));
-		double el = monotonic_s() - L->t0;
-
-		free(rp);
-		if (prev && st && (!strcmp(st, "ok") || !strcmp(st, "skipped"))) {
-			final = prev;
-			L->done++;
-		} else {
-			json_decref(prev);
-			progress(L->tty, L->done, L->total, c, L->s, el, L->ran ? el / L->ran : -1,
-				 "running");
-			if (L->kerrs[c->k])
-				st = kernel_failed_cell(L->s, L->kerrs[c->k], c, &final);
-			else
-				st = run_cell(L->s, &L->kernels[c->k], L->initrds[c->k], L->accel, c,
-					      &final);
-			L->ran++;
-			L->done++;
-			el = monotonic_s() - L->t0;
-			progress(L->tty, L->done, L->total, c, L->s, el, el / L->ran, st);
-			if (L->tty && strcmp(st, "ok"))
-				fputc('\n', stderr);
-			if (strcmp(st, "ok") && strcmp(st, "skipped"))
-				fprintf(stderr, "cell %s: %s: %s\n", c->id, st,
-					json_string_value(json_object_get(final, "error")) ?: "");
-		}
-		st = json_string_value(json_object_get(final, "status"));
-		if (!strcmp(st, "ok"))
-			L->nok++;
-		else if (!strcmp(st, "skipped"))
-			L->nskip++;
-		else
-			L->nfail++;
-		json_array_append_new(L->finals, final);
+	if (spec_load(r->o->spec_path, &r->s)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
 	}
+	if (r->o->aa && spec_make_aa(&r->s, r->o->aa_kernel)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	if (r->o->iterations > 0)
+		r->s.iterations = r->o->iterations;
+	if (r->o->accel) {
+		free(r->s.accel);
+		r->s.accel = xstrdup(r->o->accel);
+	}
+	r->agent = agent_path();
+	if (access(r->agent, X_OK)) {
+		log_err("guest agent '%s' is missing: build it with cmake --build", r->agent);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* Build, fetch and check one kernel and make its initramfs. A kernel that
+ * fails to build is recorded in kerrs (its cells with it) and is not an
+ * error; anything else wrong is. */
+static int resolve_kernel(struct run *r, size_t nk)
+{
+	struct spec_kernel *sk = &r->s.kernels[nk];
+	struct kernel *k = &r->kernels[nk];
+	int rc;
+
+	if (sk->build) {
+		struct kbuild_opts ko = { .tty = r->tty, .label = "build" };
+		enum kbuild_state st;
+
+		kbuild_add_root(r->s.path); /* for `kernel gc`; idempotent */
+		fprintf(stderr, "kernel %s: %s\n", sk->name, sk->source);
+		rc = kbuild_get(sk, &ko, k, &st);
+		if (rc) {
+			r->kerrs[nk] = xstrdup(sb_lasterr());
+			log_err("%s", r->kerrs[nk]);
+			kernel_init(k);
+			return EXIT_OK;
+		}
+		fprintf(stderr, "kernel %s: %s %s (%s)\n", sk->name,
+			st == KBUILD_BUILT ? "built" : "cached", k->id, k->release);
+	} else {
+		fprintf(stderr, "kernel %s: resolving %s\n", sk->name, sk->source);
+		rc = kernel_get(sk->source, sk->name, sk->config, sk->modules, k);
+		if (rc) {
+			log_err("%s: kernels[%zu]: %s", r->s.path, nk, sb_lasterr());
+			return EXIT_USAGE;
+		}
+	}
+	for (size_t t = 0; t < r->s.ntopos; t++) {
+		rc = kernel_check_topology(k, r->s.topos[t].obj);
+		if (rc) {
+			log_err("%s: %s", r->s.path, sb_lasterr());
+			return EXIT_USAGE;
+		}
+	}
+	rc = initramfs_get(k, r->agent, &r->initrds[nk]);
+	if (rc) {
+		log_err("kernel %s: %s", sk->name, sb_lasterr());
+		return EXIT_USAGE;
+	}
+	fprintf(stderr, "kernel %s: %s (%s)\n", sk->name, k->release,
+		k->package ? k->package : k->vmlinuz);
+	return EXIT_OK;
+}
+
+/* Every kernel, then the accelerator (probed with the first usable one).
+ * Everything that can be wrong with the input is found before any results
+ * directory exists. */
+static int resolve_kernels(struct run *r)
+{
+	int code, kok = -1;
+
+	r->kernels = calloc(r->s.nkernels, sizeof(*r->kernels));
+	r->initrds = calloc(r->s.nkernels, sizeof(*r->initrds));
+	r->kerrs = calloc(r->s.nkernels, sizeof(*r->kerrs));
+	for (size_t nk = 0; nk < r->s.nkernels; nk++)
+		kernel_init(&r->kernels[nk]);
+	for (size_t nk = 0; nk < r->s.nkernels; nk++) {
+		if ((code = resolve_kernel(r, nk)) != EXIT_OK)
+			return code;
+		if (!r->kerrs[nk])
+			kok = kok < 0 ? (int)nk : kok;
+	}
+	if (kok < 0) {
+		log_err("%s: no kernel could be built", r->s.path);
+		return EXIT_USAGE;
+	}
+	/* An instruction-counted clock is TCG's: auto means TCG then. */
+	if (!strcmp(r->s.clock, "icount") && !strcmp(r->s.accel, "auto")) {
+		free(r->s.accel);
+		r->s.accel = xstrdup("tcg");
+		fprintf(stderr, "accel: vm.clock icount runs under TCG\n");
+	}
+	if (vm_choose_accel(r->s.accel, r->kernels[kok].vmlinuz, r->initrds[kok], &r->accel,
+			    &r->note)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	if (r->note)
+		fprintf(stderr, "accel: %s\n", r->note);
+	if (vm_check_clock(r->s.clock, r->accel)) {
+		log_err("%s: %s", r->s.path, sb_lasterr());
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* The results directory: named, new (or the same spec's, with --resume). */
+static int open_output(struct run *r)
+{
+	const struct run_opts *o = r->o;
+
+	if (o->out_dir) {
+		r->out = xstrdup(o->out_dir);
+	} else {
+		char stamp[32];
+		time_t t = time(NULL);
+
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&t));
+		r->out = xasprintf("results/%s-%s", r->s.name, stamp);
+	}
+	if (path_exists(r->out) && !o->resume) {
+		log_err("results directory '%s' exists: pass --resume to finish it, or another "
+			"--out", r->out);
+		return EXIT_USAGE;
+	}
+	if (o->resume && path_exists(r->out)) {
+		char *rp = store_path(r->out, STORE_RUN);
+		json_t *old = json_load_file(rp, 0, NULL);
+		int same = old && !strcmp(json_string_value(json_object_get(old, "spec_path")) ?: "",
+					  r->s.path);
+
+		json_decref(old);
+		free(rp);
+		if (!same) {
+			log_err("--resume: '%s' is not a run of '%s'", r->out, r->s.path);
+			return EXIT_USAGE;
+		}
+	}
+	if (mkdir_p(r->out, 0755)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* run.json as the run starts: spec, kernels, host, qemu, accel. */
+static json_t *run_manifest(struct run *r)
+{
+	const struct spec *s = &r->s;
+	json_t *run, *topos = json_array(), *wls = json_array();
+	char *now = iso_now();
+
+	r->qv = vm_qemu_version();
+	run = json_pack("{s:i,s:s,s:s,s:s,s:O,s:o,s:s,s:{s:s,s:s,s:s?},s:[],s:s,s:i}",
+			"schema_version", RUN_SCHEMA_VERSION, "harness_version", SWAPBENCH_VERSION,
+			"name", s->name, "spec_path", s->path, "spec", s->root, "host", host_info(),
+			"qemu_version", r->qv, "accel", "requested", s->accel, "used", r->accel,
+			"note", r->note, "kernels", "started", now, "iterations", s->iterations);
+	free(now);
+	for (size_t i = 0; i < s->nkernels; i++) {
+		json_t *id;
+
+		if (r->kerrs[i])
+			id = json_pack("{s:s,s:s,s:s}", "name", s->kernels[i].name, "source",
+				       s->kernels[i].source, "build_error", r->kerrs[i]);
+		else
+			id = kernel_identity(&r->kernels[i]);
+		json_array_append_new(json_object_get(run, "kernels"), id);
+	}
+	for (size_t i = 0; i < s->ntopos; i++)
+		json_array_append(topos, s->topos[i].obj);
+	for (size_t i = 0; i < s->nworkloads; i++)
+		json_array_append_new(wls, json_pack("{s:s,s:s,s:O,s:{s:I,s:I,s:I}}", "name",
+						     s->workloads[i].name, "kind",
+						     s->workloads[i].kind, "params",
+						     s->workloads[i].params, "memcg", "max",
+						     (json_int_t)s->workloads[i].memcg.max, "high",
+						     (json_int_t)s->workloads[i].memcg.high,
+						     "swap_max",
+						     (json_int_t)s->workloads[i].memcg.swap_max));
+	json_object_set_new(run, "topologies", topos);
+	json_object_set_new(run, "workloads", wls);
+	json_object_set_new(run, "vm", json_pack("{s:I,s:I,s:i,s:s?,s:s,s:b}", "memory_mb",
+						 (json_int_t)s->vm_mem_mb, "cpus",
+						 (json_int_t)s->vm_cpus, "timeout_s", s->vm_timeout_s,
+						 "cmdline", s->cmdline, "clock", s->clock, "quiet",
+						 s->quiet));
+	json_object_set_new(run, "status", json_string("running"));
+	return run;
+}
+
+/* One cell: its stored result when resuming a finished one, else run it. */
+static json_t *cell_final(struct run *r, const struct store_cell *c, size_t *ran, double t0)
+{
+	/* ran and t0 are the run's: --target-ci rounds continue the count. */
+	char *rp = store_path(c->dir, STORE_RESULT);
+	json_t *final = NULL, *prev = r->o->resume ? json_load_file(rp, 0, NULL) : NULL;
+	const char *st = json_string_value(json_object_get(prev, "status"));
+	double el = monotonic_s() - t0;
+
+	free(rp);
+	if (prev && st && (!strcmp(st, "ok") || !strcmp(st, "skipped")))
+		return prev;
+	json_decref(prev);
+	progress(r->tty, r->done, r->ncells, c, &r->s, el, *ran ? el / *ran : -1, "running");
+	if (r->kerrs[c->k])
+		st = kernel_failed_cell(&r->s, r->kerrs[c->k], c, &final);
+	else
+		st = run_cell(&r->s, &r->kernels[c->k], r->initrds[c->k], r->accel, c, &final);
+	++*ran;
+	el = monotonic_s() - t0;
+	progress(r->tty, r->done + 1, r->ncells, c, &r->s, el, el / *ran, st);
+	if (r->tty && strcmp(st, "ok"))
+		fputc('\n', stderr);
+	if (strcmp(st, "ok") && strcmp(st, "skipped"))
+		fprintf(stderr, "%scell %s: %s: %s\n", r->tty ? "" : "", c->id, st,
+			json_string_value(json_object_get(final, "error")) ?: "");
+	return final;
+}
+
+/* Cells from `from` on, in order, until done or interrupted (SIGINT/SIGTERM). */
+static void run_cells(struct run *r, size_t from)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (!r->t0)
+		r->t0 = monotonic_s();
+	for (size_t i = from; i < r->ncells && !interrupted; i++) {
+		json_t *final = cell_final(r, &r->cells[i], &r->ran, r->t0);
+		const char *st = json_string_value(json_object_get(final, "status"));
+
+		r->done++;
+		if (!strcmp(st, "ok"))
+			r->nok++;
+		else if (!strcmp(st, "skipped"))
+			r->nskip++;
+		else
+			r->nfail++;
+		json_array_append_new(r->finals, final);
+	}
+	if (r->tty)
+		fputc('\n', stderr);
 }
 
 /* A workload's headline metrics: the first it declares (its main result)
@@ -464,18 +657,21 @@ static int ci_misses(const struct spec *s, const json_t *finals, size_t k, size_
 	return nmiss;
 }
 
-static void target_ci_rounds(struct cell_loop *L, const char *out, struct cell **cellsp,
-			     size_t *ncellsp, json_t *run)
+/* --target-ci: after the spec's iterations, rounds of one more cell per
+ * kernel (in kernel order, so A, B, A, B...) for each (topology, workload)
+ * whose headline metrics' CIs are still too wide on some kernel, up to
+ * --max-iterations; then say which did not get there (stderr, run.json). */
+static void target_ci_rounds(struct run *r)
 {
-	const struct spec *s = L->s;
-	int maxit = L->o->max_iterations > 0 ? L->o->max_iterations : TARGET_CI_MAX_ITERATIONS;
-	double pct = L->o->target_ci_pct;
+	const struct spec *s = &r->s;
+	int maxit = r->o->max_iterations > 0 ? r->o->max_iterations : TARGET_CI_MAX_ITERATIONS;
+	double pct = r->o->target_ci_pct;
 	json_t *missing = json_array(), *mm;
 	int it = s->iterations;
 	size_t i;
 
 	for (;;) {
-		size_t first = *ncellsp;
+		size_t first = r->ncells;
 
 		json_array_clear(missing);
 		for (size_t t = 0; t < s->ntopos; t++)
@@ -483,34 +679,23 @@ static void target_ci_rounds(struct cell_loop *L, const char *out, struct cell *
 				int miss = 0;
 
 				for (size_t k = 0; k < s->nkernels; k++)
-					if (!L->kerrs[k])
-						miss += ci_misses(s, L->finals, k, t, w, pct,
+					if (!r->kerrs[k])
+						miss += ci_misses(s, r->finals, k, t, w, pct,
 								  missing);
 				if (!miss || it >= maxit || interrupted)
 					continue;
-				/* One more cell of every kernel, in kernel order. */
-				*cellsp = realloc(*cellsp, (*ncellsp + s->nkernels) *
-						  sizeof(**cellsp));
-				for (size_t k = 0; k < s->nkernels; k++) {
-					struct cell *c = &(*cellsp)[(*ncellsp)++];
-
-					c->k = k;
-					c->t = t;
-					c->w = w;
-					c->iter = it + 1;
-					c->id = xasprintf("%s--%s--%s--%d", s->kernels[k].name,
-							  s->topos[t].name, s->workloads[w].name,
-							  it + 1);
-					c->dir = xasprintf("%s/cells/%s", out, c->id);
-				}
+				r->cells = realloc(r->cells, (r->ncells + s->nkernels) *
+						   sizeof(*r->cells));
+				for (size_t k = 0; k < s->nkernels; k++)
+					store_cell_set(&r->cells[r->ncells++], s, r->out, k, t, w,
+						       it + 1);
 			}
-		if (*ncellsp == first)
+		if (r->ncells == first)
 			break;
 		it++;
-		L->total = *ncellsp;
-		fprintf(stderr, "%s--target-ci %g%%: %zu headline metric(s) not there yet; "
-			"iteration %d\n", L->tty ? "\n" : "", pct, json_array_size(missing), it);
-		run_cells(L, *cellsp + first, *ncellsp - first);
+		fprintf(stderr, "--target-ci %g%%: %zu headline metric(s) not there yet; "
+			"iteration %d\n", pct, json_array_size(missing), it);
+		run_cells(r, first);
 	}
 	json_array_foreach(missing, i, mm) {
 		char ci[32] = "inf";
@@ -525,308 +710,85 @@ static void target_ci_rounds(struct cell_loop *L, const char *out, struct cell *
 			json_string_value(json_object_get(mm, "metric")), ci,
 			(long long)json_integer_value(json_object_get(mm, "n")));
 	}
-	json_object_set_new(run, "target_ci", json_pack("{s:f,s:i,s:i,s:O}", "pct", pct,
-							"max_iterations", maxit,
-							"iterations", it, "not_reached",
-							missing));
-	json_object_set_new(run, "iterations", json_integer(it));
+	json_object_set_new(r->manifest, "target_ci",
+			    json_pack("{s:f,s:i,s:i,s:O}", "pct", pct, "max_iterations", maxit,
+				      "iterations", it, "not_reached", missing));
+	json_object_set_new(r->manifest, "iterations", json_integer(it));
 	json_decref(missing);
+}
+
+/* summary.json, the final run.json, the table; returns the exit code. */
+static int finish(struct run *r)
+{
+	json_t *summary = summary_build(r->finals);
+	char *sp = store_path(r->out, STORE_SUMMARY), *rp = store_path(r->out, STORE_RUN);
+	char *now = iso_now();
+
+	store_write_json(sp, summary);
+	json_object_set_new(r->manifest, "finished", json_string(now));
+	json_object_set_new(r->manifest, "status",
+			    json_string(interrupted ? "interrupted" : "finished"));
+	json_object_set_new(r->manifest, "cells",
+			    json_pack("{s:I,s:i,s:i,s:i,s:I}", "total", (json_int_t)r->ncells, "ok",
+				      r->nok, "skipped", r->nskip, "failed", r->nfail, "not_run",
+				      (json_int_t)(r->ncells - r->done)));
+	store_write_json(rp, r->manifest);
+	free(sp);
+	free(rp);
+	free(now);
+	summary_print(summary, stdout);
+	json_decref(summary);
+	printf("\n%d ok, %d failed, %d skipped, %zu not run; results in %s\n", r->nok, r->nfail,
+	       r->nskip, r->ncells - r->done, r->out);
+	if (interrupted) {
+		printf("interrupted: finish with: swapbench run %s --out %s --resume\n", r->s.path,
+		       r->out);
+		return EXIT_CELLS_FAILED;
+	}
+	if (r->nfail)
+		return EXIT_CELLS_FAILED;
+	return r->nskip ? EXIT_SKIPPED : EXIT_OK;
+}
+
+static void run_release(struct run *r)
+{
+	store_cells_free(r->cells, r->ncells);
+	for (size_t i = 0; r->kernels && i < r->s.nkernels; i++) {
+		kernel_release(&r->kernels[i]);
+		free(r->initrds[i]);
+		free(r->kerrs[i]);
+	}
+	free(r->kernels);
+	free(r->initrds);
+	free(r->kerrs);
+	free(r->agent);
+	free(r->out);
+	free(r->note);
+	free(r->qv);
+	json_decref(r->manifest);
+	json_decref(r->finals);
+	spec_release(&r->s);
 }
 
 int runner_run(const struct run_opts *o)
 {
-	struct spec s;
-	struct kernel *kernels = NULL;
-	char **initrds = NULL, *agent = NULL, *out = NULL, *note = NULL, *qv = NULL;
-	char **kerrs = NULL;  /* why a kernel could not be built, per kernel */
-	const char *accel = "tcg";
-	struct cell *cells = NULL;
-	json_t *run = NULL, *finals = json_array(), *summary;
-	size_t ncells = 0, done = 0, nk = 0;
-	int rc, code = EXIT_OK, tty = isatty(2), nfail = 0, nskip = 0, nok = 0, kok = -1;
+	struct run r = { .o = o, .accel = "tcg", .tty = isatty(2), .finals = json_array() };
+	int code;
 
-	rc = spec_load(o->spec_path, &s);
-	if (rc) {
-		log_err("%s", sb_lasterr());
-		json_decref(finals);
-		return EXIT_USAGE;
-	}
-	if (o->aa && spec_make_aa(&s, o->aa_kernel)) {
-		log_err("%s", sb_lasterr());
-		json_decref(finals);
-		spec_release(&s);
-		return EXIT_USAGE;
-	}
-	if (o->iterations > 0)
-		s.iterations = o->iterations;
-	if (o->accel) {
-		free(s.accel);
-		s.accel = xstrdup(o->accel);
-	}
-	agent = agent_path();
-	if (access(agent, X_OK)) {
-		log_err("guest agent '%s' is missing: build it with cmake --build", agent);
-		code = EXIT_USAGE;
-		goto out;
-	}
-	/* Everything that can be wrong with the input is found before any
-	 * results directory exists. */
-	kernels = calloc(s.nkernels, sizeof(*kernels));
-	initrds = calloc(s.nkernels, sizeof(*initrds));
-	kerrs = calloc(s.nkernels, sizeof(*kerrs));
-	for (nk = 0; nk < s.nkernels; nk++)
-		kernel_init(&kernels[nk]);
-	for (nk = 0; nk < s.nkernels; nk++) {
-		struct spec_kernel *sk = &s.kernels[nk];
+	spec_init(&r.s);
+	if ((code = load_spec(&r)) == EXIT_OK && (code = resolve_kernels(&r)) == EXIT_OK &&
+	    (code = open_output(&r)) == EXIT_OK) {
+		char *rp = store_path(r.out, STORE_RUN);
 
-		if (sk->build) {
-			/* A kernel that fails to build is recorded, and its cells
-			 * with it; the other kernels still run. */
-			struct kbuild_opts ko = { .tty = tty, .label = "build" };
-			enum kbuild_state st;
-
-			kbuild_add_root(s.path); /* for `kernel gc`; idempotent */
-			fprintf(stderr, "kernel %s: %s\n", sk->name, sk->source);
-			rc = kbuild_get(sk, &ko, &kernels[nk], &st);
-			if (rc) {
-				kerrs[nk] = xstrdup(sb_lasterr());
-				log_err("%s", kerrs[nk]);
-				kernel_init(&kernels[nk]);
-				continue;
-			}
-			fprintf(stderr, "kernel %s: %s %s (%s)\n", sk->name,
-				st == KBUILD_BUILT ? "built" : "cached", kernels[nk].id,
-				kernels[nk].release);
-		} else {
-			fprintf(stderr, "kernel %s: resolving %s\n", sk->name, sk->source);
-			rc = kernel_get(sk->source, sk->name, sk->config, sk->modules,
-					&kernels[nk]);
-			if (rc) {
-				log_err("%s: kernels[%zu]: %s", s.path, nk, sb_lasterr());
-				code = EXIT_USAGE;
-				goto out;
-			}
-		}
-		for (size_t t = 0; t < s.ntopos; t++) {
-			rc = kernel_check_topology(&kernels[nk], s.topos[t].obj);
-			if (rc) {
-				log_err("%s: %s", s.path, sb_lasterr());
-				code = EXIT_USAGE;
-				goto out;
-			}
-		}
-		rc = initramfs_get(&kernels[nk], agent, &initrds[nk]);
-		if (rc) {
-			log_err("kernel %s: %s", sk->name, sb_lasterr());
-			code = EXIT_USAGE;
-			goto out;
-		}
-		fprintf(stderr, "kernel %s: %s (%s)\n", sk->name, kernels[nk].release,
-			kernels[nk].package ? kernels[nk].package : kernels[nk].vmlinuz);
-		kok = kok < 0 ? (int)nk : kok;
-	}
-	if (kok < 0) {
-		log_err("%s: no kernel could be built", s.path);
-		code = EXIT_USAGE;
-		goto out;
-	}
-	/* An instruction-counted clock is TCG's: auto means TCG then. */
-	if (!strcmp(s.clock, "icount") && !strcmp(s.accel, "auto")) {
-		free(s.accel);
-		s.accel = xstrdup("tcg");
-		fprintf(stderr, "accel: vm.clock icount runs under TCG\n");
-	}
-	rc = vm_choose_accel(s.accel, kernels[kok].vmlinuz, initrds[kok], &accel, &note);
-	if (rc) {
-		log_err("%s", sb_lasterr());
-		code = EXIT_USAGE;
-		goto out;
-	}
-	if (note)
-		fprintf(stderr, "accel: %s\n", note);
-	rc = vm_check_clock(s.clock, accel);
-	if (rc) {
-		log_err("%s: %s", s.path, sb_lasterr());
-		code = EXIT_USAGE;
-		goto out;
-	}
-	if (o->out_dir) {
-		out = xstrdup(o->out_dir);
-	} else {
-		char stamp[32];
-		time_t t = time(NULL);
-
-		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&t));
-		out = xasprintf("results/%s-%s", s.name, stamp);
-	}
-	if (path_exists(out) && !o->resume) {
-		log_err("results directory '%s' exists: pass --resume to finish it, or another "
-			"--out", out);
-		code = EXIT_USAGE;
-		goto out;
-	}
-	if (o->resume && path_exists(out)) {
-		char *rp = xasprintf("%s/run.json", out);
-		json_t *old = json_load_file(rp, 0, NULL);
-
-		if (!old || strcmp(json_string_value(json_object_get(old, "spec_path")) ?: "",
-				   s.path)) {
-			log_err("--resume: '%s' is not a run of '%s'", out, s.path);
-			json_decref(old);
-			free(rp);
-			code = EXIT_USAGE;
-			goto out;
-		}
-		json_decref(old);
+		r.manifest = run_manifest(&r);
+		store_write_json(rp, r.manifest);
 		free(rp);
-	}
-	if (mkdir_p(out, 0755)) {
-		log_err("%s", sb_lasterr());
-		code = EXIT_USAGE;
-		goto out;
-	}
-	qv = vm_qemu_version();
-	run = json_pack("{s:i,s:s,s:s,s:s,s:O,s:o,s:s,s:{s:s,s:s,s:s?},s:[],s:s,s:i}",
-			"schema_version", RUN_SCHEMA_VERSION, "harness_version", SWAPBENCH_VERSION,
-			"name", s.name, "spec_path", s.path, "spec", s.root, "host", host_info(),
-			"qemu_version", qv, "accel", "requested", s.accel, "used", accel, "note",
-			note, "kernels", "started", "", "iterations", s.iterations);
-	{
-		char *now = iso_now();
-
-		json_object_set_new(run, "started", json_string(now));
-		free(now);
-	}
-	for (size_t i = 0; i < s.nkernels; i++) {
-		json_t *id;
-
-		if (kerrs[i])
-			id = json_pack("{s:s,s:s,s:s}", "name", s.kernels[i].name, "source",
-				       s.kernels[i].source, "build_error", kerrs[i]);
-		else
-			id = kernel_identity(&kernels[i]);
-		json_array_append_new(json_object_get(run, "kernels"), id);
-	}
-	{
-		json_t *topos = json_array(), *wls = json_array();
-
-		for (size_t i = 0; i < s.ntopos; i++)
-			json_array_append(topos, s.topos[i].obj);
-		for (size_t i = 0; i < s.nworkloads; i++)
-			json_array_append_new(wls, json_pack("{s:s,s:s,s:O,s:{s:I,s:I,s:I}}",
-							     "name", s.workloads[i].name,
-							     "kind", s.workloads[i].kind,
-							     "params", s.workloads[i].params,
-							     "memcg", "max",
-							     (json_int_t)s.workloads[i].memcg.max,
-							     "high",
-							     (json_int_t)s.workloads[i].memcg.high,
-							     "swap_max",
-							     (json_int_t)s.workloads[i].memcg.swap_max));
-		json_object_set_new(run, "topologies", topos);
-		json_object_set_new(run, "workloads", wls);
-		json_object_set_new(run, "vm", json_pack("{s:I,s:I,s:i,s:s?,s:s,s:b}", "memory_mb",
-							 (json_int_t)s.vm_mem_mb, "cpus",
-							 (json_int_t)s.vm_cpus, "timeout_s",
-							 s.vm_timeout_s, "cmdline", s.cmdline,
-							 "clock", s.clock, "quiet", s.quiet));
-	}
-	{
-		char *rp = xasprintf("%s/run.json", out);
-
-		json_object_set_new(run, "status", json_string("running"));
-		write_json(rp, run);
-		free(rp);
-	}
-	/* Iterations outermost, so an interrupted run has every kernel covered. */
-	ncells = s.iterations * s.nkernels * s.ntopos * s.nworkloads;
-	cells = calloc(ncells, sizeof(*cells));
-	ncells = 0;
-	for (int it = 1; it <= s.iterations; it++)
-		for (size_t t = 0; t < s.ntopos; t++)
-			for (size_t w = 0; w < s.nworkloads; w++)
-				for (size_t k = 0; k < s.nkernels; k++) {
-					struct cell *c = &cells[ncells++];
-
-					c->k = k;
-					c->t = t;
-					c->w = w;
-					c->iter = it;
-					c->id = xasprintf("%s--%s--%s--%d", s.kernels[k].name,
-							  s.topos[t].name, s.workloads[w].name, it);
-					c->dir = xasprintf("%s/cells/%s", out, c->id);
-				}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	{
-		struct cell_loop L = { .s = &s, .o = o, .kernels = kernels, .initrds = initrds,
-				       .kerrs = kerrs, .accel = accel, .finals = finals,
-				       .tty = tty, .t0 = monotonic_s(), .total = ncells };
-
-		run_cells(&L, cells, ncells);
-		/* --target-ci: more rounds, one cell per kernel each (ABAB...),
-		 * for the (topology, workload) pairs whose headline metrics'
-		 * CIs are still too wide. */
+		r.ncells = store_cells(&r.s, r.out, &r.cells);
+		run_cells(&r, 0);
 		if (o->target_ci_pct > 0)
-			target_ci_rounds(&L, out, &cells, &ncells, run);
-		done = L.done;
-		nok = L.nok;
-		nskip = L.nskip;
-		nfail = L.nfail;
-		if (tty)
-			fputc('\n', stderr);
+			target_ci_rounds(&r);
+		code = finish(&r);
 	}
-	summary = summary_build(finals);
-	{
-		char *sp = xasprintf("%s/summary.json", out), *rp = xasprintf("%s/run.json", out);
-		char *now = iso_now();
-		write_json(sp, summary);
-		json_object_set_new(run, "finished", json_string(now));
-		json_object_set_new(run, "status", json_string(interrupted ? "interrupted"
-									   : "finished"));
-		json_object_set_new(run, "cells", json_pack("{s:I,s:i,s:i,s:i,s:I}", "total",
-							    (json_int_t)ncells, "ok", nok,
-							    "skipped", nskip, "failed", nfail,
-							    "not_run",
-							    (json_int_t)(ncells - done)));
-		write_json(rp, run);
-		free(sp);
-		free(rp);
-		free(now);
-	}
-	summary_print(summary, stdout);
-	json_decref(summary);
-	printf("\n%d ok, %d failed, %d skipped, %zu not run; results in %s\n", nok, nfail, nskip,
-	       ncells - done, out);
-	if (interrupted) {
-		printf("interrupted: finish with: swapbench run %s --out %s --resume\n", s.path,
-		       out);
-		code = EXIT_CELLS_FAILED;
-	} else if (nfail) {
-		code = EXIT_CELLS_FAILED;
-	} else if (nskip) {
-		code = EXIT_SKIPPED;
-	}
-out:
-	for (size_t i = 0; i < ncells; i++) {
-		free(cells[i].id);
-		free(cells[i].dir);
-	}
-	free(cells);
-	for (size_t i = 0; kernels && i < s.nkernels; i++) {
-		kernel_release(&kernels[i]);
-		free(initrds[i]);
-		free(kerrs[i]);
-	}
-	free(kernels);
-	free(initrds);
-	free(kerrs);
-	free(agent);
-	free(out);
-	free(note);
-	free(qv);
-	json_decref(run);
-	json_decref(finals);
-	spec_release(&s);
+	run_release(&r);
 	return code;
 }

@@ -3,7 +3,7 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/jsonloc.h"
-#include "harness/kernel.h"
+#include "harness/paths.h"
 #include "common/topology.h"
 #include "workloads/workload.h"
 
@@ -15,13 +15,6 @@
 #include <unistd.h>
 
 #define SPEC_MAX_BYTES (4 << 20)
-
-const char *configs_dir(void)
-{
-	const char *env = getenv("SWAPBENCH_CONFIGS");
-
-	return env && *env ? env : SWAPBENCH_SOURCE_DIR "/configs";
-}
 
 void spec_init(struct spec *s)
 {

@@ -94,7 +94,5 @@ void spec_topology_release(struct spec_topology *t);
  * first) twice, named "A" and "B", and the name NAME-aa. */
 int spec_make_aa(struct spec *s, const char *kernel);
 void spec_kbuild_free(struct spec_kbuild *b);
-/* Where bundled configs live: $SWAPBENCH_CONFIGS, else the source tree. */
-const char *configs_dir(void);
 
 #endif

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "harness/vm.h"
 #include "common/err.h"
+#include "harness/paths.h"
 #include "common/fsutil.h"
 #include "common/kpatterns.h"
 #include "common/log.h"

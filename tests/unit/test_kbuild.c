@@ -14,8 +14,11 @@
 #include <sys/stat.h>
 
 #include "common/fsutil.h"
+#include "harness/kconfig.h"
 #include "harness/kernel-build.h"
 #include "harness/kernel.h"
+#include "harness/paths.h"
+#include "harness/sha256.h"
 
 static char tree[] = "/tmp/sb-kbuild-XXXXXX";
 
