@@ -657,6 +657,25 @@ static int ci_misses(const struct spec *s, const json_t *finals, size_t k, size_
 	return nmiss;
 }
 
+/* True when some kernel's cell (t, w, iter) has a result in the run. */
+static int round_on_disk(const struct run *r, size_t t, size_t w, int iter)
+{
+	int found = 0;
+
+	for (size_t k = 0; k < r->s.nkernels && !found; k++) {
+		struct store_cell c;
+		char *rp;
+
+		store_cell_set(&c, &r->s, r->out, k, t, w, iter);
+		rp = store_path(c.dir, STORE_RESULT);
+		found = path_exists(rp);
+		free(rp);
+		free(c.id);
+		free(c.dir);
+	}
+	return found;
+}
+
 /* --target-ci: after the spec's iterations, rounds of one more cell per
  * kernel (in kernel order, so A, B, A, B...) for each (topology, workload)
  * whose headline metrics' CIs are still too wide on some kernel, up to
@@ -682,7 +701,10 @@ static void target_ci_rounds(struct run *r)
 					if (!r->kerrs[k])
 						miss += ci_misses(s, r->finals, k, t, w, pct,
 								  missing);
-				if (!miss || it >= maxit || interrupted)
+				/* Resuming: rounds already on disk are results too,
+				 * whatever the target now says (nothing is lost). */
+				if ((!miss && !(r->o->resume && round_on_disk(r, t, w, it + 1))) ||
+				    it >= maxit || interrupted)
 					continue;
 				r->cells = realloc(r->cells, (r->ncells + s->nkernels) *
 						   sizeof(*r->cells));
@@ -693,8 +715,12 @@ static void target_ci_rounds(struct run *r)
 		if (r->ncells == first)
 			break;
 		it++;
-		fprintf(stderr, "--target-ci %g%%: %zu headline metric(s) not there yet; "
-			"iteration %d\n", pct, json_array_size(missing), it);
+		if (json_array_size(missing))
+			fprintf(stderr, "--target-ci %g%%: %zu headline metric(s) not there yet; "
+				"iteration %d\n", pct, json_array_size(missing), it);
+		else
+			fprintf(stderr, "--target-ci %g%%: iteration %d is on disk (--resume)\n",
+				pct, it);
 		run_cells(r, first);
 	}
 	json_array_foreach(missing, i, mm) {

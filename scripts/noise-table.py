@@ -3,7 +3,7 @@
 two names) for docs/noise.md: per mode and metric, the CoeffVar of each side,
 the paired CoeffVar (sd of ln(B_i/A_i) over adjacent cells, / sqrt 2, so it
 reads like a per-side CV), the MDE, and the rows compare flags (false
-positives), unpaired and paired. Derived rows: us_per_swapout = elapsed /
+positives), unpaired and paired. Derived rows: elapsed_per_swapout (us) = elapsed /
 (pswpout + zswpout), the cost per page swapped out.
 
   scripts/noise-table.py [--bin build/swapbench] LABEL=RUN_DIR ...
@@ -37,7 +37,7 @@ def cells(run):
         v = r.get('counters', {}).get('vmstat', {}).get('delta', {})
         pages = (v.get('pswpout') or 0) + (v.get('zswpout') or 0)
         if pages and 'elapsed' in m:
-            m['us_per_swapout'] = m['elapsed'] * 1e6 / pages
+            m['elapsed_per_swapout'] = m['elapsed'] * 1e6 / pages
         if pages:
             m['pages_swapped_out'] = pages
         hn = r.get('host', {}).get('noise') or {}
