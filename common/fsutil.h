@@ -26,6 +26,12 @@ void rstrip(char *s);
 int parse_size(const char *s, unsigned long long *out);
 /* Format bytes as "64M"-style string into buf. */
 void format_size(unsigned long long v, char *buf, size_t len);
+/* Seconds on the monotonic clock: the one clock for elapsed times. */
 double monotonic_s(void);
+/* A duration for people: "12s" (with decimals), "3m07s", "2h05m"; "?" when
+ * negative (unknown). */
+void fmt_duration(double s, int decimals, char *buf, size_t len);
+/* The current UTC time as "2026-12-01T04:05:06Z". Caller frees. */
+char *iso_now(void);
 
 #endif

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "common/process.h"
 #include "common/err.h"
+#include "common/fsutil.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,14 +15,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int do_spawn(const struct spawn_opts *o, int out_fd, pid_t *pid)
 {
@@ -100,7 +93,7 @@ int spawn_run(const struct spawn_opts *o, struct spawn_result *r)
 {
 	size_t cap = o->capture_max ? o->capture_max : (1u << 20);
 	int pipefd[2] = { -1, -1 };
-	double start = now_s(), deadline, last_tick = start;
+	double start = monotonic_s(), deadline, last_tick = start;
 	int status, rc, reaped = 0;
 	pid_t pid;
 
@@ -149,9 +142,9 @@ int spawn_run(const struct spawn_opts *o, struct spawn_result *r)
 
 			nanosleep(&ts, NULL);
 		}
-		if (o->tick && !reaped && now_s() - last_tick >= 1) {
+		if (o->tick && !reaped && monotonic_s() - last_tick >= 1) {
 			o->tick(o->tick_arg);
-			last_tick = now_s();
+			last_tick = monotonic_s();
 		}
 		if (!reaped) {
 			pid_t w = waitpid(pid, &status, WNOHANG);
@@ -163,7 +156,7 @@ int spawn_run(const struct spawn_opts *o, struct spawn_result *r)
 		}
 		if (reaped && pipefd[0] < 0)
 			break;
-		if (deadline && now_s() > deadline && !r->timed_out) {
+		if (deadline && monotonic_s() > deadline && !r->timed_out) {
 			r->timed_out = 1;
 			spawn_kill(pid);
 			if (!reaped && waitpid(pid, &status, 0) == pid) {
@@ -176,7 +169,7 @@ int spawn_run(const struct spawn_opts *o, struct spawn_result *r)
 			}
 		}
 	}
-	r->elapsed_s = now_s() - start;
+	r->elapsed_s = monotonic_s() - start;
 	if (r->out)
 		r->out[r->out_len] = '\0';
 	return 0;

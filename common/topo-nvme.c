@@ -1,6 +1,7 @@
 /* nvme: an emulated NVMe drive backed by a sparse host file or a host block device. */
 #define _GNU_SOURCE
 #include "common/topology.h"
+#include "common/params.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/sysfs.h"
@@ -13,39 +14,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const nvme_keys[] = { "kind", "size", "path", "priority", "discard",
-					  "host_cache", NULL };
+static const char *const host_caches[] = { "none", "writeback", "unsafe", NULL };
+
+static const struct param_def nvme_params[] = {
+	PARAM_STRING("kind", 16, NULL, "\"nvme\""),
+	PARAM_SIZE("size", 1 << 20, 64LL << 40, NULL, "a sparse file per cell (or \"path\")"),
+	PARAM_PATH("path", "a host block device or file (or \"size\")"),
+	PARAM_INT("priority", -1, 32767, "10", "swap priority"),
+	PARAM_BOOL("discard", "false", "swapon --discard"),
+	PARAM_ENUM("host_cache", host_caches, "none", "qemu's cache mode of the backing file"),
+	PARAM_END(),
+};
 
 static int nvme_validate(const json_t *layer, const char *where)
 {
-	unsigned long long sz;
-	long long prio;
-	json_t *size, *path, *cache;
-	int rc = topo_check_keys(layer, nvme_keys, where);
+	int rc = params_check(layer, where, nvme_params);
 
-	if (rc)
-		return rc;
-	size = json_object_get(layer, "size");
-	path = json_object_get(layer, "path");
-	if (!!size == !!path)
-		return sb_err(EINVAL, "%s: give exactly one of \"size\" (a sparse file per "
-			      "cell) or \"path\" (a host block device or file)", where);
-	if (size && (!json_is_string(size) || parse_size(json_string_value(size), &sz) ||
-		     sz < (1 << 20) || sz > (64ULL << 40)))
-		return sb_err(EINVAL, "%s.size: expected a size between 1M and 64T like \"2G\"",
-			      where);
-	if (path && (!json_is_string(path) || json_string_value(path)[0] != '/'))
-		return sb_err(EINVAL, "%s.path: expected an absolute host path", where);
-	if (json_object_get(layer, "discard") && !json_is_boolean(json_object_get(layer, "discard")))
-		return sb_err(EINVAL, "%s.discard: expected true or false", where);
-	cache = json_object_get(layer, "host_cache");
-	if (cache && (!json_is_string(cache) ||
-		      (strcmp(json_string_value(cache), "none") &&
-		       strcmp(json_string_value(cache), "writeback") &&
-		       strcmp(json_string_value(cache), "unsafe"))))
-		return sb_err(EINVAL, "%s.host_cache: expected \"none\", \"writeback\" or "
-			      "\"unsafe\"", where);
-	return topo_get_int(layer, "priority", -1, 32767, 10, &prio, where);
+	if (!rc && !json_object_get(layer, "size") == !json_object_get(layer, "path"))
+		rc = sb_err(EINVAL, "%s: give exactly one of \"size\" (a sparse file per "
+			    "cell) or \"path\" (a host block device or file)", where);
+	return rc;
 }
 
 static const struct kconfig_req nvme_kconfig[] = {
@@ -170,6 +158,7 @@ const struct topo_kind topo_nvme = {
 	.kind = "nvme",
 	.summary = "emulated NVMe drive (sparse host file of a size, or a host device)",
 	.validate = nvme_validate,
+	.params = nvme_params,
 	.kconfig = nvme_kconfig,
 	.modules = nvme_modules,
 	.qemu_args = nvme_qemu_args,

@@ -1,6 +1,7 @@
 /* zram: a compressed RAM block device used as swap. */
 #define _GNU_SOURCE
 #include "common/topology.h"
+#include "common/params.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/sysfs.h"
@@ -9,30 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const zram_keys[] = { "kind", "size", "algorithm", "priority", "mem_limit",
-					  NULL };
+static const struct param_def zram_params[] = {
+	PARAM_STRING("kind", 16, NULL, "\"zram\""),
+	PARAM_SIZE_REQ("size", 1 << 20, 0, "disk size of the device (at least 1M)"),
+	PARAM_STRING("algorithm", 64, NULL, "compressor, e.g. \"lz4\" (default: the kernel's)"),
+	PARAM_INT("priority", -1, 32767, "100", "swap priority"),
+	PARAM_SIZE("mem_limit", 0, 0, NULL, "cap on the memory it may use"),
+	PARAM_END(),
+};
 
 static int zram_validate(const json_t *layer, const char *where)
 {
-	unsigned long long sz;
-	long long prio;
-	json_t *v;
-	int rc = topo_check_keys(layer, zram_keys, where);
-
-	if (rc)
-		return rc;
-	v = json_object_get(layer, "size");
-	if (!json_is_string(v) || parse_size(json_string_value(v), &sz) || sz < (1 << 20))
-		return sb_err(EINVAL, "%s.size: expected a size of at least 1M like \"1G\"",
-			      where);
-	v = json_object_get(layer, "mem_limit");
-	if (v && (!json_is_string(v) || parse_size(json_string_value(v), &sz)))
-		return sb_err(EINVAL, "%s.mem_limit: expected a size like \"512M\"", where);
-	v = json_object_get(layer, "algorithm");
-	if (v && (!json_is_string(v) || !json_string_length(v)))
-		return sb_err(EINVAL, "%s.algorithm: expected a compressor name like \"lz4\"",
-			      where);
-	return topo_get_int(layer, "priority", -1, 32767, 100, &prio, where);
+	return params_check(layer, where, zram_params);
 }
 
 static const struct kconfig_req zram_kconfig[] = {
@@ -120,6 +109,7 @@ const struct topo_kind topo_zram = {
 	.kind = "zram",
 	.summary = "compressed RAM block device as swap (size, algorithm, priority)",
 	.validate = zram_validate,
+	.params = zram_params,
 	.kconfig = zram_kconfig,
 	.modules = zram_modules,
 	.setup = zram_setup,

@@ -1,6 +1,7 @@
 /* zswap: a compressed cache in front of the swap devices of later layers. */
 #define _GNU_SOURCE
 #include "common/topology.h"
+#include "common/params.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/sysfs.h"
@@ -11,31 +12,19 @@
 
 #define ZSWAP_PARAMS "/sys/module/zswap/parameters/"
 
-static const char *const zswap_keys[] = { "kind", "compressor", "zpool", "max_pool_percent",
-					   "accept_threshold_percent", "shrinker", NULL };
+static const struct param_def zswap_params[] = {
+	PARAM_STRING("kind", 16, NULL, "\"zswap\""),
+	PARAM_STRING("compressor", 64, NULL, "e.g. \"lz4\" (default: the kernel's)"),
+	PARAM_STRING("zpool", 64, NULL, "e.g. \"zsmalloc\" (default: the kernel's)"),
+	PARAM_INT("max_pool_percent", 1, 100, "20", "pool limit, percent of RAM"),
+	PARAM_INT("accept_threshold_percent", 0, 100, "90", "refill threshold, percent"),
+	PARAM_BOOL("shrinker", NULL, "the zswap shrinker (default: the kernel's)"),
+	PARAM_END(),
+};
 
 static int zswap_validate(const json_t *layer, const char *where)
 {
-	static const char *const strs[] = { "compressor", "zpool", NULL };
-	long long v;
-	int rc = topo_check_keys(layer, zswap_keys, where);
-
-	if (rc)
-		return rc;
-	for (int i = 0; strs[i]; i++) {
-		json_t *s = json_object_get(layer, strs[i]);
-
-		if (s && (!json_is_string(s) || !json_string_length(s)))
-			return sb_err(EINVAL, "%s.%s: expected a non-empty string", where,
-				      strs[i]);
-	}
-	rc = topo_get_int(layer, "max_pool_percent", 1, 100, 20, &v, where);
-	if (!rc)
-		rc = topo_get_int(layer, "accept_threshold_percent", 0, 100, 90, &v, where);
-	if (!rc && json_object_get(layer, "shrinker") &&
-	    !json_is_boolean(json_object_get(layer, "shrinker")))
-		rc = sb_err(EINVAL, "%s.shrinker: expected true or false", where);
-	return rc;
+	return params_check(layer, where, zswap_params);
 }
 
 static const struct kconfig_req zswap_kconfig[] = {
@@ -116,6 +105,7 @@ const struct topo_kind topo_zswap = {
 	.kind = "zswap",
 	.summary = "compressed cache in front of the following swap devices",
 	.validate = zswap_validate,
+	.params = zswap_params,
 	.kconfig = zswap_kconfig,
 	.modules = zswap_modules,
 	.setup = zswap_setup,

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "common/topology.h"
+#include "common/params.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/process.h"
@@ -75,40 +76,6 @@ const struct topo_kind *topo_kind_find(const char *kind)
 	return NULL;
 }
 
-int topo_check_keys(const json_t *layer, const char *const *allowed, const char *where)
-{
-	const char *key;
-	json_t *val;
-
-	if (!json_is_object(layer))
-		return sb_err(EINVAL, "%s: expected an object", where);
-	json_object_foreach((json_t *)layer, key, val) {
-		int ok = 0;
-
-		for (int i = 0; allowed[i]; i++)
-			ok |= !strcmp(allowed[i], key);
-		if (!ok)
-			return sb_err(EINVAL, "%s: unknown key '%s'", where, key);
-	}
-	return 0;
-}
-
-int topo_get_int(const json_t *layer, const char *key, long long lo, long long hi,
-		 long long def, long long *out, const char *where)
-{
-	json_t *v = json_object_get(layer, key);
-
-	if (!v) {
-		*out = def;
-		return 0;
-	}
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return sb_err(EINVAL, "%s.%s: expected an integer in [%lld, %lld]", where, key,
-			      lo, hi);
-	*out = json_integer_value(v);
-	return 0;
-}
-
 static int validate_argv_list(const json_t *list, const char *where, const char *key)
 {
 	size_t i, j;
@@ -143,7 +110,7 @@ int topology_validate(const json_t *topo, const char *where)
 	size_t i;
 	int rc, nzswap = 0, nswap = 0;
 
-	rc = topo_check_keys(topo, keys, where);
+	rc = param_check_object(topo, where) ?: param_check_keys(topo, where, keys);
 	if (rc)
 		return rc;
 	name = json_object_get(topo, "name");

@@ -19,6 +19,8 @@
 #include "common/strv.h"
 
 /* A kernel config requirement: value must be 'y', or 'y'/'m' when module_ok. */
+struct param_def;
+
 struct kconfig_req {
 	const char *option; /* "CONFIG_ZSWAP" */
 	int module_ok;
@@ -45,6 +47,8 @@ struct topo_kind {
 	const char *summary;
 	/* Host and guest: check one layer object. */
 	int (*validate)(const json_t *layer, const char *where);
+	/* The layer's keys, types, ranges and defaults (common/params.h). */
+	const struct param_def *params;
 	const struct kconfig_req *kconfig;  /* {NULL}-terminated */
 	/* Kernel modules this layer needs when they are built as modules
 	 * (top-level names; dependencies are resolved on the host). */
@@ -78,9 +82,5 @@ const char *topo_algo_module(const char *algo);
 int topo_mkswap(const char *dev);
 int topo_swapon(const char *dev, int priority, int discard, struct topo_state *st,
 		const char *kind);
-/* Common optional integer / string getters with validation messages. */
-int topo_get_int(const json_t *layer, const char *key, long long lo, long long hi,
-		 long long def, long long *out, const char *where);
-int topo_check_keys(const json_t *layer, const char *const *allowed, const char *where);
 
 #endif

@@ -6,43 +6,46 @@
 #include "harness/kernel.h"
 #include "common/log.h"
 #include "common/protocol.h"
+#include "harness/options.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
 #include "harness/vm.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void boot_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: swapbench boot KERNEL [--topology T] [--memory SIZE] [--cpus N]\n"
-		"                      [--accel auto|kvm|tcg] [--timeout S] [--keep]\n"
-		"                      [-- COMMAND [ARGS...]]\n\n"
-		"Boots KERNEL (debian:6.12, linux-image-*, image:PATH) with the host root\n"
-		"read-only, sets up topology T (a name from configs/topologies/ or a path),\n"
-		"then runs COMMAND (default /bin/sh) on the serial console in this terminal\n"
-		"and powers off when it exits. For debugging set-ups by hand.\n");
-}
+static const char *topo_ref, *want = "auto";
+static unsigned long long mem = 1ULL << 30;
+static int cpus = 2, timeout = 3600, keep;
+
+static const struct opt_def boot_opts[] = {
+	OPT_STRING("topology", &topo_ref, "T",
+		   "a topology: a name from configs/topologies/ or a path"),
+	OPT_SIZE("memory", &mem, "SIZE", 128LL << 20, "guest memory (default 1G)"),
+	OPT_INTEGER("cpus", &cpus, "N", 1, 1024, "guest CPUs (default 2)"),
+	OPT_ENUM("accel", &want, "A", opt_accels, "auto (default), kvm or tcg"),
+	OPT_INTEGER("timeout", &timeout, "S", 1, 1 << 30,
+		    "power the guest off after S seconds (default 3600)"),
+	OPT_BOOL("keep", &keep, "keep the cell directory (printed at the end)"),
+	OPT_END(),
+};
+
+const struct cmd_def cmd_boot_def = {
+	"boot", "KERNEL [-- COMMAND [ARGS...]]",
+	"boot a kernel with a topology interactively, for debugging",
+	"Boots KERNEL (debian:6.12, linux-image-*, image:PATH) with the host root\n"
+	"read-only, sets up topology T (a name from configs/topologies/ or a path),\n"
+	"then runs COMMAND (default /bin/sh) on the serial console in this terminal\n"
+	"and powers off when it exits. For debugging set-ups by hand.\n",
+	boot_opts, 1, -1, NULL,
+};
 
 int cmd_boot(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "topology", required_argument, NULL, 't' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "accel", required_argument, NULL, 'a' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "keep", no_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *topo_ref = NULL, *want = "auto", *accel;
-	unsigned long long mem = 1ULL << 30;
-	int cpus = 2, timeout = 3600, keep = 0, c, rc, code = EXIT_USAGE;
+	const char *accel;
+	int rc, code = EXIT_USAGE, first;
 	struct spec_topology topo = { 0 };
 	json_t *topo_obj, *cj = NULL;
 	char *agent = NULL, *initrd = NULL, *note = NULL, *dir = NULL, *text;
@@ -50,34 +53,9 @@ int cmd_boot(int argc, char **argv)
 	struct strv qargs;
 	struct vm_result vr;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 't': topo_ref = optarg; break;
-		case 'm':
-			if (parse_size(optarg, &mem) || mem < (128ULL << 20)) {
-				fprintf(stderr, "swapbench boot: --memory: expected a size of at "
-					"least 128M, got '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'c': cpus = atoi(optarg); break;
-		case 'a': want = optarg; break;
-		case 'T': timeout = atoi(optarg); break;
-		case 'k': keep = 1; break;
-		case 'h': boot_usage(stdout); return EXIT_OK;
-		default: boot_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc || cpus < 1 || timeout < 1) {
-		boot_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(want, "auto") && strcmp(want, "kvm") && strcmp(want, "tcg")) {
-		fprintf(stderr, "swapbench boot: --accel: expected auto, kvm or tcg\n");
-		return EXIT_USAGE;
-	}
-	if (kernel_get(argv[optind], NULL, NULL, NULL, &k)) {
+	if ((rc = opt_parse(&cmd_boot_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	if (kernel_get(argv[first], NULL, NULL, NULL, &k)) {
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
 	}
@@ -107,7 +85,7 @@ int cmd_boot(int argc, char **argv)
 		goto out;
 	}
 	cj = cell_json("boot", "command", topo_obj, NULL,
-		       (const char *const *)(optind + 1 < argc ? argv + optind + 1 : NULL), 1000);
+		       (const char *const *)(first + 1 < argc ? argv + first + 1 : NULL), 1000);
 	text = json_dumps(cj, JSON_INDENT(2));
 	{
 		char *p = xasprintf("%s/" CELL_FILE, dir);
@@ -126,7 +104,7 @@ int cmd_boot(int argc, char **argv)
 				      .extra = &qargs };
 
 		fprintf(stderr, "booting %s (%s) under %s; the guest powers off when the "
-			"command exits\n", k.release, argv[optind], accel);
+			"command exits\n", k.release, argv[first], accel);
 		rc = vm_run(&vs, &vr);
 	}
 	topology_discard(topo_obj, dir);

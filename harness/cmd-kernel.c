@@ -6,70 +6,87 @@
 #include "harness/kernel.h"
 #include "harness/kernel-build.h"
 #include "common/log.h"
+#include "harness/options.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
 
 #include <dirent.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void kernel_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: swapbench kernel get SOURCE [--name NAME] [--config FILE] [--modules DIR]\n"
-		"       swapbench kernel build SPEC [--force] [--jobs N] [--json]\n"
-		"       swapbench kernel list [--json]\n"
-		"       swapbench kernel gc [--dry-run] [SPEC...]\n\n"
-		"get   fetch a kernel into the cache ($XDG_CACHE_HOME/swapbench, default\n"
-		"      ~/.cache/swapbench) and print its identity. SOURCE is debian:6.1,\n"
-		"      debian:6.12 (newest such Debian linux-image package), an exact\n"
-		"      linux-image-* package name, or image:PATH for a prebuilt bzImage\n"
-		"      (--config its .config, --modules a directory holding\n"
-		"      lib/modules/<release>). Debian packages are downloaded with\n"
-		"      apt-get download and extracted, never installed on the host.\n"
-		"build build every kernel of SPEC that comes from a git tree (see\n"
-		"      docs/kernels.md), or find it in the build cache, and print its name,\n"
-		"      cache id and state: built, cached or failed. A failure does not stop\n"
-		"      the other kernels; exit 3 when any failed.\n"
-		"list  show the cached kernels, one a line.\n"
-		"gc    remove built kernels and work trees that no spec uses: the SPECs\n"
-		"      given, or else every spec that 'kernel build' or 'run' was given\n"
-		"      and that still exists.\n");
-}
+static const char *name, *config, *modules;
+static int json, dry;
+static struct kbuild_opts ko;
+
+static const struct opt_def get_opts[] = {
+	OPT_STRING("name", &name, "NAME", "the kernel's short name (default: from SOURCE)"),
+	OPT_STRING("config", &config, "FILE", "image: kernels: its .config"),
+	OPT_STRING("modules", &modules, "DIR", "image: kernels: a directory holding\n"
+		   "lib/modules/<release>"),
+	OPT_BOOL("json", &json, "print the identity as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def get_def = {
+	"kernel get", "SOURCE", "fetch a kernel into the cache and print its identity",
+	"Fetches a kernel into the cache ($XDG_CACHE_HOME/swapbench, default\n"
+	"~/.cache/swapbench) and prints its identity. SOURCE is debian:6.1,\n"
+	"debian:6.12 (newest such Debian linux-image package), an exact\n"
+	"linux-image-* package name, or image:PATH for a prebuilt bzImage\n"
+	"(--config its .config, --modules a directory holding\n"
+	"lib/modules/<release>). Debian packages are downloaded with\n"
+	"apt-get download and extracted, never installed on the host.\n",
+	get_opts, 1, 1, NULL,
+};
+
+static const struct opt_def build_opts[] = {
+	OPT_BOOL("force", &ko.force, "build even when cached"),
+	OPT_INTEGER("jobs", &ko.jobs, "N", 0, 4096, "make -jN (default 0: one per CPU)"),
+	OPT_BOOL("json", &json, "print the kernels as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def build_def = {
+	"kernel build", "SPEC", "build the kernels of a spec that come from git trees",
+	"Builds every kernel of SPEC that comes from a git tree (see\n"
+	"docs/kernels.md), or finds it in the build cache, and prints its name,\n"
+	"cache id and state: built, cached or failed. A failure does not stop\n"
+	"the other kernels; exit 3 when any failed.\n",
+	build_opts, 1, 1, NULL,
+};
+
+static const struct opt_def list_opts[] = {
+	OPT_BOOL("json", &json, "print the kernels as JSON"),
+	OPT_END(),
+};
+
+static const struct cmd_def list_def = {
+	"kernel list", NULL, "show the cached kernels, one a line", NULL, list_opts, 0, 0, NULL,
+};
+
+static const struct opt_def gc_opts[] = {
+	OPT_BOOL_S('n', "dry-run", &dry, "say what would be removed; remove nothing"),
+	OPT_END(),
+};
+
+static const struct cmd_def gc_def = {
+	"kernel gc", "[SPEC...]", "remove built kernels and work trees no spec uses",
+	"Removes built kernels and work trees that no spec uses: the SPECs\n"
+	"given, or else every spec that 'kernel build' or 'run' was given\n"
+	"and that still exists.\n",
+	gc_opts, 0, -1, NULL,
+};
 
 static int kernel_get_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "modules", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *name = NULL, *config = NULL, *modules = NULL;
 	struct kernel k;
-	int c, json = 0, rc;
+	int rc, first;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n': name = optarg; break;
-		case 'c': config = optarg; break;
-		case 'm': modules = optarg; break;
-		case 'j': json = 1; break;
-		case 'h': kernel_usage(stdout); return EXIT_OK;
-		default: kernel_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		kernel_usage(stderr);
-		return EXIT_USAGE;
-	}
-	rc = kernel_get(argv[optind], name, config, modules, &k);
+	if ((rc = opt_parse(&get_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	rc = kernel_get(argv[first], name, config, modules, &k);
 	if (rc) {
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
@@ -94,44 +111,17 @@ static int kernel_get_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static void fmt_secs(double s, char *buf, size_t len)
-{
-	if (s < 60)
-		snprintf(buf, len, "%.1fs", s);
-	else
-		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
-}
-
 static int kernel_build_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct kbuild_opts ko = { .tty = isatty(2) };
 	struct spec s;
-	json_t *out = json_array();
-	int c, json = 0, nfail = 0, nsrc = 0;
+	json_t *out;
+	int prc, first, nfail = 0, nsrc = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': ko.force = 1; break;
-		case 'j': ko.jobs = atoi(optarg); break;
-		case 'J': json = 1; break;
-		case 'h': kernel_usage(stdout); json_decref(out); return EXIT_OK;
-		default: kernel_usage(stderr); json_decref(out); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		kernel_usage(stderr);
-		json_decref(out);
-		return EXIT_USAGE;
-	}
-	if (spec_load(argv[optind], &s)) {
+	ko.tty = isatty(2);
+	if ((prc = opt_parse(&build_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(prc);
+	out = json_array();
+	if (spec_load(argv[first], &s)) {
 		log_err("%s", sb_lasterr());
 		json_decref(out);
 		return EXIT_USAGE;
@@ -152,7 +142,7 @@ static int kernel_build_cmd(int argc, char **argv)
 		snprintf(label, sizeof(label), "[%zu/%d]", ++n, nsrc);
 		ko.label = label;
 		rc = kbuild_get(sk, &ko, &k, &st);
-		fmt_secs(monotonic_s() - t0, el, sizeof(el));
+		fmt_duration(monotonic_s() - t0, 1, el, sizeof(el));
 		if (rc) {
 			nfail++;
 			json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:f}", "name", sk->name,
@@ -195,13 +185,20 @@ static int kernel_build_cmd(int argc, char **argv)
 
 static int kernel_list_cmd(int argc, char **argv)
 {
-	char *cache = sb_cache_dir(), *dir = xasprintf("%s/kernels", cache);
-	DIR *d = opendir(dir);
+	char *cache, *dir;
+	DIR *d;
 	struct dirent *e;
-	json_t *built = kbuild_list(), *b, *all = json_array();
+	json_t *built, *b, *all;
 	size_t i;
-	int n = 0, json = argc > 1 && !strcmp(argv[1], "--json");
+	int n = 0, rc, first;
 
+	if ((rc = opt_parse(&list_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	cache = sb_cache_dir();
+	dir = xasprintf("%s/kernels", cache);
+	d = opendir(dir);
+	built = kbuild_list();
+	all = json_array();
 	while (d && (e = readdir(d))) {
 		char *root, *vf, *v = NULL;
 
@@ -275,21 +272,12 @@ static int kernel_gc_cmd(int argc, char **argv)
 {
 	json_t *removed = NULL, *r;
 	long long total = 0;
-	int dry = 0, first = 1;
+	int rc, first;
 	size_t i;
 	char sz[32];
 
-	for (; first < argc && argv[first][0] == '-'; first++) {
-		if (!strcmp(argv[first], "--dry-run") || !strcmp(argv[first], "-n")) {
-			dry = 1;
-		} else if (!strcmp(argv[first], "--help")) {
-			kernel_usage(stdout);
-			return EXIT_OK;
-		} else {
-			kernel_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	if ((rc = opt_parse(&gc_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
 	for (int a = first; a < argc; a++) {
 		if (access(argv[a], R_OK)) {
 			log_err("gc: cannot read spec '%s'", argv[a]);
@@ -313,21 +301,16 @@ static int kernel_gc_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
+const struct subcmd cmd_kernel_subs[] = {
+	{ &get_def, kernel_get_cmd },
+	{ &build_def, kernel_build_cmd },
+	{ &list_def, kernel_list_cmd },
+	{ &gc_def, kernel_gc_cmd },
+	{ NULL, NULL },
+};
+
 int cmd_kernel(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		kernel_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	if (!strcmp(argv[1], "get"))
-		return kernel_get_cmd(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "build"))
-		return kernel_build_cmd(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return kernel_list_cmd(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "gc"))
-		return kernel_gc_cmd(argc - 1, argv + 1);
-	fprintf(stderr, "swapbench kernel: unknown subcommand '%s'\n", argv[1]);
-	kernel_usage(stderr);
-	return EXIT_USAGE;
+	return subcmd_run("kernel", "Fetch or build kernels into the cache, list them, remove "
+			  "unused builds.", cmd_kernel_subs, argc, argv);
 }

@@ -1,41 +1,83 @@
 #include "harness/cmd.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "harness/options.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
 #include "harness/store.h"
+#include "common/strv.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void run_usage(FILE *out)
+static const char *const executors[] = { "local", "slurm", NULL };
+static struct run_opts run_o;
+static int dry;
+static struct strv sbatch_args;
+
+/* --target-ci PCT: a percentage above 0. */
+static int parse_pct(const char *arg, void *value)
 {
-	fprintf(out,
-		"usage: swapbench run SPEC [--out DIR] [--resume] [--accel auto|kvm|tcg]\n"
-		"                      [--iterations N] [--dry-run]\n"
-		"                      [--target-ci PCT [--max-iterations N]]\n\n"
-		"Runs every cell (kernel x topology x workload x iteration) of the experiment\n"
-		"spec SPEC (JSON, see configs/suites/ and docs/spec.md), each in its own VM.\n"
-		"Writes DIR/run.json, DIR/cells/<cell>/{cell.json,result.json,console.log}\n"
-		"and DIR/summary.json, then prints a short table per metric.\n\n"
-		"  --out DIR        results directory (default results/<spec name>-<time>)\n"
-		"  --resume         finish an interrupted run in DIR, skipping finished cells\n"
-		"  --accel A        override the spec: auto (KVM only where it really boots),\n"
-		"                   kvm or tcg\n"
-		"  --iterations N   override the spec's iteration count\n"
-		"  --dry-run        check the spec and list its cells; fetch, build and boot\n"
-		"                   nothing\n"
-		"  --target-ci PCT  after the spec's iterations, add rounds (one cell per\n"
-		"                   kernel, interleaved) while the 95%% CI half-width of a\n"
-		"                   headline metric (a workload's first metric, and elapsed)\n"
-		"                   is above PCT%% of its mean; then say which did not get\n"
-		"                   there. Works with --resume (docs/noise.md)\n"
-		"  --max-iterations N  cap for --target-ci (default 20, at least 2)\n\n"
-		"Exit: 0 all cells ok, 2 bad input (nothing written), 3 some cells failed,\n"
-		"crashed or timed out (the others are stored), 4 some cells skipped.\n");
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (*end || end == arg || !(v > 0) || v > 1000)
+		return sb_err(EINVAL, "expected a percentage above 0, got '%s'", arg);
+	*(double *)value = v;
+	return 0;
 }
+
+/* --sbatch-arg may be given many times: each one is kept, in order. */
+static int add_sbatch_arg(const char *arg, void *value)
+{
+	strv_add(value, arg);
+	return 0;
+}
+
+static const struct opt_def run_opts[] = {
+	OPT_STRING_S('o', "out", &run_o.out_dir, "DIR",
+		     "results directory (default results/<spec name>-<time>)"),
+	OPT_BOOL("resume", &run_o.resume, "finish an interrupted run in DIR, skipping finished cells"),
+	OPT_ENUM("accel", &run_o.accel, "A", opt_accels,
+		 "override the spec: auto (KVM only where it really boots),\nkvm or tcg"),
+	OPT_INTEGER("iterations", &run_o.iterations, "N", 1, 1000,
+		    "override the spec's iteration count"),
+	OPT_BOOL("dry-run", &dry, "check the spec and list its cells; fetch, build and boot\n"
+		 "nothing"),
+	OPT_CALLBACK("target-ci", &run_o.target_ci_pct, "PCT", parse_pct,
+		     "after the spec's iterations, add rounds (one cell per\n"
+		     "kernel, interleaved) while the 95% CI half-width of a\n"
+		     "headline metric (a workload's first metric, and elapsed)\n"
+		     "is above PCT% of its mean; then say which did not get\n"
+		     "there. Works with --resume (docs/noise.md)"),
+	OPT_INTEGER("max-iterations", &run_o.max_iterations, "N", 2, 1000,
+		    "cap for --target-ci (default 20)"),
+	OPT_ENUM("executor", &run_o.executor, "E", executors,
+		 "local (default): boot cells here, one after another;\n"
+		 "slurm: kernels are prepared here, the cells run as one\n"
+		 "Slurm job array (DIR on a file system the nodes share;\n"
+		 "see docs/slurm.md)"),
+	OPT_STRING("partition", &run_o.partition, "P", "slurm: the partition to submit to"),
+	OPT_INTEGER("max-parallel", &run_o.max_parallel, "N", 1, 100000,
+		    "slurm: at most N cells at once (sbatch --array=...%N)"),
+	OPT_CALLBACK("sbatch-arg", &sbatch_args, "ARG", add_sbatch_arg,
+		     "slurm: pass ARG to sbatch (repeatable)"),
+	OPT_BOOL("detach", &run_o.detach, "slurm: return after submission; 'swapbench status\n"
+		 "DIR' shows progress and writes the summary when all are in"),
+	OPT_END(),
+};
+
+const struct cmd_def cmd_run_def = {
+	"run", "SPEC", "run an experiment spec: boot each kernel per cell, store results",
+	"Runs every cell (kernel x topology x workload x iteration) of the experiment\n"
+	"spec SPEC (JSON, see configs/suites/ and docs/spec.md), each in its own VM.\n"
+	"Writes DIR/run.json, DIR/cells/<cell>/{cell.json,result.json,console.log}\n"
+	"and DIR/summary.json, then prints a short table per metric.\n",
+	run_opts, 1, 1,
+	"Exit: 0 all cells ok, 2 bad input (nothing written), 3 some cells failed,\n"
+	"crashed or timed out (the others are stored), 4 some cells skipped.\n",
+};
 
 /* The cell matrix of a valid spec, in run order; nothing fetched or booted. */
 static int dry_run(const struct run_opts *o)
@@ -63,73 +105,28 @@ static int dry_run(const struct run_opts *o)
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "resume", no_argument, NULL, 'r' },
-		{ "accel", required_argument, NULL, 'a' },
-		{ "iterations", required_argument, NULL, 'i' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "target-ci", required_argument, NULL, 'T' },
-		{ "max-iterations", required_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct run_opts o = { 0 };
-	int c, dry = 0;
+	int rc, first;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': o.out_dir = optarg; break;
-		case 'r': o.resume = 1; break;
-		case 'n': dry = 1; break;
-		case 'a': o.accel = optarg; break;
-		case 'i':
-			o.iterations = atoi(optarg);
-			if (o.iterations < 1 || o.iterations > 1000) {
-				fprintf(stderr, "swapbench run: --iterations: expected 1..1000, "
-					"got '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'T': {
-			char *end;
-
-			o.target_ci_pct = strtod(optarg, &end);
-			if (*end || end == optarg || !(o.target_ci_pct > 0) ||
-			    o.target_ci_pct > 1000) {
-				fprintf(stderr, "swapbench run: --target-ci: expected a percentage "
-					"above 0, got '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		}
-		case 'M':
-			o.max_iterations = atoi(optarg);
-			if (o.max_iterations < 2 || o.max_iterations > 1000) {
-				fprintf(stderr, "swapbench run: --max-iterations: expected 2..1000, "
-					"got '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h': run_usage(stdout); return EXIT_OK;
-		default: run_usage(stderr); return EXIT_USAGE;
-		}
+	strv_init(&sbatch_args);
+	if ((rc = opt_parse(&cmd_run_def, argc, argv, &first)) != OPT_OK) {
+		strv_release(&sbatch_args);
+		return opt_exit(rc);
 	}
-	if (o.accel && strcmp(o.accel, "auto") && strcmp(o.accel, "kvm") &&
-	    strcmp(o.accel, "tcg")) {
-		fprintf(stderr, "swapbench run: --accel: expected auto, kvm or tcg, got '%s'\n",
-			o.accel);
+	if ((run_o.partition || run_o.max_parallel || sbatch_args.n || run_o.detach) &&
+	    (!run_o.executor || strcmp(run_o.executor, "slurm"))) {
+		log_err("run: --partition, --max-parallel, --sbatch-arg and --detach need "
+			"--executor slurm");
+		strv_release(&sbatch_args);
 		return EXIT_USAGE;
 	}
-	if (o.max_iterations && !(o.target_ci_pct > 0)) {
-		fprintf(stderr, "swapbench run: --max-iterations needs --target-ci\n");
+	if (run_o.max_iterations && !(run_o.target_ci_pct > 0)) {
+		log_err("run: --max-iterations needs --target-ci");
+		strv_release(&sbatch_args);
 		return EXIT_USAGE;
 	}
-	if (optind != argc - 1) {
-		run_usage(stderr);
-		return EXIT_USAGE;
-	}
-	o.spec_path = argv[optind];
-	return dry ? dry_run(&o) : runner_run(&o);
+	run_o.spec_path = argv[first];
+	run_o.sbatch_args = sbatch_args.n ? strv_argv(&sbatch_args) : NULL;
+	rc = dry ? dry_run(&run_o) : runner_run(&run_o);
+	strv_release(&sbatch_args);
+	return rc;
 }

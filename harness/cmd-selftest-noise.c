@@ -8,31 +8,56 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "harness/options.h"
 #include "harness/runner.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static void usage(FILE *out)
+static struct run_opts ro;
+static struct compare_opts co;
+static int json;
+
+static int parse_pct(const char *arg, void *value)
 {
-	fprintf(out,
-		"usage: swapbench selftest-noise SUITE [--kernel NAME] [--iterations N]\n"
-		"                                 [--out DIR] [--resume] [--accel A]\n"
-		"                                 [--threshold PCT] [--json]\n\n"
-		"Runs the A/A experiment of SUITE on this machine: its kernel NAME (default\n"
-		"the first) twice, as A and B, every topology and workload, N iterations\n"
-		"(default 8) interleaved A, B, A, B... Then compares A with B, where\n"
-		"nothing differs, and prints per metric the CoeffVar of each side, the\n"
-		"minimum detectable effect (unpaired and paired), the verdicts, and the\n"
-		"false-positive rate: the share of rows called better or worse. The\n"
-		"results stay in DIR (default results/<suite>-aa-<time>) for compare.\n\n"
-		"Exit: 0 done (even when the rate is high: read it), 2 bad input, 3 cells\n"
-		"failed (the table covers the others).\n");
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (*end || end == arg || !(v > 0))
+		return sb_err(EINVAL, "expected a positive percentage, got '%s'", arg);
+	*(double *)value = v;
+	return 0;
 }
+
+static const struct opt_def selftest_opts[] = {
+	OPT_STRING("kernel", &ro.aa_kernel, "NAME", "the suite's kernel to use (default the first)"),
+	OPT_INTEGER("iterations", &ro.iterations, "N", 3, 1000, "iterations per side (default 8)"),
+	OPT_STRING("out", &ro.out_dir, "DIR", "results directory (default\nresults/<suite>-aa-<time>)"),
+	OPT_BOOL("resume", &ro.resume, "finish an interrupted self-check in DIR"),
+	OPT_ENUM("accel", &ro.accel, "A", opt_accels, "override the suite: auto, kvm or tcg"),
+	OPT_CALLBACK("threshold", &co.threshold_pct, "PCT", parse_pct,
+		     "reporting threshold (default 5), as compare's"),
+	OPT_BOOL("json", &json, "the report as JSON"),
+	OPT_END(),
+};
+
+const struct cmd_def cmd_selftest_noise_def = {
+	"selftest-noise", "SUITE",
+	"A/A experiment of a suite: false-positive rate and MDE per metric here",
+	"Runs the A/A experiment of SUITE on this machine: its kernel NAME (default\n"
+	"the first) twice, as A and B, every topology and workload, N iterations\n"
+	"(default 8) interleaved A, B, A, B... Then compares A with B, where\n"
+	"nothing differs, and prints per metric the CoeffVar of each side, the\n"
+	"minimum detectable effect (unpaired and paired), the verdicts, and the\n"
+	"false-positive rate: the share of rows called better or worse. The\n"
+	"results stay in DIR for compare (docs/noise.md).\n",
+	selftest_opts, 1, 1,
+	"Exit: 0 done (even when the rate is high: read it), 2 bad input, 3 cells\n"
+	"failed (the table covers the others).\n",
+};
 
 static double jnum(const json_t *o, const char *k)
 {
@@ -141,62 +166,16 @@ static void print_report(const json_t *rep, const json_t *cmp, FILE *out)
 
 int cmd_selftest_noise(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "iterations", required_argument, NULL, 'i' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "resume", no_argument, NULL, 'r' },
-		{ "accel", required_argument, NULL, 'a' },
-		{ "threshold", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct run_opts ro = { .aa = 1, .iterations = 8 };
-	struct compare_opts co = { 0 };
 	json_t *cmp = NULL, *pcmp = NULL, *rep;
-	char *out = NULL, *end;
+	char *out = NULL;
 	const char *dirs[1];
-	int c, json = 0, code;
+	int code, first;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': ro.aa_kernel = optarg; break;
-		case 'o': ro.out_dir = optarg; break;
-		case 'r': ro.resume = 1; break;
-		case 'a': ro.accel = optarg; break;
-		case 'j': json = 1; break;
-		case 'i':
-			ro.iterations = atoi(optarg);
-			if (ro.iterations < 3 || ro.iterations > 1000) {
-				fprintf(stderr, "swapbench selftest-noise: --iterations: expected "
-					"3..1000, got '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 't':
-			co.threshold_pct = strtod(optarg, &end);
-			if (*end || end == optarg || !(co.threshold_pct > 0)) {
-				fprintf(stderr, "swapbench selftest-noise: --threshold: expected a "
-					"positive percentage, got '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (ro.accel && strcmp(ro.accel, "auto") && strcmp(ro.accel, "kvm") &&
-	    strcmp(ro.accel, "tcg")) {
-		fprintf(stderr, "swapbench selftest-noise: --accel: expected auto, kvm or tcg\n");
-		return EXIT_USAGE;
-	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	ro.spec_path = argv[optind];
+	ro.aa = 1;
+	ro.iterations = 8;
+	if ((code = opt_parse(&cmd_selftest_noise_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(code);
+	ro.spec_path = argv[first];
 	if (!ro.out_dir) {
 		char stamp[32], *base = strrchr(ro.spec_path, '/'), *dot;
 		time_t t = time(NULL);

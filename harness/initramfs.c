@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "harness/initramfs.h"
+#include "harness/sha256.h"
 #include "common/err.h"
 #include "harness/paths.h"
 #include "common/fsutil.h"
@@ -211,30 +212,15 @@ static int add_modules(struct cpio *c, const struct kernel *k, struct strv *deps
 	return rc;
 }
 
-/* FNV-1a over the agent binary: a new agent means a new initramfs. */
-static int file_fnv(const char *path, uint64_t *h)
-{
-	char *data;
-	size_t len;
-	int rc = read_file(path, 256 << 20, &data, &len);
-
-	if (rc)
-		return rc;
-	*h = 1469598103934665603ULL;
-	for (size_t i = 0; i < len; i++)
-		*h = (*h ^ (unsigned char)data[i]) * 1099511628211ULL;
-	free(data);
-	return 0;
-}
-
 int initramfs_get(const struct kernel *k, const char *agent_path, char **out_path)
 {
 	char *cache = sb_cache_dir(), *dir, *path, *tmp, *agent = NULL;
 	struct strv deps;
 	struct cpio *c;
-	uint64_t h;
+	char h[65];
 	size_t alen;
-	int rc = file_fnv(agent_path, &h);
+	/* A new agent means a new initramfs. */
+	int rc = sha256_file(agent_path, h);
 
 	if (rc) {
 		free(cache);
@@ -243,7 +229,7 @@ int initramfs_get(const struct kernel *k, const char *agent_path, char **out_pat
 	dir = xasprintf("%s/initramfs", cache);
 	free(cache);
 	mkdir_p(dir, 0755);
-	path = xasprintf("%s/%s-%016llx.cpio", dir, k->id, (unsigned long long)h);
+	path = xasprintf("%s/%s-%.16s.cpio", dir, k->id, h);
 	free(dir);
 	if (path_exists(path)) {
 		*out_path = path;

@@ -6,6 +6,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/process.h"
+#include "common/strbuf.h"
 #include "common/strv.h"
 
 #include <fcntl.h>
@@ -97,21 +98,13 @@ int run_line(const char *const *argv, const char *cwd, char *const *envp, char *
 	return 0;
 }
 
-static void fmt_elapsed(double s, char *buf, size_t len)
-{
-	if (s < 60)
-		snprintf(buf, len, "%.0fs", s);
-	else
-		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
-}
-
 void progress(struct job *j, int final)
 {
 	char el[32];
 
 	if (j->o->quiet)
 		return;
-	fmt_elapsed(monotonic_s() - j->t0, el, sizeof(el));
+	fmt_duration(monotonic_s() - j->t0, 0, el, sizeof(el));
 	if (j->o->tty)
 		fprintf(stderr, "\r\033[K%s%s%s: %s (%s)%s", j->o->label ? j->o->label : "",
 			j->o->label ? " " : "", j->sk->name, j->phase, el, final ? "\n" : "");
@@ -172,14 +165,11 @@ int run_logged(struct job *j, const char *const *argv, const char *cwd, int time
 	return rc;
 }
 
-/* Append a line of at most 140 characters to *out. */
-static void add_line(char **out, const char *line, size_t len)
+/* Append a line of at most 140 characters to out. */
+static void add_line(struct strbuf *out, const char *line, size_t len)
 {
-	char *n = xasprintf("%s  %.*s%s\n", *out, (int)(len > 140 ? 137 : len), line,
-			    len > 140 ? "..." : "");
-
-	free(*out);
-	*out = n;
+	strbuf_addf(out, "  %.*s%s\n", (int)(len > 140 ? 137 : len), line,
+		    len > 140 ? "..." : "");
 }
 
 /* The build log's interesting end: the compiler's errors in the last step
@@ -187,12 +177,14 @@ static void add_line(char **out, const char *line, size_t len)
  * it becomes part of an error message. */
 char *log_tail(const char *path, const char *since, int nlines)
 {
-	char *text = NULL, *out = xstrdup(""), *p, *start, *hdr;
+	char *text = NULL, *p, *start, *hdr, *res;
+	struct strbuf out;
 	size_t len = 0;
 	int n = 0, nerr = 0;
 
 	if (read_file(path, 64 << 20, &text, &len))
-		return out;
+		return xstrdup("");
+	strbuf_init(&out);
 	start = text;
 	hdr = since ? xasprintf("\n== %s: ", since) : NULL;
 	for (p = text; hdr && (p = strstr(p, hdr)); p++)
@@ -215,17 +207,15 @@ char *log_tail(const char *path, const char *since, int nlines)
 			n++;
 	if (*p == '\n')
 		p++;
-	if (nerr) {
-		char *o2 = xasprintf("%s  --\n", out);
-
-		free(out);
-		out = o2;
-	}
+	if (nerr)
+		strbuf_addstr(&out, "  --\n");
 	for (char *line, *save, *s2 = p; (line = strtok_r(s2, "\n", &save)); s2 = NULL)
 		add_line(&out, line, strlen(line));
 	free(text);
-	rstrip(out);
-	return out;
+	res = strbuf_detach(&out);
+	strbuf_release(&out);
+	rstrip(res);
+	return res;
 }
 
 int lock_variant(struct job *j)

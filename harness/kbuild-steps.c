@@ -6,6 +6,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/process.h"
+#include "common/strbuf.h"
 #include "common/strv.h"
 
 #include "harness/kconfig.h"
@@ -35,33 +36,27 @@ static int is_mail(const char *path)
 static int am_failure(struct job *j, size_t idx, const char *patch, const char *am_out)
 {
 	const char *diff[] = { "git", "diff", "--name-only", "--diff-filter=U", NULL };
-	char *conf = NULL, *files = xstrdup(""), *at = NULL, *p;
+	char *conf = NULL, *at = NULL, *p;
+	struct strbuf files;
 	const char *shown = strrchr(patch, '/') ? strrchr(patch, '/') + 1 : patch;
 	int code = 0, rc;
 
+	strbuf_init(&files);
 	if (run_capture(diff, j->src, j->env.v, 0, &conf, &code) == 0 && !code) {
 		char *line, *save;
 
-		for (line = strtok_r(conf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			char *n = xasprintf("%s%s%s", files, files[0] ? ", " : "", line);
-
-			free(files);
-			files = n;
-		}
+		for (line = strtok_r(conf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			strbuf_addsep(&files, ", ", line);
 	}
 	/* Without a 3-way merge (blobs unknown), git names them itself. */
-	for (p = files[0] ? NULL : (char *)am_out; p && (p = strstr(p, "error: patch failed: "));
+	for (p = files.len ? NULL : (char *)am_out; p && (p = strstr(p, "error: patch failed: "));
 	     p++) {
 		char *name = strndup(p + 21, strcspn(p + 21, "\n")), *c = strrchr(name, ':');
 
 		if (c)
 			*c = '\0';
-		if (!strstr(files, name)) {
-			char *n = xasprintf("%s%s%s", files, files[0] ? ", " : "", name);
-
-			free(files);
-			files = n;
-		}
+		if (!strstr(files.buf, name))
+			strbuf_addsep(&files, ", ", name);
 		free(name);
 	}
 	/* "Patch failed at 0002 subject": which mail of the file, for a series. */
@@ -70,7 +65,7 @@ static int am_failure(struct job *j, size_t idx, const char *patch, const char *
 	rc = sb_err(EIO, "patch %zu/%zu '%s'%s%s%s does not apply on %s%s: %s%s", idx + 1,
 		    j->sk->build->patches.n, shown, at ? " (mail " : "", at ? at : "",
 		    at ? ")" : "", j->sk->build->ref, idx ? " with the patches before it" : "",
-		    files[0] ? "conflicts in " : "", files[0] ? files : "see the log");
+		    files.len ? "conflicts in " : "", files.len ? files.buf : "see the log");
 	{
 		const char *abort_am[] = { "git", "am", "--abort", NULL };
 		char *o2;
@@ -80,7 +75,7 @@ static int am_failure(struct job *j, size_t idx, const char *patch, const char *
 			free(o2);
 	}
 	free(conf);
-	free(files);
+	strbuf_release(&files);
 	free(at);
 	return rc;
 }
@@ -332,15 +327,6 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 		close(fd);
 	free(data);
 	return rc;
-}
-
-static char *iso_now(void)
-{
-	char buf[64];
-	time_t t = time(NULL);
-
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	return xstrdup(buf);
 }
 
 /* Make, install modules, and write builds/<key> atomically. */

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "harness/kconfig.h"
 #include "common/fsutil.h"
+#include "common/strbuf.h"
 #include "common/strv.h"
 
 #include <ctype.h>
@@ -278,9 +279,10 @@ char *kconfig_depends(const char *srctree, const char *symbol)
 static char *unmet_symbols(const char *deps, const json_t *final)
 {
 	struct strv seen;
-	char *out = xstrdup("");
+	struct strbuf out;
 
 	strv_init(&seen);
+	strbuf_init(&out);
 	for (const char *p = deps; *p;) {
 		if (isalnum((unsigned char)*p) || *p == '_') {
 			const char *st = p;
@@ -302,12 +304,8 @@ static char *unmet_symbols(const char *deps, const json_t *final)
 				dup |= !strcmp(seen.v[i], sym);
 			key = xasprintf("CONFIG_%s", sym);
 			v = json_string_value(json_object_get(final, key));
-			if (!dup && (!v || !strcmp(v, "n"))) {
-				char *n = xasprintf("%s%s%s", out, out[0] ? ", " : "", sym);
-
-				free(out);
-				out = n;
-			}
+			if (!dup && (!v || !strcmp(v, "n")))
+				strbuf_addsep(&out, ", ", sym);
 			strv_add(&seen, sym);
 			free(key);
 			free(sym);
@@ -316,7 +314,7 @@ static char *unmet_symbols(const char *deps, const json_t *final)
 		}
 	}
 	strv_release(&seen);
-	return out;
+	return strbuf_detach(&out);
 }
 
 int kconfig_verify(const json_t *req, const json_t *final, const char *srctree, char **report)
@@ -324,7 +322,11 @@ int kconfig_verify(const json_t *req, const json_t *final, const char *srctree, 
 	const char *key;
 	json_t *v;
 	int n = 0;
+	struct strbuf rep;
 
+	strbuf_init(&rep);
+	if (report && *report)
+		strbuf_addstr(&rep, *report);
 	json_object_foreach((json_t *)req, key, v) {
 		const char *want = json_string_value(v);
 		const char *got = json_string_value(json_object_get(final, key));
@@ -364,14 +366,13 @@ int kconfig_verify(const json_t *req, const json_t *final, const char *srctree, 
 			line = l2;
 		}
 		free(deps);
-		{
-			char *r = xasprintf("%s%s%s", *report ? *report : "", *report ? "\n" : "",
-					    line);
-
-			free(*report);
-			*report = r;
-		}
+		strbuf_addsep(&rep, "\n", line);
 		free(line);
 	}
+	if (report && rep.len) {
+		free(*report);
+		*report = strbuf_detach(&rep);
+	}
+	strbuf_release(&rep);
 	return n;
 }

@@ -7,6 +7,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/process.h"
+#include "common/strbuf.h"
 
 #include <dirent.h>
 #include <regex.h>
@@ -68,7 +69,8 @@ static int debian_resolve(const char *series, char **pkg)
 	struct spawn_opts o = { .argv = argv, .timeout_ms = 60000, .capture = 1,
 				.quiet_stderr = 1, .capture_max = 8 << 20 };
 	struct spawn_result r;
-	char *best = NULL, *save, *line, *pat, *esc;
+	char *best = NULL, *save, *line, *pat;
+	struct strbuf esc;
 	regex_t re;
 	int rc;
 
@@ -76,15 +78,11 @@ static int debian_resolve(const char *series, char **pkg)
 		if (!((*c >= '0' && *c <= '9') || *c == '.'))
 			return sb_err(EINVAL, "'debian:%s': expected a version like 6.1 or 6.12",
 				      series);
-	esc = xstrdup("");
-	for (const char *c = series; *c; c++) {
-		char *n = xasprintf("%s%s", esc, *c == '.' ? "\\." : (char[]){ *c, 0 });
-
-		free(esc);
-		esc = n;
-	}
-	pat = xasprintf("^linux-image-%s\\.[0-9]+(-[0-9]+)?(\\+[a-z0-9]+)?-amd64$", esc);
-	free(esc);
+	strbuf_init(&esc);
+	for (const char *c = series; *c; c++)
+		strbuf_add(&esc, *c == '.' ? "\\." : c, *c == '.' ? 2 : 1);
+	pat = xasprintf("^linux-image-%s\\.[0-9]+(-[0-9]+)?(\\+[a-z0-9]+)?-amd64$", esc.buf);
+	strbuf_release(&esc);
 	if (regcomp(&re, pat, REG_EXTENDED | REG_NOSUB)) {
 		free(pat);
 		return sb_err(EINVAL, "bad pattern");

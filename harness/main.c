@@ -1,6 +1,7 @@
 /* swapbench: benchmark and regression-test Linux swap designs in VMs. */
 #include "harness/cmd.h"
 #include "common/log.h"
+#include "harness/options.h"
 #include "harness/runner.h"
 
 #include <stdio.h>
@@ -9,25 +10,45 @@
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
-struct command {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
+static int man, completion;
+
+static const struct opt_def help_opts[] = {
+	OPT_BOOL("man", &man, "print the man page swapbench(1) (troff)"),
+	OPT_BOOL("completion", &completion, "print the bash completion script"),
+	OPT_END(),
+};
+
+static const struct cmd_def version_def = {
+	"version", NULL, "print the version", NULL, NULL, 0, 0, NULL,
+};
+
+static const struct cmd_def help_def = {
+	"help", "[COMMAND]", "show this help, or a command's with 'help COMMAND'", NULL,
+	help_opts, 0, 1, NULL,
 };
 
 /* The command table: add a command here and in cmd.h. */
-static const struct command commands[] = {
-	{ "run", cmd_run, "run an experiment spec: boot each kernel per cell, store results" },
-	{ "kernel", cmd_kernel, "fetch or build kernels into the cache (get, build, list, gc)" },
-	{ "compare", cmd_compare, "compare kernels of a run, or matching cells of runs" },
-	{ "selftest-noise", cmd_selftest_noise,
-	  "A/A experiment of a suite: false-positive rate and MDE per metric here" },
-	{ "plot", cmd_plot, "write gnuplot charts (PNG, SVG, text) of a run" },
-	{ "boot", cmd_boot, "boot a kernel with a topology interactively, for debugging" },
-	{ "version", cmd_version, "print the version" },
-	{ "help", cmd_help, "show this help, or a command's with 'help COMMAND'" },
-	{ NULL, NULL, NULL },
+static const struct cmd_entry commands[] = {
+	{ "run", cmd_run, &cmd_run_def, NULL, NULL },
+	{ "kernel", cmd_kernel, NULL, cmd_kernel_subs,
+	  "fetch or build kernels into the cache (get, build, list, gc)" },
+	{ "compare", cmd_compare, &cmd_compare_def, NULL, NULL },
+	{ "selftest-noise", cmd_selftest_noise, &cmd_selftest_noise_def, NULL, NULL },
+	{ "plot", cmd_plot, &cmd_plot_def, NULL, NULL },
+	{ "status", cmd_status, &cmd_status_def, NULL, NULL },
+	{ "cell", cmd_cell, &cmd_cell_def, NULL, NULL },
+	{ "boot", cmd_boot, &cmd_boot_def, NULL, NULL },
+	{ "workloads", cmd_workloads, &cmd_workloads_def, NULL, NULL },
+	{ "topologies", cmd_topologies, &cmd_topologies_def, NULL, NULL },
+	{ "version", cmd_version, &version_def, NULL, NULL },
+	{ "help", cmd_help, &help_def, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
+
+static const char *summary_of(const struct cmd_entry *c)
+{
+	return c->summary ? c->summary : c->def->summary;
+}
 
 static void usage(FILE *out)
 {
@@ -35,7 +56,7 @@ static void usage(FILE *out)
 		     "Boot kernels in qemu VMs with zram / zswap / NVMe swap topologies, run\n"
 		     "workloads under a memcg limit, and store JSON results.\n\ncommands:\n");
 	for (int i = 0; commands[i].name; i++)
-		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-10s %s\n", commands[i].name, summary_of(&commands[i]));
 	fprintf(out, "\nRun 'swapbench <command> --help' for a command's options.\n"
 		     "Exit codes: 0 ok, 1 regression, 2 usage/input error, 3 some cells failed,\n"
 		     "4 skipped (missing prerequisite).\n");
@@ -43,13 +64,15 @@ static void usage(FILE *out)
 
 static int cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	int rc, first;
+
+	if (argc && (rc = opt_parse(&version_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
 	printf("swapbench %s\n", SWAPBENCH_VERSION);
 	return 0;
 }
 
-static const struct command *find(const char *name)
+static const struct cmd_entry *find(const char *name)
 {
 	for (int i = 0; commands[i].name; i++)
 		if (!strcmp(commands[i].name, name))
@@ -59,10 +82,22 @@ static const struct command *find(const char *name)
 
 static int cmd_help(int argc, char **argv)
 {
-	if (argc > 1 && find(argv[1]) && strcmp(argv[1], "help")) {
-		char *args[] = { argv[1], "--help", NULL };
+	int rc, first = argc;
 
-		return find(argv[1])->fn(2, args);
+	if (argc > 1 && (rc = opt_parse(&help_def, argc, argv, &first)) != OPT_OK)
+		return opt_exit(rc);
+	if (man) {
+		opt_man_page(commands, stdout);
+		return 0;
+	}
+	if (completion) {
+		opt_bash_completion(commands, stdout);
+		return 0;
+	}
+	if (first < argc && find(argv[first]) && strcmp(argv[first], "help")) {
+		char *args[] = { argv[first], "--help", NULL };
+
+		return find(argv[first])->fn(2, args);
 	}
 	usage(stdout);
 	return 0;
@@ -70,7 +105,7 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const struct command *c;
+	const struct cmd_entry *c;
 	int i = 1;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "harness/runner.h"
+#include "harness/runner-int.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "harness/initramfs.h"
@@ -8,12 +9,13 @@
 #include "harness/result.h"
 #include "harness/store.h"
 #include "harness/vm.h"
+
+#include <errno.h>
 #include "harness/hostnoise.h"
 #include "common/stats.h"
 #include "workloads/workload.h"
 
 #include <math.h>
-
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,12 +107,12 @@ void topology_discard(const json_t *topo, const char *cell_dir)
 	}
 }
 
-static volatile sig_atomic_t interrupted;
+volatile sig_atomic_t runner_interrupted;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	runner_interrupted = 1;
 }
 
 static const char *verdict(const json_t *guest, const struct vm_result *vr, const json_t *scan)
@@ -123,8 +125,9 @@ static const char *verdict(const json_t *guest, const struct vm_result *vr, cons
 }
 
 /* Boot one cell and write its result.json; returns the status string. */
-static const char *run_cell(const struct spec *s, const struct kernel *k, const char *initrd,
-			    const char *accel, const struct store_cell *c, json_t **final_out)
+static const char *run_cell(const struct spec *s, const struct kernel *k, json_t *kid,
+			    const char *initrd, const char *accel, const struct store_cell *c,
+			    json_t **final_out)
 {
 	const struct spec_topology *topo = &s->topos[c->t];
 	const struct spec_workload *wl = &s->workloads[c->w];
@@ -144,7 +147,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 	mkdir_p(c->dir, 0755);
 	unlink(gpath);
 	cj = cell_json(c->id, "run", topo->obj, wl, NULL, s->sample_interval_ms);
-	json_object_set_new(cj, "kernel", kernel_identity(k));
+	json_object_set(cj, "kernel", kid);
 	json_object_set_new(cj, "iteration", json_integer(c->iter));
 	rc = store_write_json(cell_path, cj);
 	json_decref(cj);
@@ -209,9 +212,14 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, const 
 							: "the guest ended without a result "
 							  "(see console_tail)"));
 	}
-	host = json_pack("{s:f,s:f,s:i,s:b,s:s}", "vm_wall_s", vr.wall_s, "boot_to_agent_s",
-			 vr.agent_s, "qemu_exit_code", vr.exit_code, "timed_out", vr.timed_out,
-			 "accel", accel);
+	{
+		char node[256] = "";
+
+		gethostname(node, sizeof(node) - 1);
+		host = json_pack("{s:f,s:f,s:i,s:b,s:s,s:s}", "vm_wall_s", vr.wall_s,
+				 "boot_to_agent_s", vr.agent_s, "qemu_exit_code", vr.exit_code,
+				 "timed_out", vr.timed_out, "accel", accel, "node", node);
+	}
 	noise = rc ? NULL : host_noise_json(&hs0, &hs1, vr.cpu_s);
 	if (noise)
 		json_object_set_new(host, "noise", noise);
@@ -273,34 +281,13 @@ static json_t *host_info(void)
 			 (json_int_t)pages * psize);
 }
 
-static char *iso_now(void)
-{
-	char buf[64];
-	time_t t = time(NULL);
-
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	return xstrdup(buf);
-}
-
-static void fmt_dur(double s, char *buf, size_t len)
-{
-	if (s < 0)
-		snprintf(buf, len, "?");
-	else if (s < 60)
-		snprintf(buf, len, "%.0fs", s);
-	else if (s < 3600)
-		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
-	else
-		snprintf(buf, len, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
-}
-
-static void progress(int tty, size_t done, size_t total, const struct store_cell *c,
+void run_progress(int tty, size_t done, size_t total, const struct store_cell *c,
 		     const struct spec *s, double elapsed, double per_cell, const char *what)
 {
 	char el[32], eta[32];
 
-	fmt_dur(elapsed, el, sizeof(el));
-	fmt_dur(per_cell > 0 ? per_cell * (total - done) : -1, eta, sizeof(eta));
+	fmt_duration(elapsed, 0, el, sizeof(el));
+	fmt_duration(per_cell > 0 ? per_cell * (total - done) : -1, 0, eta, sizeof(eta));
 	if (tty)
 		fprintf(stderr, "\r\033[K[%zu/%zu] %s %s/%s/%s #%d  elapsed %s  ETA %s", done,
 			total, what, s->kernels[c->k].name, s->topos[c->t].name,
@@ -311,22 +298,6 @@ static void progress(int tty, size_t done, size_t total, const struct store_cell
 			s->workloads[c->w].name, c->iter, el, eta);
 	fflush(stderr);
 }
-
-/* One run in progress: what its phases hand each other. */
-struct run {
-	const struct run_opts *o;
-	struct spec s;
-	struct kernel *kernels;
-	char **initrds;
-	char **kerrs;  /* why a kernel could not be built, per kernel */
-	char *agent, *out, *note, *qv;
-	const char *accel;
-	struct store_cell *cells;
-	json_t *manifest, *finals;
-	size_t ncells, done, ran;
-	double t0;
-	int tty, nok, nfail, nskip;
-};
 
 /* The spec with the command line's overrides. */
 static int load_spec(struct run *r)
@@ -529,10 +500,39 @@ static json_t *run_manifest(struct run *r)
 	return run;
 }
 
-/* One cell: its stored result when resuming a finished one, else run it. */
-static json_t *cell_final(struct run *r, const struct store_cell *c, size_t *ran, double t0)
+json_t *run_cell_here(struct run *r, size_t i)
 {
-	/* ran and t0 are the run's: --target-ci rounds continue the count. */
+	const struct store_cell *c = &r->cells[i];
+	json_t *final = NULL, *kid;
+
+	if (r->kerrs[c->k]) {
+		kernel_failed_cell(&r->s, r->kerrs[c->k], c, &final);
+		return final;
+	}
+	kid = r->kids ? json_incref(r->kids[c->k]) : kernel_identity(&r->kernels[c->k]);
+	run_cell(&r->s, &r->kernels[c->k], kid, r->initrds[c->k], r->accel, c, &final);
+	json_decref(kid);
+	return final;
+}
+
+void run_tally(struct run *r, json_t *final)
+{
+	const char *st = json_string_value(json_object_get(final, "status")) ?: "";
+
+	r->done++;
+	if (!strcmp(st, "ok"))
+		r->nok++;
+	else if (!strcmp(st, "skipped"))
+		r->nskip++;
+	else
+		r->nfail++;
+	json_array_append_new(r->finals, final);
+}
+
+/* One cell: its stored result when resuming a finished one, else run it. */
+static json_t *cell_final(struct run *r, size_t i, size_t *ran, double t0)
+{
+	const struct store_cell *c = &r->cells[i];
 	char *rp = store_path(c->dir, STORE_RESULT);
 	json_t *final = NULL, *prev = r->o->resume ? json_load_file(rp, 0, NULL) : NULL;
 	const char *st = json_string_value(json_object_get(prev, "status"));
@@ -542,42 +542,26 @@ static json_t *cell_final(struct run *r, const struct store_cell *c, size_t *ran
 	if (prev && st && (!strcmp(st, "ok") || !strcmp(st, "skipped")))
 		return prev;
 	json_decref(prev);
-	progress(r->tty, r->done, r->ncells, c, &r->s, el, *ran ? el / *ran : -1, "running");
-	if (r->kerrs[c->k])
-		st = kernel_failed_cell(&r->s, r->kerrs[c->k], c, &final);
-	else
-		st = run_cell(&r->s, &r->kernels[c->k], r->initrds[c->k], r->accel, c, &final);
+	run_progress(r->tty, r->done, r->ncells, c, &r->s, el, *ran ? el / *ran : -1, "running");
+	final = run_cell_here(r, i);
+	st = json_string_value(json_object_get(final, "status"));
 	++*ran;
 	el = monotonic_s() - t0;
-	progress(r->tty, r->done + 1, r->ncells, c, &r->s, el, el / *ran, st);
+	run_progress(r->tty, r->done + 1, r->ncells, c, &r->s, el, el / *ran, st);
 	if (r->tty && strcmp(st, "ok"))
 		fputc('\n', stderr);
 	if (strcmp(st, "ok") && strcmp(st, "skipped"))
-		fprintf(stderr, "%scell %s: %s: %s\n", r->tty ? "" : "", c->id, st,
+		fprintf(stderr, "cell %s: %s: %s\n", c->id, st,
 			json_string_value(json_object_get(final, "error")) ?: "");
 	return final;
 }
 
-/* Cells from `from` on, in order, until done or interrupted (SIGINT/SIGTERM). */
-static void run_cells(struct run *r, size_t from)
+/* Cells from `from` on, in order, until done or interrupted (SIGINT/SIGTERM).
+ * ran and t0 carry over to the --target-ci rounds (ETA). */
+static void run_cells(struct run *r, size_t from, size_t *ran, double t0)
 {
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	if (!r->t0)
-		r->t0 = monotonic_s();
-	for (size_t i = from; i < r->ncells && !interrupted; i++) {
-		json_t *final = cell_final(r, &r->cells[i], &r->ran, r->t0);
-		const char *st = json_string_value(json_object_get(final, "status"));
-
-		r->done++;
-		if (!strcmp(st, "ok"))
-			r->nok++;
-		else if (!strcmp(st, "skipped"))
-			r->nskip++;
-		else
-			r->nfail++;
-		json_array_append_new(r->finals, final);
-	}
+	for (size_t i = from; i < r->ncells && !runner_interrupted; i++)
+		run_tally(r, cell_final(r, i, ran, t0));
 	if (r->tty)
 		fputc('\n', stderr);
 }
@@ -680,7 +664,7 @@ static int round_on_disk(const struct run *r, size_t t, size_t w, int iter)
  * kernel (in kernel order, so A, B, A, B...) for each (topology, workload)
  * whose headline metrics' CIs are still too wide on some kernel, up to
  * --max-iterations; then say which did not get there (stderr, run.json). */
-static void target_ci_rounds(struct run *r)
+static void target_ci_rounds(struct run *r, size_t *ran, double t0)
 {
 	const struct spec *s = &r->s;
 	int maxit = r->o->max_iterations > 0 ? r->o->max_iterations : TARGET_CI_MAX_ITERATIONS;
@@ -704,7 +688,7 @@ static void target_ci_rounds(struct run *r)
 				/* Resuming: rounds already on disk are results too,
 				 * whatever the target now says (nothing is lost). */
 				if ((!miss && !(r->o->resume && round_on_disk(r, t, w, it + 1))) ||
-				    it >= maxit || interrupted)
+				    it >= maxit || runner_interrupted)
 					continue;
 				r->cells = realloc(r->cells, (r->ncells + s->nkernels) *
 						   sizeof(*r->cells));
@@ -721,7 +705,7 @@ static void target_ci_rounds(struct run *r)
 		else
 			fprintf(stderr, "--target-ci %g%%: iteration %d is on disk (--resume)\n",
 				pct, it);
-		run_cells(r, first);
+		run_cells(r, first, ran, t0);
 	}
 	json_array_foreach(missing, i, mm) {
 		char ci[32] = "inf";
@@ -744,7 +728,7 @@ static void target_ci_rounds(struct run *r)
 }
 
 /* summary.json, the final run.json, the table; returns the exit code. */
-static int finish(struct run *r)
+int run_finish(struct run *r)
 {
 	json_t *summary = summary_build(r->finals);
 	char *sp = store_path(r->out, STORE_SUMMARY), *rp = store_path(r->out, STORE_RUN);
@@ -753,7 +737,8 @@ static int finish(struct run *r)
 	store_write_json(sp, summary);
 	json_object_set_new(r->manifest, "finished", json_string(now));
 	json_object_set_new(r->manifest, "status",
-			    json_string(interrupted ? "interrupted" : "finished"));
+			    json_string(runner_interrupted ? "interrupted"
+				       : r->done < r->ncells ? "incomplete" : "finished"));
 	json_object_set_new(r->manifest, "cells",
 			    json_pack("{s:I,s:i,s:i,s:i,s:I}", "total", (json_int_t)r->ncells, "ok",
 				      r->nok, "skipped", r->nskip, "failed", r->nfail, "not_run",
@@ -766,12 +751,12 @@ static int finish(struct run *r)
 	json_decref(summary);
 	printf("\n%d ok, %d failed, %d skipped, %zu not run; results in %s\n", r->nok, r->nfail,
 	       r->nskip, r->ncells - r->done, r->out);
-	if (interrupted) {
+	if (runner_interrupted) {
 		printf("interrupted: finish with: swapbench run %s --out %s --resume\n", r->s.path,
 		       r->out);
 		return EXIT_CELLS_FAILED;
 	}
-	if (r->nfail)
+	if (r->nfail || r->done < r->ncells)
 		return EXIT_CELLS_FAILED;
 	return r->nskip ? EXIT_SKIPPED : EXIT_OK;
 }
@@ -784,6 +769,9 @@ static void run_release(struct run *r)
 		free(r->initrds[i]);
 		free(r->kerrs[i]);
 	}
+	for (size_t i = 0; r->kids && i < r->s.nkernels; i++)
+		json_decref(r->kids[i]);
+	free(r->kids);
 	free(r->kernels);
 	free(r->initrds);
 	free(r->kerrs);
@@ -802,18 +790,178 @@ int runner_run(const struct run_opts *o)
 	int code;
 
 	spec_init(&r.s);
+	if (o->executor && !strcmp(o->executor, "slurm") && (code = slurm_check(o)) != EXIT_OK) {
+		run_release(&r);
+		return code;
+	}
 	if ((code = load_spec(&r)) == EXIT_OK && (code = resolve_kernels(&r)) == EXIT_OK &&
 	    (code = open_output(&r)) == EXIT_OK) {
 		char *rp = store_path(r.out, STORE_RUN);
 
 		r.manifest = run_manifest(&r);
+		if (o->resume) {
+			/* Keep what executors recorded earlier (Slurm job ids). */
+			json_t *old = NULL;
+
+			if (!store_load_run(r.out, &old) && json_object_get(old, "executor"))
+				json_object_set(r.manifest, "executor",
+						json_object_get(old, "executor"));
+			json_decref(old);
+		}
 		store_write_json(rp, r.manifest);
 		free(rp);
 		r.ncells = store_cells(&r.s, r.out, &r.cells);
-		run_cells(&r, 0);
-		if (o->target_ci_pct > 0)
-			target_ci_rounds(&r);
-		code = finish(&r);
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		if (o->executor && !strcmp(o->executor, "slurm")) {
+			code = slurm_run_cells(&r);
+			if (code < 0)
+				code = run_finish(&r);
+		} else {
+			size_t ran = 0;
+			double t0 = monotonic_s();
+
+			run_cells(&r, 0, &ran, t0);
+			if (o->target_ci_pct > 0)
+				target_ci_rounds(&r, &ran, t0);
+			code = run_finish(&r);
+		}
+	}
+	run_release(&r);
+	return code;
+}
+
+/* A run directory prepared for an executor (inputs/ written by it): the
+ * frozen spec, the kernels' copied artifacts and identities, the cells. */
+static int open_run_dir(struct run *r, const char *dir)
+{
+	char *sp = xasprintf("%s/" RUN_INPUTS "/spec.json", dir);
+	json_t *kernels;
+	int rc;
+
+	r->out = xstrdup(dir);
+	if (store_load_run(dir, &r->manifest)) {
+		log_err("%s", sb_lasterr());
+		free(sp);
+		return EXIT_USAGE;
+	}
+	rc = spec_load(sp, &r->s);
+	free(sp);
+	if (rc) {
+		log_err("'%s' was not prepared for an executor: %s", dir, sb_lasterr());
+		return EXIT_USAGE;
+	}
+	kernels = json_object_get(r->manifest, "kernels");
+	if (json_array_size(kernels) != r->s.nkernels) {
+		log_err("'%s': run.json lists %zu kernels, its spec %zu", dir,
+			json_array_size(kernels), r->s.nkernels);
+		return EXIT_USAGE;
+	}
+	r->kernels = calloc(r->s.nkernels, sizeof(*r->kernels));
+	r->initrds = calloc(r->s.nkernels, sizeof(*r->initrds));
+	r->kerrs = calloc(r->s.nkernels, sizeof(*r->kerrs));
+	r->kids = calloc(r->s.nkernels, sizeof(*r->kids));
+	if (!r->kernels || !r->initrds || !r->kerrs || !r->kids)
+		abort();
+	for (size_t i = 0; i < r->s.nkernels; i++) {
+		json_t *id = json_array_get(kernels, i);
+		const char *err = json_string_value(json_object_get(id, "build_error"));
+
+		kernel_init(&r->kernels[i]);
+		r->kernels[i].name = xstrdup(r->s.kernels[i].name);
+		r->kernels[i].vmlinuz = xasprintf("%s/" RUN_INPUTS "/kernels/%s/vmlinuz", dir,
+						  r->s.kernels[i].name);
+		r->initrds[i] = xasprintf("%s/" RUN_INPUTS "/kernels/%s/initrd", dir,
+					  r->s.kernels[i].name);
+		r->kids[i] = json_incref(id);
+		if (err)
+			r->kerrs[i] = xstrdup(err);
+	}
+	r->ncells = store_cells(&r->s, r->out, &r->cells);
+	return EXIT_OK;
+}
+
+int runner_cell(const char *run_dir, const char *index)
+{
+	struct run_opts o = { 0 };
+	struct run r = { .o = &o, .accel = "tcg", .finals = json_array() };
+	long long i;
+	int code;
+
+	spec_init(&r.s);
+	code = open_run_dir(&r, run_dir);
+	if (code == EXIT_OK) {
+		char *end;
+
+		errno = 0;
+		i = strtoll(index, &end, 10);
+		if (errno || end == index || *end || i < 0 || (size_t)i >= r.ncells)
+			i = -1;
+	}
+	if (code == EXIT_OK && i < 0) {
+		log_err("cell: index '%s': expected 0..%zu", index, r.ncells - 1);
+		code = EXIT_USAGE;
+	}
+	if (code == EXIT_OK) {
+		const char *want = json_string_value(json_object_get(
+			json_object_get(r.manifest, "accel"), "requested")) ?: "auto";
+		const struct store_cell *c = &r.cells[i];
+		json_t *final;
+
+		/* This node's accelerator: probed here, not on the submitting host. */
+		if (!r.kerrs[c->k] &&
+		    vm_choose_accel(want, r.kernels[c->k].vmlinuz, r.initrds[c->k], &r.accel,
+				    &r.note)) {
+			log_err("cell %s: %s", c->id, sb_lasterr());
+			code = EXIT_CELLS_FAILED;
+		} else {
+			final = run_cell_here(&r, (size_t)i);
+			printf("cell %s: %s\n", c->id,
+			       json_string_value(json_object_get(final, "status")) ?: "?");
+			code = strcmp(json_string_value(json_object_get(final, "status")) ?: "",
+				      "ok") ? EXIT_CELLS_FAILED : EXIT_OK;
+			json_decref(final);
+		}
+	}
+	run_release(&r);
+	return code;
+}
+
+int runner_status(const char *run_dir, int finalize)
+{
+	struct run_opts o = { .resume = 1 };
+	struct run r = { .o = &o, .accel = "tcg", .tty = isatty(2), .finals = json_array() };
+	size_t running = 0, pending = 0, missing = 0;
+	int code, active;
+
+	spec_init(&r.s);
+	code = open_run_dir(&r, run_dir);
+	if (code != EXIT_OK) {
+		run_release(&r);
+		return code;
+	}
+	active = slurm_jobs_active(r.manifest, &running, &pending);
+	for (size_t i = 0; i < r.ncells; i++) {
+		char *rp = store_path(r.cells[i].dir, STORE_RESULT);
+		json_t *res = NULL;
+
+		if (path_exists(rp) && !store_load_json(rp, RESULT_MAX_BYTES, &res))
+			run_tally(&r, res);
+		else
+			missing++;
+		free(rp);
+	}
+	printf("%s: %zu of %zu cells done (%d ok, %d failed, %d skipped); %zu running, "
+	       "%zu pending\n", run_dir, r.done, r.ncells, r.nok, r.nfail, r.nskip, running,
+	       pending);
+	if (active) {
+		printf("jobs still active: run 'swapbench status %s' again later\n", run_dir);
+		code = EXIT_OK;
+	} else if (finalize) {
+		if (missing)
+			printf("%zu cells have no result (cancelled or lost): 'swapbench run SPEC "
+			       "--out %s --resume --executor slurm' runs them\n", missing, run_dir);
+		code = run_finish(&r);
 	}
 	run_release(&r);
 	return code;

@@ -23,6 +23,11 @@ struct run_opts {
 	int resume;
 	const char *accel;     /* overrides the spec when set */
 	int iterations;        /* overrides the spec when > 0 */
+	const char *executor;  /* "local" (NULL) or "slurm" */
+	const char *partition; /* slurm: sbatch --partition */
+	int max_parallel;      /* slurm: array throttle (%N); 0 = no limit */
+	const char *const *sbatch_args; /* slurm: extra sbatch arguments, NULL-ended */
+	int detach;            /* slurm: return after submission */
 	double target_ci_pct;  /* > 0: add rounds until headline CIs are this tight */
 	int max_iterations;    /* cap for target_ci_pct; 0: TARGET_CI_MAX_ITERATIONS */
 	int aa;                /* A/A: aa_kernel (NULL: the first) twice, as A and B */
@@ -32,8 +37,18 @@ struct run_opts {
 /* --target-ci without --max-iterations stops here. */
 #define TARGET_CI_MAX_ITERATIONS 20
 
+/* The run directory's folder of executor inputs: the frozen spec and the
+ * kernels' artifacts, so a cell can run on another machine. */
+#define RUN_INPUTS "inputs"
+
 /* Returns a process exit code (EXIT_*); messages already printed. */
 int runner_run(const struct run_opts *opts);
+/* Run cell INDEX of a run directory prepared by an executor (what a Slurm
+ * array task does); writes its result.json. */
+int runner_cell(const char *run_dir, const char *index);
+/* Progress of a run directory; with finalize, write summary.json and the
+ * final run.json once no job of the run is active. */
+int runner_status(const char *run_dir, int finalize);
 
 /* Pieces shared with `swapbench boot`. */
 /* Path of the guest agent binary (next to this executable). Caller frees. */

@@ -10,6 +10,10 @@ if [ $# -eq 0 ]; then
 	cd "$root"
 	set -- $(git ls-files '*.c' '*.h' | grep -v '^tests/data/')
 fi
+# Renamed functions: the parameter getters moved from workloads/wl-util.h to
+# common/params.h (one validator for workloads, topology layers).
+renames='s/\bwl_bad_param(/param_bad(/g;s/\bwl_check_object(/param_check_object(/g;
+s/\bwl_check_keys(/param_check_keys(/g;s/\bwl_get_\(int\|size\|bool\|enum\|string\)(/param_get_\1(/g'
 # One sed expression per header of the tree: "name.h" -> "dir/name.h".
 script=$(cd "$root" && for h in common/*.h harness/*.h bench/*.h workloads/*.h \
 		tests/unit/*.h tests/integration/*.h; do
@@ -18,5 +22,5 @@ script=$(cd "$root" && for h in common/*.h harness/*.h bench/*.h workloads/*.h \
 	printf 's|#include "%s"|#include "%s"|;' "$b" "$h"
 done)
 for f in "$@"; do
-	sed -i -e "$script" "$f"
+	sed -i -e "$script" -e "$renames" "$f"
 done

@@ -13,6 +13,7 @@ packages=(
   gnuplot-nox                                # swapbench plot
   fio stress-ng sysbench                     # workloads fio, stress-ng, sysbench (the guest runs the host's root)
   git flex bison bc libelf-dev libssl-dev ccache linux-source-6.12  # kernels built from source (docs/kernels.md)
+  slurm-wlm munge                            # run --executor slurm and its one-node test cluster (docs/slurm.md)
 )
 
 as_root() {

@@ -15,11 +15,13 @@
 #include "workloads/workload.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/params.h"
 #include "workloads/mthp-knobs.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -59,10 +61,7 @@ enum anon_fill { FILL_ZERO, FILL_RANDOM, FILL_PATTERN };
 
 static const char *const fill_names[] = {
 	[FILL_ZERO] = "zero", [FILL_RANDOM] = "random", [FILL_PATTERN] = "pattern",
-};
-
-static const char *const known_keys[] = {
-	"processes", "size", "pattern", "passes", "hugepage", "mthp", "seed", "fill",
+	[FILL_PATTERN + 1] = NULL,
 };
 
 struct anon_cfg {
@@ -270,143 +269,54 @@ static json_t *hist_summary(const struct lat_hist *h)
 
 /* ---- parameters ------------------------------------------------------- */
 
-/* Render a JSON value for an error message, shortened if it is long. */
-static int bad_param(const char *where, const char *key, const json_t *v, const char *what)
-{
-	char *got = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-	int ret;
+static const char *const patterns[] = { "seq", "random", NULL };
 
-	if (got && strlen(got) > 60)
-		strcpy(got + 57, "...");
-	ret = sb_err(EINVAL, "%s.%s: %s (got %s)", where, key, what, got ? got : "null");
-	free(got);
-	return ret;
-}
-
-static int parse_int(const json_t *v, const char *where, const char *key, long long lo,
-		     long long hi, unsigned int *out)
-{
-	char what[64];
-
-	snprintf(what, sizeof(what), "must be an integer from %lld to %lld", lo, hi);
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return bad_param(where, key, v, what);
-	*out = (unsigned int)json_integer_value(v);
-	return 0;
-}
-
-static int parse_size_param(const json_t *v, const char *where, unsigned long long *out)
-{
-	unsigned long long size = 0;
-	char what[128];
-	size_t page = page_size();
-	bool ok = false;
-
-	if (json_is_integer(v) && json_integer_value(v) >= 0) {
-		size = (unsigned long long)json_integer_value(v);
-		ok = true;
-	} else if (json_is_string(v)) {
-		ok = !parse_size(json_string_value(v), &size);
-	}
-	if (!ok || size < page || size > ANON_MAX_SIZE) {
-		snprintf(what, sizeof(what), "must be a size like \"64M\" or a number of bytes, "
-			 "from %zu (one page) to 1T", page);
-		return bad_param(where, "size", v, what);
-	}
-	*out = size;
-	return 0;
-}
-
-static int parse_enum(const json_t *v, const char *where, const char *key,
-		      const char *const *names, size_t nr, const char *what, unsigned int *out)
-{
-	if (json_is_string(v)) {
-		for (size_t i = 0; i < nr; i++) {
-			if (names[i] && !strcmp(json_string_value(v), names[i])) {
-				*out = (unsigned int)i;
-				return 0;
-			}
-		}
-	}
-	return bad_param(where, key, v, what);
-}
+/* The parameters; anon_parse resolves them in this order. */
+static const struct param_def anon_params[] = {
+	PARAM_INT("processes", 1, ANON_MAX_PROCESSES, "1",
+		  "processes, each touching size/processes"),
+	PARAM_SIZE("size", 4096, ANON_MAX_SIZE, "64M", "anonymous memory in all"),
+	PARAM_ENUM("pattern", patterns, "seq", "access order of the passes"),
+	PARAM_INT("passes", 1, ANON_MAX_PASSES, "2", "passes over the memory"),
+	PARAM_BOOL("hugepage", "false", "madvise(MADV_HUGEPAGE) the mapping"),
+	PARAM_CUSTOM("mthp", NULL, "mTHP policy per size, e.g. {\"64K\": \"always\"}"),
+	PARAM_INT("seed", LLONG_MIN, LLONG_MAX, "1", "random seed (pattern, fill)"),
+	PARAM_ENUM("fill", fill_names, "pattern", "page contents"),
+	PARAM_END(),
+};
 
 /* Check params and resolve them with defaults into cfg. */
 static int anon_parse(const json_t *params, const char *where, struct anon_cfg *cfg)
 {
-	const char *key;
-	unsigned int e = 0;
+	long long processes = 1, passes = 2, seed = 1;
+	unsigned int pattern = 0, fill = FILL_PATTERN;
 	json_t *v;
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->processes = 1;
 	cfg->size = ANON_DEFAULT_SIZE;
-	cfg->passes = 2;
-	cfg->fill = FILL_PATTERN;
-	cfg->seed = 1;
-	if (!params)
-		return 0;
-	if (!json_is_object(params)) {
-		char *got = json_dumps(params, JSON_ENCODE_ANY | JSON_COMPACT);
-
-		ret = sb_err(EINVAL, "%s: must be a JSON object (got %s)", where,
-			     got ? got : "?");
-		free(got);
-		return ret;
-	}
-
-	/* Unknown keys first: a typo should be reported as such, not as
-	 * whatever default silently took its place. */
-	json_object_foreach((json_t *)params, key, v) {
-		size_t i, nr = sizeof(known_keys) / sizeof(known_keys[0]);
-
-		for (i = 0; i < nr; i++)
-			if (!strcmp(key, known_keys[i]))
-				break;
-		if (i == nr)
-			return bad_param(where, key, v, "unknown parameter (known: processes, "
-					 "size, pattern, passes, hugepage, mthp, seed, fill)");
-	}
-
-	if ((v = json_object_get(params, "processes")) &&
-	    (ret = parse_int(v, where, "processes", 1, ANON_MAX_PROCESSES, &cfg->processes)))
-		return ret;
-	if ((v = json_object_get(params, "size")) && (ret = parse_size_param(v, where, &cfg->size)))
-		return ret;
-	if ((v = json_object_get(params, "pattern"))) {
-		static const char *const patterns[] = { "seq", "random" };
-
-		ret = parse_enum(v, where, "pattern", patterns, 2,
-				 "must be \"seq\" or \"random\"", &e);
-		if (ret)
-			return ret;
-		cfg->random = e == 1;
-	}
-	if ((v = json_object_get(params, "passes")) &&
-	    (ret = parse_int(v, where, "passes", 1, ANON_MAX_PASSES, &cfg->passes)))
-		return ret;
-	if ((v = json_object_get(params, "hugepage"))) {
-		if (!json_is_boolean(v))
-			return bad_param(where, "hugepage", v, "must be true or false");
-		cfg->hugepage = json_is_true(v);
-	}
-	if ((v = json_object_get(params, "mthp")) &&
-	    (ret = mthp_knobs_parse(v, where, &cfg->mthp)))
-		return ret;
-	if ((v = json_object_get(params, "seed"))) {
-		if (!json_is_integer(v))
-			return bad_param(where, "seed", v, "must be an integer");
-		cfg->seed = (uint64_t)json_integer_value(v);
-	}
-	if ((v = json_object_get(params, "fill"))) {
-		ret = parse_enum(v, where, "fill", fill_names, 3,
-				 "must be \"zero\", \"random\" or \"pattern\"", &e);
-		if (ret)
-			return ret;
-		cfg->fill = (enum anon_fill)e;
-	}
-	return 0;
+	ret = params_check(params, where, anon_params);
+	if (ret || !params)
+		goto out;
+	if ((ret = param_get_int(params, where, "processes", 1, ANON_MAX_PROCESSES,
+				 &processes)) ||
+	    (ret = param_get_size(params, where, "size", page_size(), ANON_MAX_SIZE,
+				  &cfg->size)) ||
+	    (ret = param_get_enum(params, where, "pattern", patterns, &pattern)) ||
+	    (ret = param_get_int(params, where, "passes", 1, ANON_MAX_PASSES, &passes)) ||
+	    (ret = param_get_bool(params, where, "hugepage", &cfg->hugepage)) ||
+	    (ret = param_get_int(params, where, "seed", LLONG_MIN, LLONG_MAX, &seed)) ||
+	    (ret = param_get_enum(params, where, "fill", fill_names, &fill)))
+		goto out;
+	if ((v = json_object_get(params, "mthp")))
+		ret = mthp_knobs_parse(v, where, &cfg->mthp);
+out:
+	cfg->processes = (unsigned int)processes;
+	cfg->passes = (unsigned int)passes;
+	cfg->random = pattern == 1;
+	cfg->seed = (uint64_t)seed;
+	cfg->fill = (enum anon_fill)fill;
+	return ret;
 }
 
 static json_t *cfg_json(const struct anon_cfg *cfg)
@@ -956,6 +866,7 @@ const struct workload_ops workload_anon = {
 	.summary = "usemem-like: processes fault in and re-touch private anonymous memory, "
 		   "timing every page access",
 	.validate = anon_validate,
+	.params = anon_params,
 	.supported = anon_supported,
 	.setup = anon_setup,
 	.run = anon_run,

@@ -84,35 +84,35 @@ static int fio_parse_params(const json_t *params, const char *where, struct fio_
 	cfg->iodepth = 16;
 	cfg->runtime = 10;
 	cfg->direct = true;
-	if ((ret = wl_check_object(params, where)))
+	if ((ret = param_check_object(params, where)))
 		return ret;
 	if (!params) {
 		cfg->prefill = rw_reads(cfg->rw);
 		return 0;
 	}
-	if ((ret = wl_check_keys(params, where, fio_keys)) ||
-	    (ret = wl_get_string(params, where, "device", 120, &cfg->device)) ||
-	    (ret = wl_get_enum(params, where, "rw", rw_modes, &cfg->rw)) ||
-	    (ret = wl_get_size(params, where, "bs", FIO_MIN_BS, FIO_MAX_BS, &cfg->bs)) ||
-	    (ret = wl_get_size(params, where, "size", 1ULL << 20, FIO_MAX_SIZE, &cfg->size)) ||
-	    (ret = wl_get_enum(params, where, "ioengine", engines, &cfg->engine)))
+	if ((ret = param_check_keys(params, where, fio_keys)) ||
+	    (ret = param_get_string(params, where, "device", 120, &cfg->device)) ||
+	    (ret = param_get_enum(params, where, "rw", rw_modes, &cfg->rw)) ||
+	    (ret = param_get_size(params, where, "bs", FIO_MIN_BS, FIO_MAX_BS, &cfg->bs)) ||
+	    (ret = param_get_size(params, where, "size", 1ULL << 20, FIO_MAX_SIZE, &cfg->size)) ||
+	    (ret = param_get_enum(params, where, "ioengine", engines, &cfg->engine)))
 		return ret;
 	if (cfg->device && (cfg->device[0] != '/' || strstr(cfg->device, "/../")))
-		return wl_bad_param(where, "device", json_object_get(params, "device"),
+		return param_bad(where, "device", json_object_get(params, "device"),
 				    "must be an absolute path in the guest, like "
 				    "\"/dev/nvme0n1\"");
 	if (cfg->bs & (cfg->bs - 1))
-		return wl_bad_param(where, "bs", json_object_get(params, "bs"),
+		return param_bad(where, "bs", json_object_get(params, "bs"),
 				    "must be a power of two, like \"4k\"");
 	if (cfg->size < cfg->bs)
-		return wl_bad_param(where, "size", json_object_get(params, "size"),
+		return param_bad(where, "size", json_object_get(params, "size"),
 				    "must be at least one block (bs)");
 	n = cfg->iodepth;
-	if ((ret = wl_get_int(params, where, "iodepth", 1, 4096, &n)))
+	if ((ret = param_get_int(params, where, "iodepth", 1, 4096, &n)))
 		return ret;
 	cfg->iodepth = (unsigned int)n;
 	n = cfg->runtime;
-	if ((ret = wl_get_int(params, where, "runtime", 1, 86400, &n)))
+	if ((ret = param_get_int(params, where, "runtime", 1, 86400, &n)))
 		return ret;
 	cfg->runtime = (unsigned int)n;
 	/* fio itself takes 0/1: accept those as well as JSON booleans. */
@@ -120,12 +120,12 @@ static int fio_parse_params(const json_t *params, const char *where, struct fio_
 	if (v && json_is_integer(v) && (json_integer_value(v) == 0 || json_integer_value(v) == 1))
 		cfg->direct = json_integer_value(v) == 1;
 	else if (v && !json_is_boolean(v))
-		return wl_bad_param(where, "direct", v, "must be true, false, 1 or 0");
+		return param_bad(where, "direct", v, "must be true, false, 1 or 0");
 	else if (v)
 		cfg->direct = json_is_true(v);
 	/* A never-written region of a sparse backing file reads as holes. */
 	cfg->prefill = rw_reads(cfg->rw);
-	return wl_get_bool(params, where, "prefill", &cfg->prefill);
+	return param_get_bool(params, where, "prefill", &cfg->prefill);
 }
 
 static int fio_validate(const json_t *params, const char *where)

@@ -90,7 +90,7 @@ static int check_target(const json_t *params, const char *where, const char *key
 			const char **out)
 {
 	const char *t = NULL;
-	int ret = wl_get_string(params, where, key, 200, &t);
+	int ret = param_get_string(params, where, key, 200, &t);
 
 	if (ret || !t)
 		return ret;
@@ -98,7 +98,7 @@ static int check_target(const json_t *params, const char *where, const char *key
 		if (!isalnum((unsigned char)*p) && !strchr("_.+/-", *p))
 			t = NULL;
 	if (!t || t[0] == '-')
-		return wl_bad_param(where, key, json_object_get(params, key),
+		return param_bad(where, key, json_object_get(params, key),
 				    "must be one make target of letters, digits and \"_.+/-\", "
 				    "not starting with '-'");
 	*out = t;
@@ -131,41 +131,41 @@ static int kb_parse(const json_t *params, const char *where, struct kb_cfg *cfg)
 	cfg->target = "all";
 	cfg->iterations = 1;
 	cfg->build_timeout = KB_DEFAULT_TIMEOUT;
-	if ((ret = wl_check_object(params, where)) || !params)
+	if ((ret = param_check_object(params, where)) || !params)
 		return ret;
-	if ((ret = wl_check_keys(params, where, kb_keys)))
+	if ((ret = param_check_keys(params, where, kb_keys)))
 		return ret;
-	if ((ret = wl_get_string(params, where, "tree", 4000, &cfg->tree)))
+	if ((ret = param_get_string(params, where, "tree", 4000, &cfg->tree)))
 		return ret;
 	cfg->tree = wl_guest_path(cfg->tree, cfg->tree_buf, sizeof(cfg->tree_buf));
 	/* The guest sees the host's root at the same paths, so the host can
 	 * refuse a wrong tree before anything boots. */
 	if (cfg->tree[0] != '/')
-		return wl_bad_param(where, "tree", json_object_get(params, "tree"),
+		return param_bad(where, "tree", json_object_get(params, "tree"),
 				    "must be an absolute path on the host");
 	if (!is_dir(cfg->tree) || !has_makefile(cfg->tree))
-		return wl_bad_param(where, "tree", json_object_get(params, "tree"),
+		return param_bad(where, "tree", json_object_get(params, "tree"),
 				    is_dir(cfg->tree) ? "has no Makefile"
 						      : "is not a directory on this machine");
 	v = 0;
-	if ((ret = wl_get_int(params, where, "jobs", 1, KB_MAX_JOBS, &v)))
+	if ((ret = param_get_int(params, where, "jobs", 1, KB_MAX_JOBS, &v)))
 		return ret;
 	cfg->jobs = (unsigned int)v;
 	if ((ret = check_target(params, where, "target", &cfg->target)) ||
 	    (ret = check_target(params, where, "prepare", &cfg->prepare)))
 		return ret;
-	if ((ret = wl_get_enum(params, where, "copy_to", copy_modes, &mode)))
+	if ((ret = param_get_enum(params, where, "copy_to", copy_modes, &mode)))
 		return ret;
 	if (mode == 1)
-		return wl_bad_param(where, "copy_to", json_object_get(params, "copy_to"),
+		return param_bad(where, "copy_to", json_object_get(params, "copy_to"),
 				    "\"disk\" is not supported yet (the guest has no writable "
 				    "disk but its swap devices); use \"tmpfs\"");
 	v = cfg->iterations;
-	if ((ret = wl_get_int(params, where, "iterations", 1, KB_MAX_ITERATIONS, &v)))
+	if ((ret = param_get_int(params, where, "iterations", 1, KB_MAX_ITERATIONS, &v)))
 		return ret;
 	cfg->iterations = (unsigned int)v;
 	v = cfg->build_timeout;
-	if ((ret = wl_get_int(params, where, "build_timeout", 10, 7 * 86400, &v)))
+	if ((ret = param_get_int(params, where, "build_timeout", 10, 7 * 86400, &v)))
 		return ret;
 	cfg->build_timeout = (unsigned int)v;
 	return mthp_knobs_parse(json_object_get(params, "mthp"), where, &cfg->mthp);

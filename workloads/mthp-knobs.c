@@ -32,7 +32,7 @@ int mthp_knobs_parse(const json_t *obj, const char *where, struct mthp_knobs *ou
 	if (!obj)
 		return 0;
 	if (!json_is_object(obj))
-		return wl_bad_param(where, "mthp", obj,
+		return param_bad(where, "mthp", obj,
 				    "must be an object mapping sizes like \"64kB\" to a mode");
 	json_object_foreach((json_t *)obj, name, v) {
 		struct mthp_setting *m = &out->set[out->nr];
@@ -51,7 +51,7 @@ int mthp_knobs_parse(const json_t *obj, const char *where, struct mthp_knobs *ou
 		if (bad) {
 			/* The key is what is wrong here, so show the key. */
 			json_t *k = json_string(name);
-			int ret = wl_bad_param(where, key, k, bad);
+			int ret = param_bad(where, key, k, bad);
 
 			json_decref(k);
 			return ret;
@@ -60,7 +60,7 @@ int mthp_knobs_parse(const json_t *obj, const char *where, struct mthp_knobs *ou
 			if (json_is_string(v) && !strcmp(json_string_value(v), mthp_modes[i]))
 				break;
 		if (!mthp_modes[i])
-			return wl_bad_param(where, key, v, "must be \"always\", \"madvise\", "
+			return param_bad(where, key, v, "must be \"always\", \"madvise\", "
 					    "\"inherit\" or \"never\"");
 		m->kb = bytes >> 10;
 		m->mode = mthp_modes[i];

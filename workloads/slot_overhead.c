@@ -30,36 +30,21 @@
 #include <sys/swap.h>
 #include <unistd.h>
 
-static const char *const so_keys[] = { "mode", "repeat", "pages", "device", "top", NULL };
+static const char *const so_modes[] = { "static", "dynamic", NULL };
+
+static const struct param_def so_params[] = {
+	PARAM_ENUM("mode", so_modes, "static", "static: per-slot metadata of swapon; "
+		   "dynamic: its growth per used slot"),
+	PARAM_INT("repeat", 2, 100, "5", "measurements to take"),
+	PARAM_INT("pages", 256, 1LL << 28, "16384", "pages swapped out (dynamic)"),
+	PARAM_PATH("device", "the swap device to measure (default: the topology's)"),
+	PARAM_INT("top", 1, 100, "12", "slab/vmalloc callers listed"),
+	PARAM_END(),
+};
 
 static int so_validate(const json_t *params, const char *where)
 {
-	const char *mode;
-	json_t *v;
-	int rc = wl_check_keys(params, where, so_keys);
-
-	if (rc)
-		return rc;
-	v = json_object_get(params, "mode");
-	mode = v ? json_string_value(v) : "static";
-	if (!mode || (strcmp(mode, "static") && strcmp(mode, "dynamic")))
-		return sb_err(EINVAL, "%s.mode: must be \"static\" or \"dynamic\"", where);
-	v = json_object_get(params, "repeat");
-	if (v && (!json_is_integer(v) || json_integer_value(v) < 2 ||
-		  json_integer_value(v) > 100))
-		return sb_err(EINVAL, "%s.repeat: must be an integer from 2 to 100", where);
-	v = json_object_get(params, "pages");
-	if (v && (!json_is_integer(v) || json_integer_value(v) < 256 ||
-		  json_integer_value(v) > (1LL << 28)))
-		return sb_err(EINVAL, "%s.pages: must be an integer from 256 to 2^28", where);
-	v = json_object_get(params, "top");
-	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		  json_integer_value(v) > 100))
-		return sb_err(EINVAL, "%s.top: must be an integer from 1 to 100", where);
-	v = json_object_get(params, "device");
-	if (v && (!json_is_string(v) || json_string_value(v)[0] != '/'))
-		return sb_err(EINVAL, "%s.device: must be a /dev path", where);
-	return 0;
+	return params_check(params, where, so_params);
 }
 
 static int so_supported(struct wl_ctx *ctx)
@@ -353,6 +338,7 @@ const struct workload_ops workload_slot_overhead = {
 	.name = "slot-overhead",
 	.summary = "kernel memory per swap slot: static (at swapon) and dynamic (per used slot)",
 	.validate = so_validate,
+	.params = so_params,
 	.supported = so_supported,
 	.run = so_run,
 	.metrics = so_metrics,

@@ -78,36 +78,36 @@ static int sng_parse(const json_t *params, const char *where, struct sng_cfg *cf
 	cfg->bytes = SNG_DEFAULT_BYTES;
 	cfg->timeout = 20;
 	cfg->keep = true;
-	if ((ret = wl_check_object(params, where)) || !params)
+	if ((ret = param_check_object(params, where)) || !params)
 		return ret;
-	if ((ret = wl_check_keys(params, where, sng_keys)) ||
-	    (ret = wl_get_enum(params, where, "stressor", stressors, &cfg->stressor)) ||
-	    (ret = wl_get_size(params, where, "bytes", 4096, SNG_MAX_BYTES, &cfg->bytes)) ||
-	    (ret = wl_get_string(params, where, "method", 40, &cfg->method)) ||
-	    (ret = wl_get_bool(params, where, "keep", &cfg->keep)))
+	if ((ret = param_check_keys(params, where, sng_keys)) ||
+	    (ret = param_get_enum(params, where, "stressor", stressors, &cfg->stressor)) ||
+	    (ret = param_get_size(params, where, "bytes", 4096, SNG_MAX_BYTES, &cfg->bytes)) ||
+	    (ret = param_get_string(params, where, "method", 40, &cfg->method)) ||
+	    (ret = param_get_bool(params, where, "keep", &cfg->keep)))
 		return ret;
 	n = 0;
-	if ((ret = wl_get_int(params, where, "workers", 1, SNG_MAX_WORKERS, &n)))
+	if ((ret = param_get_int(params, where, "workers", 1, SNG_MAX_WORKERS, &n)))
 		return ret;
 	cfg->workers = (unsigned int)n;
 	n = cfg->timeout;
-	if ((ret = wl_get_int(params, where, "timeout", 1, 86400, &n)))
+	if ((ret = param_get_int(params, where, "timeout", 1, 86400, &n)))
 		return ret;
 	cfg->timeout = (unsigned int)n;
 	if (cfg->method && !method_ok(cfg->method))
-		return wl_bad_param(where, "method", json_object_get(params, "method"),
+		return param_bad(where, "method", json_object_get(params, "method"),
 				    "must be a vm method name like \"write64\" or \"rand-set\" "
 				    "(see stress-ng --vm-method which)");
 	if (cfg->stressor == 1) {
 		/* These only mean something to the vm stressor. */
 		if (json_object_get(params, "bytes"))
-			return wl_bad_param(where, "bytes", json_object_get(params, "bytes"),
+			return param_bad(where, "bytes", json_object_get(params, "bytes"),
 					    "applies to the vm stressor only");
 		if (cfg->method)
-			return wl_bad_param(where, "method", json_object_get(params, "method"),
+			return param_bad(where, "method", json_object_get(params, "method"),
 					    "applies to the vm stressor only");
 		if (json_object_get(params, "keep"))
-			return wl_bad_param(where, "keep", json_object_get(params, "keep"),
+			return param_bad(where, "keep", json_object_get(params, "keep"),
 					    "applies to the vm stressor only");
 	}
 	return 0;

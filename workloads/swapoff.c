@@ -16,25 +16,15 @@
 #include <sys/resource.h>
 #include <sys/swap.h>
 
-static const char *const swapoff_keys[] = { "size", "verify", NULL };
+static const struct param_def swapoff_params[] = {
+	PARAM_SIZE("size", 1 << 20, 0, "64M", "anonymous memory swapped out, then back in"),
+	PARAM_BOOL("verify", "true", "check every page's contents after swapoff"),
+	PARAM_END(),
+};
 
 static int swapoff_validate(const json_t *params, const char *where)
 {
-	json_t *v;
-	unsigned long long sz;
-	int rc = wl_check_keys(params, where, swapoff_keys);
-
-	if (rc)
-		return rc;
-	v = json_object_get(params, "size");
-	if (v && (!json_is_string(v) || parse_size(json_string_value(v), &sz) ||
-		  sz < (1 << 20)))
-		return sb_err(EINVAL, "%s.size: must be a size of at least 1M like \"256M\"",
-			      where);
-	v = json_object_get(params, "verify");
-	if (v && !json_is_boolean(v))
-		return sb_err(EINVAL, "%s.verify: must be true or false", where);
-	return 0;
+	return params_check(params, where, swapoff_params);
 }
 
 static int swapoff_supported(struct wl_ctx *ctx)
@@ -71,7 +61,6 @@ static double cpu_sys(void)
 
 static int swapoff_run(struct wl_ctx *ctx)
 {
-	json_t *sz = json_object_get(ctx->params, "size");
 	unsigned long long size = 64ULL << 20;
 	const struct topo_state *st = ctx->topo;
 	json_t *devs = json_array();
@@ -81,8 +70,7 @@ static int swapoff_run(struct wl_ctx *ctx)
 	char path[256];
 	int rc;
 
-	if (sz)
-		parse_size(json_string_value(sz), &size);
+	param_get_size(ctx->params, "params", "size", 1 << 20, ~0ULL, &size);
 	rc = holder_start(&h, size);
 	if (rc)
 		return rc;
@@ -151,6 +139,7 @@ const struct workload_ops workload_swapoff = {
 	.name = "swapoff",
 	.summary = "time swapoff(2) of each device holding N MB of a process's memory",
 	.validate = swapoff_validate,
+	.params = swapoff_params,
 	.supported = swapoff_supported,
 	.run = swapoff_run,
 	.metrics = swapoff_metrics,

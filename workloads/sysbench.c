@@ -63,31 +63,31 @@ static int sysb_parse(const json_t *params, const char *where, struct sysb_cfg *
 	cfg->block_size = 64ULL << 20;
 	cfg->total_size = 1ULL << 30;
 	cfg->time = 10;
-	if ((ret = wl_check_object(params, where)) || !params)
+	if ((ret = param_check_object(params, where)) || !params)
 		return ret;
-	if ((ret = wl_check_keys(params, where, sysb_keys)) ||
-	    (ret = wl_get_size(params, where, "block_size", 1024, SB_MAX_BLOCK,
+	if ((ret = param_check_keys(params, where, sysb_keys)) ||
+	    (ret = param_get_size(params, where, "block_size", 1024, SB_MAX_BLOCK,
 			       &cfg->block_size)) ||
-	    (ret = wl_get_size(params, where, "total_size", 1024, SB_MAX_TOTAL,
+	    (ret = param_get_size(params, where, "total_size", 1024, SB_MAX_TOTAL,
 			       &cfg->total_size)) ||
-	    (ret = wl_get_enum(params, where, "access_mode", access_modes, &cfg->access_mode)) ||
-	    (ret = wl_get_enum(params, where, "oper", opers, &cfg->oper)) ||
-	    (ret = wl_get_enum(params, where, "scope", scopes, &cfg->scope)))
+	    (ret = param_get_enum(params, where, "access_mode", access_modes, &cfg->access_mode)) ||
+	    (ret = param_get_enum(params, where, "oper", opers, &cfg->oper)) ||
+	    (ret = param_get_enum(params, where, "scope", scopes, &cfg->scope)))
 		return ret;
 	n = 0;
-	if ((ret = wl_get_int(params, where, "threads", 1, SB_MAX_THREADS, &n)))
+	if ((ret = param_get_int(params, where, "threads", 1, SB_MAX_THREADS, &n)))
 		return ret;
 	cfg->threads = (unsigned int)n;
 	n = cfg->time;
-	if ((ret = wl_get_int(params, where, "time", 1, 86400, &n)))
+	if ((ret = param_get_int(params, where, "time", 1, 86400, &n)))
 		return ret;
 	cfg->time = (unsigned int)n;
 	/* sysbench refuses anything else ("Invalid value for memory-block-size"). */
 	if (cfg->block_size & (cfg->block_size - 1))
-		return wl_bad_param(where, "block_size", json_object_get(params, "block_size"),
+		return param_bad(where, "block_size", json_object_get(params, "block_size"),
 				    "must be a power of two, like \"64M\"");
 	if (cfg->total_size < cfg->block_size)
-		return wl_bad_param(where, "total_size", json_object_get(params, "total_size"),
+		return param_bad(where, "total_size", json_object_get(params, "total_size"),
 				    "must be at least block_size (one event)");
 	return 0;
 }

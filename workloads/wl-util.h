@@ -1,11 +1,6 @@
-/* Helpers shared by workload plugins: parameter checking, and running the
- * external tools some of them wrap (fio, stress-ng, sysbench, make).
- *
- * Parameters: every message reads "<where>.<key>: <what> (got <value>)", with the
- * offending JSON value shortened to 60 characters, so that spec.c can point
- * at the line and the user sees what was wrong. The getters leave *out
- * untouched when the key is absent (callers preset defaults) and return 0
- * or -EINVAL with sb_err() set.
+/* Helpers shared by workload plugins: running the external tools some of
+ * them wrap (fio, stress-ng, sysbench, make) and parsing their output.
+ * Parameters are checked with common/params.h.
  */
 #ifndef SB_WL_UTIL_H
 #define SB_WL_UTIL_H
@@ -13,24 +8,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-int wl_bad_param(const char *where, const char *key, const json_t *v, const char *what);
-/* params must be an object (NULL counts as an empty one). */
-int wl_check_object(const json_t *params, const char *where);
-/* Refuse keys not in the NULL-terminated `known`, listing the known ones:
- * a typo is reported as such, not as whatever default took its place. */
-int wl_check_keys(const json_t *params, const char *where, const char *const *known);
-int wl_get_int(const json_t *params, const char *where, const char *key, long long lo,
-	       long long hi, long long *out);
-/* A size like "64M" (1024-based) or a number of bytes, within [lo, hi]. */
-int wl_get_size(const json_t *params, const char *where, const char *key,
-		unsigned long long lo, unsigned long long hi, unsigned long long *out);
-int wl_get_bool(const json_t *params, const char *where, const char *key, bool *out);
-/* One of the NULL-terminated names; *out is its index. */
-int wl_get_enum(const json_t *params, const char *where, const char *key,
-		const char *const *names, unsigned int *out);
-/* A non-empty string of at most maxlen bytes; *out points into params. */
-int wl_get_string(const json_t *params, const char *where, const char *key, size_t maxlen,
-		  const char **out);
+#include "common/params.h"
 
 /* Tools. */
 

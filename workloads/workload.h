@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 struct topo_state;
+struct param_def;
 
 struct wl_ctx {
 	const json_t *params;     /* validated workload params (never NULL) */
@@ -48,6 +49,10 @@ struct workload_ops {
 	/* Host and guest: check params; `where` names the input for messages
 	 * (e.g. "quick.json: workloads[0].params"). 0 or -errno + sb_err(). */
 	int (*validate)(const json_t *params, const char *where);
+	/* The parameters: keys, types, ranges, defaults (common/params.h). A
+	 * workload with a table validates with params_check() and whatever
+	 * cross-checks it needs; `swapbench workloads` prints the table. */
+	const struct param_def *params;
 	/* Guest: 0 if it can run here, else -errno and a reason in sb_err(). */
 	int (*supported)(struct wl_ctx *ctx);
 	int (*setup)(struct wl_ctx *ctx);

@@ -20,26 +20,23 @@ const char *it_tmpdir(void)
 	return tmpdir;
 }
 
-struct it_run it_run_spec(const char *spec, const char *tag)
-{
-	return it_run_args(spec, tag, NULL);
-}
-
-struct it_run it_run_args(const char *spec, const char *tag, const char *const *extra)
+struct it_run it_run_spec_args(const char *spec, const char *tag, const char *const *extra)
 {
 	struct it_run r = { 0 };
 	char *specpath = spec[0] == '/' ? xstrdup(spec)
 					: xasprintf("%s/%s", getenv("SB_SPECS"), spec);
-	const char *argv[16] = { getenv("SB_BIN"), "run", specpath, "--out", NULL };
-	struct spawn_opts o = { .argv = argv, .timeout_ms = 40 * 60 * 1000, .capture = 1,
+	const char *argv[32] = { getenv("SB_BIN"), "run", specpath, "--out", NULL };
+	struct spawn_opts o = { .argv = argv, .timeout_ms = 20 * 60 * 1000, .capture = 1,
 				.merge_stderr = 1 };
 	struct spawn_result res;
-	int n = 5;
+	size_t n = 5;
 
 	r.out = xasprintf("%s/%s", tmpdir, tag);
 	argv[4] = r.out;
-	for (int i = 0; extra && extra[i] && n < 15; i++)
+	for (size_t i = 0; extra && extra[i]; i++) {
+		assert_true(n + 1 < sizeof(argv) / sizeof(argv[0]));
 		argv[n++] = extra[i];
+	}
 	argv[n] = NULL;
 	assert_int_equal(spawn_run(&o, &res), 0);
 	assert_false(res.timed_out);
@@ -49,6 +46,11 @@ struct it_run it_run_args(const char *spec, const char *tag, const char *const *
 	spawn_result_release(&res);
 	free(specpath);
 	return r;
+}
+
+struct it_run it_run_spec(const char *spec, const char *tag)
+{
+	return it_run_spec_args(spec, tag, NULL);
 }
 
 void it_run_release(struct it_run *r)

@@ -19,8 +19,8 @@ const char *it_tmpdir(void);
 /* Run `swapbench run SPEC --out <tmp>/TAG`; SPEC relative to SB_SPECS unless
  * absolute. Fails the test if swapbench cannot be started or hangs. */
 struct it_run it_run_spec(const char *spec, const char *tag);
-/* The same with more arguments after --out DIR (NULL-terminated, <= 10). */
-struct it_run it_run_args(const char *spec, const char *tag, const char *const *extra);
+/* The same with more options after --out DIR (NULL-ended). */
+struct it_run it_run_spec_args(const char *spec, const char *tag, const char *const *extra);
 void it_run_release(struct it_run *r);
 /* A JSON file of the run (fails the test if missing or broken). */
 json_t *it_load(const char *dir, const char *file);

@@ -95,7 +95,7 @@ static char *slow_spec(void)
 static void test_known_slowdown(void **state)
 {
 	char *spec = slow_spec();
-	struct it_run r = it_run_args(spec, "slow", NULL);
+	struct it_run r = it_run_spec_args(spec, "slow", NULL);
 	json_t *cmp, *ch, *res;
 
 	(void)state;
@@ -134,7 +134,7 @@ static void test_target_ci(void **state)
 	const char *const tight[] = { "--target-ci", "0.0001", "--max-iterations", "3", NULL };
 	const char *const loose[] = { "--resume", "--target-ci", "1000", "--max-iterations",
 				      "3", NULL };
-	struct it_run r = it_run_args("target-ci.json", "tci", tight);
+	struct it_run r = it_run_spec_args("target-ci.json", "tci", tight);
 	json_t *run, *tc, *cell;
 	char *p;
 
@@ -166,7 +166,7 @@ static void test_target_ci(void **state)
 	/* Resumed with a target already met: nothing runs again, and the round
 	 * already on disk stays in the summary. */
 	it_run_release(&r);
-	r = it_run_args("target-ci.json", "tci", loose);
+	r = it_run_spec_args("target-ci.json", "tci", loose);
 	assert_int_equal(r.exit_code, 0);
 	assert_null(strstr(r.output, "running"));
 	run = it_load(r.out, "summary.json");
@@ -186,7 +186,7 @@ static void test_target_ci_bad(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct it_run r = it_run_args("target-ci.json", "bad", bad[i]);
+		struct it_run r = it_run_spec_args("target-ci.json", "bad", bad[i]);
 
 		assert_int_equal(r.exit_code, 2);
 		assert_false(path_exists(r.out));

@@ -10,9 +10,8 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "tests/unit/wl-test.h"
 #include "workloads/workload.h"
-
-#define WHERE "test.json: workloads[0].params"
 
 static const struct workload_ops *anon(void)
 {
@@ -20,35 +19,6 @@ static const struct workload_ops *anon(void)
 
 	assert_non_null(ops);
 	return ops;
-}
-
-static int validate_text(const char *text)
-{
-	json_error_t jerr;
-	json_t *params = json_loads(text, 0, &jerr);
-	int ret;
-
-	if (!params)
-		fail_msg("bad JSON in test: %s: %s", text, jerr.text);
-	sb_clearerr();
-	ret = anon()->validate(params, WHERE);
-	json_decref(params);
-	return ret;
-}
-
-/* Rejected with -EINVAL and a message naming where, key and value. */
-static void expect_bad(const char *text, const char *key, const char *got)
-{
-	char prefix[256];
-	int ret = validate_text(text);
-
-	if (ret != -EINVAL)
-		fail_msg("%s: expected -EINVAL, got %d (%s)", text, ret, sb_lasterr());
-	snprintf(prefix, sizeof(prefix), WHERE ".%s: ", key);
-	if (strncmp(sb_lasterr(), prefix, strlen(prefix)))
-		fail_msg("%s: message does not start with '%s': %s", text, prefix, sb_lasterr());
-	if (!strstr(sb_lasterr(), got))
-		fail_msg("%s: message does not show '%s': %s", text, got, sb_lasterr());
 }
 
 static void test_defaults(void **state)
@@ -116,6 +86,7 @@ static void test_metric_table(void **state)
 
 int main(void)
 {
+	wl_test_use("anon");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),

@@ -13,10 +13,9 @@
 
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "tests/unit/wl-test.h"
 #include "workloads/workload.h"
 #include "workloads/wl-util.h"
-
-#define WHERE "test.json: workloads[0].params"
 
 static const struct workload_ops *ops(void)
 {
@@ -24,44 +23,6 @@ static const struct workload_ops *ops(void)
 
 	assert_non_null(o);
 	return o;
-}
-
-static int validate_text(const char *text)
-{
-	json_error_t jerr;
-	json_t *params = json_loads(text, 0, &jerr);
-	int ret;
-
-	if (!params)
-		fail_msg("bad JSON in test: %s: %s", text, jerr.text);
-	sb_clearerr();
-	ret = ops()->validate(params, WHERE);
-	json_decref(params);
-	return ret;
-}
-
-static void expect_bad(const char *text, const char *key, const char *got)
-{
-	char prefix[256];
-	int ret = validate_text(text);
-
-	if (ret != -EINVAL)
-		fail_msg("%s: expected -EINVAL, got %d (%s)", text, ret, sb_lasterr());
-	snprintf(prefix, sizeof(prefix), WHERE ".%s: ", key);
-	if (strncmp(sb_lasterr(), prefix, strlen(prefix)))
-		fail_msg("%s: message does not start with '%s': %s", text, prefix, sb_lasterr());
-	if (!strstr(sb_lasterr(), got))
-		fail_msg("%s: message does not show '%s': %s", text, got, sb_lasterr());
-}
-
-static char *sample(const char *name)
-{
-	char *path = xasprintf("%s/data/workloads/%s", getenv("SB_TEST_DATA"), name), *text;
-
-	if (read_file(path, 1 << 20, &text, NULL))
-		fail_msg("cannot read %s: %s", path, sb_lasterr());
-	free(path);
-	return text;
 }
 
 static void test_validate_good(void **state)
@@ -178,6 +139,7 @@ static void test_parse_notes_and_errors(void **state)
 
 int main(void)
 {
+	wl_test_use("fio");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate_good),
 		cmocka_unit_test(test_validate_bad),

@@ -15,10 +15,9 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "harness/spec.h"
+#include "tests/unit/wl-test.h"
 #include "workloads/workload.h"
 #include "workloads/wl-util.h"
-
-#define WHERE "test.json: workloads[0].params"
 
 static const struct workload_ops *kb(void)
 {
@@ -26,34 +25,6 @@ static const struct workload_ops *kb(void)
 
 	assert_non_null(ops);
 	return ops;
-}
-
-static int validate_text(const char *text)
-{
-	json_error_t jerr;
-	json_t *params = json_loads(text, 0, &jerr);
-	int ret;
-
-	if (!params)
-		fail_msg("bad JSON in test: %s: %s", text, jerr.text);
-	sb_clearerr();
-	ret = kb()->validate(params, WHERE);
-	json_decref(params);
-	return ret;
-}
-
-static void expect_bad(const char *text, const char *key, const char *got)
-{
-	char prefix[256];
-	int ret = validate_text(text);
-
-	if (ret != -EINVAL)
-		fail_msg("%s: expected -EINVAL, got %d (%s)", text, ret, sb_lasterr());
-	snprintf(prefix, sizeof(prefix), WHERE ".%s: ", key);
-	if (strncmp(sb_lasterr(), prefix, strlen(prefix)))
-		fail_msg("%s: message does not start with '%s': %s", text, prefix, sb_lasterr());
-	if (!strstr(sb_lasterr(), got))
-		fail_msg("%s: message does not show '%s': %s", text, got, sb_lasterr());
 }
 
 static char *tree_dir(void)
@@ -245,6 +216,7 @@ static void test_suites(void **state)
 
 int main(void)
 {
+	wl_test_use("kernbench");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
