@@ -17,6 +17,18 @@ static struct run_opts run_o;
 static int dry;
 static struct strv sbatch_args;
 
+/* --target-ci PCT: a percentage above 0. */
+static int parse_pct(const char *arg, void *value)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (*end || end == arg || !(v > 0) || v > 1000)
+		return sb_err(EINVAL, "expected a percentage above 0, got '%s'", arg);
+	*(double *)value = v;
+	return 0;
+}
+
 /* --sbatch-arg may be given many times: each one is kept, in order. */
 static int add_sbatch_arg(const char *arg, void *value)
 {
@@ -40,6 +52,15 @@ static const struct opt_def run_opts[] = {
 		 "numbers are then marked as taken side by side)"),
 	OPT_BOOL("dry-run", &dry, "check the spec and list its cells; fetch, build and boot\n"
 		 "nothing"),
+	OPT_CALLBACK("target-ci", &run_o.target_ci_pct, "PCT", parse_pct,
+		     "after the spec's iterations, add rounds (one cell per\n"
+		     "kernel, interleaved) while the 95% CI half-width of a\n"
+		     "headline metric (a workload's first metric, and elapsed)\n"
+		     "is above PCT% of its mean; then say which did not get\n"
+		     "there. Works with --resume; local executor only\n"
+		     "(docs/noise.md)"),
+	OPT_INTEGER("max-iterations", &run_o.max_iterations, "N", 2, 1000,
+		    "cap for --target-ci (default 20)"),
 	OPT_ENUM("executor", &run_o.executor, "E", executors,
 		 "local (default): boot cells here, one after another;\n"
 		 "slurm: kernels are prepared here, the cells run as one\n"
@@ -106,10 +127,21 @@ int cmd_run(int argc, char **argv)
 		strv_release(&sbatch_args);
 		return EXIT_USAGE;
 	}
+	if (run_o.max_iterations && !(run_o.target_ci_pct > 0)) {
+		log_err("run: --max-iterations needs --target-ci");
+		strv_release(&sbatch_args);
+		return EXIT_USAGE;
+	}
 	run_o.spec_path = argv[first];
 	if (run_o.jobs > sysconf(_SC_NPROCESSORS_ONLN)) {
 		log_err("run: --jobs %d: more than this host's %ld CPUs", run_o.jobs,
 			sysconf(_SC_NPROCESSORS_ONLN));
+		strv_release(&sbatch_args);
+		return EXIT_USAGE;
+	}
+	if (run_o.target_ci_pct > 0 && run_o.executor && !strcmp(run_o.executor, "slurm")) {
+		log_err("run: --target-ci is for the local executor (its rounds are decided "
+			"here between cells)");
 		strv_release(&sbatch_args);
 		return EXIT_USAGE;
 	}

@@ -33,6 +33,7 @@ static const struct cmd_entry commands[] = {
 	{ "kernel", cmd_kernel, NULL, cmd_kernel_subs,
 	  "fetch or build kernels into the cache (get, build, list, search, gc)" },
 	{ "compare", cmd_compare, &cmd_compare_def, NULL, NULL },
+	{ "selftest-noise", cmd_selftest_noise, &cmd_selftest_noise_def, NULL, NULL },
 	{ "plot", cmd_plot, &cmd_plot_def, NULL, NULL },
 	{ "status", cmd_status, &cmd_status_def, NULL, NULL },
 	{ "cell", cmd_cell, &cmd_cell_def, NULL, NULL },

@@ -12,6 +12,11 @@
 #include "harness/vmlinux.h"
 
 #include <errno.h>
+#include "harness/hostnoise.h"
+#include "common/stats.h"
+#include "workloads/workload.h"
+
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,7 +183,8 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 	json_t *cj, *guest = NULL, *final, *scan, *host;
 	struct strv qargs;
 	struct vm_result vr = { .agent_s = -1 };
-	json_t *attempts = json_array();
+	struct host_sample hs0 = { 0 }, hs1 = { 0 };
+	json_t *attempts = json_array(), *noise;
 	const char *status;
 	char *stage1 = NULL;
 	int rc;
@@ -199,11 +205,14 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 					      .lean_machine = s->boot.lean_machine,
 					      .cmdline_extra = cmdline,
 					      .mem_mb = s->vm_mem_mb, .cpus = s->vm_cpus,
-					      .accel = accel, .cell_dir = c->dir,
+					      .accel = accel, .clock = s->clock,
+					      .cell_dir = c->dir,
 					      .console_path = console, .qemu_log = qlog,
 					      .timeout_s = s->vm_timeout_s, .extra = &qargs };
 
+			host_sample_take(&hs0);
 			rc = vm_run(&vs, &vr);
+			host_sample_take(&hs1);
 		}
 		topology_discard(topo->obj, c->dir);
 		strv_release(&qargs);
@@ -302,6 +311,9 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 		s->boot.lean_machine ? "q35-lean" : "q35", "initramfs",
 		s->boot.lean_initramfs ? "topology" : "all", "modules",
 		s->boot.parallel_modules ? "parallel" : "serial", "cmdline", cmdline));
+	noise = rc ? NULL : host_noise_json(&hs0, &hs1, vr.cpu_s);
+	if (noise)
+		json_object_set_new(host, "noise", noise);
 	json_object_set_new(host, "console", json_deep_copy(scan));
 	json_object_set_new(host, "failed_boots", attempts);
 	json_object_del(json_object_get(host, "console"), "tail");
@@ -385,6 +397,10 @@ void run_progress(int tty, size_t done, size_t total, const struct store_cell *c
 static int load_spec(struct run *r)
 {
 	if (spec_load(r->o->spec_path, &r->s)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
+	if (r->o->aa && spec_make_aa(&r->s, r->o->aa_kernel)) {
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
 	}
@@ -504,6 +520,12 @@ static int resolve_kernels(struct run *r)
 		log_err("%s: no kernel could be built", r->s.path);
 		return EXIT_USAGE;
 	}
+	/* An instruction-counted clock is TCG's: auto means TCG then. */
+	if (!strcmp(r->s.clock, "icount") && !strcmp(r->s.accel, "auto")) {
+		free(r->s.accel);
+		r->s.accel = xstrdup("tcg");
+		fprintf(stderr, "accel: vm.clock icount runs under TCG\n");
+	}
 	for (t = 0; t + 1 < r->s.ntopos && !r->kb[kok].initrds[t]; t++)
 		;
 	if (vm_choose_accel(r->s.accel, r->kernels[kok].vmlinuz, r->kb[kok].initrds[t], &r->accel,
@@ -513,6 +535,10 @@ static int resolve_kernels(struct run *r)
 	}
 	if (r->note)
 		fprintf(stderr, "accel: %s\n", r->note);
+	if (vm_check_clock(r->s.clock, r->accel)) {
+		log_err("%s: %s", r->s.path, sb_lasterr());
+		return EXIT_USAGE;
+	}
 	return EXIT_OK;
 }
 
@@ -593,10 +619,11 @@ static json_t *run_manifest(struct run *r)
 						     (json_int_t)s->workloads[i].memcg.swap_max));
 	json_object_set_new(run, "topologies", topos);
 	json_object_set_new(run, "workloads", wls);
-	json_object_set_new(run, "vm", json_pack("{s:I,s:I,s:i,s:s?}", "memory_mb",
+	json_object_set_new(run, "vm", json_pack("{s:I,s:I,s:i,s:s?,s:s,s:b}", "memory_mb",
 						 (json_int_t)s->vm_mem_mb, "cpus",
 						 (json_int_t)s->vm_cpus, "timeout_s", s->vm_timeout_s,
-						 "cmdline", s->cmdline));
+						 "cmdline", s->cmdline, "clock", s->clock, "quiet",
+						 s->quiet));
 	json_object_set_new(run, "status", json_string("running"));
 	return run;
 }
@@ -757,15 +784,14 @@ static void pool_reap(struct run *r, struct pool *p)
 	p->n--;
 }
 
-/* Every cell in order until done or interrupted (SIGINT/SIGTERM); with
- * --jobs N, up to N at once. */
-static void run_cells(struct run *r)
+/* Cells from `from` on, in order, until done or interrupted (SIGINT/SIGTERM);
+ * with --jobs N, up to N at once. ran and t0 carry over to the --target-ci
+ * rounds (ETA). */
+static void run_cells(struct run *r, size_t from, size_t *ran, double t0)
 {
-	size_t ran = 0;
-	double t0 = monotonic_s();
 	struct pool pool = { .n = 0 };
 
-	for (size_t i = 0; i < r->ncells && !runner_interrupted; i++) {
+	for (size_t i = from; i < r->ncells && !runner_interrupted; i++) {
 		const struct store_cell *c = &r->cells[i];
 
 		if (r->jobs > 1 && cell_boots(r, i)) {
@@ -782,18 +808,179 @@ static void run_cells(struct run *r)
 			json_decref(prev);
 			while (pool.n >= (size_t)r->jobs)
 				pool_reap(r, &pool);
-			run_progress(r->tty, r->done, r->ncells, c, &r->s, el, ran ? el / ran : -1,
+			run_progress(r->tty, r->done, r->ncells, c, &r->s, el, *ran ? el / *ran : -1,
 				     "starting");
 			pool_start(r, &pool, i);
-			ran++;
+			++*ran;
 			continue;
 		}
-		run_tally(r, cell_final(r, i, &ran, t0));
+		run_tally(r, cell_final(r, i, ran, t0));
 	}
 	while (pool.n)
 		pool_reap(r, &pool);
 	if (r->tty)
 		fputc('\n', stderr);
+}
+
+/* A workload's headline metrics: the first it declares (its main result)
+ * and "elapsed" when it has one. */
+static int is_headline(const char *kind, const char *metric)
+{
+	const struct workload_ops *w = workload_find(kind);
+
+	if (!w || !w->metrics || !w->metrics[0].name)
+		return !strcmp(metric, "elapsed");
+	return !strcmp(metric, w->metrics[0].name) || !strcmp(metric, "elapsed");
+}
+
+/* Headline metrics of (kernel k, topology t, workload w) whose 95% CI
+ * half-width is above pct of their mean, appended to `missing` as
+ * {kernel, topology, workload, metric, n, ci_pct}; returns how many. */
+static int ci_misses(const struct spec *s, const json_t *finals, size_t k, size_t t, size_t w,
+		     double pct, json_t *missing)
+{
+	const struct spec_workload *wl = &s->workloads[w];
+	json_t *vals = json_object(), *cell, *m, *arr;
+	const char *name;
+	size_t i, j;
+	int nmiss = 0;
+
+	json_array_foreach(finals, i, cell) {
+		if (strcmp(json_string_value(json_object_get(cell, "status")) ?: "", "ok") ||
+		    strcmp(json_string_value(json_object_get(cell, "kernel")) ?: "",
+			   s->kernels[k].name) ||
+		    strcmp(json_string_value(json_object_get(cell, "topology")) ?: "",
+			   s->topos[t].name) ||
+		    strcmp(json_string_value(json_object_get(cell, "workload")) ?: "", wl->name))
+			continue;
+		json_array_foreach(json_object_get(cell, "metrics"), j, m) {
+			const char *mn = json_string_value(json_object_get(m, "name"));
+
+			if (!mn || !is_headline(wl->kind, mn))
+				continue;
+			if (!(arr = json_object_get(vals, mn)))
+				json_object_set_new(vals, mn, arr = json_array());
+			json_array_append(arr, json_object_get(m, "value"));
+		}
+	}
+	/* A workload that reported nothing yet has not reached anything. */
+	if (!json_object_size(vals)) {
+		json_array_append_new(missing, json_pack("{s:s,s:s,s:s,s:s,s:i,s:n}", "kernel",
+							 s->kernels[k].name, "topology",
+							 s->topos[t].name, "workload", wl->name,
+							 "metric", "(all)", "n", 0, "ci_pct"));
+		json_decref(vals);
+		return 1;
+	}
+	json_object_foreach(vals, name, arr) {
+		size_t n = json_array_size(arr);
+		double *v = calloc(n, sizeof(double)), half = INFINITY;
+		struct stats_summary st;
+
+		for (size_t q = 0; q < n; q++)
+			v[q] = json_number_value(json_array_get(arr, q));
+		if (n >= 2 && stats_summarize(v, n, &st) == 0)
+			half = st.mean != 0 ? (st.ci95_hi - st.mean) / fabs(st.mean) * 100
+					    : (st.ci95_hi > st.mean ? INFINITY : 0);
+		free(v);
+		if (half <= pct)
+			continue;
+		nmiss++;
+		json_array_append_new(missing, json_pack("{s:s,s:s,s:s,s:s,s:I,s:o}", "kernel",
+							 s->kernels[k].name, "topology",
+							 s->topos[t].name, "workload", wl->name,
+							 "metric", name, "n", (json_int_t)n, "ci_pct",
+							 isfinite(half) ? json_real(half)
+									: json_null()));
+	}
+	json_decref(vals);
+	return nmiss;
+}
+
+/* True when some kernel's cell (t, w, iter) has a result in the run. */
+static int round_on_disk(const struct run *r, size_t t, size_t w, int iter)
+{
+	int found = 0;
+
+	for (size_t k = 0; k < r->s.nkernels && !found; k++) {
+		struct store_cell c;
+		char *rp;
+
+		store_cell_set(&c, &r->s, r->out, k, t, w, iter);
+		rp = store_path(c.dir, STORE_RESULT);
+		found = path_exists(rp);
+		free(rp);
+		free(c.id);
+		free(c.dir);
+	}
+	return found;
+}
+
+/* --target-ci: after the spec's iterations, rounds of one more cell per
+ * kernel (in kernel order, so A, B, A, B...) for each (topology, workload)
+ * whose headline metrics' CIs are still too wide on some kernel, up to
+ * --max-iterations; then say which did not get there (stderr, run.json). */
+static void target_ci_rounds(struct run *r, size_t *ran, double t0)
+{
+	const struct spec *s = &r->s;
+	int maxit = r->o->max_iterations > 0 ? r->o->max_iterations : TARGET_CI_MAX_ITERATIONS;
+	double pct = r->o->target_ci_pct;
+	json_t *missing = json_array(), *mm;
+	int it = s->iterations;
+	size_t i;
+
+	for (;;) {
+		size_t first = r->ncells;
+
+		json_array_clear(missing);
+		for (size_t t = 0; t < s->ntopos; t++)
+			for (size_t w = 0; w < s->nworkloads; w++) {
+				int miss = 0;
+
+				for (size_t k = 0; k < s->nkernels; k++)
+					if (!r->kerrs[k])
+						miss += ci_misses(s, r->finals, k, t, w, pct,
+								  missing);
+				/* Resuming: rounds already on disk are results too,
+				 * whatever the target now says (nothing is lost). */
+				if ((!miss && !(r->o->resume && round_on_disk(r, t, w, it + 1))) ||
+				    it >= maxit || runner_interrupted)
+					continue;
+				r->cells = realloc(r->cells, (r->ncells + s->nkernels) *
+						   sizeof(*r->cells));
+				for (size_t k = 0; k < s->nkernels; k++)
+					store_cell_set(&r->cells[r->ncells++], s, r->out, k, t, w,
+						       it + 1);
+			}
+		if (r->ncells == first)
+			break;
+		it++;
+		if (json_array_size(missing))
+			fprintf(stderr, "--target-ci %g%%: %zu headline metric(s) not there yet; "
+				"iteration %d\n", pct, json_array_size(missing), it);
+		else
+			fprintf(stderr, "--target-ci %g%%: iteration %d is on disk (--resume)\n",
+				pct, it);
+		run_cells(r, first, ran, t0);
+	}
+	json_array_foreach(missing, i, mm) {
+		char ci[32] = "inf";
+
+		if (json_is_real(json_object_get(mm, "ci_pct")))
+			snprintf(ci, sizeof(ci), "%.1f",
+				 json_real_value(json_object_get(mm, "ci_pct")));
+		fprintf(stderr, "--target-ci %g%%: not reached: %s/%s/%s %s (95%% CI +-%s%% "
+			"at n=%lld)\n", pct, json_string_value(json_object_get(mm, "kernel")),
+			json_string_value(json_object_get(mm, "topology")),
+			json_string_value(json_object_get(mm, "workload")),
+			json_string_value(json_object_get(mm, "metric")), ci,
+			(long long)json_integer_value(json_object_get(mm, "n")));
+	}
+	json_object_set_new(r->manifest, "target_ci",
+			    json_pack("{s:f,s:i,s:i,s:O}", "pct", pct, "max_iterations", maxit,
+				      "iterations", it, "not_reached", missing));
+	json_object_set_new(r->manifest, "iterations", json_integer(it));
+	json_decref(missing);
 }
 
 /* summary.json, the final run.json, the table; returns the exit code. */
@@ -893,7 +1080,12 @@ int runner_run(const struct run_opts *o)
 			if (code < 0)
 				code = run_finish(&r);
 		} else {
-			run_cells(&r);
+			size_t ran = 0;
+			double t0 = monotonic_s();
+
+			run_cells(&r, 0, &ran, t0);
+			if (o->target_ci_pct > 0)
+				target_ci_rounds(&r, &ran, t0);
 			code = run_finish(&r);
 		}
 	}

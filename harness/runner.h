@@ -30,7 +30,14 @@ struct run_opts {
 	int detach;            /* slurm: return after submission */
 	int jobs;              /* cells at once (0, 1: one after another) */
 	int force_jobs;        /* allow jobs > 1 for a measurement suite */
+	double target_ci_pct;  /* > 0: add rounds until headline CIs are this tight */
+	int max_iterations;    /* cap for target_ci_pct; 0: TARGET_CI_MAX_ITERATIONS */
+	int aa;                /* A/A: aa_kernel (NULL: the first) twice, as A and B */
+	const char *aa_kernel;
 };
+
+/* --target-ci without --max-iterations stops here. */
+#define TARGET_CI_MAX_ITERATIONS 20
 
 /* The run directory's folder of executor inputs: the frozen spec and the
  * kernels' artifacts, so a cell can run on another machine. */

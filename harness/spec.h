@@ -9,7 +9,8 @@
  *   "memcg": {"max": "64M", "high": "60M", "swap_max": "1G"},
  *   "iterations": 3,
  *   "vm": {"memory": "1G", "cpus": 2, "accel": "auto", "timeout": 600,
- *          "cmdline": "extra kernel args",
+ *          "cmdline": "extra kernel args", "clock": "host"|"icount",
+ *          "quiet": false,
  *          "fast_boot": true | false | {"pvh": b, "lean_machine": b,
  *                        "lean_initramfs": b, "parallel_modules": b,
  *                        "quick_cmdline": b}},
@@ -25,6 +26,9 @@
 #include <stddef.h>
 
 #include "common/strv.h"
+
+/* What vm.quiet selects, from the A/A measurements in docs/noise.md. */
+#define VM_QUIET_CLOCK "icount"
 
 struct spec_memcg {
 	long long max, high, swap_max; /* bytes; -1 = not set */
@@ -85,6 +89,8 @@ struct spec {
 	int iterations;
 	unsigned vm_mem_mb, vm_cpus;
 	char *accel, *cmdline;
+	char *clock;   /* "host" (default) or "icount" (docs/noise.md) */
+	int quiet;     /* vm.quiet: the measured quiet mode (docs/noise.md) */
 	int vm_timeout_s;
 	struct spec_boot boot;
 	int functional;       /* "purpose": "functional": cells may run side by side */
@@ -100,6 +106,9 @@ int spec_load(const char *path, struct spec *s);
 int topology_load(const char *ref, const char *base_dir, const char *where,
 		  struct spec_topology *t);
 void spec_topology_release(struct spec_topology *t);
+/* Turn a loaded spec into an A/A experiment: its kernel `kernel` (NULL: the
+ * first) twice, named "A" and "B", and the name NAME-aa. */
+int spec_make_aa(struct spec *s, const char *kernel);
 void spec_kbuild_free(struct spec_kbuild *b);
 
 #endif

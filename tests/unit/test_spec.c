@@ -59,6 +59,8 @@ struct bad_case {
 
 static const struct bad_case bad[] = {
 	{ "unknown-key.json", { "unknown-key.json:7:", "vm.cpu", "unknown key 'cpu'", NULL } },
+	{ "bad-clock.json", { "bad-clock.json:7:", "vm.clock", "\"icount\"", "got 'tsc'" } },
+	{ "bad-quiet.json", { "bad-quiet.json:5:", "vm.quiet", "true or false", NULL } },
 	{ "bad-param.json", { "bad-param.json:6:", "workloads[0].params", "processes", "got 0" } },
 	{ "bad-source.json", { "bad-source.json:4:", "kernels[1]", "fedora:40", NULL } },
 	{ "missing-topology.json", { "missing-topology.json:3:", "topologies[1]",
