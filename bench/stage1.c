@@ -13,6 +13,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define NEWROOT "/newroot"
@@ -109,6 +110,69 @@ int stage1_load_module(const char *name)
 	return rc;
 }
 
+/* Load modules, each with what it depends on. Independent chains load at
+ * once in child processes: under TCG a module's signature check and
+ * relocation are CPU work a second vCPU can share. A module that another
+ * chain is loading right now is waited for by the kernel (finit_module
+ * returns EEXIST once it is live), so shared dependencies are safe. On any
+ * failure, load again one by one for a precise message. */
+static int load_modules(const char *const *names, size_t n)
+{
+	pid_t pids[64];
+	size_t started = 0;
+	int failed = 0;
+
+	if (n > 1 && n <= 64 && !cmdline_has("swapbench.modules=serial")) {
+		for (size_t i = 0; i < n; i++) {
+			pid_t p = fork();
+
+			if (p == 0)
+				_exit(stage1_load_module(names[i]) ? 1 : 0);
+			if (p < 0)
+				break;
+			pids[started++] = p;
+		}
+		for (size_t i = 0; i < started; i++) {
+			int st;
+
+			while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
+				;
+			failed |= !WIFEXITED(st) || WEXITSTATUS(st);
+		}
+		if (started == n && !failed)
+			return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc = stage1_load_module(names[i]);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* /modules/base names what must load before anything mounts (written by
+ * the host: the bus driver and 9p); an older image lacks it. */
+static int load_base_modules(void)
+{
+	static const char *const fallback[] = { "virtio_pci", "9pnet_virtio", "9p", NULL };
+	const char *names[64];
+	char *text = NULL, *save, *tok;
+	size_t n = 0;
+	int rc;
+
+	if (read_file("/modules/base", 65536, &text, NULL)) {
+		for (; fallback[n]; n++)
+			names[n] = fallback[n];
+		return load_modules(names, n);
+	}
+	for (tok = strtok_r(text, "\n", &save); tok && n < 64; tok = strtok_r(NULL, "\n", &save))
+		names[n++] = tok;
+	rc = load_modules(names, n);
+	free(text);
+	return rc;
+}
+
 static int mount_9p(const char *tag, const char *dst, int ro)
 {
 	int rc = 0;
@@ -127,18 +191,16 @@ static int mount_9p(const char *tag, const char *dst, int ro)
 
 int stage1_run(void)
 {
-	static const char *const base[] = { "virtio_pci", "9pnet_virtio", "9p", NULL };
+	const char *names[64];
 	json_t *cell;
 	json_error_t jerr;
-	size_t i;
+	size_t i, n = 0;
 	json_t *m;
 	int rc;
 
-	for (int b = 0; base[b]; b++) {
-		rc = stage1_load_module(base[b]);
-		if (rc)
-			return rc;
-	}
+	rc = load_base_modules();
+	if (rc)
+		return rc;
 	rc = mount_9p(P9_TAG_HOSTROOT, NEWROOT, 1);
 	if (rc)
 		return sb_err_prefix(-rc, "host root");
@@ -158,12 +220,13 @@ int stage1_run(void)
 	 * initramfs is still reachable. */
 	cell = json_load_file(NEWROOT GUEST_CELL_DIR "/" CELL_FILE, 0, &jerr);
 	json_array_foreach(json_object_get(cell, "modules"), i, m) {
-		if (json_is_string(m) && (rc = stage1_load_module(json_string_value(m)))) {
-			json_decref(cell);
-			return rc;
-		}
+		if (json_is_string(m) && n < 64)
+			names[n++] = json_string_value(m);
 	}
+	rc = load_modules(names, n);
 	json_decref(cell);
+	if (rc)
+		return rc;
 	if (chdir(NEWROOT) || chroot(".") || chdir("/"))
 		return sb_err(errno, "chroot into the host root failed: %s", strerror(errno));
 	return 0;

@@ -248,6 +248,13 @@ int stats_summarize(const double *v, size_t n, struct stats_summary *out)
 	out->stddev = sqrt(var);
 	out->min = s[0];
 	out->max = s[n - 1];
+	/* A constant sample's mean is that value, not its rounded sum / n: two
+	 * constant samples of the same value (histogram buckets) must not
+	 * look different by one ulp. */
+	if (out->min == out->max) {
+		out->mean = out->min;
+		out->stddev = 0.0;
+	}
 	/* Halve before adding so two huge values cannot overflow. */
 	out->median = n % 2 ? s[n / 2] : 0.5 * s[n / 2 - 1] + 0.5 * s[n / 2];
 	out->cv = out->mean == 0.0 ? 0.0 : out->stddev / out->mean;
@@ -287,7 +294,10 @@ int stats_welch(const double *a, size_t na, const double *b, size_t nb,
 
 	if (se2 == 0.0) {
 		/* Both samples are constant: there is no noise to compare
-		 * against, so any difference at all is "certain". */
+		 * against, so any difference at all is "certain". Each is its
+		 * first value exactly (not a sum / n one ulp off). */
+		ma = a[0];
+		mb = b[0];
 		tv = ma == mb ? 0.0 : copysign(INFINITY, ma - mb);
 		dfv = (double)(na + nb - 2);
 		pv = ma == mb ? 1.0 : 0.0;
@@ -306,6 +316,57 @@ int stats_welch(const double *a, size_t na, const double *b, size_t nb,
 		*t = tv;
 	if (df)
 		*df = dfv;
+	if (p_two_sided)
+		*p_two_sided = pv;
+	return 0;
+}
+
+double stats_mde(double sd_a, size_t na, double sd_b, size_t nb, double alpha, double power)
+{
+	double sa, sb, se2, fa, fb, df;
+
+	if (na < 2 || nb < 2 || !(sd_a >= 0) || !(sd_b >= 0) || !isfinite(sd_a) ||
+	    !isfinite(sd_b) || !(alpha > 0 && alpha < 1) || !(power > 0 && power < 1))
+		return NAN;
+	sa = sd_a * sd_a / na;
+	sb = sd_b * sd_b / nb;
+	se2 = sa + sb;
+	if (se2 == 0.0)
+		return 0.0;
+	fa = sa / se2;
+	fb = sb / se2;
+	df = 1.0 / (fa * fa / (na - 1) + fb * fb / (nb - 1));
+	return (stats_t_quantile(1 - alpha / 2, df) + stats_t_quantile(power, df)) * sqrt(se2);
+}
+
+int stats_paired(const double *a, const double *b, size_t n, double *mean_diff,
+		 double *sd_diff, double *p_two_sided)
+{
+	double *d, m, var, pv;
+	int ret;
+
+	if (!a || !b || n < 2)
+		return sb_err(EINVAL, "a paired t-test needs at least 2 pairs (got %zu)", n);
+	ret = check_finite(a, n, "paired t-test, first sample");
+	if (!ret)
+		ret = check_finite(b, n, "paired t-test, second sample");
+	if (ret)
+		return ret;
+	d = malloc(n * sizeof(*d));
+	if (!d)
+		return sb_err(ENOMEM, "out of memory for %zu pairs", n);
+	for (size_t i = 0; i < n; i++)
+		d[i] = b[i] - a[i];
+	mean_var(d, n, &m, &var);
+	free(d);
+	if (var == 0.0)
+		pv = m == 0.0 ? 1.0 : 0.0;
+	else
+		pv = fmin(1.0, 2.0 * t_upper_tail(fabs(m) / sqrt(var / n), (double)(n - 1)));
+	if (mean_diff)
+		*mean_diff = m;
+	if (sd_diff)
+		*sd_diff = sqrt(var);
 	if (p_two_sided)
 		*p_two_sided = pv;
 	return 0;

@@ -48,6 +48,24 @@ double stats_t_quantile(double p, double df);
 int stats_welch(const double *a, size_t na, const double *b, size_t nb,
 		double *t, double *df, double *p_two_sided);
 
+/* Minimum detectable effect of a two-sided Welch test: the smallest true
+ * difference of means that a test at level alpha detects with probability
+ * `power`, given sample standard deviations sd_a, sd_b and sizes na, nb:
+ *   MDE = (t(1 - alpha/2, df) + t(power, df)) * sqrt(sd_a^2/na + sd_b^2/nb)
+ * with df the Welch-Satterthwaite degrees of freedom (the usual normal
+ * approximation of the noncentral t, with t quantiles in place of z).
+ * Same unit as the data; 0 when both sd are 0; NAN when na < 2, nb < 2,
+ * an sd is negative or not finite, or alpha/power are outside (0, 1). */
+double stats_mde(double sd_a, size_t na, double sd_b, size_t nb, double alpha, double power);
+
+/* Paired t-test of mean(b[i] - a[i]) == 0 over n pairs: the two-sided
+ * p-value in *p_two_sided, the mean difference in *mean_diff and the
+ * standard deviation of the differences in *sd_diff (outputs may be NULL).
+ * Constant differences give p 1 (all zero) or 0. -EINVAL when n < 2 or a
+ * value is not finite. */
+int stats_paired(const double *a, const double *b, size_t n, double *mean_diff,
+		 double *sd_diff, double *p_two_sided);
+
 /* Harmonic mean; NAN when n == 0 or any value is <= 0 or NaN. */
 double stats_hmean(const double *v, size_t n);
 

@@ -70,7 +70,7 @@ int cmd_boot(int argc, char **argv)
 		topo_obj = json_pack("{s:s,s:[]}", "name", "none", "layers");
 	}
 	agent = agent_path();
-	if (initramfs_get(&k, agent, &initrd) ||
+	if (initramfs_get(&k, agent, NULL, &initrd) ||
 	    vm_choose_accel(want, k.vmlinuz, initrd, &accel, &note)) {
 		log_err("%s", sb_lasterr());
 		json_decref(topo_obj);

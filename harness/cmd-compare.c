@@ -41,6 +41,10 @@ static const struct opt_def compare_opts_table[] = {
 		     "exit 1 when a significant change is worse than P%"),
 	OPT_ENUM("color", &when, "WHEN", whens,
 		 "auto (default: on a TTY unless NO_COLOR), always, never"),
+	OPT_CALLBACK("threshold", &o.threshold_pct, "PCT", parse_pct,
+		     "reporting threshold (default 5): same needs MDE <= 2x"),
+	OPT_BOOL("paired", &o.paired, "one run: verdicts from the paired t-test of the\n"
+		 "kernels' adjacent interleaved cells (docs/noise.md)"),
 	OPT_END(),
 };
 
@@ -50,10 +54,12 @@ const struct cmd_def cmd_compare_def = {
 	"baseline. Several RUNs: compares matching cells (kernel, topology, workload)\n"
 	"across runs, the first run (or --baseline LABEL|DIR) being the baseline.\n\n"
 	"Per metric: n, mean (Hmean for rates), stddev, CoeffVar, min, max, the\n"
-	"percent change with better positive, Welch's t-test p-value, and a verdict:\n"
-	"better/worse only when the 95% confidence intervals do not overlap; noise\n"
-	"when CoeffVar > 10% or n < 3. Mean counter deltas follow (Ops), then the\n"
-	"geometric mean of ratios per workload.\n",
+	"percent change with better positive, Welch's t-test p-value, the minimum\n"
+	"detectable effect (MDE: alpha 0.05 two-sided, power 0.8) and a verdict:\n"
+	"better/worse only when the 95% confidence intervals do not overlap; else\n"
+	"same when the MDE is at most twice the threshold, else underpowered. Mean\n"
+	"counter deltas follow (Ops), then the geometric mean of ratios per workload.\n"
+	"A warning names a side that ran on a busier host (docs/noise.md).\n",
 	compare_opts_table, 1, -1,
 	"Exit: 0 ok, 1 regression (with --fail-on-regression), 2 bad input.\n",
 };

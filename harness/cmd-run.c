@@ -10,11 +10,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const executors[] = { "local", "slurm", NULL };
 static struct run_opts run_o;
 static int dry;
 static struct strv sbatch_args;
+
+/* --target-ci PCT: a percentage above 0. */
+static int parse_pct(const char *arg, void *value)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (*end || end == arg || !(v > 0) || v > 1000)
+		return sb_err(EINVAL, "expected a percentage above 0, got '%s'", arg);
+	*(double *)value = v;
+	return 0;
+}
 
 /* --sbatch-arg may be given many times: each one is kept, in order. */
 static int add_sbatch_arg(const char *arg, void *value)
@@ -36,8 +49,23 @@ static const struct opt_def run_opts[] = {
 		    "override the spec's iteration count"),
 	OPT_BOOL("profile", &run_o.profile, "record a perf profile of every cell's measured phase\n"
 		 "(as workloads[].profile; see 'swapbench profile')"),
+	OPT_INTEGER("jobs", &run_o.jobs, "N", 1, 64,
+		    "run N cells at once (at most the host's CPUs); for suites\n"
+		    "with \"purpose\": \"functional\" (CI, smoke). Every result\n"
+		    "records its concurrency"),
+	OPT_BOOL("force-jobs", &run_o.force_jobs, "allow --jobs on a measurement suite (its\n"
+		 "numbers are then marked as taken side by side)"),
 	OPT_BOOL("dry-run", &dry, "check the spec and list its cells; fetch, build and boot\n"
 		 "nothing"),
+	OPT_CALLBACK("target-ci", &run_o.target_ci_pct, "PCT", parse_pct,
+		     "after the spec's iterations, add rounds (one cell per\n"
+		     "kernel, interleaved) while the 95% CI half-width of a\n"
+		     "headline metric (a workload's first metric, and elapsed)\n"
+		     "is above PCT% of its mean; then say which did not get\n"
+		     "there. Works with --resume; local executor only\n"
+		     "(docs/noise.md)"),
+	OPT_INTEGER("max-iterations", &run_o.max_iterations, "N", 2, 1000,
+		    "cap for --target-ci (default 20)"),
 	OPT_ENUM("executor", &run_o.executor, "E", executors,
 		 "local (default): boot cells here, one after another;\n"
 		 "slurm: kernels are prepared here, the cells run as one\n"
@@ -108,7 +136,31 @@ int cmd_run(int argc, char **argv)
 		strv_release(&sbatch_args);
 		return EXIT_USAGE;
 	}
+	if (run_o.max_iterations && !(run_o.target_ci_pct > 0)) {
+		log_err("run: --max-iterations needs --target-ci");
+		strv_release(&sbatch_args);
+		return EXIT_USAGE;
+	}
 	run_o.spec_path = argv[first];
+	if (run_o.jobs > sysconf(_SC_NPROCESSORS_ONLN)) {
+		log_err("run: --jobs %d: more than this host's %ld CPUs", run_o.jobs,
+			sysconf(_SC_NPROCESSORS_ONLN));
+		strv_release(&sbatch_args);
+		return EXIT_USAGE;
+	}
+	if (run_o.target_ci_pct > 0 && run_o.executor && !strcmp(run_o.executor, "slurm")) {
+		log_err("run: --target-ci is for the local executor (its rounds are decided "
+			"here between cells)");
+		strv_release(&sbatch_args);
+		return EXIT_USAGE;
+	}
+	if ((run_o.jobs > 1 || run_o.force_jobs) && run_o.executor &&
+	    !strcmp(run_o.executor, "slurm")) {
+		log_err("run: --jobs and --force-jobs are for the local executor (with "
+			"--executor slurm, use --max-parallel)");
+		strv_release(&sbatch_args);
+		return EXIT_USAGE;
+	}
 	run_o.sbatch_args = sbatch_args.n ? strv_argv(&sbatch_args) : NULL;
 	rc = dry ? dry_run(&run_o) : runner_run(&run_o);
 	strv_release(&sbatch_args);

@@ -11,6 +11,7 @@ int cmd_run(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_selftest_noise(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_nightly(int argc, char **argv);
 int cmd_history(int argc, char **argv);
@@ -23,6 +24,7 @@ int cmd_topologies(int argc, char **argv);
 
 extern const struct cmd_def cmd_run_def, cmd_boot_def, cmd_compare_def, cmd_plot_def;
 extern const struct cmd_def cmd_profile_def;
+extern const struct cmd_def cmd_selftest_noise_def;
 extern const struct cmd_def cmd_workloads_def, cmd_topologies_def;
 extern const struct cmd_def cmd_status_def, cmd_cell_def;
 extern const struct cmd_def cmd_nightly_def, cmd_history_def, cmd_bisect_def;

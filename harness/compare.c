@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "harness/compare.h"
+#include "harness/compare-power.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "harness/result.h"
@@ -255,8 +256,12 @@ static json_t *setup_json(struct run_data *runs, int nruns)
 	json_t *setup = json_object(), *accels = json_array(), *memcg = json_array();
 	json_t *w;
 	size_t i;
+	json_int_t conc = 1;
 
 	for (int r = 0; r < nruns; r++) {
+		json_int_t c = json_integer_value(json_object_get(runs[r].run, "concurrency"));
+
+		conc = c > conc ? c : conc;
 		const char *a = json_string_value(json_object_get(json_object_get(runs[r].run,
 										  "accel"),
 								  "used"));
@@ -278,6 +283,9 @@ static json_t *setup_json(struct run_data *runs, int nruns)
 	json_object_set(setup, "iterations", json_object_get(runs[0].run, "iterations"));
 	json_object_set_new(setup, "accel", accels);
 	json_object_set_new(setup, "memcg_max", memcg);
+	/* Runs with --jobs: cells shared the host; say so, wherever shown. */
+	if (conc > 1)
+		json_object_set_new(setup, "concurrency", json_integer(conc));
 	return setup;
 }
 
@@ -290,6 +298,7 @@ struct cmp {
 	struct column *cols; /* cols[0] is the baseline */
 	size_t ncols;
 	json_t *regs;        /* regressions beyond o->fail_pct */
+	struct power_opts po; /* MDE, pairing and verdict rules (compare-power.c) */
 };
 
 /* Grouping: the columns (the kernels of one run, or one per run), the
@@ -361,6 +370,7 @@ static json_t *doc_head(const struct cmp *x)
 			       "overlap (mmtests); welch_p is Welch's t-test, two-sided",
 		"lkp_changed", "sample ranges separate, n >= 3 on both sides, |raw_change| >= 1%",
 		"noisy_cv", COMPARE_NOISY_CV, "min_n", COMPARE_MIN_N));
+	power_conventions(json_object_get(doc, "conventions"), &x->po);
 	for (size_t i = 0; i < x->ncols; i++) {
 		struct run_data *r = &x->runs[x->cols[i].run];
 		json_t *k, *ident = NULL;
@@ -454,6 +464,8 @@ static json_t *metric_json(struct cmp *x, const char *k, const char *topo, const
 			hb = !strcmp(json_string_value(json_object_get(row, "better")), "higher");
 		}
 		st = row ? compare_stat_json(json_object_get(row, "values"), hb) : json_null();
+		if (json_is_object(st) && json_object_get(row, "iterations"))
+			json_object_set(st, "iterations", json_object_get(row, "iterations"));
 		if (c == 0)
 			b = st;
 		json_array_append_new(mcols, st);
@@ -462,6 +474,7 @@ static json_t *metric_json(struct cmp *x, const char *k, const char *topo, const
 			continue;
 		}
 		ch = compare_change_json(b, st, hb);
+		power_annotate(ch, b, st, hb, &x->po);
 		check_regression(x, ch, c, k, topo, wl, name);
 		json_array_append_new(changes, ch);
 	}
@@ -488,6 +501,39 @@ static json_t *counter_json(const struct cmp *x, const char *k, const char *topo
 					      : json_null());
 	}
 	return json_pack("{s:O,s:o}", "name", name, "columns", cc);
+}
+
+/* Per column, the host noise of the group's cells, and a warning for each
+ * column whose host was busier or quieter than the baseline's. */
+static void group_host_noise(const struct cmp *x, json_t *g, const char *k, const char *topo,
+			     const char *wl)
+{
+	json_t *hn = json_array(), *warn = json_array();
+	int any = 0;
+
+	for (size_t c = 0; c < x->ncols; c++) {
+		json_t *h = power_host_noise(x->runs[x->cols[c].run].summary,
+					     x->multi ? k : x->cols[c].kernel, topo, wl);
+
+		any |= h != NULL;
+		json_array_append_new(hn, h ? h : json_null());
+	}
+	for (size_t c = 1; c < x->ncols; c++) {
+		char *w = power_host_warning(json_array_get(hn, 0), x->cols[0].label,
+					     json_array_get(hn, c), x->cols[c].label);
+
+		if (w)
+			json_array_append_new(warn, json_string(w));
+		free(w);
+	}
+	if (any)
+		json_object_set_new(g, "host_noise", hn);
+	else
+		json_decref(hn);
+	if (json_array_size(warn))
+		json_object_set_new(g, "host_warnings", warn);
+	else
+		json_decref(warn);
 }
 
 /* One group: its metrics and counters, or NULL when the baseline and at
@@ -528,6 +574,7 @@ static json_t *group_json(struct cmp *x, const char *key)
 			      metrics, "counters", counters);
 		if (x->multi)
 			json_object_set_new(g, "kernel", json_string(k));
+		group_host_noise(x, g, k, topo, wl);
 	}
 	json_decref(names);
 	json_decref(cnames);
@@ -590,7 +637,10 @@ int compare_build(const char *const *run_dirs, int nruns, const struct compare_o
 		  json_t **out)
 {
 	struct cmp x = { .o = o, .run_dirs = run_dirs, .nruns = nruns, .multi = nruns > 1,
-			 .runs = calloc(nruns, sizeof(*x.runs)) };
+			 .runs = calloc(nruns, sizeof(*x.runs)),
+			 .po = { .threshold_pct = o->threshold_pct > 0 ? o->threshold_pct
+								       : POWER_THRESHOLD_PCT,
+				 .paired = o->paired, .pairable = nruns == 1 } };
 	json_t *doc = NULL, *groups, *keys, *key;
 	size_t i;
 	int rc;

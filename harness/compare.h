@@ -19,6 +19,8 @@
 struct compare_opts {
 	const char *baseline;  /* kernel name (one run) or run label/path (runs) */
 	double fail_pct;       /* > 0: regressions beyond this percent are listed */
+	double threshold_pct;  /* reporting threshold; 0: POWER_THRESHOLD_PCT */
+	int paired;            /* verdicts from the paired test (kernels mode) */
 };
 
 /* 0 or -errno with sb_err() naming the offending file or input. */

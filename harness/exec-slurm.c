@@ -3,7 +3,9 @@
  * The submitting host resolves (fetches or builds) every kernel first, then
  * writes what a cell needs into the run directory, which the nodes must
  * share: inputs/spec.json (the spec frozen: topologies inline, kernels as
- * image: paths into inputs/kernels/NAME/{vmlinuz,initrd}, the effective
+ * image: paths into inputs/kernels/NAME/vmlinuz; beside it the boot files:
+ * initrd-TOPOLOGY per topology, vmlinux-pvh when the kernel boots the fast
+ * way, skip-TOPOLOGY holding why it cannot run that topology), the effective
  * iterations) and inputs/cell-task.sh, a fixed script whose only inputs are
  * environment variables (no shell string is built from input). Array task N
  * runs `swapbench cell RUN N`, which does what the local runner does for cell
@@ -182,24 +184,38 @@ static int write_inputs(struct run *r, const char *abs_out)
 
 	for (size_t i = 0; !rc && i < s->nkernels; i++) {
 		char *kd = xasprintf("%s/kernels/%s", dir, s->kernels[i].name);
-		char *vm = xasprintf("%s/vmlinuz", kd), *ird = xasprintf("%s/initrd", kd);
+		char *vm = xasprintf("%s/vmlinuz", kd), *pvh = xasprintf("%s/vmlinux-pvh", kd);
 
 		rc = mkdir_p(kd, 0755);
 		unlink(vm);
-		unlink(ird);
+		unlink(pvh);
 		/* A kernel that failed to build has no artifacts; its cells are
 		 * recorded as failed by the task from run.json. */
 		if (!rc && !r->kerrs[i])
 			rc = copy_file(r->kernels[i].vmlinuz, vm);
-		if (!rc && !r->kerrs[i])
-			rc = copy_file(r->initrds[i], ird);
+		if (!rc && !r->kerrs[i] && r->kb[i].pvh)
+			rc = copy_file(r->kb[i].pvh, pvh);
+		for (size_t t = 0; !rc && !r->kerrs[i] && t < s->ntopos; t++) {
+			char *ird = xasprintf("%s/initrd-%s", kd, s->topos[t].name);
+			char *skip = xasprintf("%s/skip-%s", kd, s->topos[t].name);
+			const char *why = r->tskip ? r->tskip[i * s->ntopos + t] : NULL;
+
+			unlink(ird);
+			unlink(skip);
+			if (why)
+				rc = write_file_atomic(skip, why, strlen(why));
+			else if (r->kb[i].initrds && r->kb[i].initrds[t])
+				rc = copy_file(r->kb[i].initrds[t], ird);
+			free(ird);
+			free(skip);
+		}
 		if (!rc && r->kerrs[i])
 			rc = write_file_atomic(vm, "", 0);
 		json_array_append_new(kernels, json_pack("{s:s,s:s+}", "name", s->kernels[i].name,
 							 "source", "image:", vm));
 		free(kd);
 		free(vm);
-		free(ird);
+		free(pvh);
 	}
 	for (size_t i = 0; i < s->ntopos; i++) {
 		json_t *t = json_deep_copy(s->topos[i].obj);
@@ -371,10 +387,11 @@ static int submit(struct run *r, const char *abs_out, const char *indexes, char 
 
 	/* --export takes a comma-separated list: refuse what would split it. */
 	if (strchr(abs_out, ',') || strchr(bin, ',')) {
+		rc = sb_err(EINVAL, "--executor slurm: paths with ',' cannot be passed to "
+			    "sbatch --export: '%s'", strchr(abs_out, ',') ? abs_out : bin);
 		free(self);
 		free(bin);
-		return sb_err(EINVAL, "--executor slurm: paths with ',' cannot be passed to "
-			      "sbatch --export: '%s'", strchr(abs_out, ',') ? abs_out : bin);
+		return rc;
 	}
 	strv_init(&av);
 	strv_add(&av, "sbatch");

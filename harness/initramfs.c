@@ -134,6 +134,11 @@ static int module_bytes(const char *path, char **data, size_t *len)
 	}
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static const char *base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
@@ -209,7 +214,8 @@ static int module_missing(const struct kernel *k, const char *module, int requir
 		      k->modules_root, k->release, module);
 }
 
-static int add_modules(struct cpio *c, const struct kernel *k, struct strv *deps)
+static int add_modules(struct cpio *c, const struct kernel *k, const struct strv *want,
+		       struct strv *deps)
 {
 	const char *const *lists[] = { topo_base_modules, topo_all_modules };
 	struct strv added;
@@ -222,6 +228,11 @@ static int add_modules(struct cpio *c, const struct kernel *k, struct strv *deps
 	}
 	strv_init(&added);
 	for (size_t l = 0; l < 2 && !rc; l++) {
+		if (l == 1 && want) {
+			static const char *const none[] = { NULL };
+
+			lists[1] = want->n ? (const char *const *)want->v : none;
+		}
 		for (int m = 0; lists[l][m] && !rc; m++) {
 			const char *argv[] = { "modprobe", "-d", k->modules_root, "-S", k->release,
 					       "--show-depends", lists[l][m], NULL };
@@ -279,10 +290,11 @@ static int add_modules(struct cpio *c, const struct kernel *k, struct strv *deps
 	return rc;
 }
 
-int initramfs_get(const struct kernel *k, const char *agent_path, char **out_path)
+int initramfs_get(const struct kernel *k, const char *agent_path, const struct strv *modules,
+		  char **out_path)
 {
-	char *cache = sb_cache_dir(), *dir, *path, *tmp, *agent = NULL;
-	struct strv deps;
+	char *cache = sb_cache_dir(), *dir, *path, *tmp, *agent = NULL, *set;
+	struct strv deps, want;
 	struct cpio *c;
 	char h[65];
 	size_t alen;
@@ -293,16 +305,48 @@ int initramfs_get(const struct kernel *k, const char *agent_path, char **out_pat
 		free(cache);
 		return sb_err_prefix(-rc, "guest agent");
 	}
+	if (!k->modules_root)
+		modules = NULL; /* everything built in: one image, no modules */
+	/* The module set is part of the name: sorted, without repeats. */
+	strv_init(&want);
+	for (size_t i = 0; modules && i < modules->n; i++) {
+		int seen = 0;
+
+		for (size_t j = 0; j < want.n; j++)
+			seen |= !strcmp(want.v[j], modules->v[i]);
+		if (!seen)
+			strv_add(&want, modules->v[i]);
+	}
+	if (want.n > 1)
+		qsort(want.v, want.n, sizeof(*want.v), cmp_str);
+	if (modules) {
+		char *list = xstrdup(""), mh[65];
+
+		for (size_t i = 0; i < want.n; i++) {
+			char *n = xasprintf("%s%s\n", list, want.v[i]);
+
+			free(list);
+			list = n;
+		}
+		sha256_hex(list, strlen(list), mh);
+		free(list);
+		set = xasprintf("m%.8s", mh);
+	} else {
+		set = xstrdup("all");
+	}
 	dir = xasprintf("%s/initramfs", cache);
 	free(cache);
 	mkdir_p(dir, 0755);
-	path = xasprintf("%s/%s-%.16s.cpio", dir, k->id, h);
+	path = xasprintf("%s/%s-%.16s-%s.cpio", dir, k->id, h, set);
+	free(set);
 	free(dir);
 	if (path_exists(path)) {
+		strv_release(&want);
 		*out_path = path;
 		return 0;
 	}
-	log_info("building the initramfs for %s", k->release);
+	log_info("building the initramfs for %s (%s)", k->release,
+		 modules ? "this topology's modules" : "all modules");
 	tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	c = cpio_open(tmp);
 	if (!c) {
@@ -323,7 +367,22 @@ int initramfs_get(const struct kernel *k, const char *agent_path, char **out_pat
 			rc = cpio_add_file(c, "init", agent, alen, 0755);
 	}
 	if (!rc)
-		rc = add_modules(c, k, &deps);
+		rc = add_modules(c, k, modules ? &want : NULL, &deps);
+	if (!rc && k->modules_root) {
+		/* What stage 1 loads before it can mount the host root. */
+		size_t len = 0;
+		char *text;
+
+		for (int i = 0; topo_base_modules[i]; i++)
+			len += strlen(topo_base_modules[i]) + 1;
+		text = calloc(1, len + 1);
+		for (int i = 0; topo_base_modules[i]; i++) {
+			strcat(text, topo_base_modules[i]);
+			strcat(text, "\n");
+		}
+		rc = cpio_add_file(c, "modules/base", text, strlen(text), 0644);
+		free(text);
+	}
 	if (!rc && k->modules_root) {
 		size_t len = 0;
 		char *text;
@@ -347,6 +406,7 @@ int initramfs_get(const struct kernel *k, const char *agent_path, char **out_pat
 	if (rc)
 		unlink(tmp);
 out:
+	strv_release(&want);
 	free(tmp);
 	if (rc) {
 		free(path);

@@ -33,6 +33,7 @@ static const struct cmd_entry commands[] = {
 	{ "kernel", cmd_kernel, NULL, cmd_kernel_subs,
 	  "fetch or build kernels into the cache (get, build, list, search, gc)" },
 	{ "compare", cmd_compare, &cmd_compare_def, NULL, NULL },
+	{ "selftest-noise", cmd_selftest_noise, &cmd_selftest_noise_def, NULL, NULL },
 	{ "plot", cmd_plot, &cmd_plot_def, NULL, NULL },
 	{ "nightly", cmd_nightly, &cmd_nightly_def, NULL, NULL },
 	{ "history", cmd_history, &cmd_history_def, NULL, NULL },

@@ -70,6 +70,10 @@ static void print_header(const json_t *cmp, FILE *out, const char *style)
 		(long long)json_integer_value(json_object_get(vm, "cpus")), accel,
 		memcg[0] ? memcg : "none",
 		(long long)json_integer_value(json_object_get(setup, "iterations")));
+	if (json_integer_value(json_object_get(setup, "concurrency")) > 1)
+		fprintf(out, "Warning: cells ran up to %lld at once (--jobs): wall-time numbers "
+			"are not comparable\n",
+			(long long)json_integer_value(json_object_get(setup, "concurrency")));
 	json_array_foreach(json_object_get(cmp, "columns"), i, c) {
 		const json_t *k = json_object_get(c, "kernel");
 
@@ -147,10 +151,50 @@ static void mm_plain_row(FILE *out, const char *stat, const char *name, const ch
 	fprintf(out, "%-8s %-28.28s %9s%12s%9s\n", stat, name, a, "", b);
 }
 
+/* "MDE  name  12.34%": the smallest change this row could have detected,
+ * by the test that gave the verdict. */
+static void mde_row(FILE *out, const char *name, const json_t *ch, int paired)
+{
+	const json_t *m = json_object_get(ch, paired ? "paired_mde_pct" : "mde_pct");
+	char a[32];
+
+	if (json_is_number(m))
+		snprintf(a, sizeof(a), "%.2f%%", json_number_value(m));
+	else
+		snprintf(a, sizeof(a), "n/a");
+	mm_plain_row(out, "MDE", name, "", a);
+}
+
+/* Host noise warnings of a group (compare-power.c). */
+static void host_warnings(FILE *out, const json_t *g)
+{
+	const json_t *w;
+	size_t i;
+
+	/* Wrapped at 79 columns: the text goes into emails. */
+	json_array_foreach(json_object_get(g, "host_warnings"), i, w) {
+		const char *p = json_string_value(w);
+		int col = fprintf(out, "Warning:");
+
+		while (*p) {
+			size_t len = strcspn(p, " ");
+
+			if (col + 1 + (int)len > 79)
+				col = fprintf(out, "\n        ");
+			col += fprintf(out, " %.*s", (int)len, p);
+			p += len;
+			p += strspn(p, " ");
+		}
+		fputc('\n', out);
+	}
+}
+
 void compare_print_mmtests(const json_t *cmp, FILE *out, int color)
 {
 	const json_t *g, *m, *cols = json_object_get(cmp, "columns");
 	size_t ncols = json_array_size(cols), gi, mi;
+	int paired = !strcmp(json_string_value(json_object_get(json_object_get(cmp, "conventions"),
+							       "verdict_test")) ?: "", "paired");
 
 	print_header(cmp, out, "mmtests");
 	fprintf(out, "Percentages: better is positive (times 100-new/base*100, rates\n"
@@ -165,6 +209,7 @@ void compare_print_mmtests(const json_t *cmp, FILE *out, int color)
 				json_string_value(json_object_get(json_array_get(cols, 0), "label")),
 				"",
 				json_string_value(json_object_get(json_array_get(cols, c), "label")));
+			host_warnings(out, g);
 			json_array_foreach(json_object_get(g, "metrics"), mi, m) {
 				const char *name = json_string_value(json_object_get(m, "name"));
 				int hb = !strcmp(json_string_value(json_object_get(m, "better")) ?: "",
@@ -180,20 +225,22 @@ void compare_print_mmtests(const json_t *cmp, FILE *out, int color)
 				mm_row(out, "Min", name, m, 0, c, "min", 1, 0, 0);
 				mm_row(out, "Max", name, m, 0, c, "max", 1, 0, 0);
 				if (json_is_object(ch)) {
-					json_t *wp = json_object_get(ch, "welch_p");
+					json_t *wp = json_object_get(ch, paired ? "paired_p"
+										 : "welch_p");
 
 					if (json_is_real(wp))
 						snprintf(p, sizeof(p), "%.4f",
 							 json_real_value(wp));
 					else
 						snprintf(p, sizeof(p), "n/a");
-					mm_plain_row(out, "Welch-p", name, "", p);
+					mm_plain_row(out, paired ? "Paired-p" : "Welch-p", name,
+						     "", p);
+					mde_row(out, name, ch, paired);
 					snprintf(p, sizeof(p), "%s%s",
 						 json_string_value(json_object_get(ch, "verdict")),
 						 json_is_true(json_object_get(ch, "noisy")) &&
-								 strcmp(json_string_value(
-									 json_object_get(ch, "verdict")),
-									"noise")
+								 json_is_true(json_object_get(
+									 ch, "significant"))
 							 ? "?"
 							 : "");
 					mm_plain_row(out, "Verdict", name, "", p);
@@ -232,9 +279,20 @@ void compare_print_mmtests(const json_t *cmp, FILE *out, int color)
 		}
 		fputc('\n', out);
 	}
-	fprintf(out, "\nVerdict: better/worse = significant; noise = CoeffVar > %.0f%% or n < %d;"
-		     "\n? = significant but noisy; Ops = mean counter deltas per run (zero\nones hidden; all are in --json).\n",
-		COMPARE_NOISY_CV * 100, COMPARE_MIN_N);
+	{
+		const json_t *conv = json_object_get(cmp, "conventions");
+		double thr = jnum(conv, "threshold_pct");
+
+		fprintf(out, "\nMDE = smallest change the row could detect (%s, alpha 0.05 "
+			     "two-sided,\npower 0.8).\nVerdict: better/worse = %s; same = not, with MDE <= "
+			     "%.0f%%;\nunderpowered = not, and the MDE is larger: a change that "
+			     "size could\nhide here. ? = significant but CoeffVar > %.0f%% or n < "
+			     "%d. Ops = mean\ncounter deltas per run (zero ones hidden; all are "
+			     "in --json).\n",
+			paired ? "paired t" : "Welch",
+			paired ? "paired t-test p < 0.05" : "significant", 2 * thr,
+			COMPARE_NOISY_CV * 100, COMPARE_MIN_N);
+	}
 }
 
 /* Many kernels (a history, a bisection range): one line per kernel under

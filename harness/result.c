@@ -258,10 +258,11 @@ static void add_value(json_t *groups, const json_t *cell, const char *kind, cons
 	json_t *g = json_object_get(groups, k);
 
 	if (!g) {
-		g = json_pack("{s:s,s:O,s:O,s:O,s:s,s:[]}", "kind", kind, "kernel",
+		g = json_pack("{s:s,s:O,s:O,s:O,s:s,s:[],s:[]}", "kind", kind, "kernel",
 			      json_object_get(cell, "kernel"), "topology",
 			      json_object_get(cell, "topology"), "workload",
-			      json_object_get(cell, "workload"), "name", name, "values");
+			      json_object_get(cell, "workload"), "name", name, "values",
+			      "iterations");
 		if (metric) {
 			json_object_set(g, "unit", json_object_get(metric, "unit"));
 			json_object_set(g, "better", json_object_get(metric, "better"));
@@ -269,6 +270,10 @@ static void add_value(json_t *groups, const json_t *cell, const char *kind, cons
 		json_object_set_new(groups, k, g);
 	}
 	json_array_append(json_object_get(g, "values"), val);
+	/* Which iteration each value came from: compare pairs the kernels'
+	 * adjacent cells by it (docs/noise.md). */
+	json_array_append(json_object_get(g, "iterations"),
+			  json_object_get(cell, "iteration") ?: json_null());
 	free(k);
 }
 
@@ -333,6 +338,33 @@ static void add_counters(json_t *groups, const json_t *cell)
 	}
 }
 
+/* Derived metrics: elapsed_per_swapout, the workload's elapsed time per
+ * page swapped out (pswpout + zswpout; a page zswap wrote back counts
+ * twice). It divides out how much the work itself varied (how many pages a
+ * cell swapped), which counts for much of the noise under TCG
+ * (docs/noise.md). */
+static void add_derived(json_t *groups, const json_t *cell)
+{
+	json_t *d = json_object_get(json_object_get(json_object_get(cell, "counters"), "vmstat"),
+				    "delta");
+	json_t *m, *v, *desc;
+	double elapsed = -1, pages;
+	size_t i;
+
+	json_array_foreach(json_object_get(cell, "metrics"), i, m)
+		if (!strcmp(json_string_value(json_object_get(m, "name")) ?: "", "elapsed"))
+			elapsed = json_number_value(json_object_get(m, "value"));
+	pages = (double)json_integer_value(json_object_get(d, "pswpout")) +
+		(double)json_integer_value(json_object_get(d, "zswpout"));
+	if (elapsed < 0 || pages <= 0)
+		return;
+	v = json_real(elapsed * 1e6 / pages);
+	desc = json_pack("{s:s,s:s}", "unit", "us", "better", "lower");
+	add_value(groups, cell, "metric", "elapsed_per_swapout", v, desc);
+	json_decref(v);
+	json_decref(desc);
+}
+
 json_t *summary_build(const json_t *cells)
 {
 	json_t *groups = json_object(), *rows = json_array(), *counters = json_array();
@@ -344,13 +376,16 @@ json_t *summary_build(const json_t *cells)
 		json_t *m;
 		size_t j;
 
-		json_array_append_new(index, json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?}", "cell_id",
+		json_array_append_new(index, json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:O*}",
+						       "cell_id",
 						       json_object_get(cell, "cell_id"), "kernel",
 						       json_object_get(cell, "kernel"), "topology",
 						       json_object_get(cell, "topology"), "workload",
 						       json_object_get(cell, "workload"), "iteration",
 						       json_object_get(cell, "iteration"), "status",
-						       json_object_get(cell, "status")));
+						       json_object_get(cell, "status"), "host_noise",
+						       json_object_get(json_object_get(cell, "host"),
+								       "noise")));
 		if (strcmp(json_string_value(json_object_get(cell, "status")) ?: "", "ok"))
 			continue;
 		json_array_foreach(json_object_get(cell, "metrics"), j, m)
@@ -358,6 +393,7 @@ json_t *summary_build(const json_t *cells)
 				  json_string_value(json_object_get(m, "name")),
 				  json_object_get(m, "value"), m);
 		add_counters(groups, cell);
+		add_derived(groups, cell);
 	}
 	json_object_foreach(groups, key, g) {
 		json_t *vals = json_object_get(g, "values"), *row;
@@ -376,6 +412,7 @@ json_t *summary_build(const json_t *cells)
 					json_object_get(g, "name"), "n", (json_int_t)n, "mean",
 					st.mean, "stddev", st.stddev, "min", st.min, "max", st.max,
 					"median", st.median, "values", vals);
+			json_object_set(row, "iterations", json_object_get(g, "iterations"));
 			if (metric) {
 				json_object_set(row, "unit", json_object_get(g, "unit"));
 				json_object_set(row, "better", json_object_get(g, "better"));
@@ -514,6 +551,9 @@ static json_t *result_compact(json_t *r)
 		json_object_set_new(counters, "zram", json_pack("{s:O}", "after", json_object_get(
 			json_object_get(src, "zram"), "after")));
 	json_object_set_new(c, "counters", counters);
+	if (json_object_get(json_object_get(r, "host"), "noise"))
+		json_object_set_new(c, "host", json_pack("{s:O}", "noise", json_object_get(
+			json_object_get(r, "host"), "noise")));
 	return c;
 }
 

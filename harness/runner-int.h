@@ -12,13 +12,19 @@
 #include "harness/spec.h"
 #include "harness/store.h"
 
+/* How one kernel boots in this run. */
+struct kboot {
+	char *pvh;        /* the ELF for qemu's PVH entry, or NULL: the bzImage */
+	char **initrds;   /* per topology */
+};
+
 /* One run in progress: what its phases hand each other. */
 struct run {
 	const struct run_opts *o;
 	struct spec s;
 	struct kernel *kernels;
 	json_t **kids;  /* kernel identities when read back from run.json (cell, status) */
-	char **initrds;
+	struct kboot *kb; /* per kernel */
 	char **kerrs;  /* why a kernel could not be built, per kernel */
 	char **tskip;  /* why kernel k cannot run topology t, at [k * ntopos + t] */
 	char *agent, *out, *note, *qv;
@@ -30,6 +36,7 @@ struct run {
 	char *hash;    /* the spec's hash (spec_sha256 of run.json and cells) */
 	int lock_fd;   /* the run directory's lock, -1 before it is taken */
 	int store_err; /* a result, run.json or summary.json could not be written */
+	int jobs;       /* cells at once (--jobs; local executor) */
 };
 
 /* The signal (SIGINT/SIGTERM) that stopped the cells, 0 while they run. */

@@ -11,14 +11,22 @@
 #include "harness/result.h"
 #include "harness/store.h"
 #include "harness/vm.h"
+#include "harness/vmlinux.h"
 
 #include <errno.h>
+#include "harness/hostnoise.h"
+#include "common/stats.h"
+#include "workloads/workload.h"
+
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -175,11 +183,29 @@ static char *console_line(const char *path, const char *needle)
 	return line;
 }
 
+/* Kernel options that skip boot work no cell needs, and nothing else: the
+ * kernel under test must behave as it would on its own. */
+#define QUICK_CMDLINE                                                                  \
+	"cryptomgr.notests" /* crypto self-tests: ~1.5 s of TCG time per boot */           \
+	" no_timer_check"   /* the IO-APIC timer check's delay loop */                     \
+	" 8250.nr_uarts=1"  /* probe the one serial port there is */                       \
+	" noresume"         /* no hibernation image to look for */
+
+static char *boot_cmdline(const struct spec *s)
+{
+	return xasprintf("%s%s%s%s", s->boot.quick_cmdline ? QUICK_CMDLINE : "",
+			 s->boot.parallel_modules ? "" : " swapbench.modules=serial",
+			 s->cmdline ? " " : "", s->cmdline ? s->cmdline : "");
+}
+
 /* Boot one cell and write its result.json; returns the status string. */
 static const char *run_cell(const struct spec *s, const struct kernel *k, json_t *kid,
-			    const char *initrd, const char *accel, const char *spec_hash,
+			    struct kboot *kb, const char *accel, int jobs, const char *spec_hash,
 			    const struct store_cell *c, json_t **final_out, int *store_err)
 {
+	const char *initrd = kb->initrds[c->t];
+	char *cmdline = boot_cmdline(s);
+	const char *image;
 	const struct spec_topology *topo = &s->topos[c->t];
 	const struct spec_workload *wl = &s->workloads[c->w];
 	char *cell_path = store_path(c->dir, CELL_FILE);
@@ -193,7 +219,8 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 	json_t *cj, *guest = NULL, *final, *scan, *host;
 	struct strv qargs;
 	struct vm_result vr = { .agent_s = -1 };
-	json_t *attempts = json_array();
+	struct host_sample hs0 = { 0 }, hs1 = { 0 };
+	json_t *attempts = json_array(), *noise;
 	const char *status;
 	char *stage1 = NULL;
 	int rc;
@@ -218,21 +245,45 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 		rc = store_write_json(share_cell, cj);
 	json_decref(cj);
 	for (int attempt = 0; !rc; attempt++) {
+		image = kb->pvh ? kb->pvh : k->vmlinuz;
 		strv_init(&qargs);
 		rc = topology_prepare(topo->obj, c->dir, &qargs);
 		if (!rc) {
-			struct vm_spec vs = { .vmlinuz = k->vmlinuz, .initrd = initrd,
-					      .cmdline_extra = s->cmdline,
+			struct vm_spec vs = { .vmlinuz = image, .initrd = initrd,
+					      .lean_machine = s->boot.lean_machine,
+					      .cmdline_extra = cmdline,
 					      .mem_mb = s->vm_mem_mb, .cpus = s->vm_cpus,
-					      .accel = accel, .cell_dir = share,
+					      .accel = accel, .clock = s->clock,
+					      .cell_dir = share,
 					      .console_path = console, .qemu_log = qlog,
 					      .timeout_s = s->vm_timeout_s, .extra = &qargs,
 					      .stop = &runner_interrupted, .pid_path = pidp };
 
+			host_sample_take(&hs0);
 			rc = vm_run(&vs, &vr);
+			host_sample_take(&hs1);
 		}
 		topology_discard(topo->obj, c->dir);
 		strv_release(&qargs);
+		/* A direct boot that never reached the agent, and not because the
+		 * kernel itself crashed (that one the bzImage shares, and the
+		 * retries below handle): the bzImage from now on, for this
+		 * kernel, and this cell boots again. */
+		if (!rc && kb->pvh && vr.agent_s < 0 && !console_contains(console, "Kernel panic") &&
+		    !console_contains(console, "Oops") && !console_contains(console, "BUG:") &&
+		    !console_contains(console, STAGE1_FAIL_MARKER)) {
+			char *keep = xasprintf("%s/console-pvh.log", c->dir);
+
+			log_warn("kernel %s: the direct (PVH) boot of '%s' did not reach the agent%s;"
+				 " booting its bzImage from now on (console kept in '%s')",
+				 k->name, kb->pvh, vr.timed_out ? " (timed out)" : "", keep);
+			rename(console, keep);
+			free(keep);
+			free(kb->pvh);
+			kb->pvh = NULL;
+			attempt--;
+			continue;
+		}
 		/* A guest that crashed before its workload started never ran the
 		 * cell's measured phase (under TCG an SMP guest now and then
 		 * takes an Oops while patching kernel text, during boot or just
@@ -297,14 +348,27 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 							: "the guest ended without a result "
 							  "(see console_tail)"));
 	}
+	host = json_pack("{s:f,s:f,s:i,s:b,s:s}", "vm_wall_s", vr.wall_s, "boot_to_agent_s",
+			 vr.agent_s, "qemu_exit_code", vr.exit_code, "timed_out", vr.timed_out,
+			 "accel", accel);
 	{
 		char node[256] = "";
 
 		gethostname(node, sizeof(node) - 1);
-		host = json_pack("{s:f,s:f,s:i,s:b,s:s,s:s}", "vm_wall_s", vr.wall_s,
-				 "boot_to_agent_s", vr.agent_s, "qemu_exit_code", vr.exit_code,
-				 "timed_out", vr.timed_out, "accel", accel, "node", node);
+		json_object_set_new(host, "node", json_string(node));
 	}
+	/* Cells that shared the host share its CPUs: compare must know. */
+	json_object_set_new(host, "concurrency", json_integer(jobs));
+	/* How it booted: so a difference in boot numbers can be told from one
+	 * in the kernel. */
+	json_object_set_new(host, "boot", json_pack(
+		"{s:s,s:s,s:s,s:s,s:s}", "image", kb->pvh ? "vmlinux-pvh" : "bzimage", "machine",
+		s->boot.lean_machine ? "q35-lean" : "q35", "initramfs",
+		s->boot.lean_initramfs ? "topology" : "all", "modules",
+		s->boot.parallel_modules ? "parallel" : "serial", "cmdline", cmdline));
+	noise = rc ? NULL : host_noise_json(&hs0, &hs1, vr.cpu_s);
+	if (noise)
+		json_object_set_new(host, "noise", noise);
 	json_object_set_new(host, "console", json_deep_copy(scan));
 	json_object_set_new(host, "failed_boots", attempts);
 	json_object_del(json_object_get(host, "console"), "tail");
@@ -334,6 +398,7 @@ static const char *run_cell(const struct spec *s, const struct kernel *k, json_t
 	free(gpath);
 	free(rpath);
 	free(pidp);
+	free(cmdline);
 	*final_out = final;
 	return json_string_value(json_object_get(final, "status"));
 }
@@ -500,10 +565,28 @@ static int load_spec(struct run *r)
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
 	}
+	if (r->o->aa && spec_make_aa(&r->s, r->o->aa_kernel)) {
+		log_err("%s", sb_lasterr());
+		return EXIT_USAGE;
+	}
 	if (r->o->iterations > 0)
 		r->s.iterations = r->o->iterations;
 	for (size_t i = 0; r->o->profile && i < r->s.nworkloads; i++)
 		r->s.workloads[i].profile = 1;
+	r->jobs = r->o->jobs > 1 ? r->o->jobs : 1;
+	/* Cells side by side share the host's CPUs and memory bandwidth: fine
+	 * for a functional suite (did it work?), not for numbers. */
+	if (r->jobs > 1 && !r->s.functional) {
+		if (!r->o->force_jobs) {
+			log_err("%s: --jobs %d: this is a measurement suite (no \"purpose\": "
+				"\"functional\"); cells running at once disturb each other's "
+				"numbers. Add --force-jobs to run it anyway", r->s.path, r->jobs);
+			return EXIT_USAGE;
+		}
+		log_warn("%s: --jobs %d on a measurement suite: its numbers are recorded as "
+			 "taken %d cells at once and are not comparable to serial runs",
+			 r->s.path, r->jobs, r->jobs);
+	}
 	if (r->o->accel) {
 		free(r->s.accel);
 		r->s.accel = xstrdup(r->o->accel);
@@ -563,11 +646,25 @@ static int resolve_kernel(struct run *r, size_t nk)
 			log_warn("%s: %s: its cells are skipped", r->s.path, sb_lasterr());
 		}
 	}
-	rc = initramfs_get(k, r->agent, &r->initrds[nk]);
+	/* Every cell's initramfs now, not between cells. */
+	r->kb[nk].initrds = calloc(r->s.ntopos, sizeof(char *));
+	for (size_t t = 0; t < r->s.ntopos && !rc; t++) {
+		struct strv mods;
+
+		if (r->tskip[nk * r->s.ntopos + t])
+			continue; /* its cells do not boot */
+		strv_init(&mods);
+		topology_modules(r->s.topos[t].obj, &mods);
+		rc = initramfs_get(k, r->agent, r->s.boot.lean_initramfs ? &mods : NULL,
+				   &r->kb[nk].initrds[t]);
+		strv_release(&mods);
+	}
 	if (rc) {
 		log_err("kernel %s: %s", sk->name, sb_lasterr());
 		return EXIT_USAGE;
 	}
+	if (r->s.boot.pvh && vmlinux_get(k, &r->kb[nk].pvh))
+		log_warn("kernel %s: booting the bzImage: %s", sk->name, sb_lasterr());
 	fprintf(stderr, "kernel %s: %s (%s)\n", sk->name, k->release,
 		k->package ? k->package : k->vmlinuz);
 	return EXIT_OK;
@@ -579,9 +676,10 @@ static int resolve_kernel(struct run *r, size_t nk)
 static int resolve_kernels(struct run *r)
 {
 	int code, kok = -1;
+	size_t t;
 
 	r->kernels = calloc(r->s.nkernels, sizeof(*r->kernels));
-	r->initrds = calloc(r->s.nkernels, sizeof(*r->initrds));
+	r->kb = calloc(r->s.nkernels, sizeof(*r->kb));
 	r->kerrs = calloc(r->s.nkernels, sizeof(*r->kerrs));
 	r->tskip = calloc(r->s.nkernels * r->s.ntopos, sizeof(*r->tskip));
 	for (size_t nk = 0; nk < r->s.nkernels; nk++)
@@ -596,13 +694,25 @@ static int resolve_kernels(struct run *r)
 		log_err("%s: no kernel could be built", r->s.path);
 		return EXIT_USAGE;
 	}
-	if (vm_choose_accel(r->s.accel, r->kernels[kok].vmlinuz, r->initrds[kok], &r->accel,
+	/* An instruction-counted clock is TCG's: auto means TCG then. */
+	if (!strcmp(r->s.clock, "icount") && !strcmp(r->s.accel, "auto")) {
+		free(r->s.accel);
+		r->s.accel = xstrdup("tcg");
+		fprintf(stderr, "accel: vm.clock icount runs under TCG\n");
+	}
+	for (t = 0; t + 1 < r->s.ntopos && !r->kb[kok].initrds[t]; t++)
+		;
+	if (vm_choose_accel(r->s.accel, r->kernels[kok].vmlinuz, r->kb[kok].initrds[t], &r->accel,
 			    &r->note)) {
 		log_err("%s", sb_lasterr());
 		return EXIT_USAGE;
 	}
 	if (r->note)
 		fprintf(stderr, "accel: %s\n", r->note);
+	if (vm_check_clock(r->s.clock, r->accel)) {
+		log_err("%s: %s", r->s.path, sb_lasterr());
+		return EXIT_USAGE;
+	}
 	return EXIT_OK;
 }
 
@@ -669,6 +779,7 @@ static json_t *run_manifest(struct run *r)
 			"note", r->note, "kernels", "started", now, "iterations", s->iterations);
 	free(now);
 	json_object_set_new(run, "spec_sha256", json_string(r->hash));
+	json_object_set_new(run, "concurrency", json_integer(r->jobs));
 	for (size_t i = 0; i < s->nkernels; i++) {
 		json_t *id;
 
@@ -692,12 +803,22 @@ static json_t *run_manifest(struct run *r)
 						     (json_int_t)s->workloads[i].memcg.swap_max));
 	json_object_set_new(run, "topologies", topos);
 	json_object_set_new(run, "workloads", wls);
-	json_object_set_new(run, "vm", json_pack("{s:I,s:I,s:i,s:s?}", "memory_mb",
+	json_object_set_new(run, "vm", json_pack("{s:I,s:I,s:i,s:s?,s:s,s:b}", "memory_mb",
 						 (json_int_t)s->vm_mem_mb, "cpus",
 						 (json_int_t)s->vm_cpus, "timeout_s", s->vm_timeout_s,
-						 "cmdline", s->cmdline));
+						 "cmdline", s->cmdline, "clock", s->clock, "quiet",
+						 s->quiet));
 	json_object_set_new(run, "status", json_string("running"));
 	return run;
+}
+
+/* Whether cell i boots a VM (else it is recorded at once: its kernel failed
+ * to build, or cannot run its topology). */
+static int cell_boots(const struct run *r, size_t i)
+{
+	const struct store_cell *c = &r->cells[i];
+
+	return !r->kerrs[c->k] && !(r->tskip && r->tskip[c->k * r->s.ntopos + c->t]);
 }
 
 json_t *run_cell_here(struct run *r, size_t i)
@@ -720,8 +841,8 @@ json_t *run_cell_here(struct run *r, size_t i)
 			      &final, &cell_store_err);
 	} else {
 		kid = r->kids ? json_incref(r->kids[c->k]) : kernel_identity(&r->kernels[c->k]);
-		run_cell(&r->s, &r->kernels[c->k], kid, r->initrds[c->k], r->accel, r->hash, c,
-			 &final, &cell_store_err);
+		run_cell(&r->s, &r->kernels[c->k], kid, &r->kb[c->k], r->accel, r->jobs, r->hash,
+			 c, &final, &cell_store_err);
 		json_decref(kid);
 	}
 	if (cell_store_err) {
@@ -777,17 +898,339 @@ static json_t *cell_final(struct run *r, size_t i, size_t *ran, double t0)
 	return final;
 }
 
-/* Every cell in order until done, interrupted (SIGINT/SIGTERM) or a result
- * cannot be stored (a full disk: booting more would lose more). */
-static void run_cells(struct run *r)
-{
-	size_t ran = 0;
-	double t0 = monotonic_s();
+/* --jobs: cells running side by side, each in a child process that boots
+ * it and writes its result.json (the same run_cell_here as one at a time).
+ * A child is in its own process group and dies with swapbench
+ * (PR_SET_PDEATHSIG; its qemu's watchdog then takes qemu): a SIGINT or
+ * SIGTERM reaches it once, forwarded by the parent, so it stops its VM and
+ * stores "interrupted". A child whose result could not be stored exits
+ * with POOL_NOT_STORED: the parent tallies "not stored" and stops. */
+#define POOL_NOT_STORED 3
 
-	for (size_t i = 0; i < r->ncells && !runner_interrupted && !r->store_err; i++)
-		run_tally(r, cell_final(r, i, &ran, t0));
+struct pool {
+	struct {
+		pid_t pid;     /* 0: ran here (fork failed), done already */
+		size_t cell;
+		json_t *final; /* pid 0: its result */
+		int store_err; /* pid 0: its result was not stored */
+	} slot[64];
+	size_t n;
+	int forwarded; /* runner_interrupted passed on to the children */
+};
+
+static void pool_start(struct run *r, struct pool *p, size_t idx)
+{
+	pid_t parent = getpid(), pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		json_t *final;
+
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		r->store_err = 0;
+		final = run_cell_here(r, idx);
+		json_decref(final);
+		fflush(NULL);
+		_exit(r->store_err ? POOL_NOT_STORED : 0);
+	}
+	p->slot[p->n].final = NULL;
+	p->slot[p->n].store_err = 0;
+	if (pid < 0) {
+		int had = r->store_err;
+
+		r->store_err = 0;
+		p->slot[p->n].final = run_cell_here(r, idx);
+		p->slot[p->n].store_err = r->store_err;
+		r->store_err = had;
+		pid = 0;
+	}
+	p->slot[p->n].pid = pid;
+	p->slot[p->n].cell = idx;
+	p->n++;
+}
+
+/* Wait for one child, load what it stored, and tally it. */
+static void pool_reap(struct run *r, struct pool *p)
+{
+	size_t i;
+	const struct store_cell *c;
+	char *rp;
+	json_t *final;
+	const char *st, *image;
+	int status = 0, not_stored = 0;
+
+	for (;;) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+		for (i = 0; i < p->n && p->slot[i].pid; i++)
+			;
+		if (i < p->n)
+			break;
+		if (runner_interrupted && !p->forwarded) {
+			for (size_t j = 0; j < p->n; j++)
+				kill(p->slot[j].pid, runner_interrupted);
+			p->forwarded = 1;
+		}
+		for (i = 0; i < p->n; i++) {
+			pid_t w = waitpid(p->slot[i].pid, &status, WNOHANG);
+
+			if (w == p->slot[i].pid || (w < 0 && errno == ECHILD))
+				break;
+		}
+		if (i < p->n)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	c = &r->cells[p->slot[i].cell];
+	if (!p->slot[i].pid) {
+		final = p->slot[i].final;
+		not_stored = p->slot[i].store_err;
+	} else {
+		not_stored = WIFEXITED(status) && WEXITSTATUS(status) == POOL_NOT_STORED;
+		rp = store_path(c->dir, STORE_RESULT);
+		final = json_load_file(rp, 0, NULL);
+		free(rp);
+	}
+	if (!final || !json_is_string(json_object_get(final, "status"))) {
+		json_decref(final);
+		final = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "schema_version",
+				  RESULT_SCHEMA_VERSION, "status", "failed", "error",
+				  "the cell's process ended without a result", "kernel",
+				  r->s.kernels[c->k].name, "topology", r->s.topos[c->t].name,
+				  "workload", r->s.workloads[c->w].name, "iteration", c->iter,
+				  "cell_id", c->id);
+	}
+	if (not_stored) {
+		/* Never "ok" for a result that is not stored. */
+		json_object_set_new(final, "status", json_string("not stored"));
+		r->store_err = 1;
+	}
+	/* A child that fell back to the bzImage: so do the next cells. */
+	image = json_string_value(json_object_get(
+		json_object_get(json_object_get(final, "host"), "boot"), "image"));
+	if (r->kb[c->k].pvh && image && !strcmp(image, "bzimage")) {
+		free(r->kb[c->k].pvh);
+		r->kb[c->k].pvh = NULL;
+	}
+	st = json_string_value(json_object_get(final, "status"));
+	{
+		char *e = str_escape(strcmp(st, "ok") && strcmp(st, "skipped")
+				     ? json_string_value(json_object_get(final, "error")) ?: ""
+				     : "", 0);
+
+		fprintf(stderr, "%scell %s: %s%s%s\n", r->tty ? "\r\033[K" : "", c->id, st,
+			e && *e ? ": " : "", e ? e : "");
+		free(e);
+	}
+	run_tally(r, final);
+	p->slot[i] = p->slot[p->n - 1];
+	p->n--;
+}
+
+/* Cells from `from` on, in order, until done, interrupted (SIGINT/SIGTERM)
+ * or a result cannot be stored (a full disk: booting more would lose more);
+ * with --jobs N, up to N at once. ran and t0 carry over to the --target-ci
+ * rounds (ETA). */
+static void run_cells(struct run *r, size_t from, size_t *ran, double t0)
+{
+	struct pool pool = { .n = 0 };
+
+	for (size_t i = from; i < r->ncells && !runner_interrupted && !r->store_err; i++) {
+		const struct store_cell *c = &r->cells[i];
+
+		if (r->jobs > 1 && cell_boots(r, i)) {
+			const char *why = NULL;
+			json_t *prev = r->o->resume ? cell_done(&r->s, c, r->hash, &why) : NULL;
+			double el = monotonic_s() - t0;
+
+			if (prev) {
+				run_tally(r, prev);
+				continue;
+			}
+			if (why && *why)
+				log_warn("cell %s: %s: running it again", c->id, why);
+			while (pool.n >= (size_t)r->jobs)
+				pool_reap(r, &pool);
+			if (runner_interrupted || r->store_err)
+				break;
+			kill_orphan_qemu(c);
+			run_progress(r->tty, r->done, r->ncells, c, &r->s, el, *ran ? el / *ran : -1,
+				     "starting");
+			pool_start(r, &pool, i);
+			++*ran;
+			continue;
+		}
+		run_tally(r, cell_final(r, i, ran, t0));
+	}
+	while (pool.n)
+		pool_reap(r, &pool);
 	if (r->tty)
 		fputc('\n', stderr);
+}
+
+/* A workload's headline metrics: the first it declares (its main result)
+ * and "elapsed" when it has one. */
+static int is_headline(const char *kind, const char *metric)
+{
+	const struct workload_ops *w = workload_find(kind);
+
+	if (!w || !w->metrics || !w->metrics[0].name)
+		return !strcmp(metric, "elapsed");
+	return !strcmp(metric, w->metrics[0].name) || !strcmp(metric, "elapsed");
+}
+
+/* Headline metrics of (kernel k, topology t, workload w) whose 95% CI
+ * half-width is above pct of their mean, appended to `missing` as
+ * {kernel, topology, workload, metric, n, ci_pct}; returns how many. */
+static int ci_misses(const struct spec *s, const json_t *finals, size_t k, size_t t, size_t w,
+		     double pct, json_t *missing)
+{
+	const struct spec_workload *wl = &s->workloads[w];
+	json_t *vals = json_object(), *cell, *m, *arr;
+	const char *name;
+	size_t i, j;
+	int nmiss = 0;
+
+	json_array_foreach(finals, i, cell) {
+		if (strcmp(json_string_value(json_object_get(cell, "status")) ?: "", "ok") ||
+		    strcmp(json_string_value(json_object_get(cell, "kernel")) ?: "",
+			   s->kernels[k].name) ||
+		    strcmp(json_string_value(json_object_get(cell, "topology")) ?: "",
+			   s->topos[t].name) ||
+		    strcmp(json_string_value(json_object_get(cell, "workload")) ?: "", wl->name))
+			continue;
+		json_array_foreach(json_object_get(cell, "metrics"), j, m) {
+			const char *mn = json_string_value(json_object_get(m, "name"));
+
+			if (!mn || !is_headline(wl->kind, mn))
+				continue;
+			if (!(arr = json_object_get(vals, mn)))
+				json_object_set_new(vals, mn, arr = json_array());
+			json_array_append(arr, json_object_get(m, "value"));
+		}
+	}
+	/* A workload that reported nothing yet has not reached anything. */
+	if (!json_object_size(vals)) {
+		json_array_append_new(missing, json_pack("{s:s,s:s,s:s,s:s,s:i,s:n}", "kernel",
+							 s->kernels[k].name, "topology",
+							 s->topos[t].name, "workload", wl->name,
+							 "metric", "(all)", "n", 0, "ci_pct"));
+		json_decref(vals);
+		return 1;
+	}
+	json_object_foreach(vals, name, arr) {
+		size_t n = json_array_size(arr);
+		double *v = calloc(n, sizeof(double)), half = INFINITY;
+		struct stats_summary st;
+
+		for (size_t q = 0; q < n; q++)
+			v[q] = json_number_value(json_array_get(arr, q));
+		if (n >= 2 && stats_summarize(v, n, &st) == 0)
+			half = st.mean != 0 ? (st.ci95_hi - st.mean) / fabs(st.mean) * 100
+					    : (st.ci95_hi > st.mean ? INFINITY : 0);
+		free(v);
+		if (half <= pct)
+			continue;
+		nmiss++;
+		json_array_append_new(missing, json_pack("{s:s,s:s,s:s,s:s,s:I,s:o}", "kernel",
+							 s->kernels[k].name, "topology",
+							 s->topos[t].name, "workload", wl->name,
+							 "metric", name, "n", (json_int_t)n, "ci_pct",
+							 isfinite(half) ? json_real(half)
+									: json_null()));
+	}
+	json_decref(vals);
+	return nmiss;
+}
+
+/* True when some kernel's cell (t, w, iter) has a result in the run. */
+static int round_on_disk(const struct run *r, size_t t, size_t w, int iter)
+{
+	int found = 0;
+
+	for (size_t k = 0; k < r->s.nkernels && !found; k++) {
+		struct store_cell c;
+		char *rp;
+
+		store_cell_set(&c, &r->s, r->out, k, t, w, iter);
+		rp = store_path(c.dir, STORE_RESULT);
+		found = path_exists(rp);
+		free(rp);
+		free(c.id);
+		free(c.dir);
+	}
+	return found;
+}
+
+/* --target-ci: after the spec's iterations, rounds of one more cell per
+ * kernel (in kernel order, so A, B, A, B...) for each (topology, workload)
+ * whose headline metrics' CIs are still too wide on some kernel, up to
+ * --max-iterations; then say which did not get there (stderr, run.json). */
+static void target_ci_rounds(struct run *r, size_t *ran, double t0)
+{
+	const struct spec *s = &r->s;
+	int maxit = r->o->max_iterations > 0 ? r->o->max_iterations : TARGET_CI_MAX_ITERATIONS;
+	double pct = r->o->target_ci_pct;
+	json_t *missing = json_array(), *mm;
+	int it = s->iterations;
+	size_t i;
+
+	for (;;) {
+		size_t first = r->ncells;
+
+		json_array_clear(missing);
+		for (size_t t = 0; t < s->ntopos; t++)
+			for (size_t w = 0; w < s->nworkloads; w++) {
+				int miss = 0;
+
+				for (size_t k = 0; k < s->nkernels; k++)
+					if (!r->kerrs[k])
+						miss += ci_misses(s, r->finals, k, t, w, pct,
+								  missing);
+				/* Resuming: rounds already on disk are results too,
+				 * whatever the target now says (nothing is lost). */
+				if ((!miss && !(r->o->resume && round_on_disk(r, t, w, it + 1))) ||
+				    it >= maxit || runner_interrupted)
+					continue;
+				r->cells = realloc(r->cells, (r->ncells + s->nkernels) *
+						   sizeof(*r->cells));
+				for (size_t k = 0; k < s->nkernels; k++)
+					store_cell_set(&r->cells[r->ncells++], s, r->out, k, t, w,
+						       it + 1);
+			}
+		if (r->ncells == first)
+			break;
+		it++;
+		if (json_array_size(missing))
+			fprintf(stderr, "--target-ci %g%%: %zu headline metric(s) not there yet; "
+				"iteration %d\n", pct, json_array_size(missing), it);
+		else
+			fprintf(stderr, "--target-ci %g%%: iteration %d is on disk (--resume)\n",
+				pct, it);
+		run_cells(r, first, ran, t0);
+	}
+	json_array_foreach(missing, i, mm) {
+		char ci[32] = "inf";
+
+		if (json_is_real(json_object_get(mm, "ci_pct")))
+			snprintf(ci, sizeof(ci), "%.1f",
+				 json_real_value(json_object_get(mm, "ci_pct")));
+		fprintf(stderr, "--target-ci %g%%: not reached: %s/%s/%s %s (95%% CI +-%s%% "
+			"at n=%lld)\n", pct, json_string_value(json_object_get(mm, "kernel")),
+			json_string_value(json_object_get(mm, "topology")),
+			json_string_value(json_object_get(mm, "workload")),
+			json_string_value(json_object_get(mm, "metric")), ci,
+			(long long)json_integer_value(json_object_get(mm, "n")));
+	}
+	json_object_set_new(r->manifest, "target_ci",
+			    json_pack("{s:f,s:i,s:i,s:O}", "pct", pct, "max_iterations", maxit,
+				      "iterations", it, "not_reached", missing));
+	json_object_set_new(r->manifest, "iterations", json_integer(it));
+	json_decref(missing);
 }
 
 /* summary.json, the final run.json, the table; returns the exit code. */
@@ -835,7 +1278,10 @@ static void run_release(struct run *r)
 	store_cells_free(r->cells, r->ncells);
 	for (size_t i = 0; r->kernels && i < r->s.nkernels; i++) {
 		kernel_release(&r->kernels[i]);
-		free(r->initrds[i]);
+		for (size_t t = 0; r->kb[i].initrds && t < r->s.ntopos; t++)
+			free(r->kb[i].initrds[t]);
+		free(r->kb[i].initrds);
+		free(r->kb[i].pvh);
 		free(r->kerrs[i]);
 		for (size_t t = 0; r->tskip && t < r->s.ntopos; t++)
 			free(r->tskip[i * r->s.ntopos + t]);
@@ -844,7 +1290,7 @@ static void run_release(struct run *r)
 		json_decref(r->kids[i]);
 	free(r->kids);
 	free(r->kernels);
-	free(r->initrds);
+	free(r->kb);
 	free(r->kerrs);
 	free(r->tskip);
 	free(r->agent);
@@ -898,7 +1344,12 @@ int runner_run(const struct run_opts *o)
 			if (code < 0)
 				code = run_finish(&r);
 		} else {
-			run_cells(&r);
+			size_t ran = 0;
+			double t0 = monotonic_s();
+
+			run_cells(&r, 0, &ran, t0);
+			if (o->target_ci_pct > 0)
+				target_ci_rounds(&r, &ran, t0);
 			code = run_finish(&r);
 		}
 	}
@@ -934,10 +1385,11 @@ static int open_run_dir(struct run *r, const char *dir)
 		return EXIT_USAGE;
 	}
 	r->kernels = calloc(r->s.nkernels, sizeof(*r->kernels));
-	r->initrds = calloc(r->s.nkernels, sizeof(*r->initrds));
+	r->kb = calloc(r->s.nkernels, sizeof(*r->kb));
 	r->kerrs = calloc(r->s.nkernels, sizeof(*r->kerrs));
 	r->kids = calloc(r->s.nkernels, sizeof(*r->kids));
-	if (!r->kernels || !r->initrds || !r->kerrs || !r->kids)
+	r->tskip = calloc(r->s.nkernels * r->s.ntopos + 1, sizeof(*r->tskip));
+	if (!r->kernels || !r->kb || !r->kerrs || !r->kids || !r->tskip)
 		abort();
 	for (size_t i = 0; i < r->s.nkernels; i++) {
 		json_t *id = json_array_get(kernels, i);
@@ -947,8 +1399,28 @@ static int open_run_dir(struct run *r, const char *dir)
 		r->kernels[i].name = xstrdup(r->s.kernels[i].name);
 		r->kernels[i].vmlinuz = xasprintf("%s/" RUN_INPUTS "/kernels/%s/vmlinuz", dir,
 						  r->s.kernels[i].name);
-		r->initrds[i] = xasprintf("%s/" RUN_INPUTS "/kernels/%s/initrd", dir,
-					  r->s.kernels[i].name);
+		/* The boot files write_inputs left (exec-slurm.c). */
+		r->kb[i].pvh = xasprintf("%s/" RUN_INPUTS "/kernels/%s/vmlinux-pvh", dir,
+					 r->s.kernels[i].name);
+		if (!path_exists(r->kb[i].pvh)) {
+			free(r->kb[i].pvh);
+			r->kb[i].pvh = NULL;
+		}
+		r->kb[i].initrds = calloc(r->s.ntopos + 1, sizeof(char *));
+		if (!r->kb[i].initrds)
+			abort();
+		for (size_t t = 0; t < r->s.ntopos; t++) {
+			char *skip = xasprintf("%s/" RUN_INPUTS "/kernels/%s/skip-%s", dir,
+					       r->s.kernels[i].name, r->s.topos[t].name);
+			char *why = NULL;
+
+			r->kb[i].initrds[t] = xasprintf("%s/" RUN_INPUTS "/kernels/%s/initrd-%s",
+							dir, r->s.kernels[i].name,
+							r->s.topos[t].name);
+			if (path_exists(skip) && !read_file(skip, 4096, &why, NULL))
+				r->tskip[i * r->s.ntopos + t] = why;
+			free(skip);
+		}
 		r->kids[i] = json_incref(id);
 		if (err)
 			r->kerrs[i] = xstrdup(err);
@@ -985,9 +1457,10 @@ int runner_cell(const char *run_dir, const char *index)
 		json_t *final;
 
 		/* This node's accelerator: probed here, not on the submitting host. */
-		if (!r.kerrs[c->k] &&
-		    vm_choose_accel(want, r.kernels[c->k].vmlinuz, r.initrds[c->k], &r.accel,
-				    &r.note)) {
+		r.jobs = 1;
+		if (cell_boots(&r, (size_t)i) &&
+		    vm_choose_accel(want, r.kernels[c->k].vmlinuz, r.kb[c->k].initrds[c->t],
+				    &r.accel, &r.note)) {
 			log_err("cell %s: %s", c->id, sb_lasterr());
 			code = EXIT_CELLS_FAILED;
 		} else {

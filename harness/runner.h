@@ -30,11 +30,19 @@ struct run_opts {
 	int max_parallel;      /* slurm: array throttle (%N); 0 = no limit */
 	const char *const *sbatch_args; /* slurm: extra sbatch arguments, NULL-ended */
 	int detach;            /* slurm: return after submission */
+	int jobs;              /* cells at once (0, 1: one after another) */
+	int force_jobs;        /* allow jobs > 1 for a measurement suite */
+	double target_ci_pct;  /* > 0: add rounds until headline CIs are this tight */
+	int max_iterations;    /* cap for target_ci_pct; 0: TARGET_CI_MAX_ITERATIONS */
+	int aa;                /* A/A: aa_kernel (NULL: the first) twice, as A and B */
+	const char *aa_kernel;
 };
 
 /* Exit codes of a run stopped by SIGINT / SIGTERM (128 + signal). */
 #define EXIT_SIGINT 130
 #define EXIT_SIGTERM 143
+/* --target-ci without --max-iterations stops here. */
+#define TARGET_CI_MAX_ITERATIONS 20
 
 /* The run directory's folder of executor inputs: the frozen spec and the
  * kernels' artifacts, so a cell can run on another machine. */

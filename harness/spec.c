@@ -73,6 +73,7 @@ void spec_release(struct spec *s)
 	free(s->text);
 	free(s->accel);
 	free(s->cmdline);
+	free(s->clock);
 	json_decref(s->root);
 	spec_init(s);
 }
@@ -383,14 +384,88 @@ int spec_check_host(const struct spec *s, unsigned host_cpus, unsigned long long
 	return 0;
 }
 
+/* vm.fast_boot: true/false for every step, or an object naming steps. */
+static int parse_boot(const char *file, const char *text, json_t *v, struct spec_boot *b)
+{
+	static const char *const keys[] = { "pvh", "lean_machine", "lean_initramfs",
+					    "parallel_modules", "quick_cmdline", NULL };
+	int *fields[] = { &b->pvh, &b->lean_machine, &b->lean_initramfs,
+			  &b->parallel_modules, &b->quick_cmdline };
+	int rc;
+
+	for (int i = 0; keys[i]; i++)
+		*fields[i] = !v || json_is_true(v) || json_is_object(v);
+	if (!v || json_is_boolean(v))
+		return 0;
+	if (!json_is_object(v))
+		return perr(file, text, "vm.fast_boot", "expected true, false or an object");
+	rc = check_keys(file, text, "vm.fast_boot", v, keys);
+	for (int i = 0; keys[i] && !rc; i++) {
+		json_t *f = json_object_get(v, keys[i]);
+		char *p;
+
+		if (!f)
+			continue;
+		if (json_is_boolean(f)) {
+			*fields[i] = json_is_true(f);
+			continue;
+		}
+		p = jsonloc_path_append_key("vm.fast_boot", keys[i]);
+		rc = perr(file, text, p, "expected true or false");
+		free(p);
+	}
+	return rc;
+}
+
+int spec_make_aa(struct spec *s, const char *kernel)
+{
+	json_t *arr = json_object_get(s->root, "kernels"), *aa, *k = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->nkernels; i++)
+		if (!kernel || !strcmp(s->kernels[i].name, kernel))
+			break;
+	if (i == s->nkernels)
+		return sb_err(ENOENT, "%s: no kernel named '%s'", s->path, kernel);
+	k = json_array_get(arr, i);
+	aa = json_array();
+	for (int c = 0; c < 2; c++) {
+		json_t *copy = json_is_string(k) ? json_pack("{s:O}", "source", k)
+						 : json_deep_copy(k);
+
+		json_object_set_new(copy, "name", json_string(c ? "B" : "A"));
+		json_array_append_new(aa, copy);
+	}
+	for (i = 0; i < s->nkernels; i++) {
+		spec_kbuild_free(s->kernels[i].build);
+		free(s->kernels[i].name);
+		free(s->kernels[i].source);
+		free(s->kernels[i].config);
+		free(s->kernels[i].modules);
+	}
+	free(s->kernels);
+	s->kernels = NULL;
+	s->nkernels = 0;
+	json_object_set_new(s->root, "kernels", aa);
+	rc = parse_kernels(s, aa);
+	if (!rc) {
+		char *name = xasprintf("%s-aa", s->name);
+
+		free(s->name);
+		s->name = name;
+	}
+	return rc;
+}
+
 int spec_load(const char *path, struct spec *s)
 {
 	static const char *const keys[] = { "name", "description", "kernels", "topologies",
 					    "workloads", "memcg", "iterations", "vm",
-					    "sample_interval_ms", "profile", NULL };
+					    "sample_interval_ms", "profile", "purpose", NULL };
 	static const char *const profile_keys[] = { "frequency", "max_size", NULL };
 	static const char *const vm_keys[] = { "memory", "cpus", "accel", "timeout", "cmdline",
-					       NULL };
+					       "fast_boot", "clock", "quiet", NULL };
 	struct spec_memcg memcg = { -1, -1, -1, -1 };
 	long long iterations = 1, cpus = 2, timeout = 900, interval = 1000, mem = 1LL << 30;
 	long long prof_hz = 499, prof_max = 64LL << 20;
@@ -450,6 +525,30 @@ int spec_load(const char *path, struct spec *s)
 				  "\"tcg\" (got '%s')", s->accel);
 		if (!rc)
 			rc = get_str(path, s->text, "vm", vm, "cmdline", 0, &s->cmdline);
+		if (!rc)
+			rc = get_str(path, s->text, "vm", vm, "clock", 0, &s->clock);
+		if (!rc && s->clock && strcmp(s->clock, "host") && strcmp(s->clock, "icount"))
+			rc = perr(path, s->text, "vm.clock", "expected \"host\" or \"icount\" "
+				  "(got '%s')", s->clock);
+		if (!rc && json_object_get(vm, "quiet")) {
+			if (!json_is_boolean(json_object_get(vm, "quiet")))
+				rc = perr(path, s->text, "vm.quiet", "expected true or false");
+			else
+				s->quiet = json_is_true(json_object_get(vm, "quiet"));
+		}
+	}
+	if (!rc)
+		rc = parse_boot(path, s->text, json_object_get(vm, "fast_boot"), &s->boot);
+	if (!rc) {
+		char *purpose = NULL;
+
+		rc = get_str(path, s->text, "", s->root, "purpose", 0, &purpose);
+		if (!rc && purpose && strcmp(purpose, "measurement") &&
+		    strcmp(purpose, "functional"))
+			rc = perr(path, s->text, "purpose", "expected \"measurement\" or "
+				  "\"functional\" (got '%s')", purpose);
+		s->functional = purpose && !strcmp(purpose, "functional");
+		free(purpose);
 	}
 	if (!rc && json_object_get(s->root, "profile")) {
 		json_t *pr = json_object_get(s->root, "profile");
@@ -482,6 +581,8 @@ int spec_load(const char *path, struct spec *s)
 	s->profile_max_bytes = prof_max;
 	if (!s->accel)
 		s->accel = xstrdup("auto");
+	if (!s->clock)
+		s->clock = xstrdup(s->quiet ? VM_QUIET_CLOCK : "host");
 	return 0;
 fail:
 	spec_release(s);

@@ -9,7 +9,12 @@
  *   "memcg": {"max": "64M", "high": "60M", "swap_max": "1G"},
  *   "iterations": 3,
  *   "vm": {"memory": "1G", "cpus": 2, "accel": "auto", "timeout": 600,
- *          "cmdline": "extra kernel args"},
+ *          "cmdline": "extra kernel args", "clock": "host"|"icount",
+ *          "quiet": false,
+ *          "fast_boot": true | false | {"pvh": b, "lean_machine": b,
+ *                        "lean_initramfs": b, "parallel_modules": b,
+ *                        "quick_cmdline": b}},
+ *   "purpose": "measurement" | "functional",   (may cells share the host?)
  *   "sample_interval_ms": 1000,
  *   "profile": {"frequency": 499, "max_size": "64M"}
  * }
@@ -25,6 +30,9 @@
 #include <stddef.h>
 
 #include "common/strv.h"
+
+/* What vm.quiet selects, from the A/A measurements in docs/noise.md. */
+#define VM_QUIET_CLOCK "icount"
 
 struct spec_memcg {
 	long long max, high, swap_max, zswap_max; /* bytes; -1 = not set */
@@ -64,6 +72,16 @@ struct spec_workload {
 	int profile;             /* record a perf profile of the measured phase */
 };
 
+/* Boot steps that make a cell cheaper (docs/boot.md); all on by default.
+ * Each can be turned off to measure what it buys. */
+struct spec_boot {
+	int pvh;              /* boot the uncompressed ELF through qemu's PVH entry */
+	int lean_machine;     /* q35 without the devices no cell uses */
+	int lean_initramfs;   /* only the modules this cell's topology needs */
+	int parallel_modules; /* the agent loads independent modules at once */
+	int quick_cmdline;    /* kernel options that skip boot work */
+};
+
 struct spec {
 	char *path, *name, *text;
 	json_t *root;
@@ -76,7 +94,11 @@ struct spec {
 	int iterations;
 	unsigned vm_mem_mb, vm_cpus;
 	char *accel, *cmdline;
+	char *clock;   /* "host" (default) or "icount" (docs/noise.md) */
+	int quiet;     /* vm.quiet: the measured quiet mode (docs/noise.md) */
 	int vm_timeout_s;
+	struct spec_boot boot;
+	int functional;       /* "purpose": "functional": cells may run side by side */
 	int sample_interval_ms;
 	int profile_hz;              /* perf record -F */
 	long long profile_max_bytes; /* perf record --max-size */
@@ -94,6 +116,9 @@ int spec_check_host(const struct spec *s, unsigned host_cpus, unsigned long long
 int topology_load(const char *ref, const char *base_dir, const char *where,
 		  struct spec_topology *t);
 void spec_topology_release(struct spec_topology *t);
+/* Turn a loaded spec into an A/A experiment: its kernel `kernel` (NULL: the
+ * first) twice, named "A" and "B", and the name NAME-aa. */
+int spec_make_aa(struct spec *s, const char *kernel);
 void spec_kbuild_free(struct spec_kbuild *b);
 
 #endif

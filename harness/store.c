@@ -17,6 +17,18 @@ char *store_cell_dir(const char *run_dir, const char *cell_id)
 	return xasprintf("%s/" STORE_CELLS "/%s", run_dir, cell_id);
 }
 
+void store_cell_set(struct store_cell *c, const struct spec *s, const char *run_dir, size_t k,
+		    size_t t, size_t w, int iter)
+{
+	c->k = k;
+	c->t = t;
+	c->w = w;
+	c->iter = iter;
+	c->id = xasprintf("%s--%s--%s--%d", s->kernels[k].name, s->topos[t].name,
+			  s->workloads[w].name, iter);
+	c->dir = run_dir ? store_cell_dir(run_dir, c->id) : NULL;
+}
+
 size_t store_cells(const struct spec *s, const char *run_dir, struct store_cell **out)
 {
 	size_t n = 0, total = (size_t)s->iterations * s->nkernels * s->ntopos * s->nworkloads;
@@ -25,18 +37,8 @@ size_t store_cells(const struct spec *s, const char *run_dir, struct store_cell 
 	for (int it = 1; it <= s->iterations; it++)
 		for (size_t t = 0; t < s->ntopos; t++)
 			for (size_t w = 0; w < s->nworkloads; w++)
-				for (size_t k = 0; k < s->nkernels; k++) {
-					struct store_cell *c = &cells[n++];
-
-					c->k = k;
-					c->t = t;
-					c->w = w;
-					c->iter = it;
-					c->id = xasprintf("%s--%s--%s--%d", s->kernels[k].name,
-							  s->topos[t].name, s->workloads[w].name,
-							  it);
-					c->dir = run_dir ? store_cell_dir(run_dir, c->id) : NULL;
-				}
+				for (size_t k = 0; k < s->nkernels; k++)
+					store_cell_set(&cells[n++], s, run_dir, k, t, w, it);
 	*out = cells;
 	return n;
 }

@@ -58,6 +58,10 @@ struct store_cell {
  * may be NULL (a dry run). Returns the count; free with store_cells_free. */
 size_t store_cells(const struct spec *s, const char *run_dir, struct store_cell **out);
 void store_cells_free(struct store_cell *cells, size_t n);
+/* Fill *c as cell (kernel k, topology t, workload w, iteration iter) of s:
+ * its id and, with run_dir, its directory (--target-ci adds cells so). */
+void store_cell_set(struct store_cell *c, const struct spec *s, const char *run_dir, size_t k,
+		    size_t t, size_t w, int iter);
 
 /* Write a JSON document atomically (indented, keys sorted). */
 int store_write_json(const char *path, json_t *j);

@@ -10,11 +10,14 @@
 #include "common/strv.h"
 
 struct vm_spec {
-	const char *vmlinuz;
+	const char *vmlinuz;        /* a bzImage, or an ELF with a PVH entry note */
+	int lean_machine;           /* q35 without SATA, SMBus, i8042, USB, VGA, SMM */
 	const char *initrd;
 	const char *cmdline_extra;  /* appended to the kernel command line */
 	unsigned mem_mb, cpus;
 	const char *accel;          /* "kvm" or "tcg" (resolved) */
+	const char *clock;          /* NULL/"host", or "icount": guest time counts
+				     * instructions (TCG only, single-threaded) */
 	const char *cell_dir;       /* shared read-write as 9p tag "cell" */
 	const char *console_path;   /* NULL: serial on stdio (interactive) */
 	const char *qemu_log;       /* qemu's own stderr */
@@ -34,7 +37,16 @@ struct vm_result {
 	double wall_s;      /* qemu start to exit */
 	double agent_s;     /* qemu start to the agent's first line; <0 if never */
 	int interrupted;    /* killed because *spec->stop was set */
+	double cpu_s;       /* qemu's own CPU time (user + system), all threads */
 };
+
+/* The -icount arguments of vm.clock "icount": 2^3 ns per instruction, and
+ * no sleeping, so idle guest time costs no host time. */
+#define VM_ICOUNT_ARG "shift=3,sleep=off"
+
+/* 0 when this host's qemu can run vm.clock `clock` under `accel`, else
+ * -ENOTSUP with a message naming the qemu version and the option. */
+int vm_check_clock(const char *clock, const char *accel);
 
 /* qemu never outlives swapbench: a watchdog process kills it when swapbench
  * dies, even by SIGKILL (it waits on a pipe only swapbench holds and kills

@@ -11,7 +11,7 @@ packages=(
   libcgroup-dev                              # the agent's cgroup set-up (libcgroup.a, static)
   linux-perf                                 # swapbench profile: perf record in the guest, perf script on the host
   qemu-system-x86                            # the VMs
-  kmod xz-utils zstd cpio util-linux         # depmod/modprobe on kernel trees, module decompression, mkswap
+  kmod xz-utils zstd lz4 gzip cpio util-linux # depmod/modprobe on kernel trees, (de)compressing modules and kernels, mkswap
   coreutils apt dpkg debian-archive-keyring   # sha256sum, swapbench's own apt (Debian kernels of any suite), dpkg-deb
   jq bc time                                 # tests/perf benchmark scripts
   gnuplot-nox                                # swapbench plot

@@ -100,6 +100,10 @@ static void assert_layout(const char *out, const char *cell, const char *status)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(res, "host"),
 							      "node")), host);
 	assert_true(it_counter(res, "vmstat", "pswpout") > 0);
+	/* how it booted (from inputs/), alone on its node */
+	assert_non_null(json_object_get(json_object_get(res, "host"), "boot"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "host"),
+							    "concurrency")), 1);
 	json_decref(res);
 }
 
@@ -120,6 +124,14 @@ static void test_slurm_run(void **state)
 	assert_non_null(strstr(r.output, "slurm: submitted job"));
 	assert_layout(r.out, "6.12--zram--anon--1", "ok");
 	assert_layout(r.out, "6.1--zram--anon--1", "ok");
+	/* what a cell needs to boot the fast way: the per-topology initramfs
+	 * (and the PVH vmlinux when the kernel has one) */
+	for (size_t i = 0; i < 2; i++) {
+		char *p = xasprintf("%s/inputs/kernels/%s/initrd-zram", r.out, i ? "6.1" : "6.12");
+
+		assert_true(path_exists(p));
+		free(p);
+	}
 	run = it_load(r.out, "run.json");
 	assert_string_equal(json_string_value(json_object_get(run, "status")), "finished");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(run, "executor"),

@@ -66,7 +66,8 @@ static void make_run(const char *dir, const char *name, const char *const *kerne
 			p = xasprintf("%s/result.json", cd);
 			write_json(p, json_pack(
 				"{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:[{s:s,s:f,s:s,s:s},{s:s,s:f,s:s,s:s},"
-				"{s:s,s:f,s:s,s:s}],s:{s:{s:{s:i,s:i}}}}",
+				"{s:s,s:f,s:s,s:s}],s:{s:{s:{s:i,s:i}}},"
+				"s:{s:{s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f}}}",
 				"schema_version", 1, "status", "ok", "kernel", kernels[k], "topology",
 				"zram", "workload", "anon", "iteration", i + 1, "cell_id", id,
 				"metrics", "name", "throughput", "value", val(k, i, "throughput"),
@@ -74,7 +75,10 @@ static void make_run(const char *dir, const char *name, const char *const *kerne
 				val(k, i, "elapsed"), "unit", "s", "better", "lower", "name",
 				"free_time", "value", val(k, i, "free_time"), "unit", "ms",
 				"better", "lower", "counters", "vmstat", "delta", "pswpout",
-				1000 * (k + 1) + i, "zswpout", 0));
+				1000 * (k + 1) + i, "zswpout", 0, "host", "noise", "cpus", 2,
+				"load1_start", 1.0 + 2 * k, "load1_end", 1.0 + 2 * k, "host_busy",
+				0.6 + 0.3 * k, "others_busy", 0.1 + 0.5 * k, "steal", 0.0,
+				"qemu_cpu_s", 20.0, "qemu_cpu_per_wall", 1.0 - 0.4 * k));
 			free(p);
 			free(cd);
 			free(id);
@@ -184,7 +188,16 @@ static void test_kernels(void **state)
 	 * stricter mmtests rule does not call it, and the 12% CoeffVar is noise. */
 	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(
 		metric(cmp, "throughput"), "changes"), 1), "ci_overlap")));
-	assert_string_equal(verdict(cmp, "throughput"), "noise");
+	assert_string_equal(verdict(cmp, "throughput"), "underpowered");
+	/* MDE from the published t = -2.46 and df = 24.99: the difference of
+	 * means over |t| is the standard error; times (t.975 + t.80) at 25 df
+	 * from the tables (2.060 + 0.856), over the baseline mean 20.82. */
+	assert_float_equal(change(cmp, "throughput", "mde_pct"),
+			   2.16667 / 2.46 * (2.060 + 0.856) / 20.82 * 100, 0.05);
+	/* Paired by iteration: the mean difference is +2.167 MB/s. */
+	assert_int_equal(change(cmp, "throughput", "pairs"), 15);
+	assert_float_equal(change(cmp, "throughput", "paired_change_pct"), 2.16667 / 20.82 * 100,
+			   0.01);
 	/* mmtests percentage on Hmean, better is positive. */
 	assert_true(change(cmp, "throughput", "pct_change") > 0);
 	/* elapsed 10.1 -> 12.1 s: 100 - 12.1/10.1*100 = -19.80%, caught by the gate. */
@@ -192,7 +205,11 @@ static void test_kernels(void **state)
 	assert_float_equal(change(cmp, "elapsed", "raw_change"), 19.80, 0.01);
 	assert_string_equal(verdict(cmp, "elapsed"), "worse");
 	assert_int_equal(json_array_size(json_object_get(cmp, "regressions")), 1);
-	assert_string_equal(verdict(cmp, "free_time"), "noise");
+	assert_string_equal(verdict(cmp, "free_time"), "underpowered");
+	/* The patched side ran on a busier host: said per group. */
+	assert_non_null(strstr(json_string_value(json_array_get(json_object_get(json_array_get(
+		json_object_get(cmp, "groups"), 0), "host_warnings"), 0)),
+		"host was busier during patched"));
 	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(
 		metric(cmp, "free_time"), "changes"), 1), "noisy")));
 	text = render(cmp, 0);
@@ -204,6 +221,29 @@ static void test_kernels(void **state)
 	js = json_dumps(cmp, JSON_INDENT(1) | JSON_REAL_PRECISION(8));
 	golden("compare-kernels.json", js, 0);
 	free(js);
+	json_decref(cmp);
+}
+
+/* same needs the MDE within twice the threshold; --paired takes the
+ * verdict from the paired test. */
+static void test_power_options(void **state)
+{
+	const char *const runs[] = { "run-k" };
+	struct compare_opts o = { .threshold_pct = 50 };
+	json_t *cmp;
+
+	assert_int_equal(compare_build(runs, 1, &o, &cmp), 0);
+	/* free_time: MDE about 39% of 6 ms: not underpowered at a 50% threshold. */
+	assert_true(change(cmp, "free_time", "mde_pct") > 30);
+	assert_true(change(cmp, "free_time", "mde_pct") < 50);
+	assert_string_equal(verdict(cmp, "free_time"), "same");
+	json_decref(cmp);
+	o = (struct compare_opts){ .paired = 1 };
+	assert_int_equal(compare_build(runs, 1, &o, &cmp), 0);
+	/* Paired t = 2.69 on 14 df: p < 0.05, where the CI rule said nothing. */
+	assert_true(change(cmp, "throughput", "paired_p") < 0.05);
+	assert_string_equal(verdict(cmp, "throughput"), "better");
+	assert_string_equal(verdict(cmp, "elapsed"), "worse");
 	json_decref(cmp);
 }
 
@@ -337,6 +377,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernels),
+		cmocka_unit_test(test_power_options),
 		cmocka_unit_test(test_baseline_option),
 		cmocka_unit_test(test_runs),
 		cmocka_unit_test(test_bad_input),

@@ -59,6 +59,8 @@ struct bad_case {
 
 static const struct bad_case bad[] = {
 	{ "unknown-key.json", { "unknown-key.json:7:", "vm.cpu", "unknown key 'cpu'", NULL } },
+	{ "bad-clock.json", { "bad-clock.json:7:", "vm.clock", "\"icount\"", "got 'tsc'" } },
+	{ "bad-quiet.json", { "bad-quiet.json:5:", "vm.quiet", "true or false", NULL } },
 	{ "bad-param.json", { "bad-param.json:6:", "workloads[0].params", "processes", "got 0" } },
 	{ "bad-source.json", { "bad-source.json:4:", "kernels[1]", "fedora:40", NULL } },
 	{ "missing-topology.json", { "missing-topology.json:3:", "topologies[1]",
@@ -100,7 +102,31 @@ static const struct bad_case bad[] = {
 					NULL } },
 	{ "probe-memcg-tiny.json", { "memcg.max", "1 bytes is below 1M", NULL } },
 	{ "probe-memcg-high-over-max.json", { "memcg.high", "above max", NULL } },
+	{ "bad-fast-boot.json", { "bad-fast-boot.json:6:", "vm.fast_boot.microvm",
+				  "unknown key 'microvm'", "lean_machine" } },
+	{ "bad-fast-boot-value.json", { "bad-fast-boot-value.json:6:", "vm.fast_boot.pvh",
+					"expected true or false", NULL } },
+	{ "bad-purpose.json", { "bad-purpose.json:4:", "purpose", "got 'smoke'", NULL } },
 };
+
+/* vm.fast_boot: every step on unless turned off; purpose defaults to
+ * measurement. */
+static void test_fast_boot(void **state)
+{
+	struct spec s;
+
+	assert_int_equal(spec_load(spec_path("good.json"), &s), 0);
+	assert_true(s.boot.pvh && s.boot.lean_machine && s.boot.lean_initramfs &&
+		    s.boot.parallel_modules && s.boot.quick_cmdline);
+	assert_false(s.functional);
+	spec_release(&s);
+	assert_int_equal(spec_load(spec_path("fast-boot.json"), &s), 0);
+	assert_false(s.boot.pvh);
+	assert_false(s.boot.quick_cmdline);
+	assert_true(s.boot.lean_machine && s.boot.lean_initramfs && s.boot.parallel_modules);
+	assert_true(s.functional);
+	spec_release(&s);
+}
 
 static void test_bad(void **state)
 {
@@ -227,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_host_limits),
 		cmocka_unit_test(test_numbers_and_names),
+		cmocka_unit_test(test_fast_boot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

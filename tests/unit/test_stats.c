@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -315,6 +316,64 @@ static void test_ci_overlap_real(void **state)
 	assert_true(stats_ci_overlap(&sa, &sb));
 }
 
+/* Constant samples of one value have exactly that mean: a mean of 3 x
+ * 172.031 that came out one ulp off once made an A/A row "better". */
+static void test_summary_constant(void **state)
+{
+	double a[] = { 172.031, 172.031, 172.031 };
+	struct stats_summary s;
+
+	(void)state;
+	assert_int_equal(stats_summarize(a, 3, &s), 0);
+	assert_true(s.mean == 172.031);
+	assert_true(s.stddev == 0.0);
+	assert_true(s.ci95_lo == 172.031 && s.ci95_hi == 172.031);
+}
+
+/* Cohen (1988), Statistical Power Analysis, Table 2.4.1: two-sided
+ * alpha 0.05, power 0.80 needs n = 26, 64 and 393 per group for effect
+ * sizes d = 0.8, 0.5 and 0.2 (sd 1). Read backwards, those n give those
+ * MDEs; the tables round n up, so the MDE is at most the table's d. */
+static void test_mde_cohen(void **state)
+{
+	(void)state;
+	assert_near(stats_mde(1, 26, 1, 26, 0.05, 0.8), 0.8, 0.01);
+	assert_near(stats_mde(1, 64, 1, 64, 0.05, 0.8), 0.5, 0.005);
+	assert_near(stats_mde(1, 393, 1, 393, 0.05, 0.8), 0.2, 0.002);
+	/* Large n: the normal limit (z.975 + z.80) * sqrt(2/n). */
+	assert_near(stats_mde(1, 1000000, 1, 1000000, 0.05, 0.8),
+		    (1.959963985 + 0.841621234) * sqrt(2e-6), 1e-7);
+	/* Scales with sd, and unequal samples follow Welch's standard error. */
+	assert_near(stats_mde(3, 64, 3, 64, 0.05, 0.8), 3 * stats_mde(1, 64, 1, 64, 0.05, 0.8),
+		    1e-9);
+	assert_true(stats_mde(1, 5, 2, 5, 0.05, 0.8) > stats_mde(1, 5, 1, 5, 0.05, 0.8));
+	/* No spread: any change is detectable; too few values: unknown. */
+	assert_near(stats_mde(0, 5, 0, 5, 0.05, 0.8), 0, 0);
+	assert_true(isnan(stats_mde(1, 1, 1, 5, 0.05, 0.8)));
+	assert_true(isnan(stats_mde(-1, 5, 1, 5, 0.05, 0.8)));
+	assert_true(isnan(stats_mde(1, 5, 1, 5, 0, 0.8)));
+	assert_true(isnan(stats_mde(1, 5, 1, 5, 0.05, 1)));
+}
+
+/* Student's sleep data (Cushny and Peebles), as in R's example for
+ * t.test(paired = TRUE): mean difference -1.58, t = -4.0621, df = 9,
+ * p = 0.002833. */
+static void test_paired_sleep(void **state)
+{
+	double g1[] = { 0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0 };
+	double g2[] = { 1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4 };
+	double m, sd, p;
+
+	(void)state;
+	assert_int_equal(stats_paired(g2, g1, 10, &m, &sd, &p), 0);
+	assert_near(m, -1.58, 1e-12);
+	assert_near(m / (sd / sqrt(10)), -4.0621, 1e-4);
+	assert_near(p, 0.002833, 1e-6);
+	assert_int_equal(stats_paired(g1, g1, 10, &m, &sd, &p), 0);
+	assert_near(p, 1, 0);
+	assert_int_equal(stats_paired(g1, g2, 1, &m, &sd, &p), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +394,9 @@ int main(void)
 		cmocka_unit_test(test_means),
 		cmocka_unit_test(test_ci_overlap),
 		cmocka_unit_test(test_ci_overlap_real),
+		cmocka_unit_test(test_summary_constant),
+		cmocka_unit_test(test_mde_cohen),
+		cmocka_unit_test(test_paired_sleep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
