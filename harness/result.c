@@ -32,6 +32,17 @@ static int label_str_ok(const char *s, size_t max)
 	return 1;
 }
 
+/* A reason text: printable, spaces allowed, no control characters. */
+static int text_ok(const char *s, size_t max)
+{
+	if (!s || strlen(s) > max)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
 static int label_ok(const json_t *v, size_t max)
 {
 	/* json_string_length: a NUL inside the string must not hide the rest. */
@@ -63,7 +74,20 @@ static int counters_walk(const json_t *o, char *path, size_t plen, int depth, si
 		if (!label_str_ok(key, 64))
 			return sb_err(EINVAL, "%s: expected a short name of printable characters",
 				      path);
-		if (json_is_object(v) && depth < 3) {
+		if (!strcmp(key, "absent") && (json_is_string(v) || json_is_object(v))) {
+			/* What a source could not measure, and why: short texts. */
+			const char *what;
+			json_t *why;
+
+			if (json_is_string(v) && !text_ok(json_string_value(v), 256))
+				return sb_err(EINVAL, "%s: expected a short reason of printable "
+					      "characters", path);
+			json_object_foreach(json_is_object(v) ? v : NULL, what, why)
+				if (!label_str_ok(what, 64) || !json_is_string(why) ||
+				    !text_ok(json_string_value(why), 256))
+					return sb_err(EINVAL, "%s.%.64s: expected a short reason of "
+						      "printable characters", path, what);
+		} else if (json_is_object(v) && depth < 3) {
 			int rc = counters_walk(v, path, plen, depth + 1, n);
 
 			if (rc)

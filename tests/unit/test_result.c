@@ -83,6 +83,29 @@ static void test_bad(void **state)
 	expect_bad(mutate("memcg", json_object()), "memcg.limit_held");
 }
 
+/* A source says what it could not measure and why (perf under TCG has no
+ * hardware counters): short texts under "absent", never numbers. */
+static void test_absent_reasons(void **state)
+{
+	json_t *r = mutate("counters", json_pack(
+		"{s:{s:{s:I},s:{s:s}}}", "perf", "delta", "page-faults", (json_int_t)5, "absent",
+		"branch-misses", "no PMU in this VM (TCG)"));
+
+	(void)state;
+	assert_int_equal(result_validate(r, 0), 0);
+	json_decref(r);
+	r = mutate("counters", json_pack("{s:{s:{s:s}}}", "perf", "absent", "cycles",
+					 "bad\x1b[31m"));
+	json_object_set_new(json_object_get(json_object_get(json_object_get(r, "counters"),
+							    "perf"), "absent"),
+			    "cycles", json_string("bad\x1b[31m"));
+	json_object_set_new(json_object_get(json_object_get(json_object_get(r, "counters"),
+							    "perf"), "absent"),
+			    "cycles", json_string("bad\033[31m"));
+	assert_int_not_equal(result_validate(r, 0), 0);
+	json_decref(r);
+}
+
 static void test_failed_without_metrics_is_valid(void **state)
 {
 	json_t *r = mutate("metrics", json_array());
@@ -171,6 +194,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_absent_reasons),
 		cmocka_unit_test(test_failed_without_metrics_is_valid),
 		cmocka_unit_test(test_load_caps_and_syntax),
 		cmocka_unit_test(test_summary),
