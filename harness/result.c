@@ -74,7 +74,12 @@ static int counters_walk(const json_t *o, char *path, size_t plen, int depth, si
 		if (!label_str_ok(key, 64))
 			return sb_err(EINVAL, "%s: expected a short name of printable characters",
 				      path);
-		if (!strcmp(key, "absent") && (json_is_string(v) || json_is_object(v))) {
+		if (!strcmp(key, "scope") && json_is_string(v)) {
+			/* What a source measured over (perf: the workload's processes). */
+			if (!text_ok(json_string_value(v), 256))
+				return sb_err(EINVAL, "%s: expected a short text of printable "
+					      "characters", path);
+		} else if (!strcmp(key, "absent") && (json_is_string(v) || json_is_object(v))) {
 			/* What a source could not measure, and why: short texts. */
 			const char *what;
 			json_t *why;

@@ -88,7 +88,7 @@ static void test_bad(void **state)
 static void test_absent_reasons(void **state)
 {
 	json_t *r = mutate("counters", json_pack(
-		"{s:{s:{s:I},s:{s:s}}}", "perf", "delta", "page-faults", (json_int_t)5, "absent",
+		"{s:{s:s,s:{s:I},s:{s:s}}}", "perf", "scope", "workload processes (inherited)", "delta", "page-faults", (json_int_t)5, "absent",
 		"branch-misses", "no PMU in this VM (TCG)"));
 
 	(void)state;
