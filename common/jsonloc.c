@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 #include "common/jsonloc.h"
+#include "common/err.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -495,4 +497,50 @@ char *jsonloc_path_append_index(const char *base, size_t i)
 	if (asprintf(&out, "%s[%zu]", base ? base : "", i) < 0)
 		return NULL;
 	return out;
+}
+
+/* The input error messages of every JSON file swapbench reads (specs,
+ * nightly files): "file:line: path: message", the line found from the path. */
+int jsonloc_err(const char *file, const char *text, const char *path, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int line = text ? jsonloc_line(text, path) : 0;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		return sb_err(EINVAL, "%s:%d: %s: %s", file, line, path[0] ? path : "(top)", msg);
+	return sb_err(EINVAL, "%s: %s: %s", file, path[0] ? path : "(top)", msg);
+}
+
+int jsonloc_check_keys(const char *file, const char *text, const char *path,
+			const json_t *obj,
+	       const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(obj))
+		return jsonloc_err(file, text, path, "expected an object");
+	json_object_foreach((json_t *)obj, key, v) {
+		int ok = 0;
+
+		for (int i = 0; allowed[i]; i++)
+			ok |= !strcmp(key, allowed[i]);
+		if (!ok) {
+			char *p = jsonloc_path_append_key(path, key);
+			char known[512] = "";
+			int rc;
+
+			for (int i = 0; allowed[i]; i++)
+				snprintf(known + strlen(known), sizeof(known) - strlen(known),
+					 "%s%s", i ? ", " : "", allowed[i]);
+			rc = jsonloc_err(file, text, p, "unknown key '%s' (known: %s)", key, known);
+			free(p);
+			return rc;
+		}
+	}
+	return 0;
 }

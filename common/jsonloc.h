@@ -20,6 +20,8 @@
 #ifndef SB_JSONLOC_H
 #define SB_JSONLOC_H
 
+#include <jansson.h>
+
 #include <stddef.h>
 
 /* 1-based line on which the value at path starts in the NUL-terminated
@@ -34,6 +36,14 @@
  * reads past the terminating NUL.
  */
 int jsonloc_line(const char *text, const char *path);
+/* An input error naming file, line (when found) and JSON path: sets sb_err()
+ * and returns -EINVAL. */
+int jsonloc_err(const char *file, const char *text, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* -EINVAL (via jsonloc_err) unless obj is an object whose keys are all in
+ * the NULL-terminated allowed list; the message lists the known keys. */
+int jsonloc_check_keys(const char *file, const char *text, const char *path,
+		       const json_t *obj, const char *const *allowed);
 
 /* Build paths for jsonloc_line() while walking a jansson tree. Both return
  * a malloc'd string (NULL when out of memory) that the caller frees; base

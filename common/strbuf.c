@@ -67,7 +67,9 @@ char *strbuf_detach(struct strbuf *sb)
 {
 	char *s = sb->buf;
 
-	strbuf_init(sb);
+	/* Left empty without a buffer: releasing it (or not) leaks nothing. */
+	sb->buf = NULL;
+	sb->len = sb->alloc = 0;
 	return s;
 }
 

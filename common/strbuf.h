@@ -17,7 +17,8 @@ void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s, preceded by sep unless the buffer is empty: joins lists. */
 void strbuf_addsep(struct strbuf *sb, const char *sep, const char *s);
-/* The string, now the caller's; sb is empty again. */
+/* The string, now the caller's; sb is left empty with no buffer (strbuf_init
+ * it again to reuse it). */
 char *strbuf_detach(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);
 

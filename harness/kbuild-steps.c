@@ -183,6 +183,17 @@ int prepare_tree(struct job *j, const char *commit)
 		rm_rf(j->src);
 		rc = run_logged(j, clone, NULL, GIT_TIMEOUT_MS / 1000);
 	}
+	if (!rc) {
+		/* The work tree is this job's alone (the entry is locked): an
+		 * index.lock left by a build that was killed is stale, and would
+		 * fail every later build of this variant. */
+		char *lock = xasprintf("%s/.git/index.lock", j->src);
+
+		if (path_exists(lock) && !unlink(lock))
+			log_warn("%s: removed a stale '%s' (an earlier build was interrupted)",
+				 j->sk->name, lock);
+		free(lock);
+	}
 	if (!rc && is_dir(am_dir)) {
 		const char *abort_am[] = { "git", "am", "--abort", NULL };
 

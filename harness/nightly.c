@@ -30,50 +30,6 @@
 
 /* ---- the file ---- */
 
-static int cerr(const char *file, const char *text, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int cerr(const char *file, const char *text, const char *path, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	int line = text ? jsonloc_line(text, path) : 0;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (line > 0)
-		return sb_err(EINVAL, "%s:%d: %s: %s", file, line, path[0] ? path : "(top)", msg);
-	return sb_err(EINVAL, "%s: %s: %s", file, path[0] ? path : "(top)", msg);
-}
-
-static int keys_ok(const char *file, const char *text, const char *path, const json_t *o,
-		   const char *const *known)
-{
-	const char *key;
-	json_t *v;
-
-	if (!json_is_object(o))
-		return cerr(file, text, path, "expected an object");
-	json_object_foreach((json_t *)o, key, v) {
-		int ok = 0;
-
-		for (int i = 0; known[i]; i++)
-			ok |= !strcmp(known[i], key);
-		if (!ok) {
-			char *p = jsonloc_path_append_key(path, key), list[512] = "";
-			int rc;
-
-			for (int i = 0; known[i]; i++)
-				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-					 i ? ", " : "", known[i]);
-			rc = cerr(file, text, p, "unknown key '%s' (known: %s)", key, list);
-			free(p);
-			return rc;
-		}
-	}
-	return 0;
-}
-
 static int get_str(const char *file, const char *text, const char *path, const json_t *o,
 		   const char *key, int required, char **out)
 {
@@ -83,9 +39,9 @@ static int get_str(const char *file, const char *text, const char *path, const j
 
 	if (!v) {
 		if (required)
-			rc = cerr(file, text, p, "missing (a string is required)");
+			rc = jsonloc_err(file, text, p, "missing (a string is required)");
 	} else if (!json_is_string(v) || !*json_string_value(v)) {
-		rc = cerr(file, text, p, "expected a non-empty string");
+		rc = jsonloc_err(file, text, p, "expected a non-empty string");
 	} else {
 		*out = xstrdup(json_string_value(v));
 	}
@@ -101,7 +57,7 @@ static int get_num(const char *file, const char *text, const char *path, const j
 	int rc = 0;
 
 	if (v && (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi))
-		rc = cerr(file, text, p, "expected a number in [%g, %g]", lo, hi);
+		rc = jsonloc_err(file, text, p, "expected a number in [%g, %g]", lo, hi);
 	else if (v)
 		*out = json_number_value(v);
 	free(p);
@@ -116,7 +72,7 @@ static int get_int(const char *file, const char *text, const char *path, const j
 	int rc = 0;
 
 	if (v && (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi))
-		rc = cerr(file, text, p, "expected an integer in [%d, %d]", lo, hi);
+		rc = jsonloc_err(file, text, p, "expected an integer in [%d, %d]", lo, hi);
 	else if (v)
 		*out = (int)json_integer_value(v);
 	free(p);
@@ -145,7 +101,7 @@ static int thresholds(const char *file, const char *text, const json_t *t, json_
 	json_object_foreach((json_t *)t, key, v) {
 		char *p = jsonloc_path_append_key("", key);
 		int bad = !json_is_number(v) || !(json_number_value(v) >= 0);
-		int rc = bad ? cerr(file, text, p, "expected a percentage >= 0") : 0;
+		int rc = bad ? jsonloc_err(file, text, p, "expected a percentage >= 0") : 0;
 
 		free(p);
 		if (rc)
@@ -193,7 +149,7 @@ int nightly_config_load(const char *path, struct nightly_config *c)
 		*slash = 0;
 	if (!dir)
 		dir = xstrdup(".");
-	if ((rc = keys_ok(path, text, "", root, top)) ||
+	if ((rc = jsonloc_check_keys(path, text, "", root, top)) ||
 	    (rc = get_str(path, text, "", root, "name", 0, &c->name)) ||
 	    (rc = get_str(path, text, "", root, "tree", 1, &tree)) ||
 	    (rc = get_str(path, text, "", root, "remote", 0, &c->remote)) ||
@@ -223,7 +179,7 @@ int nightly_config_load(const char *path, struct nightly_config *c)
 		char *t = rel_to(dir, tree), *g = xasprintf("%s/.git", t), *h = xasprintf("%s/HEAD", t);
 
 		if (!is_dir(g) && !path_exists(h)) {
-			rc = cerr(path, text, "tree", "'%s' is not a git tree (or give a URL)", t);
+			rc = jsonloc_err(path, text, "tree", "'%s' is not a git tree (or give a URL)", t);
 			free(t);
 		} else {
 			c->tree = realpath(t, NULL);
@@ -236,7 +192,7 @@ int nightly_config_load(const char *path, struct nightly_config *c)
 	}
 	c->suite = rel_to(dir, suite);
 	if (!path_exists(c->suite)) {
-		rc = cerr(path, text, "suite", "no such file '%s'", c->suite);
+		rc = jsonloc_err(path, text, "suite", "no such file '%s'", c->suite);
 		goto done;
 	}
 	{
@@ -244,7 +200,7 @@ int nightly_config_load(const char *path, struct nightly_config *c)
 
 		spec_init(&s);
 		if ((rc = spec_load(c->suite, &s))) {
-			rc = cerr(path, text, "suite", "%s", sb_lasterr());
+			rc = jsonloc_err(path, text, "suite", "%s", sb_lasterr());
 			goto done;
 		}
 		{
@@ -254,7 +210,7 @@ int nightly_config_load(const char *path, struct nightly_config *c)
 				found |= s.kernels[i].build && (!c->kernel ||
 								!strcmp(s.kernels[i].name, c->kernel));
 			if (!found)
-				rc = cerr(path, text, c->kernel ? "kernel" : "suite",
+				rc = jsonloc_err(path, text, c->kernel ? "kernel" : "suite",
 					  "the suite has no git kernel%s%s%s to follow the branch",
 					  c->kernel ? " named '" : "", c->kernel ?: "",
 					  c->kernel ? "'" : "");
@@ -267,11 +223,11 @@ int nightly_config_load(const char *path, struct nightly_config *c)
 	c->results = rel_to(dir, res);
 	c->reports = rep ? rel_to(dir, rep) : xstrdup(c->results);
 	if ((o = json_object_get(root, "baseline")) &&
-	    ((rc = keys_ok(path, text, "baseline", o, base_keys)) ||
+	    ((rc = jsonloc_check_keys(path, text, "baseline", o, base_keys)) ||
 	     (rc = get_int(path, text, "baseline", o, "nights", 1, 365, &c->baseline_nights))))
 		goto done;
 	if ((o = json_object_get(root, "thresholds"))) {
-		if ((rc = keys_ok(path, text, "thresholds", o, thr_keys)) ||
+		if ((rc = jsonloc_check_keys(path, text, "thresholds", o, thr_keys)) ||
 		    (rc = get_num(path, text, "thresholds", o, "default", 0, 1000,
 				  &c->threshold_default)))
 			goto done;
@@ -284,7 +240,7 @@ int nightly_config_load(const char *path, struct nightly_config *c)
 	if ((o = json_object_get(root, "bisect"))) {
 		json_t *e = json_object_get(o, "enabled");
 
-		if ((rc = keys_ok(path, text, "bisect", o, bis_keys)) ||
+		if ((rc = jsonloc_check_keys(path, text, "bisect", o, bis_keys)) ||
 		    (rc = get_num(path, text, "bisect", o, "alpha", 1e-6, 0.49, &c->alpha)) ||
 		    (rc = get_num(path, text, "bisect", o, "beta", 1e-6, 0.49, &c->beta)) ||
 		    (rc = get_int(path, text, "bisect", o, "min_iterations", 1, 100, &c->min_n)) ||
@@ -292,13 +248,13 @@ int nightly_config_load(const char *path, struct nightly_config *c)
 		    (rc = get_int(path, text, "bisect", o, "batch", 1, 100, &c->batch)))
 			goto done;
 		if (e && !json_is_boolean(e)) {
-			rc = cerr(path, text, "bisect.enabled", "expected true or false");
+			rc = jsonloc_err(path, text, "bisect.enabled", "expected true or false");
 			goto done;
 		}
 		if (e)
 			c->bisect = json_is_true(e);
 		if (c->max_n < c->min_n) {
-			rc = cerr(path, text, "bisect.max_iterations", "below min_iterations (%d)",
+			rc = jsonloc_err(path, text, "bisect.max_iterations", "below min_iterations (%d)",
 				  c->min_n);
 			goto done;
 		}

@@ -12,49 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int perr(const char *file, const char *text, const char *path, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	int line = text ? jsonloc_line(text, path) : 0;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (line > 0)
-		return sb_err(EINVAL, "%s:%d: %s: %s", file, line, path[0] ? path : "(top)", msg);
-	return sb_err(EINVAL, "%s: %s: %s", file, path[0] ? path : "(top)", msg);
-}
-
-int check_keys(const char *file, const char *text, const char *path, json_t *obj,
-	       const char *const *allowed)
-{
-	const char *key;
-	json_t *v;
-
-	if (!json_is_object(obj))
-		return perr(file, text, path, "expected an object");
-	json_object_foreach(obj, key, v) {
-		int ok = 0;
-
-		for (int i = 0; allowed[i]; i++)
-			ok |= !strcmp(key, allowed[i]);
-		if (!ok) {
-			char *p = jsonloc_path_append_key(path, key);
-			char known[512] = "";
-			int rc;
-
-			for (int i = 0; allowed[i]; i++)
-				snprintf(known + strlen(known), sizeof(known) - strlen(known),
-					 "%s%s", i ? ", " : "", allowed[i]);
-			rc = perr(file, text, p, "unknown key '%s' (known: %s)", key, known);
-			free(p);
-			return rc;
-		}
-	}
-	return 0;
-}
-
 int get_str(const char *file, const char *text, const char *path, json_t *obj,
 	    const char *key, int required, char **out)
 {
@@ -63,9 +20,9 @@ int get_str(const char *file, const char *text, const char *path, json_t *obj,
 	int rc = 0;
 
 	if (!v && required)
-		rc = perr(file, text, path, "missing \"%s\"", key);
+		rc = jsonloc_err(file, text, path, "missing \"%s\"", key);
 	else if (v && (!json_is_string(v) || !json_string_length(v)))
-		rc = perr(file, text, p, "expected a non-empty string");
+		rc = jsonloc_err(file, text, p, "expected a non-empty string");
 	else if (v)
 		*out = xstrdup(json_string_value(v));
 	free(p);
@@ -93,7 +50,7 @@ int check_name(const struct spec *s, const char *path, const char *what,
 	if (!why)
 		return 0;
 	e = str_escape(name, 0);
-	rc = perr(s->path, s->text, path, "%s '%s': %s", what, e ? e : "?", why);
+	rc = jsonloc_err(s->path, s->text, path, "%s '%s': %s", what, e ? e : "?", why);
 	free(e);
 	return rc;
 }

@@ -52,10 +52,10 @@ static int get_file(const struct spec *s, const char *path, const char *dir, jso
 	char *f;
 
 	if (!json_is_string(v) || !json_string_length(v))
-		return perr(s->path, s->text, path, "expected a non-empty string");
+		return jsonloc_err(s->path, s->text, path, "expected a non-empty string");
 	f = resolve(dir, json_string_value(v));
 	if (access(f, R_OK) || is_dir(f)) {
-		int rc = perr(s->path, s->text, path, "no such file '%s'", json_string_value(v));
+		int rc = jsonloc_err(s->path, s->text, path, "no such file '%s'", json_string_value(v));
 
 		free(f);
 		return rc;
@@ -122,9 +122,9 @@ static int parse_git_tree(struct spec *s, const char *gp, json_t *git, const cha
 										    b->tree);
 
 		if (!is_dir(b->tree))
-			rc = perr(s->path, s->text, tp, "no such directory '%s'", b->tree);
+			rc = jsonloc_err(s->path, s->text, tp, "no such directory '%s'", b->tree);
 		else if (!path_exists(dotgit) && !is_dir(objects))
-			rc = perr(s->path, s->text, tp, "'%s' is not a git repository", b->tree);
+			rc = jsonloc_err(s->path, s->text, tp, "'%s' is not a git repository", b->tree);
 		free(dotgit);
 		free(objects);
 	}
@@ -139,7 +139,7 @@ static int parse_git(struct spec *s, const char *kp, json_t *k, const char *dir,
 	char *gp = jsonloc_path_append_key(kp, "git");
 	json_t *git = json_object_get(k, "git"), *v, *patch;
 	size_t i;
-	int rc = check_keys(s->path, s->text, gp, git, keys);
+	int rc = jsonloc_check_keys(s->path, s->text, gp, git, keys);
 
 	if (!rc)
 		rc = parse_git_tree(s, gp, git, dir, b);
@@ -150,7 +150,7 @@ static int parse_git(struct spec *s, const char *kp, json_t *k, const char *dir,
 	if (!rc && !ref_ok(b->ref)) {
 		char *p = jsonloc_path_append_key(gp, "ref");
 
-		rc = perr(s->path, s->text, p, "bad git ref '%s'", b->ref);
+		rc = jsonloc_err(s->path, s->text, p, "bad git ref '%s'", b->ref);
 		free(p);
 	}
 	if (!rc)
@@ -158,7 +158,7 @@ static int parse_git(struct spec *s, const char *kp, json_t *k, const char *dir,
 	if (!rc && b->branch && !ref_ok(b->branch)) {
 		char *p = jsonloc_path_append_key(gp, "branch");
 
-		rc = perr(s->path, s->text, p, "bad git ref '%s'", b->branch);
+		rc = jsonloc_err(s->path, s->text, p, "bad git ref '%s'", b->branch);
 		free(p);
 	}
 	v = json_object_get(git, "patches");
@@ -166,9 +166,9 @@ static int parse_git(struct spec *s, const char *kp, json_t *k, const char *dir,
 		char *pp = jsonloc_path_append_key(gp, "patches");
 
 		if (!json_is_array(v))
-			rc = perr(s->path, s->text, pp, "expected an array of patch or mbox files");
+			rc = jsonloc_err(s->path, s->text, pp, "expected an array of patch or mbox files");
 		else if (b->branch)
-			rc = perr(s->path, s->text, pp, "give \"patches\" or \"branch\", not both");
+			rc = jsonloc_err(s->path, s->text, pp, "give \"patches\" or \"branch\", not both");
 		json_array_foreach(rc ? NULL : v, i, patch) {
 			char *ip = jsonloc_path_append_index(pp, i), *f = NULL;
 
@@ -203,10 +203,10 @@ static int parse_kconfig(struct spec *s, const char *kp, json_t *k, const char *
 		return 0;
 	}
 	if (!json_is_object(cfg))
-		rc = perr(s->path, s->text, cp, "a git kernel's config is an object "
+		rc = jsonloc_err(s->path, s->text, cp, "a git kernel's config is an object "
 			  "{\"base\": \"tinyconfig\"|\"defconfig\"|FILE, \"fragments\": [...]}");
 	if (!rc)
-		rc = check_keys(s->path, s->text, cp, cfg, keys);
+		rc = jsonloc_check_keys(s->path, s->text, cp, cfg, keys);
 	if (!rc)
 		rc = get_str(s->path, s->text, cp, cfg, "base", 0, &b->config_base);
 	if (!rc && !b->config_base)
@@ -219,7 +219,7 @@ static int parse_kconfig(struct spec *s, const char *kp, json_t *k, const char *
 
 		rc = get_file(s, bp, dir, str, &f);
 		if (rc)
-			rc = perr(s->path, s->text, bp, "expected tinyconfig, defconfig, "
+			rc = jsonloc_err(s->path, s->text, bp, "expected tinyconfig, defconfig, "
 				  "allnoconfig or a config file (no such file '%s')",
 				  b->config_base);
 		json_decref(str);
@@ -231,7 +231,7 @@ static int parse_kconfig(struct spec *s, const char *kp, json_t *k, const char *
 	if (!rc && frags && !json_is_array(frags)) {
 		char *fp = jsonloc_path_append_key(cp, "fragments");
 
-		rc = perr(s->path, s->text, fp, "expected an array of fragment files");
+		rc = jsonloc_err(s->path, s->text, fp, "expected an array of fragment files");
 		free(fp);
 	}
 	json_array_foreach(rc ? NULL : frags, i, v) {
@@ -245,7 +245,7 @@ static int parse_kconfig(struct spec *s, const char *kp, json_t *k, const char *
 
 			rc = get_file(s, ip, dir, named, &f);
 			if (rc)
-				rc = perr(s->path, s->text, ip, "no fragment '%s' in %s/kernel",
+				rc = jsonloc_err(s->path, s->text, ip, "no fragment '%s' in %s/kernel",
 					  str, configs_dir());
 			json_decref(named);
 		} else {
@@ -271,15 +271,15 @@ static int parse_make(struct spec *s, const char *kp, json_t *k, struct spec_kbu
 	int rc = 0;
 
 	if (make && !json_is_object(make))
-		rc = perr(s->path, s->text, mp, "expected an object of make variables");
+		rc = jsonloc_err(s->path, s->text, mp, "expected an object of make variables");
 	json_object_foreach(rc ? NULL : make, key, v) {
 		char *vp = jsonloc_path_append_key(mp, key);
 
 		if (!var_ok(key))
-			rc = perr(s->path, s->text, vp, "'%s' cannot be set here (a make variable "
+			rc = jsonloc_err(s->path, s->text, vp, "'%s' cannot be set here (a make variable "
 				  "name; O, LOCALVERSION, INSTALL_MOD_PATH are swapbench's)", key);
 		else if (!json_is_string(v))
-			rc = perr(s->path, s->text, vp, "expected a string");
+			rc = jsonloc_err(s->path, s->text, vp, "expected a string");
 		else
 			strv_addf(&b->make, "%s=%s", key, json_string_value(v));
 		free(vp);
@@ -303,9 +303,9 @@ static int parse_kbuild(struct spec *s, const char *kp, json_t *k, struct spec_k
 		abort();
 	sk->build = b;
 	if (json_object_get(k, "source"))
-		rc = perr(s->path, s->text, kp, "give \"source\" or \"git\", not both");
+		rc = jsonloc_err(s->path, s->text, kp, "give \"source\" or \"git\", not both");
 	else if (json_object_get(k, "modules"))
-		rc = perr(s->path, s->text, kp, "\"modules\" is for image: kernels; a git "
+		rc = jsonloc_err(s->path, s->text, kp, "\"modules\" is for image: kernels; a git "
 			  "kernel installs its own");
 	if (!rc)
 		rc = parse_git(s, kp, k, dir, b);
@@ -327,7 +327,7 @@ static int parse_kbuild(struct spec *s, const char *kp, json_t *k, struct spec_k
 		if (why) {
 			char *e = str_escape(b->localversion, 0);
 
-			rc = perr(s->path, s->text, lp, "localversion '%s': %s", e ? e : "?", why);
+			rc = jsonloc_err(s->path, s->text, lp, "localversion '%s': %s", e ? e : "?", why);
 			free(e);
 		}
 		free(as_name);
@@ -355,7 +355,7 @@ static int expand_debian(struct spec *s, const char *p, json_t *k, size_t *cap)
 	int rc = 0;
 
 	if (json_is_object(k) && (json_object_size(k) != 1 || !val))
-		return perr(s->path, s->text, p, "{\"debian\": \"X.Y.*\"} takes no other keys "
+		return jsonloc_err(s->path, s->text, p, "{\"debian\": \"X.Y.*\"} takes no other keys "
 			    "and a string");
 	src = xasprintf("debian:%s", val);
 	strv_init(&srcs);
@@ -366,7 +366,7 @@ static int expand_debian(struct spec *s, const char *p, json_t *k, size_t *cap)
 	} else {
 		rc = debian_kernel_expand(src, &srcs, &names);
 		if (rc)
-			rc = perr(s->path, s->text, p, "%s", sb_lasterr());
+			rc = jsonloc_err(s->path, s->text, p, "%s", sb_lasterr());
 	}
 	if (!rc && *cap < s->nkernels + srcs.n) {
 		*cap = s->nkernels + srcs.n;
@@ -381,11 +381,11 @@ static int expand_debian(struct spec *s, const char *p, json_t *k, size_t *cap)
 		sk->source = xstrdup(srcs.v[j]);
 		sk->name = xstrdup(names.v[j]);
 		if (!name_ok(sk->name))
-			rc = perr(s->path, s->text, p, "kernel name '%s' must be 1-64 characters "
+			rc = jsonloc_err(s->path, s->text, p, "kernel name '%s' must be 1-64 characters "
 				  "of [A-Za-z0-9._+-]", sk->name);
 		for (size_t i = 0; !rc && i + 1 < s->nkernels; i++)
 			if (!strcmp(s->kernels[i].name, sk->name))
-				rc = perr(s->path, s->text, p, "duplicate kernel name '%s'",
+				rc = jsonloc_err(s->path, s->text, p, "duplicate kernel name '%s'",
 					  sk->name);
 	}
 	strv_release(&srcs);
@@ -417,7 +417,7 @@ int parse_kernels(struct spec *s, json_t *arr)
 	if (json_is_object(arr) && json_object_get(arr, "debian"))
 		arr = wrapped = json_pack("[O]", arr);
 	if (!json_is_array(arr) || !json_array_size(arr))
-		return perr(s->path, s->text, "kernels", "expected a non-empty array, or "
+		return jsonloc_err(s->path, s->text, "kernels", "expected a non-empty array, or "
 			    "{\"debian\": \"X.Y.*\"}");
 	cap = json_array_size(arr);
 	s->kernels = calloc(cap, sizeof(*s->kernels));
@@ -449,12 +449,12 @@ int parse_kernels(struct spec *s, json_t *arr)
 			sk->source = xstrdup(json_string_value(k));
 			sk->name = default_kernel_name(sk->source);
 		} else {
-			rc = check_keys(s->path, s->text, p, k, keys);
+			rc = jsonloc_check_keys(s->path, s->text, p, k, keys);
 			if (!rc && json_object_get(k, "git")) {
 				rc = parse_kbuild(s, p, k, sk);
 			} else if (!rc && (json_object_get(k, "make") ||
 					   json_object_get(k, "localversion"))) {
-				rc = perr(s->path, s->text, p, "\"make\" and \"localversion\" are "
+				rc = jsonloc_err(s->path, s->text, p, "\"make\" and \"localversion\" are "
 					  "for kernels built from a \"git\" tree");
 			} else if (!rc) {
 				rc = get_str(s->path, s->text, p, k, "source", 1, &sk->source);
@@ -472,7 +472,7 @@ int parse_kernels(struct spec *s, json_t *arr)
 		}
 		if (!rc && !sk->build && strncmp(sk->source, "debian:", 7) &&
 		    strncmp(sk->source, "image:", 6) && strncmp(sk->source, "linux-image-", 12))
-			rc = perr(s->path, s->text, p, "unknown kernel source '%s' (expected "
+			rc = jsonloc_err(s->path, s->text, p, "unknown kernel source '%s' (expected "
 				  "debian:X.Y, linux-image-PACKAGE, image:PATH, or a \"git\" "
 				  "object)", sk->source);
 		/* Package names become cache paths and apt arguments: the name part
@@ -485,7 +485,7 @@ int parse_kernels(struct spec *s, json_t *arr)
 			rc = check_name(s, p, "kernel name", sk->name);
 		for (size_t j = 0; !rc && j + 1 < s->nkernels; j++)
 			if (!strcmp(s->kernels[j].name, sk->name))
-				rc = perr(s->path, s->text, p, "duplicate kernel name '%s'",
+				rc = jsonloc_err(s->path, s->text, p, "duplicate kernel name '%s'",
 					  sk->name);
 		free(p);
 		if (rc) {

@@ -116,7 +116,7 @@ static int get_size(const char *file, const char *text, const char *path, json_t
 	else if (json_is_string(v) && !strcmp(json_string_value(v), "max"))
 		*out = -1;
 	else
-		rc = perr(file, text, p, "expected a size like \"64M\" or a byte count%s%s%s",
+		rc = jsonloc_err(file, text, p, "expected a size like \"64M\" or a byte count%s%s%s",
 			  json_is_string(v) ? " (got '" : "",
 			  json_is_string(v) ? json_string_value(v) : "",
 			  json_is_string(v) ? "')" : "");
@@ -135,7 +135,7 @@ static int get_int(const char *file, const char *text, const char *path, json_t 
 		return 0;
 	p = jsonloc_path_append_key(path, key);
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		rc = perr(file, text, p, "expected an integer in [%lld, %lld]", lo, hi);
+		rc = jsonloc_err(file, text, p, "expected an integer in [%lld, %lld]", lo, hi);
 	else
 		*out = json_integer_value(v);
 	free(p);
@@ -146,7 +146,7 @@ static int parse_memcg(const char *file, const char *text, const char *path, jso
 		       struct spec_memcg *m)
 {
 	static const char *const keys[] = { "max", "high", "swap_max", "zswap_max", NULL };
-	int rc = check_keys(file, text, path, obj, keys);
+	int rc = jsonloc_check_keys(file, text, path, obj, keys);
 
 	if (!rc)
 		rc = get_size(file, text, path, obj, "max", &m->max);
@@ -209,7 +209,7 @@ static int parse_topologies(struct spec *s, json_t *arr)
 
 	if (!json_is_array(arr) || !json_array_size(arr)) {
 		free(dir_copy);
-		return perr(s->path, s->text, "topologies", "expected a non-empty array");
+		return jsonloc_err(s->path, s->text, "topologies", "expected a non-empty array");
 	}
 	s->topos = calloc(json_array_size(arr), sizeof(*s->topos));
 	json_array_foreach(arr, i, t) {
@@ -231,7 +231,7 @@ static int parse_topologies(struct spec *s, json_t *arr)
 				st->origin = xstrdup(s->path);
 			}
 		} else {
-			rc = perr(s->path, s->text, p, "expected a topology name, a path or an "
+			rc = jsonloc_err(s->path, s->text, p, "expected a topology name, a path or an "
 				  "object");
 		}
 		if (!rc) {
@@ -239,7 +239,7 @@ static int parse_topologies(struct spec *s, json_t *arr)
 			rc = check_name(s, p, "topology name", st->name);
 			for (size_t j = 0; !rc && j + 1 < s->ntopos; j++)
 				if (!strcmp(s->topos[j].name, st->name))
-					rc = perr(s->path, s->text, p,
+					rc = jsonloc_err(s->path, s->text, p,
 						  "duplicate topology name '%s'", st->name);
 		}
 		free(where);
@@ -260,14 +260,14 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 	size_t i;
 
 	if (!json_is_array(arr) || !json_array_size(arr))
-		return perr(s->path, s->text, "workloads", "expected a non-empty array");
+		return jsonloc_err(s->path, s->text, "workloads", "expected a non-empty array");
 	s->workloads = calloc(json_array_size(arr), sizeof(*s->workloads));
 	json_array_foreach(arr, i, w) {
 		struct spec_workload *sw = &s->workloads[s->nworkloads++];
 		char *p = jsonloc_path_append_index("workloads", i);
 		const struct workload_ops *ops;
 		long long timeout = default_timeout;
-		int rc = check_keys(s->path, s->text, p, w, keys);
+		int rc = jsonloc_check_keys(s->path, s->text, p, w, keys);
 
 		sw->memcg = *memcg;
 		if (!rc)
@@ -283,7 +283,7 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 			for (int j = 0; workloads[j]; j++)
 				snprintf(known + strlen(known), sizeof(known) - strlen(known),
 					 "%s%s", j ? ", " : "", workloads[j]->name);
-			rc = perr(s->path, s->text, kp, "unknown workload kind '%s' (known: %s)",
+			rc = jsonloc_err(s->path, s->text, kp, "unknown workload kind '%s' (known: %s)",
 				  sw->kind, known);
 			free(kp);
 		}
@@ -291,7 +291,7 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 			rc = check_name(s, p, "workload name", sw->name);
 		for (size_t j = 0; !rc && j + 1 < s->nworkloads; j++)
 			if (!strcmp(s->workloads[j].name, sw->name))
-				rc = perr(s->path, s->text, p, "duplicate workload name '%s'",
+				rc = jsonloc_err(s->path, s->text, p, "duplicate workload name '%s'",
 					  sw->name);
 		if (!rc) {
 			json_t *params = json_object_get(w, "params");
@@ -299,7 +299,7 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 
 			sw->params = params ? json_incref(params) : json_object();
 			if (!json_is_object(sw->params)) {
-				rc = perr(s->path, s->text, pp, "expected an object");
+				rc = jsonloc_err(s->path, s->text, pp, "expected an object");
 			} else {
 				rc = ops->validate(sw->params, pp);
 				if (rc)
@@ -320,7 +320,7 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 			char *pp = jsonloc_path_append_key(p, "profile");
 
 			if (!json_is_boolean(json_object_get(w, "profile")))
-				rc = perr(s->path, s->text, pp, "expected true or false");
+				rc = jsonloc_err(s->path, s->text, pp, "expected true or false");
 			sw->profile = json_is_true(json_object_get(w, "profile"));
 			free(pp);
 		}
@@ -350,10 +350,10 @@ static int check_memcg_sense(const struct spec *s, long long vm_mem)
 			char *kp = jsonloc_path_append_key(mp, keys[k]);
 
 			if (v[k] > 0 && v[k] < (1LL << 20))
-				rc = perr(s->path, s->text, kp, "%lld bytes is below 1M: no workload "
+				rc = jsonloc_err(s->path, s->text, kp, "%lld bytes is below 1M: no workload "
 					  "runs in that", v[k]);
 			else if (v[k] >= vm_mem)
-				rc = perr(s->path, s->text, kp, "%lldM is not below the VM's memory "
+				rc = jsonloc_err(s->path, s->text, kp, "%lldM is not below the VM's memory "
 					  "(vm.memory %lldM): it would limit nothing", v[k] >> 20,
 					  vm_mem >> 20);
 			free(kp);
@@ -361,7 +361,7 @@ static int check_memcg_sense(const struct spec *s, long long vm_mem)
 		if (!rc && m->high > 0 && m->max > 0 && m->high > m->max) {
 			char *kp = jsonloc_path_append_key(mp, "high");
 
-			rc = perr(s->path, s->text, kp, "high (%lldM) is above max (%lldM)",
+			rc = jsonloc_err(s->path, s->text, kp, "high (%lldM) is above max (%lldM)",
 				  m->high >> 20, m->max >> 20);
 			free(kp);
 		}
@@ -376,10 +376,10 @@ static int check_memcg_sense(const struct spec *s, long long vm_mem)
 int spec_check_host(const struct spec *s, unsigned host_cpus, unsigned long long host_mem)
 {
 	if (host_cpus && s->vm_cpus > host_cpus)
-		return perr(s->path, s->text, "vm.cpus", "%u CPUs, but this host has %u",
+		return jsonloc_err(s->path, s->text, "vm.cpus", "%u CPUs, but this host has %u",
 			    s->vm_cpus, host_cpus);
 	if (host_mem && ((unsigned long long)s->vm_mem_mb << 20) > host_mem)
-		return perr(s->path, s->text, "vm.memory", "%uM, but this host has %lluM",
+		return jsonloc_err(s->path, s->text, "vm.memory", "%uM, but this host has %lluM",
 			    s->vm_mem_mb, host_mem >> 20);
 	return 0;
 }
@@ -483,7 +483,7 @@ int spec_load(const char *path, struct spec *s)
 		rc = sb_err(EINVAL, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
 		goto fail;
 	}
-	rc = check_keys(path, s->text, "", s->root, keys);
+	rc = jsonloc_check_keys(path, s->text, "", s->root, keys);
 	if (!rc)
 		rc = get_str(path, s->text, "", s->root, "name", 0, &s->name);
 	if (!rc && !s->name) {
@@ -508,11 +508,11 @@ int spec_load(const char *path, struct spec *s)
 			     &interval);
 	vm = json_object_get(s->root, "vm");
 	if (!rc && vm) {
-		rc = check_keys(path, s->text, "vm", vm, vm_keys);
+		rc = jsonloc_check_keys(path, s->text, "vm", vm, vm_keys);
 		if (!rc)
 			rc = get_size(path, s->text, "vm", vm, "memory", &mem);
 		if (!rc && (mem < (128LL << 20) || mem > (1LL << 40)))
-			rc = perr(path, s->text, "vm.memory", "expected between 128M and 1T");
+			rc = jsonloc_err(path, s->text, "vm.memory", "expected between 128M and 1T");
 		if (!rc)
 			rc = get_int(path, s->text, "vm", vm, "cpus", 1, 256, &cpus);
 		if (!rc)
@@ -521,7 +521,7 @@ int spec_load(const char *path, struct spec *s)
 			rc = get_str(path, s->text, "vm", vm, "accel", 0, &s->accel);
 		if (!rc && s->accel && strcmp(s->accel, "auto") && strcmp(s->accel, "kvm") &&
 		    strcmp(s->accel, "tcg"))
-			rc = perr(path, s->text, "vm.accel", "expected \"auto\", \"kvm\" or "
+			rc = jsonloc_err(path, s->text, "vm.accel", "expected \"auto\", \"kvm\" or "
 				  "\"tcg\" (got '%s')", s->accel);
 		if (!rc)
 			rc = get_str(path, s->text, "vm", vm, "cmdline", 0, &s->cmdline);
@@ -553,13 +553,13 @@ int spec_load(const char *path, struct spec *s)
 	if (!rc && json_object_get(s->root, "profile")) {
 		json_t *pr = json_object_get(s->root, "profile");
 
-		rc = check_keys(path, s->text, "profile", pr, profile_keys);
+		rc = jsonloc_check_keys(path, s->text, "profile", pr, profile_keys);
 		if (!rc)
 			rc = get_int(path, s->text, "profile", pr, "frequency", 1, 20000, &prof_hz);
 		if (!rc)
 			rc = get_size(path, s->text, "profile", pr, "max_size", &prof_max);
 		if (!rc && (prof_max < (64LL << 10) || prof_max > (4LL << 30)))
-			rc = perr(path, s->text, "profile.max_size", "expected between 64K and 4G");
+			rc = jsonloc_err(path, s->text, "profile.max_size", "expected between 64K and 4G");
 	}
 	if (!rc)
 		rc = parse_kernels(s, json_object_get(s->root, "kernels"));

@@ -116,6 +116,7 @@ int store_load_run(const char *run_dir, json_t **run)
 	 * name): checked once, here. */
 	if (!rc && run_validate(*run)) {
 		json_decref(*run);
+		*run = NULL; /* output parameters are set only on success */
 		rc = sb_err_prefix(EINVAL, "%s", p);
 	}
 	free(p);

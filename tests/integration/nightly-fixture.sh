@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A local "mm-unstable" for the nightly tests, made offline from the cached
-# 6.12 source tree (cache:linux-6.12, scripts/linux-git.sh).
+# 6.12 source tree (cache:linux-6.12, swapbench kernel source 6.12).
 #
 #   nightly-fixture.sh DIR init
 #       DIR/upstream: a git clone (--shared) of cache:linux-6.12 with branch
@@ -70,7 +70,7 @@ start_at() {
 
 case $what in
 init)
-  [ -d "$src" ] || { echo "nightly-fixture: $src missing: run scripts/linux-git.sh" >&2; exit 2; }
+  [ -d "$src" ] || { echo "nightly-fixture: $src missing: run swapbench kernel source 6.12" >&2; exit 2; }
   rm -rf "$up" "$dir/tree"
   mkdir -p "$dir"
   git clone -q --bare --shared "$src" "$up"

@@ -392,7 +392,7 @@ static void test_build_failure(void **state)
 			       "+this line is not C: the build of this variant must fail\n"
 			       " \n"
 			       " #include <linux/types.h>\n"
-			       " #include <linux/export.h>\n");
+			       " #include <linux/extable.h>\n");
 	char *kern = xasprintf("{\"name\": \"broken\", \"git\": {\"tree\": \"cache:linux-6.12\", "
 			       "\"ref\": \"v6.12-debian\", \"patches\": [\"%s\"]}, \"config\": "
 			       "{\"base\": \"tinyconfig\", \"fragments\": [\"swapbench\"]}},\n "

@@ -28,7 +28,7 @@ q() { sqlite3 "$out/history.db" "$1"; }
 t0=$(date +%s)
 
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 (the CLI) is not installed"; exit 77; }
-"$src/scripts/linux-git.sh" >/dev/null
+"$bin" kernel source 6.12 >/dev/null
 rm -rf "$out"
 mkdir -p "$out"
 step "fixture: init"

@@ -18,6 +18,7 @@
 #include "common/fsutil.h"
 #include "tests/integration/it-util.h"
 #include "common/process.h"
+#include "harness/store.h"
 
 static const char *const hardware[] = { "cycles", "instructions", "cache-misses",
 					"branch-misses", NULL };
@@ -65,11 +66,11 @@ static void assert_cell(const struct it_run *r, const char *kernel)
 	assert_string_equal(json_string_value(json_object_get(rb, "memory.max")), "50331648");
 	assert_string_equal(json_string_value(json_object_get(rb, "memory.high")), "48234496");
 	/* The profile is stored, within its cap, with the symbols beside. */
-	p = xasprintf("%s/cells/%s/perf.data", r->out, cell);
+	p = xasprintf("%s/cells/%s/" GUEST_SUBDIR "/perf.data", r->out, cell);
 	assert_int_equal(stat(p, &st), 0);
 	assert_true(st.st_size > 0 && st.st_size <= (16 << 20) + (8 << 20));
 	free(p);
-	p = xasprintf("%s/cells/%s/kallsyms", r->out, cell);
+	p = xasprintf("%s/cells/%s/" GUEST_SUBDIR "/kallsyms", r->out, cell);
 	assert_int_equal(stat(p, &st), 0);
 	assert_true(st.st_size > 0);
 	free(p);

@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: tests/perf/bisect.sh [--slow-patch FILE] [--keep]" >&2; exit 2 ;;
   esac
 done
-scripts/linux-git.sh >/dev/null
+"$bin" kernel source 6.12 >/dev/null
 out=$(mktemp -d /tmp/swapbench-bisect-perf-XXXXXX)
 [ $keep = 1 ] || trap 'rm -rf "$out"' EXIT
 good=$(tests/integration/nightly-fixture.sh "$out/fx" init)
