@@ -398,8 +398,8 @@ static int parse_boot(const char *file, const char *text, json_t *v, struct spec
 	if (!v || json_is_boolean(v))
 		return 0;
 	if (!json_is_object(v))
-		return perr(file, text, "vm.fast_boot", "expected true, false or an object");
-	rc = check_keys(file, text, "vm.fast_boot", v, keys);
+		return jsonloc_err(file, text, "vm.fast_boot", "expected true, false or an object");
+	rc = jsonloc_check_keys(file, text, "vm.fast_boot", v, keys);
 	for (int i = 0; keys[i] && !rc; i++) {
 		json_t *f = json_object_get(v, keys[i]);
 		char *p;
@@ -411,7 +411,7 @@ static int parse_boot(const char *file, const char *text, json_t *v, struct spec
 			continue;
 		}
 		p = jsonloc_path_append_key("vm.fast_boot", keys[i]);
-		rc = perr(file, text, p, "expected true or false");
+		rc = jsonloc_err(file, text, p, "expected true or false");
 		free(p);
 	}
 	return rc;
@@ -528,11 +528,11 @@ int spec_load(const char *path, struct spec *s)
 		if (!rc)
 			rc = get_str(path, s->text, "vm", vm, "clock", 0, &s->clock);
 		if (!rc && s->clock && strcmp(s->clock, "host") && strcmp(s->clock, "icount"))
-			rc = perr(path, s->text, "vm.clock", "expected \"host\" or \"icount\" "
+			rc = jsonloc_err(path, s->text, "vm.clock", "expected \"host\" or \"icount\" "
 				  "(got '%s')", s->clock);
 		if (!rc && json_object_get(vm, "quiet")) {
 			if (!json_is_boolean(json_object_get(vm, "quiet")))
-				rc = perr(path, s->text, "vm.quiet", "expected true or false");
+				rc = jsonloc_err(path, s->text, "vm.quiet", "expected true or false");
 			else
 				s->quiet = json_is_true(json_object_get(vm, "quiet"));
 		}
@@ -545,7 +545,7 @@ int spec_load(const char *path, struct spec *s)
 		rc = get_str(path, s->text, "", s->root, "purpose", 0, &purpose);
 		if (!rc && purpose && strcmp(purpose, "measurement") &&
 		    strcmp(purpose, "functional"))
-			rc = perr(path, s->text, "purpose", "expected \"measurement\" or "
+			rc = jsonloc_err(path, s->text, "purpose", "expected \"measurement\" or "
 				  "\"functional\" (got '%s')", purpose);
 		s->functional = purpose && !strcmp(purpose, "functional");
 		free(purpose);
