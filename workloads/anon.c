@@ -16,6 +16,7 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/params.h"
+#include "workloads/anon.h"
 #include "workloads/mthp-knobs.h"
 
 #include <errno.h>
@@ -35,11 +36,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ANON_MAX_PROCESSES	1024
-#define ANON_MAX_PASSES		1000
-#define ANON_MAX_SIZE		(1ULL << 40)	/* keeps page indexes within 32 bits */
-#define ANON_DEFAULT_SIZE	(64ULL << 20)
-
 /* PMD size on x86-64; the guest we run in is x86-64. */
 #define HPAGE_SIZE		(2UL << 20)
 
@@ -57,9 +53,7 @@
 
 #define NS_PER_S		1000000000ULL
 
-enum anon_fill { FILL_ZERO, FILL_RANDOM, FILL_PATTERN };
-
-static const char *const fill_names[] = {
+const char *const anon_fill_names[] = {
 	[FILL_ZERO] = "zero", [FILL_RANDOM] = "random", [FILL_PATTERN] = "pattern",
 	[FILL_PATTERN + 1] = NULL,
 };
@@ -269,19 +263,14 @@ static json_t *hist_summary(const struct lat_hist *h)
 
 /* ---- parameters ------------------------------------------------------- */
 
-static const char *const patterns[] = { "seq", "random", NULL };
+const char *const anon_patterns[] = { "seq", "random", NULL };
 
 /* The parameters; anon_parse resolves them in this order. */
 static const struct param_def anon_params[] = {
-	PARAM_INT("processes", 1, ANON_MAX_PROCESSES, "1",
-		  "processes, each touching size/processes"),
-	PARAM_SIZE("size", 4096, ANON_MAX_SIZE, "64M", "anonymous memory in all"),
-	PARAM_ENUM("pattern", patterns, "seq", "access order of the passes"),
-	PARAM_INT("passes", 1, ANON_MAX_PASSES, "2", "passes over the memory"),
+	ANON_PARAMS_SHAPE,
 	PARAM_BOOL("hugepage", "false", "madvise(MADV_HUGEPAGE) the mapping"),
 	PARAM_CUSTOM("mthp", NULL, "mTHP policy per size, e.g. {\"64K\": \"always\"}"),
-	PARAM_INT("seed", LLONG_MIN, LLONG_MAX, "1", "random seed (pattern, fill)"),
-	PARAM_ENUM("fill", fill_names, "pattern", "page contents"),
+	ANON_PARAMS_DATA,
 	PARAM_END(),
 };
 
@@ -302,11 +291,11 @@ static int anon_parse(const json_t *params, const char *where, struct anon_cfg *
 				 &processes)) ||
 	    (ret = param_get_size(params, where, "size", page_size(), ANON_MAX_SIZE,
 				  &cfg->size)) ||
-	    (ret = param_get_enum(params, where, "pattern", patterns, &pattern)) ||
+	    (ret = param_get_enum(params, where, "pattern", anon_patterns, &pattern)) ||
 	    (ret = param_get_int(params, where, "passes", 1, ANON_MAX_PASSES, &passes)) ||
 	    (ret = param_get_bool(params, where, "hugepage", &cfg->hugepage)) ||
 	    (ret = param_get_int(params, where, "seed", LLONG_MIN, LLONG_MAX, &seed)) ||
-	    (ret = param_get_enum(params, where, "fill", fill_names, &fill)))
+	    (ret = param_get_enum(params, where, "fill", anon_fill_names, &fill)))
 		goto out;
 	if ((v = json_object_get(params, "mthp")))
 		ret = mthp_knobs_parse(v, where, &cfg->mthp);
@@ -331,7 +320,7 @@ static json_t *cfg_json(const struct anon_cfg *cfg)
 			 "hugepage", (int)cfg->hugepage,
 			 "mthp", mthp,
 			 "seed", (json_int_t)cfg->seed,
-			 "fill", fill_names[cfg->fill]);
+			 "fill", anon_fill_names[cfg->fill]);
 }
 
 static int anon_validate(const json_t *params, const char *where)

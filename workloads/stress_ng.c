@@ -20,6 +20,7 @@
 #include "workloads/workload.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/params.h"
 #include "common/process.h"
 #include "common/strv.h"
 #include "workloads/wl-util.h"
@@ -43,11 +44,20 @@
 				"all, can outlast the timeout when the memcg thrashes: raise " \
 				"timeout or pick a one-pass method like \"write64\")"
 
-static const char *const sng_keys[] = {
-	"stressor", "workers", "bytes", "timeout", "method", "keep", NULL,
-};
-
 static const char *const stressors[] = { "vm", "swap", NULL };
+
+/* The parameters; sng_parse resolves them and adds the checks a type
+ * cannot say (method names, vm-only keys). */
+static const struct param_def sng_params[] = {
+	PARAM_ENUM("stressor", stressors, "vm", "stress-ng stressor"),
+	PARAM_INT("workers", 1, SNG_MAX_WORKERS, NULL, "stressor instances (default: online CPUs)"),
+	PARAM_SIZE("bytes", 4096, SNG_MAX_BYTES, "128M", "memory per vm worker (vm only)"),
+	PARAM_INT("timeout", 1, 86400, "20", "seconds"),
+	PARAM_STRING("method", 40, NULL, "--vm-method, like \"write64\" (vm only; default: "
+		     "stress-ng's, all)"),
+	PARAM_BOOL("keep", "true", "--vm-keep: do not unmap between passes (vm only)"),
+	PARAM_END(),
+};
 
 struct sng_cfg {
 	unsigned int stressor;		/* index into stressors */
@@ -71,29 +81,23 @@ static bool method_ok(const char *m)
 
 static int sng_parse(const json_t *params, const char *where, struct sng_cfg *cfg)
 {
-	long long n;
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->bytes = SNG_DEFAULT_BYTES;
 	cfg->timeout = 20;
 	cfg->keep = true;
-	if ((ret = param_check_object(params, where)) || !params)
+	if ((ret = params_check(params, where, sng_params)) || !params)
 		return ret;
-	if ((ret = param_check_keys(params, where, sng_keys)) ||
-	    (ret = param_get_enum(params, where, "stressor", stressors, &cfg->stressor)) ||
+	if ((ret = param_get_enum(params, where, "stressor", stressors, &cfg->stressor)) ||
 	    (ret = param_get_size(params, where, "bytes", 4096, SNG_MAX_BYTES, &cfg->bytes)) ||
 	    (ret = param_get_string(params, where, "method", 40, &cfg->method)) ||
 	    (ret = param_get_bool(params, where, "keep", &cfg->keep)))
 		return ret;
-	n = 0;
-	if ((ret = param_get_int(params, where, "workers", 1, SNG_MAX_WORKERS, &n)))
+	if ((ret = param_get_uint(params, where, "workers", 1, SNG_MAX_WORKERS, &cfg->workers)))
 		return ret;
-	cfg->workers = (unsigned int)n;
-	n = cfg->timeout;
-	if ((ret = param_get_int(params, where, "timeout", 1, 86400, &n)))
+	if ((ret = param_get_uint(params, where, "timeout", 1, 86400, &cfg->timeout)))
 		return ret;
-	cfg->timeout = (unsigned int)n;
 	if (cfg->method && !method_ok(cfg->method))
 		return param_bad(where, "method", json_object_get(params, "method"),
 				    "must be a vm method name like \"write64\" or \"rand-set\" "
@@ -325,6 +329,7 @@ const struct workload_ops workload_stress_ng = {
 	.name = "stress-ng",
 	.summary = "stress-ng's vm (or swap) stressor in the memcg; bogo ops per second",
 	.validate = sng_validate,
+	.params = sng_params,
 	.supported = sng_supported,
 	.run = sng_run,
 	.metrics = sng_metrics,
