@@ -20,8 +20,8 @@ extern const char *const anon_fill_names[];	/* by enum anon_fill */
 /* How much memory and how it is walked. */
 #define ANON_PARAMS_SHAPE							\
 	PARAM_INT("processes", 1, ANON_MAX_PROCESSES, "1",			\
-		  "processes, each touching size/processes"),			\
-	PARAM_SIZE("size", 4096, ANON_MAX_SIZE, "64M", "anonymous memory in all"), \
+		  "processes, each with its own `size` of memory"),		\
+	PARAM_SIZE("size", 4096, ANON_MAX_SIZE, "64M", "anonymous memory per process"), \
 	PARAM_ENUM("pattern", anon_patterns, "seq", "access order of the passes"), \
 	PARAM_INT("passes", 1, ANON_MAX_PASSES, "2", "passes over the memory")
 
