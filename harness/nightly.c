@@ -30,52 +30,15 @@
 
 /* ---- the file ---- */
 
-static int get_str(const char *file, const char *text, const char *path, const json_t *o,
-		   const char *key, int required, char **out)
-{
-	json_t *v = json_object_get(o, key);
-	char *p = jsonloc_path_append_key(path, key);
-	int rc = 0;
-
-	if (!v) {
-		if (required)
-			rc = jsonloc_err(file, text, p, "missing (a string is required)");
-	} else if (!json_is_string(v) || !*json_string_value(v)) {
-		rc = jsonloc_err(file, text, p, "expected a non-empty string");
-	} else {
-		*out = xstrdup(json_string_value(v));
-	}
-	free(p);
-	return rc;
-}
-
-static int get_num(const char *file, const char *text, const char *path, const json_t *o,
-		   const char *key, double lo, double hi, double *out)
-{
-	json_t *v = json_object_get(o, key);
-	char *p = jsonloc_path_append_key(path, key);
-	int rc = 0;
-
-	if (v && (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi))
-		rc = jsonloc_err(file, text, p, "expected a number in [%g, %g]", lo, hi);
-	else if (v)
-		*out = json_number_value(v);
-	free(p);
-	return rc;
-}
-
+/* jsonloc_get_int into an int. */
 static int get_int(const char *file, const char *text, const char *path, const json_t *o,
 		   const char *key, int lo, int hi, int *out)
 {
-	json_t *v = json_object_get(o, key);
-	char *p = jsonloc_path_append_key(path, key);
-	int rc = 0;
+	long long v = *out;
+	int rc = jsonloc_get_int(file, text, path, o, key, lo, hi, &v);
 
-	if (v && (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi))
-		rc = jsonloc_err(file, text, p, "expected an integer in [%d, %d]", lo, hi);
-	else if (v)
-		*out = (int)json_integer_value(v);
-	free(p);
+	if (!rc)
+		*out = (int)v;
 	return rc;
 }
 
@@ -150,15 +113,15 @@ int nightly_config_load(const char *path, struct nightly_config *c)
 	if (!dir)
 		dir = xstrdup(".");
 	if ((rc = jsonloc_check_keys(path, text, "", root, top)) ||
-	    (rc = get_str(path, text, "", root, "name", 0, &c->name)) ||
-	    (rc = get_str(path, text, "", root, "tree", 1, &tree)) ||
-	    (rc = get_str(path, text, "", root, "remote", 0, &c->remote)) ||
-	    (rc = get_str(path, text, "", root, "branch", 1, &c->branch)) ||
-	    (rc = get_str(path, text, "", root, "suite", 1, &suite)) ||
-	    (rc = get_str(path, text, "", root, "kernel", 0, &c->kernel)) ||
-	    (rc = get_str(path, text, "", root, "database", 1, &db)) ||
-	    (rc = get_str(path, text, "", root, "results", 1, &res)) ||
-	    (rc = get_str(path, text, "", root, "reports", 0, &rep)) ||
+	    (rc = jsonloc_get_str(path, text, "", root, "name", 0, &c->name)) ||
+	    (rc = jsonloc_get_str(path, text, "", root, "tree", 1, &tree)) ||
+	    (rc = jsonloc_get_str(path, text, "", root, "remote", 0, &c->remote)) ||
+	    (rc = jsonloc_get_str(path, text, "", root, "branch", 1, &c->branch)) ||
+	    (rc = jsonloc_get_str(path, text, "", root, "suite", 1, &suite)) ||
+	    (rc = jsonloc_get_str(path, text, "", root, "kernel", 0, &c->kernel)) ||
+	    (rc = jsonloc_get_str(path, text, "", root, "database", 1, &db)) ||
+	    (rc = jsonloc_get_str(path, text, "", root, "results", 1, &res)) ||
+	    (rc = jsonloc_get_str(path, text, "", root, "reports", 0, &rep)) ||
 	    (rc = get_int(path, text, "", root, "iterations", 1, 1000, &c->iterations)) ||
 	    (rc = get_int(path, text, "", root, "fetch_timeout", 1, 86400, &c->fetch_timeout_s)))
 		goto done;
@@ -228,7 +191,7 @@ int nightly_config_load(const char *path, struct nightly_config *c)
 		goto done;
 	if ((o = json_object_get(root, "thresholds"))) {
 		if ((rc = jsonloc_check_keys(path, text, "thresholds", o, thr_keys)) ||
-		    (rc = get_num(path, text, "thresholds", o, "default", 0, 1000,
+		    (rc = jsonloc_get_num(path, text, "thresholds", o, "default", 0, 1000,
 				  &c->threshold_default)))
 			goto done;
 		if ((rc = thresholds(path, text, json_object_get(o, "metrics"),
@@ -241,8 +204,8 @@ int nightly_config_load(const char *path, struct nightly_config *c)
 		json_t *e = json_object_get(o, "enabled");
 
 		if ((rc = jsonloc_check_keys(path, text, "bisect", o, bis_keys)) ||
-		    (rc = get_num(path, text, "bisect", o, "alpha", 1e-6, 0.49, &c->alpha)) ||
-		    (rc = get_num(path, text, "bisect", o, "beta", 1e-6, 0.49, &c->beta)) ||
+		    (rc = jsonloc_get_num(path, text, "bisect", o, "alpha", 1e-6, 0.49, &c->alpha)) ||
+		    (rc = jsonloc_get_num(path, text, "bisect", o, "beta", 1e-6, 0.49, &c->beta)) ||
 		    (rc = get_int(path, text, "bisect", o, "min_iterations", 1, 100, &c->min_n)) ||
 		    (rc = get_int(path, text, "bisect", o, "max_iterations", 1, 1000, &c->max_n)) ||
 		    (rc = get_int(path, text, "bisect", o, "batch", 1, 100, &c->batch)))
