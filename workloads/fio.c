@@ -282,16 +282,11 @@ static int run_fio(const char *what, const char *const *argv, int timeout_ms,
 	if (ret)
 		return ret;
 	if (res->timed_out || res->signal || res->exit_code) {
-		char how[160], *tail = wl_file_tail(err_path, 10, FIO_TAIL_BYTES);
+		char *tail = wl_output_tail(err_path, res->out, 10, FIO_TAIL_BYTES);
+		char *name = xasprintf("fio: %s", what);
 
-		if (!*tail) {
-			free(tail);
-			tail = wl_tail(res->out, 10, FIO_TAIL_BYTES);
-		}
-		wl_describe_end(res->exit_code, res->signal, res->timed_out, res->elapsed_s, how,
-				sizeof(how));
-		ret = sb_err(res->timed_out ? ETIMEDOUT : EIO, "fio: %s failed (%s): %s", what,
-			     how, *tail ? tail : "(no output)");
+		ret = wl_tool_failed(res, name, tail);
+		free(name);
 		free(tail);
 		spawn_result_release(res);
 	}

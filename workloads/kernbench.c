@@ -216,14 +216,10 @@ static int run_logged(struct wl_ctx *ctx, const char *what, const char *const *a
 	unlink(err);
 	ret = spawn_run(&o, res);
 	if (!ret && (res->timed_out || res->signal || res->exit_code)) {
-		char *cmd = spawn_argv_str(argv), *tail = wl_file_tail(err, KB_TAIL_LINES,
-								       KB_TAIL_BYTES);
+		char *cmd = spawn_argv_str(argv);
+		char *tail = wl_output_tail(err, res->out, KB_TAIL_LINES, KB_TAIL_BYTES);
 		char how[160];
 
-		if (!*tail) {
-			free(tail);
-			tail = wl_tail(res->out, KB_TAIL_LINES, KB_TAIL_BYTES);
-		}
 		wl_describe_end(res->exit_code, res->signal, res->timed_out, res->elapsed_s, how,
 				sizeof(how));
 		if (ctx->info) {

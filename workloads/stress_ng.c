@@ -284,14 +284,7 @@ static int sng_run(struct wl_ctx *ctx)
 	tail = wl_tail(res.out, 12, SNG_TAIL_BYTES);
 	if (ctx->info)
 		json_object_set_new(ctx->info, "output_tail", json_string(tail));
-	if (res.timed_out || res.signal || res.exit_code) {
-		char how[160];
-
-		wl_describe_end(res.exit_code, res.signal, res.timed_out, res.elapsed_s, how,
-				sizeof(how));
-		ret = sb_err(res.timed_out ? ETIMEDOUT : EIO, "stress-ng failed (%s): %s", how,
-			     *tail ? tail : "(no output)");
-	}
+	ret = wl_tool_failed(&res, "stress-ng", tail);
 	if (!ret)
 		ret = read_file(yaml_path, 1 << 20, &yaml, NULL);
 	if (!ret)

@@ -217,14 +217,7 @@ static int sysb_run(struct wl_ctx *ctx)
 	tail = wl_tail(res.out, 14, SB_TAIL_BYTES);
 	if (ctx->info)
 		json_object_set_new(ctx->info, "output_tail", json_string(tail));
-	if (res.timed_out || res.signal || res.exit_code) {
-		char how[160];
-
-		wl_describe_end(res.exit_code, res.signal, res.timed_out, res.elapsed_s, how,
-				sizeof(how));
-		ret = sb_err(res.timed_out ? ETIMEDOUT : EIO, "sysbench failed (%s): %s", how,
-			     *tail ? tail : "(no output)");
-	}
+	ret = wl_tool_failed(&res, "sysbench", tail);
 	if (!ret)
 		ret = wl_sysbench_parse(res.out, &r);
 	if (!ret && r.events <= 0)
