@@ -265,18 +265,10 @@ static int sng_run(struct wl_ctx *ctx)
 	strv_add(&av, yaml_path);
 	strv_add(&av, "--temp-path");
 	strv_add(&av, ctx->work_dir);
-	o.argv = strv_argv(&av);
 	/* stress-ng stops itself at --timeout; the margin covers reaping
 	 * workers that are slow to leave a thrashing memcg. */
 	o.timeout_ms = (int)(cfg.timeout * 2 + 120) * 1000;
-	if (ctx->info) {
-		char *cmd = spawn_argv_str(o.argv);
-
-		json_object_set_new(ctx->info, "command", json_string(cmd));
-		free(cmd);
-	}
-	ret = spawn_run(&o, &res);
-	strv_release(&av);
+	ret = wl_run_tool(ctx, &o, &av, &res);
 	if (ret) {
 		free(yaml_path);
 		return ret;

@@ -200,18 +200,10 @@ static int sysb_run(struct wl_ctx *ctx)
 	strv_addf(&av, "--time=%u", cfg.time);
 	strv_add(&av, "--percentile=95");
 	strv_add(&av, "run");
-	o.argv = strv_argv(&av);
 	/* sysbench stops at --time, but an event in progress (one block
 	 * through swap) finishes first: allow for it. */
 	o.timeout_ms = (int)(cfg.time * 2 + 120) * 1000;
-	if (ctx->info) {
-		char *cmd = spawn_argv_str(o.argv);
-
-		json_object_set_new(ctx->info, "command", json_string(cmd));
-		free(cmd);
-	}
-	ret = spawn_run(&o, &res);
-	strv_release(&av);
+	ret = wl_run_tool(ctx, &o, &av, &res);
 	if (ret)
 		return ret;
 	tail = wl_tail(res.out, 14, SB_TAIL_BYTES);

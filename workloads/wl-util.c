@@ -3,6 +3,8 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/process.h"
+#include "common/strv.h"
+#include "workloads/workload.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -174,4 +176,21 @@ int wl_tool_failed(const struct spawn_result *res, const char *what, const char 
 			sizeof(how));
 	return sb_err(res->timed_out ? ETIMEDOUT : EIO, "%s failed (%s): %s", what, how,
 		      *tail ? tail : "(no output)");
+}
+
+int wl_run_tool(struct wl_ctx *ctx, struct spawn_opts *o, struct strv *argv,
+		struct spawn_result *res)
+{
+	int ret;
+
+	o->argv = strv_argv(argv);
+	if (ctx->info) {
+		char *cmd = spawn_argv_str(o->argv);
+
+		json_object_set_new(ctx->info, "command", json_string(cmd));
+		free(cmd);
+	}
+	ret = spawn_run(o, res);
+	strv_release(argv);
+	return ret;
 }

@@ -33,7 +33,14 @@ char *wl_file_tail(const char *path, unsigned int lines, size_t bytes);
 void wl_describe_end(int exit_code, int signal, int timed_out, double elapsed_s, char *buf,
 		     size_t len);
 
+struct spawn_opts;
 struct spawn_result;
+struct strv;
+struct wl_ctx;
+/* Run the tool argv (o's other fields set), recording the command line in
+ * ctx->info.command; argv is released. spawn_run's return. */
+int wl_run_tool(struct wl_ctx *ctx, struct spawn_opts *o, struct strv *argv,
+		struct spawn_result *res);
 /* The last lines of a tool's stderr file, or of its captured output when
  * the file is empty or missing. Caller frees. */
 char *wl_output_tail(const char *err_path, const char *out, unsigned int lines, size_t bytes);
