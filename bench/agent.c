@@ -254,27 +254,133 @@ static void drain_pipe(int fd, char **buf, size_t *len)
 	}
 }
 
+/* The workload process being watched: its report pipe, the samples and
+ * the memcg peak taken meanwhile, and how it ended. */
+struct wl_watch {
+	pid_t pid;
+	int fd;
+	double t0;
+	long long interval_ms, timeout_s;
+	json_t *samples;
+	char *buf;               /* what the child reported */
+	size_t buflen;
+	unsigned long long peak; /* highest memory.current, for kernels without memory.peak */
+	int status, timed_out;
+};
+
+/* Sample, read the report and poll reclaim latency until the child ends
+ * (killed at the timeout). */
+static void watch_workload(struct agent *a, struct reclaimlat *rl, struct wl_watch *w)
+{
+	int have_peak_file = access(WL_CGROUP "/memory.peak", R_OK) == 0, done = 0;
+	double next_sample = w->t0;
+	unsigned long long cur;
+
+	fcntl(w->fd, F_SETFL, O_NONBLOCK);
+	while (!done) {
+		struct pollfd p = { .fd = w->fd, .events = POLLIN };
+		double now = monotonic_s();
+		pid_t r;
+
+		if (now >= next_sample) {
+			json_array_append_new(w->samples,
+					      sampler_periodic(now - w->t0, WL_CGROUP, &a->topo));
+			next_sample += w->interval_ms / 1000.0;
+		}
+		/* Kernels without memory.peak (6.1): watch usage every ~20 ms. */
+		if (!have_peak_file && sysfs_read_ull(WL_CGROUP "/memory.current", &cur) == 0 &&
+		    cur > w->peak)
+			w->peak = cur;
+		if (poll(&p, 1, 20) > 0)
+			drain_pipe(w->fd, &w->buf, &w->buflen);
+		reclaimlat_poll(rl);
+		/* PID 1 reaps everything; only our child ends the loop. */
+		while ((r = waitpid(-1, &w->status, WNOHANG)) > 0)
+			if (r == w->pid)
+				done = 1;
+		if (!done && w->timeout_s > 0 && now - w->t0 > w->timeout_s) {
+			kill(w->pid, SIGKILL);
+			w->timed_out = 1;
+		}
+	}
+	drain_pipe(w->fd, &w->buf, &w->buflen);
+	close(w->fd);
+}
+
+/* The child's report into the result (metrics, info), with the reclaim
+ * stalls: metrics like the workload's own, but only next to them (a
+ * workload that reported nothing stays so). Returns the report or NULL. */
+static json_t *take_report(struct agent *a, struct wl_watch *w, struct reclaimlat *rl)
+{
+	json_t *msg = w->buf ? json_loads(w->buf, 0, NULL) : NULL, *m, *extra = json_array();
+
+	free(w->buf);
+	w->buf = NULL;
+	if (msg) {
+		json_object_set(a->result, "metrics", json_object_get(msg, "metrics"));
+		json_object_set(a->result, "workload_info", json_object_get(msg, "info"));
+	}
+	m = json_object_get(a->result, "metrics");
+	json_object_set_new(a->result, "reclaim_latency", reclaimlat_finish(rl, extra));
+	if (json_array_size(m))
+		json_array_extend(m, extra);
+	json_decref(extra);
+	return msg;
+}
+
+/* 0, or why the workload failed: timeout, its own error, no report, exit. */
+static int workload_outcome(const json_t *msg, const struct wl_watch *w)
+{
+	int st = w->status;
+
+	if (w->timed_out)
+		return sb_err(ETIMEDOUT, "workload did not finish within %lld s", w->timeout_s);
+	if (json_is_string(json_object_get(msg, "error")))
+		return sb_err(EIO, "%s", json_string_value(json_object_get(msg, "error")));
+	if (!msg)
+		return sb_err(EIO, "workload process ended (%s %d) without reporting",
+			      WIFSIGNALED(st) ? "signal" : "exit",
+			      WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return sb_err(EIO, "workload process failed");
+	return 0;
+}
+
+/* The child waits: it joins the memcg and gets its inherited counters
+ * before it does anything worth measuring. */
+static int start_child(struct agent *a, pid_t pid, int gofd)
+{
+	int rc = wlcg_attach(pid);
+
+	if (!rc) {
+		a->pc = perfcount_open(pid);
+		if (write(gofd, "g", 1) != 1)
+			rc = sb_err(errno, "cannot start the workload process: %s",
+				    strerror(errno));
+	}
+	if (rc)
+		say("workload set-up: %s", sb_lasterr());
+	close(gofd);
+	return rc;
+}
+
 static int run_workload(struct agent *a)
 {
 	json_t *wl_j = json_object_get(a->cell, "workload");
 	const struct workload_ops *wl = workload_find(json_string_value(json_object_get(wl_j,
 											"kind")));
 	json_t *params = json_object_get(wl_j, "params");
-	long long interval_ms = json_integer_value(json_object_get(a->cell, "sample_interval_ms"));
-	long long timeout_s = json_integer_value(json_object_get(a->cell, "workload_timeout_s"));
+	struct wl_watch w = {
+		.interval_ms = json_integer_value(json_object_get(a->cell, "sample_interval_ms")),
+		.timeout_s = json_integer_value(json_object_get(a->cell, "workload_timeout_s")),
+		.samples = json_array(),
+	};
 	struct wl_ctx ctx = { .cgroup_dir = WL_CGROUP, .work_dir = "/tmp", .topo = &a->topo };
-	json_t *before, *after, *samples = json_array(), *msg = NULL;
-	char *buf = NULL;
-	size_t buflen = 0;
-	double t0, next_sample;
-	unsigned long long peak = 0, cur;
-	int have_peak_file = access(WL_CGROUP "/memory.peak", R_OK) == 0;
-	int pipefd[2], gofd[2], status = 0, rc, done = 0, timed_out = 0;
-	struct perfcount *pc = NULL;
+	json_t *before, *after, *msg;
+	int pipefd[2], gofd[2], rc, ret;
 	struct reclaimlat *rl = NULL;
 	struct profile_rec prof = { 0 };
 	json_t *prof_cfg = json_object_get(a->cell, "profile");
-	pid_t pid;
 
 	if (!wl)
 		return sb_err(EINVAL, "unknown workload kind");
@@ -283,8 +389,8 @@ static int run_workload(struct agent *a)
 	ctx.info = json_object();
 	ctx.memcg_max = json_integer_value(json_object_get(json_object_get(a->cell, "memcg"),
 							  "max"));
-	if (interval_ms <= 0)
-		interval_ms = 1000;
+	if (w.interval_ms <= 0)
+		w.interval_ms = 1000;
 	rc = wl->validate(ctx.params, "workload.params");
 	if (!rc && wl->supported)
 		rc = wl->supported(&ctx);
@@ -306,106 +412,42 @@ static int run_workload(struct agent *a)
 	rl = a->rl = reclaimlat_open();
 	before = sampler_snapshot(WL_CGROUP, &a->topo);
 	say(AGENT_WORKLOAD "%s: start", wl->name);
-	t0 = monotonic_s();
-	pid = fork();
-	if (pid < 0)
+	w.t0 = monotonic_s();
+	w.pid = fork();
+	if (w.pid < 0)
 		return sb_err(errno, "fork: %s", strerror(errno));
-	if (pid == 0) {
+	if (w.pid == 0) {
 		close(pipefd[0]);
 		close(gofd[1]);
 		workload_child(wl, &ctx, gofd[0], pipefd[1]);
 	}
 	close(pipefd[1]);
 	close(gofd[0]);
-	/* The child waits: it joins the memcg and gets its inherited
-	 * counters before it does anything worth measuring. */
-	rc = wlcg_attach(pid);
-	if (!rc) {
-		pc = a->pc = perfcount_open(pid);
-		if (write(gofd[1], "g", 1) != 1)
-			rc = sb_err(errno, "cannot start the workload process: %s",
-				    strerror(errno));
-	}
-	if (rc)
-		say("workload set-up: %s", sb_lasterr());
-	close(gofd[1]);
-	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-	next_sample = t0;
-	while (!done) {
-		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
-		double now = monotonic_s();
-		pid_t w;
-
-		if (now >= next_sample) {
-			json_array_append_new(samples,
-					      sampler_periodic(now - t0, WL_CGROUP, &a->topo));
-			next_sample += interval_ms / 1000.0;
-		}
-		/* Kernels without memory.peak (6.1): watch usage every ~20 ms. */
-		if (!have_peak_file && sysfs_read_ull(WL_CGROUP "/memory.current", &cur) == 0 &&
-		    cur > peak)
-			peak = cur;
-		if (poll(&p, 1, 20) > 0)
-			drain_pipe(pipefd[0], &buf, &buflen);
-		reclaimlat_poll(rl);
-		/* PID 1 reaps everything; only our child ends the loop. */
-		while ((w = waitpid(-1, &status, WNOHANG)) > 0)
-			if (w == pid)
-				done = 1;
-		if (!done && timeout_s > 0 && now - t0 > timeout_s) {
-			kill(pid, SIGKILL);
-			timed_out = 1;
-		}
-	}
-	drain_pipe(pipefd[0], &buf, &buflen);
-	close(pipefd[0]);
+	rc = start_child(a, w.pid, gofd[1]);
+	w.fd = pipefd[0];
+	watch_workload(a, rl, &w);
 	after = sampler_snapshot(WL_CGROUP, &a->topo);
-	json_array_append_new(samples, sampler_periodic(monotonic_s() - t0, WL_CGROUP, &a->topo));
-	json_object_set_new(a->result, "workload_s", json_real(monotonic_s() - t0));
+	json_array_append_new(w.samples, sampler_periodic(monotonic_s() - w.t0, WL_CGROUP,
+							  &a->topo));
+	json_object_set_new(a->result, "workload_s", json_real(monotonic_s() - w.t0));
 	json_object_set_new(a->result, "counters", sampler_deltas(before, after));
-	json_object_set_new(json_object_get(a->result, "counters"), "perf", perfcount_result(pc));
+	json_object_set_new(json_object_get(a->result, "counters"), "perf",
+			    perfcount_result(a->pc));
 	if (prof.pid || prof.info)
 		json_object_set_new(a->result, "profile", profile_stop(&prof, a->cell_dir));
-	json_object_set_new(a->result, "samples", samples);
-	json_object_set_new(a->result, "memcg", memcg_verdict(ctx.memcg_max, peak, after));
+	json_object_set_new(a->result, "samples", w.samples);
+	json_object_set_new(a->result, "memcg", memcg_verdict(ctx.memcg_max, w.peak, after));
 	json_decref(before);
 	json_decref(after);
 	if (wl->cleanup)
 		wl->cleanup(&ctx);
-	if (buf)
-		msg = json_loads(buf, 0, NULL);
-	free(buf);
-	if (msg) {
-		json_object_set(a->result, "metrics", json_object_get(msg, "metrics"));
-		json_object_set(a->result, "workload_info", json_object_get(msg, "info"));
-	}
-	{
-		/* Reclaim stalls are metrics like the workload's own, but only
-		 * next to them: a workload that reported nothing stays so. */
-		json_t *m = json_object_get(a->result, "metrics");
-		json_t *extra = json_array();
-
-		json_object_set_new(a->result, "reclaim_latency", reclaimlat_finish(rl, extra));
-		if (json_array_size(m))
-			json_array_extend(m, extra);
-		json_decref(extra);
-	}
+	msg = take_report(a, &w, rl);
 	json_decref(ctx.metrics);
 	json_decref(ctx.info);
-	say(AGENT_WORKLOAD "%s: end after %.1f s", wl->name, monotonic_s() - t0);
-	if (timed_out) {
-		json_decref(msg);
-		return sb_err(ETIMEDOUT, "workload did not finish within %lld s", timeout_s);
-	}
-	if (json_is_string(json_object_get(msg, "error"))) {
-		rc = sb_err(EIO, "%s", json_string_value(json_object_get(msg, "error")));
-	} else if (!msg) {
-		rc = sb_err(EIO, "workload process ended (%s %d) without reporting",
-			    WIFSIGNALED(status) ? "signal" : "exit",
-			    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-	} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		rc = sb_err(EIO, "workload process failed");
-	}
+	say(AGENT_WORKLOAD "%s: end after %.1f s", wl->name, monotonic_s() - w.t0);
+	/* A set-up error stands when the workload said nothing worse. */
+	if ((ret = workload_outcome(msg, &w)))
+		rc = ret;
 	json_decref(msg);
 	return rc;
 }

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "common/jsonloc.h"
 #include "common/err.h"
+#include "common/fsutil.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -501,18 +502,96 @@ char *jsonloc_path_append_index(const char *base, size_t i)
 
 /* The input error messages of every JSON file swapbench reads (specs,
  * nightly files): "file:line: path: message", the line found from the path. */
-int jsonloc_err(const char *file, const char *text, const char *path, const char *fmt, ...)
+/* The message names path; the line is line_path's (a missing key's
+ * parent, say). */
+static int verr_at(const char *file, const char *text, const char *line_path,
+		   const char *path, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	va_list ap;
-	int line = text ? jsonloc_line(text, path) : 0;
+	int line = text ? jsonloc_line(text, line_path) : 0;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (line > 0)
 		return sb_err(EINVAL, "%s:%d: %s: %s", file, line, path[0] ? path : "(top)", msg);
 	return sb_err(EINVAL, "%s: %s: %s", file, path[0] ? path : "(top)", msg);
+}
+
+static int err_at(const char *file, const char *text, const char *line_path, const char *path,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int err_at(const char *file, const char *text, const char *line_path, const char *path,
+		  const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = verr_at(file, text, line_path, path, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int jsonloc_err(const char *file, const char *text, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = verr_at(file, text, path, path, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int jsonloc_get_str(const char *file, const char *text, const char *path, const json_t *obj,
+		    const char *key, int required, char **out)
+{
+	json_t *v = json_object_get(obj, key);
+	char *p = jsonloc_path_append_key(path, key);
+	int rc = 0;
+
+	if (!v && required)
+		rc = err_at(file, text, path, p, "missing (a string is required)");
+	else if (v && (!json_is_string(v) || !json_string_length(v)))
+		rc = jsonloc_err(file, text, p, "expected a non-empty string");
+	else if (v)
+		*out = xstrdup(json_string_value(v));
+	free(p);
+	return rc;
+}
+
+int jsonloc_get_int(const char *file, const char *text, const char *path, const json_t *obj,
+		    const char *key, long long lo, long long hi, long long *out)
+{
+	json_t *v = json_object_get(obj, key);
+	char *p;
+	int rc = 0;
+
+	if (!v)
+		return 0;
+	p = jsonloc_path_append_key(path, key);
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		rc = jsonloc_err(file, text, p, "expected an integer in [%lld, %lld]", lo, hi);
+	else
+		*out = json_integer_value(v);
+	free(p);
+	return rc;
+}
+
+int jsonloc_get_num(const char *file, const char *text, const char *path, const json_t *obj,
+		    const char *key, double lo, double hi, double *out)
+{
+	json_t *v = json_object_get(obj, key);
+	char *p;
+	int rc = 0;
+
+	if (!v)
+		return 0;
+	p = jsonloc_path_append_key(path, key);
+	if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi)
+		rc = jsonloc_err(file, text, p, "expected a number in [%g, %g]", lo, hi);
+	else
+		*out = json_number_value(v);
+	free(p);
+	return rc;
 }
 
 int jsonloc_check_keys(const char *file, const char *text, const char *path,

@@ -45,6 +45,17 @@ int jsonloc_err(const char *file, const char *text, const char *path, const char
 int jsonloc_check_keys(const char *file, const char *text, const char *path,
 		       const json_t *obj, const char *const *allowed);
 
+/* Members of obj (at path) read with jsonloc_err messages; absent keys
+ * leave *out as it is (callers preset defaults). A required string that is
+ * missing is reported on the line of obj. *out of jsonloc_get_str is
+ * malloc'd. */
+int jsonloc_get_str(const char *file, const char *text, const char *path, const json_t *obj,
+		    const char *key, int required, char **out);
+int jsonloc_get_int(const char *file, const char *text, const char *path, const json_t *obj,
+		    const char *key, long long lo, long long hi, long long *out);
+int jsonloc_get_num(const char *file, const char *text, const char *path, const json_t *obj,
+		    const char *key, double lo, double hi, double *out);
+
 /* Build paths for jsonloc_line() while walking a jansson tree. Both return
  * a malloc'd string (NULL when out of memory) that the caller frees; base
  * is not freed. A NULL base is taken as "".

@@ -75,6 +75,17 @@ int param_get_int(const json_t *params, const char *where, const char *key, long
 	return 0;
 }
 
+int param_get_uint(const json_t *params, const char *where, const char *key, long long lo,
+		   long long hi, unsigned int *out)
+{
+	long long v = *out;
+	int ret = param_get_int(params, where, key, lo, hi, &v);
+
+	if (!ret)
+		*out = (unsigned int)v;
+	return ret;
+}
+
 int param_get_size(const json_t *params, const char *where, const char *key,
 		unsigned long long lo, unsigned long long hi, unsigned long long *out)
 {

@@ -71,6 +71,9 @@ int param_check_object(const json_t *params, const char *where);
 int param_check_keys(const json_t *params, const char *where, const char *const *known);
 int param_get_int(const json_t *params, const char *where, const char *key, long long lo,
 		  long long hi, long long *out);
+/* The same into an unsigned int (0 <= lo <= hi <= UINT_MAX). */
+int param_get_uint(const json_t *params, const char *where, const char *key, long long lo,
+		   long long hi, unsigned int *out);
 /* A size like "64M" (1024-based) or a number of bytes, within [lo, hi]. */
 int param_get_size(const json_t *params, const char *where, const char *key,
 		   unsigned long long lo, unsigned long long hi, unsigned long long *out);

@@ -19,17 +19,6 @@ static int json;
 static const char *const styles[] = { "mmtests", "lkp", "rows", NULL };
 static const char *const whens[] = { "auto", "always", "never", NULL };
 
-static int parse_pct(const char *arg, void *value)
-{
-	char *end;
-	double v = strtod(arg, &end);
-
-	if (*end || end == arg || !(v > 0))
-		return sb_err(EINVAL, "expected a positive percentage, got '%s'", arg);
-	*(double *)value = v;
-	return 0;
-}
-
 static const struct opt_def compare_opts_table[] = {
 	OPT_STRING("baseline", &o.baseline, "NAME",
 		   "the baseline: a kernel of the run,\nor a run's label or DIR"),
@@ -37,11 +26,11 @@ static const struct opt_def compare_opts_table[] = {
 		 "the baseline), lkp (%change table) or rows (a line per\n"
 		 "kernel under each metric: many kernels)"),
 	OPT_BOOL("json", &json, "the comparison as JSON (docs/compare.md)"),
-	OPT_CALLBACK("fail-on-regression", &o.fail_pct, "P", parse_pct,
+	OPT_CALLBACK("fail-on-regression", &o.fail_pct, "P", opt_parse_pct,
 		     "exit 1 when a significant change is worse than P%"),
 	OPT_ENUM("color", &when, "WHEN", whens,
 		 "auto (default: on a TTY unless NO_COLOR), always, never"),
-	OPT_CALLBACK("threshold", &o.threshold_pct, "PCT", parse_pct,
+	OPT_CALLBACK("threshold", &o.threshold_pct, "PCT", opt_parse_pct,
 		     "reporting threshold (default 5): same needs MDE <= 2x"),
 	OPT_BOOL("paired", &o.paired, "one run: verdicts from the paired t-test of the\n"
 		 "kernels' adjacent interleaved cells (docs/noise.md)"),

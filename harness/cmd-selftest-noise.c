@@ -21,24 +21,13 @@ static struct run_opts ro;
 static struct compare_opts co;
 static int json;
 
-static int parse_pct(const char *arg, void *value)
-{
-	char *end;
-	double v = strtod(arg, &end);
-
-	if (*end || end == arg || !(v > 0))
-		return sb_err(EINVAL, "expected a positive percentage, got '%s'", arg);
-	*(double *)value = v;
-	return 0;
-}
-
 static const struct opt_def selftest_opts[] = {
 	OPT_STRING("kernel", &ro.aa_kernel, "NAME", "the suite's kernel to use (default the first)"),
 	OPT_INTEGER("iterations", &ro.iterations, "N", 3, 1000, "iterations per side (default 8)"),
 	OPT_STRING("out", &ro.out_dir, "DIR", "results directory (default\nresults/<suite>-aa-<time>)"),
 	OPT_BOOL("resume", &ro.resume, "finish an interrupted self-check in DIR"),
 	OPT_ENUM("accel", &ro.accel, "A", opt_accels, "override the suite: auto, kvm or tcg"),
-	OPT_CALLBACK("threshold", &co.threshold_pct, "PCT", parse_pct,
+	OPT_CALLBACK("threshold", &co.threshold_pct, "PCT", opt_parse_pct,
 		     "reporting threshold (default 5), as compare's"),
 	OPT_BOOL("json", &json, "the report as JSON"),
 	OPT_END(),

@@ -485,10 +485,124 @@ static void record_job(struct run *r, const char *job, const char *indexes)
 	free(rp);
 }
 
+/* Requeue once what a node failure or preemption took. */
+static void requeue_lost(struct run *r, const char *job, int *requeued)
+{
+	char **st = task_states(job, r->ncells);
+
+	for (size_t i = 0; i < r->ncells; i++) {
+		json_t *res;
+
+		if (!st[i] || requeued[i] || (strcmp(st[i], "NODE_FAIL") &&
+					      strcmp(st[i], "PREEMPTED")))
+			continue;
+		res = cell_result(&r->cells[i]);
+		if (!res) {
+			char *task = xasprintf("%s_%zu", job, i);
+			const char *argv[] = { "scontrol", "requeue", task, NULL };
+
+			requeued[i] = 1;
+			if (!slurm_cmd(argv, NULL))
+				fprintf(stderr, "\nslurm: task %s %s: requeued once\n",
+					task, st[i]);
+			free(task);
+		}
+		json_decref(res);
+	}
+	free_states(st, r->ncells);
+}
+
+/* Progress until the job's tasks are neither running nor pending, or
+ * SIGINT/SIGTERM; what is still running or pending then is counted. */
+static void wait_for_job(struct run *r, const char *job, int *requeued, double t0,
+			 size_t *running, size_t *pending)
+{
+	for (;;) {
+		size_t done = 0;
+		char el[32];
+
+		for (size_t i = 0; i < r->ncells; i++) {
+			json_t *res = cell_result(&r->cells[i]);
+
+			done += res != NULL;
+			json_decref(res);
+		}
+		count_active(json_object_get(json_object_get(r->manifest, "executor"), "jobs"),
+			     running, pending);
+		fmt_duration(monotonic_s() - t0, 0, el, sizeof(el));
+		if (r->tty)
+			fprintf(stderr, "\r\033[K[%zu/%zu] slurm job %s: %zu running, %zu pending  "
+				"elapsed %s", done, r->ncells, job ? job : "-", *running, *pending, el);
+		if (!*running && !*pending)
+			break;
+		if (runner_interrupted)
+			break;
+		sleep(POLL_S);
+		if (!r->tty && (int)(monotonic_s() - t0) % 30 < POLL_S)
+			fprintf(stderr, "[%zu/%zu] slurm job %s: %zu running, %zu pending "
+				"(elapsed %s)\n", done, r->ncells, job ? job : "-", *running,
+				*pending, el);
+		if (job)
+			requeue_lost(r, job, requeued);
+	}
+}
+
+/* Interrupted with tasks left: cancel them, or say how to finish later. */
+static void cancel_or_leave(struct run *r, const char *job)
+{
+	if (ask_cancel()) {
+		json_t *j;
+		size_t k;
+
+		json_array_foreach(json_object_get(json_object_get(r->manifest, "executor"),
+						   "jobs"), k, j) {
+			const char *argv[] = { "scancel", json_string_value(j), NULL };
+
+			slurm_cmd(argv, NULL);
+		}
+		fprintf(stderr, "slurm: jobs cancelled\n");
+	} else {
+		fprintf(stderr, "slurm: jobs left running; cancel with: scancel %s; "
+			"finish later with: swapbench status %s\n", job ? job : "JOB", r->out);
+	}
+}
+
+/* Every cell's result; a task that ended without one is recorded as lost,
+ * one that never ran is left for a resume. */
+static void tally_cells(struct run *r, const char *job, const char *abs_out)
+{
+	char **states = job ? task_states(job, r->ncells) : NULL;
+
+	for (size_t i = 0; i < r->ncells; i++) {
+		json_t *res = cell_result(&r->cells[i]);
+		const char *st = states ? states[i] : NULL;
+
+		if (res) {
+			run_tally(r, res);
+			continue;
+		}
+		if (runner_interrupted || !st || !strcmp(st, "CANCELLED") ||
+		    !strcmp(st, "PENDING"))
+			continue; /* not run: a resume submits it again */
+		if (!strcmp(st, "TIMEOUT")) {
+			run_tally(r, lost_cell(r, i, "timeout", "the Slurm task hit its time "
+					       "limit (TIMEOUT)"));
+		} else {
+			char *tail = task_log_tail(abs_out, i);
+			char *why = xasprintf("the Slurm task ended %s without a result: %s", st,
+					      tail);
+
+			run_tally(r, lost_cell(r, i, "failed", why));
+			free(tail);
+			free(why);
+		}
+	}
+	free_states(states, r->ncells);
+}
+
 int slurm_run_cells(struct run *r)
 {
 	char *abs_out = realpath(r->out, NULL), *job = NULL, *indexes;
-	char **states = NULL;
 	int *requeued = calloc(r->ncells ? r->ncells : 1, sizeof(int));
 	size_t ntodo, running, pending;
 	double t0 = monotonic_s();
@@ -533,102 +647,12 @@ int slurm_run_cells(struct run *r)
 		free(requeued);
 		return EXIT_OK;
 	}
-	for (;;) {
-		size_t done = 0;
-		char el[32];
-
-		for (size_t i = 0; i < r->ncells; i++) {
-			json_t *res = cell_result(&r->cells[i]);
-
-			done += res != NULL;
-			json_decref(res);
-		}
-		count_active(json_object_get(json_object_get(r->manifest, "executor"), "jobs"),
-			     &running, &pending);
-		fmt_duration(monotonic_s() - t0, 0, el, sizeof(el));
-		if (r->tty)
-			fprintf(stderr, "\r\033[K[%zu/%zu] slurm job %s: %zu running, %zu pending  "
-				"elapsed %s", done, r->ncells, job ? job : "-", running, pending, el);
-		if (!running && !pending)
-			break;
-		if (runner_interrupted)
-			break;
-		sleep(POLL_S);
-		if (!r->tty && (int)(monotonic_s() - t0) % 30 < POLL_S)
-			fprintf(stderr, "[%zu/%zu] slurm job %s: %zu running, %zu pending "
-				"(elapsed %s)\n", done, r->ncells, job ? job : "-", running,
-				pending, el);
-		/* Requeue once what a node failure or preemption took. */
-		if (job) {
-			char **st = task_states(job, r->ncells);
-
-			for (size_t i = 0; i < r->ncells; i++) {
-				json_t *res;
-
-				if (!st[i] || requeued[i] || (strcmp(st[i], "NODE_FAIL") &&
-							      strcmp(st[i], "PREEMPTED")))
-					continue;
-				res = cell_result(&r->cells[i]);
-				if (!res) {
-					char *task = xasprintf("%s_%zu", job, i);
-					const char *argv[] = { "scontrol", "requeue", task, NULL };
-
-					requeued[i] = 1;
-					if (!slurm_cmd(argv, NULL))
-						fprintf(stderr, "\nslurm: task %s %s: requeued once\n",
-							task, st[i]);
-					free(task);
-				}
-				json_decref(res);
-			}
-			free_states(st, r->ncells);
-		}
-	}
+	wait_for_job(r, job, requeued, t0, &running, &pending);
 	if (r->tty)
 		fputc('\n', stderr);
-	if (runner_interrupted && (running || pending)) {
-		if (ask_cancel()) {
-			json_t *j;
-			size_t k;
-
-			json_array_foreach(json_object_get(json_object_get(r->manifest, "executor"),
-							   "jobs"), k, j) {
-				const char *argv[] = { "scancel", json_string_value(j), NULL };
-
-				slurm_cmd(argv, NULL);
-			}
-			fprintf(stderr, "slurm: jobs cancelled\n");
-		} else {
-			fprintf(stderr, "slurm: jobs left running; cancel with: scancel %s; "
-				"finish later with: swapbench status %s\n", job ? job : "JOB", r->out);
-		}
-	}
-	states = job ? task_states(job, r->ncells) : NULL;
-	for (size_t i = 0; i < r->ncells; i++) {
-		json_t *res = cell_result(&r->cells[i]);
-		const char *st = states ? states[i] : NULL;
-
-		if (res) {
-			run_tally(r, res);
-			continue;
-		}
-		if (runner_interrupted || !st || !strcmp(st, "CANCELLED") ||
-		    !strcmp(st, "PENDING"))
-			continue; /* not run: a resume submits it again */
-		if (!strcmp(st, "TIMEOUT")) {
-			run_tally(r, lost_cell(r, i, "timeout", "the Slurm task hit its time "
-					       "limit (TIMEOUT)"));
-		} else {
-			char *tail = task_log_tail(abs_out, i);
-			char *why = xasprintf("the Slurm task ended %s without a result: %s", st,
-					      tail);
-
-			run_tally(r, lost_cell(r, i, "failed", why));
-			free(tail);
-			free(why);
-		}
-	}
-	free_states(states, r->ncells);
+	if (runner_interrupted && (running || pending))
+		cancel_or_leave(r, job);
+	tally_cells(r, job, abs_out);
 	free(job);
 	free(abs_out);
 	free(requeued);

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "harness/history.h"
+#include "harness/history-int.h"
 #include "harness/store.h"
 #include "common/err.h"
 #include "common/fsutil.h"
@@ -13,11 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-struct history {
-	sqlite3 *db;
-	char *path;
-};
 
 /* Migrations: migrations[v] takes a database from version v to v + 1. Never
  * edit a released step: add one. */
@@ -89,7 +85,7 @@ int history_exec(struct history *h, const char *sql)
 /* Prepare and bind: fmt has one letter per parameter: s (text, NULL ok),
  * i (int64), d (double; NaN/inf stored as NULL), n (int64, 0 stored as
  * NULL). */
-static sqlite3_stmt *prep(struct history *h, const char *sql, const char *fmt, ...)
+sqlite3_stmt *history_prep(struct history *h, const char *sql, const char *fmt, ...)
 {
 	sqlite3_stmt *st = NULL;
 	va_list ap;
@@ -138,7 +134,7 @@ static sqlite3_stmt *prep(struct history *h, const char *sql, const char *fmt, .
 }
 
 /* Step a statement that returns no rows, and finalize it. */
-static int done(struct history *h, sqlite3_stmt *st, const char *what)
+int history_done(struct history *h, sqlite3_stmt *st, const char *what)
 {
 	int rc;
 
@@ -184,7 +180,7 @@ static json_t *rows(sqlite3_stmt *st)
 
 int history_schema_version(struct history *h)
 {
-	sqlite3_stmt *st = prep(h, "PRAGMA user_version", NULL);
+	sqlite3_stmt *st = history_prep(h, "PRAGMA user_version", NULL);
 	int v = -1;
 
 	if (st && sqlite3_step(st) == SQLITE_ROW)
@@ -252,7 +248,7 @@ int history_open(const char *path, int create, struct history **out)
 	sqlite3_busy_timeout(h->db, 10000);
 	/* Read something first: a file that is not a database fails here,
 	 * before any pragma could write to it. */
-	st = prep(h, "SELECT count(*) FROM sqlite_master", NULL);
+	st = history_prep(h, "SELECT count(*) FROM sqlite_master", NULL);
 	if (!st || sqlite3_step(st) != SQLITE_ROW) {
 		rc = sb_err(EINVAL, "history '%s': not a swapbench history database (%s); "
 			    "the file is left as is", path, sqlite3_errmsg(h->db));
@@ -291,7 +287,7 @@ void history_close(struct history *h)
 
 json_t *history_night_of_head(struct history *h, const char *head)
 {
-	json_t *r = rows(prep(h, "SELECT * FROM nights WHERE head = ? AND status = 'judged' "
+	json_t *r = rows(history_prep(h, "SELECT * FROM nights WHERE head = ? AND status = 'judged' "
 			      "ORDER BY id DESC LIMIT 1", "s", head));
 	json_t *n = json_incref(json_array_get(r, 0));
 
@@ -301,7 +297,7 @@ json_t *history_night_of_head(struct history *h, const char *head)
 
 int history_mark_interrupted(struct history *h)
 {
-	return done(h, prep(h, "UPDATE nights SET status = 'interrupted' WHERE status = "
+	return history_done(h, history_prep(h, "UPDATE nights SET status = 'interrupted' WHERE status = "
 			    "'running'", NULL), "marking interrupted nights");
 }
 
@@ -309,7 +305,7 @@ int history_night_start(struct history *h, const char *tree, const char *branch,
 			const char *head, const char *dir, int64_t *id)
 {
 	char *now = iso_now_utc();
-	int rc = done(h, prep(h, "INSERT INTO nights(started, tree, branch, head, dir, status) "
+	int rc = history_done(h, history_prep(h, "INSERT INTO nights(started, tree, branch, head, dir, status) "
 			      "VALUES(?, ?, ?, ?, ?, 'running')", "sssss", now, tree, branch,
 			      head, dir), "adding a night");
 
@@ -323,7 +319,7 @@ int history_night_finish(struct history *h, int64_t id, const char *status,
 			 const char *verdict, int exit_code, const char *report)
 {
 	char *now = iso_now_utc();
-	int rc = done(h, prep(h, "UPDATE nights SET finished = ?, status = ?, verdict = ?, "
+	int rc = history_done(h, history_prep(h, "UPDATE nights SET finished = ?, status = ?, verdict = ?, "
 			      "exit_code = ?, report = ? WHERE id = ?", "sssisi", now, status,
 			      verdict, (int64_t)exit_code, report, id), "finishing a night");
 
@@ -333,7 +329,7 @@ int history_night_finish(struct history *h, int64_t id, const char *status,
 
 json_t *history_good_nights(struct history *h, int n, int64_t exclude)
 {
-	return rows(prep(h, "SELECT id, head FROM nights WHERE status = 'judged' AND verdict "
+	return rows(history_prep(h, "SELECT id, head FROM nights WHERE status = 'judged' AND verdict "
 			 "IN ('good', 'baseline') AND id != ? ORDER BY id DESC LIMIT ?", "ii",
 			 exclude, (int64_t)n));
 }
@@ -343,7 +339,7 @@ json_t *history_good_nights(struct history *h, int n, int64_t exclude)
 int history_add_commit(struct history *h, const char *sha, const char *subject,
 		       const char *author, const char *date)
 {
-	return done(h, prep(h, "INSERT OR REPLACE INTO commits VALUES(?, ?, ?, ?)", "ssss", sha,
+	return history_done(h, history_prep(h, "INSERT OR REPLACE INTO commits VALUES(?, ?, ?, ?)", "ssss", sha,
 			    subject, author, date), "adding a commit");
 }
 
@@ -359,7 +355,7 @@ static int add_kernels(struct history *h, const json_t *run)
 
 		if (!id)
 			continue;
-		rc = done(h, prep(h, "INSERT OR REPLACE INTO kernels VALUES(?, ?, ?, ?)", "ssss",
+		rc = history_done(h, history_prep(h, "INSERT OR REPLACE INTO kernels VALUES(?, ?, ?, ?)", "ssss",
 				  id, json_string_value(json_object_get(b, "commit")),
 				  json_string_value(json_object_get(k, "config_sha256")),
 				  json_string_value(json_object_get(k, "release"))),
@@ -398,9 +394,9 @@ int history_add_run(struct history *h, const char *run_dir, const char *kind,
 		goto out;
 	if ((rc = summary_load(run_dir, &summary)))
 		goto out;
-	if ((rc = done(h, prep(h, "DELETE FROM runs WHERE path = ?", "s", abs), "replacing a run")))
+	if ((rc = history_done(h, history_prep(h, "DELETE FROM runs WHERE path = ?", "s", abs), "replacing a run")))
 		goto out;
-	rc = done(h, prep(h, "INSERT INTO runs(path, night_id, kind, commit_sha, name, started, "
+	rc = history_done(h, history_prep(h, "INSERT INTO runs(path, night_id, kind, commit_sha, name, started, "
 			  "status) VALUES(?, ?, ?, ?, ?, ?, ?)", "snsssss", abs, night_id, kind,
 			  commit, json_string_value(json_object_get(run, "name")),
 			  json_string_value(json_object_get(run, "started")),
@@ -417,7 +413,7 @@ int history_add_run(struct history *h, const char *run_dir, const char *kind,
 		json_t *res = NULL, *m;
 		size_t j;
 
-		rc = done(h, prep(h, "INSERT INTO cells VALUES(?, ?, ?, ?, ?, ?, ?, ?)", "isssssis",
+		rc = history_done(h, history_prep(h, "INSERT INTO cells VALUES(?, ?, ?, ?, ?, ?, ?, ?)", "isssssis",
 				  id, cid, kname, kernel_cache_id(run, kname),
 				  json_string_value(json_object_get(c, "topology")),
 				  json_string_value(json_object_get(c, "workload")),
@@ -438,7 +434,7 @@ int history_add_run(struct history *h, const char *run_dir, const char *kind,
 				goto out;
 		}
 		json_array_foreach(json_object_get(res, "metrics"), j, m) {
-			rc = done(h, prep(h, "INSERT OR REPLACE INTO metric_values VALUES(?, ?, ?, ?, "
+			rc = history_done(h, history_prep(h, "INSERT OR REPLACE INTO metric_values VALUES(?, ?, ?, ?, "
 					  "?, ?)", "issdss", id, cid,
 					  json_string_value(json_object_get(m, "name")),
 					  json_number_value(json_object_get(m, "value")),
@@ -480,7 +476,7 @@ json_t *history_night_values(struct history *h, const json_t *night_ids, const c
 	size_t i;
 
 	json_array_foreach(night_ids, i, id) {
-		json_t *v = values_of(prep(h, "SELECT v.value FROM metric_values v JOIN cells c "
+		json_t *v = values_of(history_prep(h, "SELECT v.value FROM metric_values v JOIN cells c "
 					   "USING(run_id, cell_id) JOIN runs r ON r.id = v.run_id "
 					   "WHERE r.night_id = ? AND r.kind = 'night' AND c.kernel = ? "
 					   "AND c.topology = ? AND c.workload = ? AND v.metric = ? "
@@ -498,7 +494,7 @@ json_t *history_night_values(struct history *h, const json_t *night_ids, const c
 json_t *history_run_values(struct history *h, int64_t run_id, const char *kernel,
 			   const char *topology, const char *workload, const char *metric)
 {
-	return values_of(prep(h, "SELECT v.value FROM metric_values v JOIN cells c "
+	return values_of(history_prep(h, "SELECT v.value FROM metric_values v JOIN cells c "
 			      "USING(run_id, cell_id) WHERE v.run_id = ? AND c.kernel = ? AND "
 			      "c.topology = ? AND c.workload = ? AND v.metric = ? AND c.status = "
 			      "'ok' ORDER BY c.iteration", "issss", run_id, kernel, topology,
@@ -516,7 +512,7 @@ static double jnum_or_nan(const json_t *o, const char *k)
 
 int history_add_verdict(struct history *h, int64_t night_id, const json_t *r)
 {
-	return done(h, prep(h, "INSERT OR REPLACE INTO verdicts VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	return history_done(h, history_prep(h, "INSERT OR REPLACE INTO verdicts VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, "
 			    "?, ?, ?, ?, ?)", "isssssssddiidi", night_id,
 			    json_string_value(json_object_get(r, "kernel")),
 			    json_string_value(json_object_get(r, "topology")),
@@ -538,7 +534,7 @@ int history_add_verdict(struct history *h, int64_t night_id, const json_t *r)
 int history_bisect_start(struct history *h, const json_t *b, int64_t *id)
 {
 	char *now = iso_now_utc();
-	int rc = done(h, prep(h, "INSERT INTO bisects(night_id, good, bad, merge_base, kernel, "
+	int rc = history_done(h, history_prep(h, "INSERT INTO bisects(night_id, good, bad, merge_base, kernel, "
 			      "topology, workload, metric, dir, alpha, beta, status, started) "
 			      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
 			      "nssssssssdds",
@@ -564,7 +560,7 @@ int history_bisect_finish(struct history *h, int64_t id, const char *status,
 			  const char *first_bad)
 {
 	char *now = iso_now_utc();
-	int rc = done(h, prep(h, "UPDATE bisects SET status = ?, first_bad = ?, finished = ? "
+	int rc = history_done(h, history_prep(h, "UPDATE bisects SET status = ?, first_bad = ?, finished = ? "
 			      "WHERE id = ?", "sssi", status, first_bad, now, id),
 		      "finishing a bisect");
 
@@ -574,7 +570,7 @@ int history_bisect_finish(struct history *h, int64_t id, const char *status,
 
 int history_bisect_step(struct history *h, int64_t bisect_id, const json_t *s)
 {
-	return done(h, prep(h, "INSERT OR REPLACE INTO bisect_steps VALUES(?, ?, ?, ?, ?, ?, ?, "
+	return history_done(h, history_prep(h, "INSERT OR REPLACE INTO bisect_steps VALUES(?, ?, ?, ?, ?, ?, ?, "
 			    "?, ?)", "iisnsidds", bisect_id,
 			    (int64_t)json_integer_value(json_object_get(s, "seq")),
 			    json_string_value(json_object_get(s, "commit")),
@@ -594,11 +590,11 @@ int history_dump(struct history *h, json_t **out)
 	sqlite3_stmt *st;
 	size_t i;
 
-	nights = rows(prep(h, "SELECT n.id, n.started, n.finished, n.tree, n.branch, n.head, "
+	nights = rows(history_prep(h, "SELECT n.id, n.started, n.finished, n.tree, n.branch, n.head, "
 			   "n.dir, n.status, n.verdict, n.exit_code, c.subject FROM nights n "
 			   "LEFT JOIN commits c ON c.sha = n.head ORDER BY n.id", NULL));
 	series = json_array();
-	st = prep(h, "SELECT r.night_id, n.head, c.kernel, c.topology, c.workload, v.metric, "
+	st = history_prep(h, "SELECT r.night_id, n.head, c.kernel, c.topology, c.workload, v.metric, "
 		  "v.unit, v.better, count(*), avg(v.value), "
 		  "coalesce(sqrt(max(sum((v.value - a.m) * (v.value - a.m)) / "
 		  "nullif(count(*) - 1, 0), 0)), 0), d.verdict, d.pct, d.regression "
@@ -647,12 +643,12 @@ int history_dump(struct history *h, json_t **out)
 		}
 		sqlite3_finalize(st);
 	}
-	bisects = rows(prep(h, "SELECT b.*, c.subject AS first_bad_subject, c.author AS "
+	bisects = rows(history_prep(h, "SELECT b.*, c.subject AS first_bad_subject, c.author AS "
 			    "first_bad_author FROM bisects b LEFT JOIN commits c ON c.sha = "
 			    "b.first_bad ORDER BY b.id", NULL));
 	json_array_foreach(bisects, i, r) {
 		json_object_set_new(r, "steps",
-				    rows(prep(h, "SELECT s.seq, s.commit_sha AS 'commit', s.decision, "
+				    rows(history_prep(h, "SELECT s.seq, s.commit_sha AS 'commit', s.decision, "
 					      "s.n, s.mean, s.llr, s.reason, r.path AS run FROM "
 					      "bisect_steps s LEFT JOIN runs r ON r.id = s.run_id "
 					      "WHERE s.bisect_id = ? ORDER BY s.seq", "i",
@@ -664,161 +660,4 @@ int history_dump(struct history *h, json_t **out)
 	json_object_set_new(doc, "bisects", bisects);
 	*out = doc;
 	return 0;
-}
-
-/* ---- rebuild ---- */
-
-static int rebuild_bisect(struct history *h, const char *night_dir, int64_t night_id)
-{
-	char *p = xasprintf("%s/bisect/bisect.json", night_dir);
-	json_t *b = NULL, *s, *steps;
-	int64_t bid;
-	size_t i;
-	int rc = 0;
-
-	if (!path_exists(p)) {
-		free(p);
-		return 0;
-	}
-	rc = store_load_json(p, STORE_RUN_MAX, &b);
-	free(p);
-	if (rc)
-		return rc;
-	json_object_set_new(b, "night_id", json_integer(night_id));
-	if ((rc = history_bisect_start(h, b, &bid)))
-		goto out;
-	steps = json_object_get(b, "steps");
-	json_array_foreach(steps, i, s) {
-		json_t *step = json_deep_copy(s);
-		const char *run = json_string_value(json_object_get(s, "run"));
-		int64_t rid = 0;
-
-		if (run) {
-			char *rd = xasprintf("%s/bisect/%s", night_dir, run);
-
-			if (path_exists(rd))
-				rc = history_add_run(h, rd, "bisect", night_id,
-						     json_string_value(json_object_get(s, "commit")),
-						     &rid);
-			free(rd);
-		}
-		json_object_set_new(step, "run_id", json_integer(rid));
-		if (!rc)
-			rc = history_bisect_step(h, bid, step);
-		json_decref(step);
-		if (rc)
-			goto out;
-	}
-	{
-		json_t *fb = json_object_get(b, "first_bad");
-
-		if (json_is_object(fb))
-			history_add_commit(h, json_string_value(json_object_get(fb, "commit")),
-					   json_string_value(json_object_get(fb, "subject")),
-					   json_string_value(json_object_get(fb, "author")),
-					   json_string_value(json_object_get(fb, "date")));
-		rc = history_bisect_finish(h, bid, json_string_value(json_object_get(b, "status")),
-					   json_string_value(json_object_get(fb, "commit")));
-	}
-out:
-	json_decref(b);
-	return rc;
-}
-
-static int rebuild_night(struct history *h, const char *dir)
-{
-	char *p = xasprintf("%s/night.json", dir), *run = xasprintf("%s/run", dir);
-	json_t *n = NULL, *v;
-	int64_t id;
-	size_t i;
-	int rc;
-
-	if ((rc = store_load_json(p, STORE_RUN_MAX, &n)))
-		goto out;
-	if ((rc = history_night_start(h, json_string_value(json_object_get(n, "tree")) ?: "?",
-				      json_string_value(json_object_get(n, "branch")) ?: "?",
-				      json_string_value(json_object_get(n, "head")) ?: "?", dir,
-				      &id)))
-		goto out;
-	history_add_commit(h, json_string_value(json_object_get(n, "head")),
-			   json_string_value(json_object_get(n, "subject")),
-			   json_string_value(json_object_get(n, "author")), NULL);
-	if (is_dir(run) && (rc = history_add_run(h, run, "night", id,
-						 json_string_value(json_object_get(n, "head")),
-						 NULL)))
-		goto out;
-	json_array_foreach(json_object_get(n, "verdicts"), i, v)
-		if ((rc = history_add_verdict(h, id, v)))
-			goto out;
-	if ((rc = rebuild_bisect(h, dir, id)))
-		goto out;
-	rc = history_night_finish(h, id, json_string_value(json_object_get(n, "status")) ?: "judged",
-				  json_string_value(json_object_get(n, "verdict")),
-				  (int)json_integer_value(json_object_get(n, "exit_code")),
-				  json_string_value(json_object_get(n, "report")));
-	if (!rc)
-		rc = done(h, prep(h, "UPDATE nights SET started = coalesce(?, started) WHERE id = ?",
-				  "si", json_string_value(json_object_get(n, "started")), id),
-			  "dating a night");
-out:
-	json_decref(n);
-	free(p);
-	free(run);
-	return rc;
-}
-
-int history_rebuild(struct history *h, const char *const *paths, int n)
-{
-	int rc = 0;
-
-	for (int i = 0; i < n && !rc; i++) {
-		char *night = xasprintf("%s/night.json", paths[i]);
-		char *abs = realpath(paths[i], NULL);
-
-		if ((rc = history_begin(h)))
-			break;
-		if (path_exists(night)) {
-			/* Again from scratch: the night of this directory goes. */
-			rc = done(h, prep(h, "DELETE FROM bisect_steps WHERE bisect_id IN (SELECT "
-					  "b.id FROM bisects b JOIN nights n ON n.id = b.night_id "
-					  "WHERE n.dir = ?)", "s", abs ? abs : paths[i]),
-				  "rebuild");
-			if (!rc) {
-				sqlite3_stmt *st = prep(h, "SELECT id FROM nights WHERE dir = ?", "s",
-							abs ? abs : paths[i]);
-
-				while (!rc && st && sqlite3_step(st) == SQLITE_ROW) {
-					int64_t id = sqlite3_column_int64(st, 0);
-
-					rc = done(h, prep(h, "DELETE FROM bisects WHERE night_id = ?",
-							  "i", id), "rebuild");
-					if (!rc)
-						rc = done(h, prep(h, "DELETE FROM verdicts WHERE "
-								  "night_id = ?", "i", id),
-							  "rebuild");
-					if (!rc)
-						rc = done(h, prep(h, "DELETE FROM runs WHERE "
-								  "night_id = ?", "i", id),
-							  "rebuild");
-					if (!rc)
-						rc = done(h, prep(h, "DELETE FROM nights WHERE id = ?",
-								  "i", id), "rebuild");
-				}
-				sqlite3_finalize(st);
-			}
-			if (!rc)
-				rc = rebuild_night(h, abs ? abs : paths[i]);
-		} else {
-			rc = history_add_run(h, paths[i], "run", 0, NULL, NULL);
-		}
-		if (rc) {
-			history_rollback(h);
-			rc = sb_err_prefix(-rc, "rebuild '%s'", paths[i]);
-		} else {
-			rc = history_commit(h);
-		}
-		free(night);
-		free(abs);
-	}
-	return rc;
 }

@@ -6,6 +6,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/process.h"
+#include "common/strbuf.h"
 #include "common/strv.h"
 
 #include <stdint.h>
@@ -290,14 +291,90 @@ static int add_modules(struct cpio *c, const struct kernel *k, const struct strv
 	return rc;
 }
 
+/* "a\nb\n": the n strings of v (n < 0: up to a NULL), a line each. */
+static char *lines_of(const char *const *v, long n)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	for (long i = 0; n < 0 ? v[i] != NULL : i < n; i++)
+		strbuf_addf(&sb, "%s\n", v[i]);
+	return strbuf_detach(&sb);
+}
+
+/* The module set, sorted and without repeats, into want; its name in the
+ * image's file name: "all" (no list: every module) or a hash of the list. */
+static char *module_set(const struct strv *modules, struct strv *want)
+{
+	char mh[65], *list;
+
+	for (size_t i = 0; modules && i < modules->n; i++) {
+		int seen = 0;
+
+		for (size_t j = 0; j < want->n; j++)
+			seen |= !strcmp(want->v[j], modules->v[i]);
+		if (!seen)
+			strv_add(want, modules->v[i]);
+	}
+	if (want->n > 1)
+		qsort(want->v, want->n, sizeof(*want->v), cmp_str);
+	if (!modules)
+		return xstrdup("all");
+	list = lines_of((const char *const *)want->v, (long)want->n);
+	sha256_hex(list, strlen(list), mh);
+	free(list);
+	return xasprintf("m%.8s", mh);
+}
+
+static int cpio_add_text(struct cpio *c, const char *name, char *text)
+{
+	int rc = cpio_add_file(c, name, text, strlen(text), 0644);
+
+	free(text);
+	return rc;
+}
+
+/* The image's contents: the directories stage 1 mounts on, the console,
+ * the agent as /init, the modules (want, or all: NULL) and the lists of
+ * what stage 1 loads first (modules/base) and in which order (deps). */
+static int cpio_fill(struct cpio *c, const struct kernel *k, const char *agent_path,
+		     const struct strv *want)
+{
+	static const char *const dirs[] = { "dev", "proc", "sys", "newroot", "modules", "tmp",
+					    NULL };
+	struct strv deps;
+	char *agent = NULL;
+	size_t alen;
+	int rc;
+
+	strv_init(&deps);
+	rc = read_file(agent_path, 256 << 20, &agent, &alen);
+	for (int i = 0; dirs[i] && !rc; i++)
+		rc = cpio_add_dir(c, dirs[i]);
+	if (!rc)
+		rc = cpio_add_chardev(c, "dev/console", 5, 1);
+	if (!rc)
+		rc = cpio_add_file(c, "init", agent, alen, 0755);
+	if (!rc)
+		rc = add_modules(c, k, want, &deps);
+	/* What stage 1 loads before it can mount the host root. */
+	if (!rc && k->modules_root)
+		rc = cpio_add_text(c, "modules/base", lines_of(topo_base_modules, -1));
+	if (!rc && k->modules_root)
+		rc = cpio_add_text(c, "modules/deps",
+				   lines_of((const char *const *)deps.v, (long)deps.n));
+	free(agent);
+	strv_release(&deps);
+	return rc;
+}
+
 int initramfs_get(const struct kernel *k, const char *agent_path, const struct strv *modules,
 		  char **out_path)
 {
-	char *cache = sb_cache_dir(), *dir, *path, *tmp, *agent = NULL, *set;
-	struct strv deps, want;
+	char *cache = sb_cache_dir(), *dir, *path, *tmp, *set;
+	struct strv want;
 	struct cpio *c;
 	char h[65];
-	size_t alen;
 	/* A new agent means a new initramfs. */
 	int rc = sha256_file(agent_path, h);
 
@@ -307,33 +384,9 @@ int initramfs_get(const struct kernel *k, const char *agent_path, const struct s
 	}
 	if (!k->modules_root)
 		modules = NULL; /* everything built in: one image, no modules */
-	/* The module set is part of the name: sorted, without repeats. */
+	/* The module set is part of the name. */
 	strv_init(&want);
-	for (size_t i = 0; modules && i < modules->n; i++) {
-		int seen = 0;
-
-		for (size_t j = 0; j < want.n; j++)
-			seen |= !strcmp(want.v[j], modules->v[i]);
-		if (!seen)
-			strv_add(&want, modules->v[i]);
-	}
-	if (want.n > 1)
-		qsort(want.v, want.n, sizeof(*want.v), cmp_str);
-	if (modules) {
-		char *list = xstrdup(""), mh[65];
-
-		for (size_t i = 0; i < want.n; i++) {
-			char *n = xasprintf("%s%s\n", list, want.v[i]);
-
-			free(list);
-			list = n;
-		}
-		sha256_hex(list, strlen(list), mh);
-		free(list);
-		set = xasprintf("m%.8s", mh);
-	} else {
-		set = xstrdup("all");
-	}
+	set = module_set(modules, &want);
 	dir = xasprintf("%s/initramfs", cache);
 	free(cache);
 	mkdir_p(dir, 0755);
@@ -353,52 +406,7 @@ int initramfs_get(const struct kernel *k, const char *agent_path, const struct s
 		rc = sb_err(errno, "cannot create '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
-	strv_init(&deps);
-	rc = read_file(agent_path, 256 << 20, &agent, &alen);
-	if (!rc) {
-		static const char *const dirs[] = { "dev", "proc", "sys", "newroot", "modules",
-						    "tmp", NULL };
-
-		for (int i = 0; dirs[i] && !rc; i++)
-			rc = cpio_add_dir(c, dirs[i]);
-		if (!rc)
-			rc = cpio_add_chardev(c, "dev/console", 5, 1);
-		if (!rc)
-			rc = cpio_add_file(c, "init", agent, alen, 0755);
-	}
-	if (!rc)
-		rc = add_modules(c, k, modules ? &want : NULL, &deps);
-	if (!rc && k->modules_root) {
-		/* What stage 1 loads before it can mount the host root. */
-		size_t len = 0;
-		char *text;
-
-		for (int i = 0; topo_base_modules[i]; i++)
-			len += strlen(topo_base_modules[i]) + 1;
-		text = calloc(1, len + 1);
-		for (int i = 0; topo_base_modules[i]; i++) {
-			strcat(text, topo_base_modules[i]);
-			strcat(text, "\n");
-		}
-		rc = cpio_add_file(c, "modules/base", text, strlen(text), 0644);
-		free(text);
-	}
-	if (!rc && k->modules_root) {
-		size_t len = 0;
-		char *text;
-
-		for (size_t i = 0; i < deps.n; i++)
-			len += strlen(deps.v[i]) + 1;
-		text = calloc(1, len + 1);
-		for (size_t i = 0; i < deps.n; i++) {
-			strcat(text, deps.v[i]);
-			strcat(text, "\n");
-		}
-		rc = cpio_add_file(c, "modules/deps", text, strlen(text), 0644);
-		free(text);
-	}
-	free(agent);
-	strv_release(&deps);
+	rc = cpio_fill(c, k, agent_path, modules ? &want : NULL);
 	if (cpio_close(c) && !rc)
 		rc = -EIO;
 	if (!rc && rename(tmp, path))

@@ -115,6 +115,22 @@ static int indent_of(const char *s)
 	return n;
 }
 
+/* A definition of the symbol: its conditions joined with " && " ("" when
+ * it has none). */
+static void add_definition(struct kscan *ks, const struct strv *deps)
+{
+	struct strbuf cond;
+
+	strbuf_init(&cond);
+	for (size_t i = 0; i < deps->n; i++) {
+		if (i)
+			strbuf_addstr(&cond, " && ");
+		strbuf_addstr(&cond, deps->v[i]);
+	}
+	strv_add(&ks->defs, cond.buf);
+	strbuf_release(&cond);
+}
+
 static void kscan_file(const char *path, struct kscan *ks)
 {
 	char *text, *save, *line;
@@ -151,19 +167,7 @@ static void kscan_file(const char *path, struct kscan *ks)
 				 kw(l, "endchoice") || kw(l, "comment") || kw(l, "menu") ||
 				 kw(l, "endmenu") || kw(l, "if") || kw(l, "endif") ||
 				 kw(l, "source"))) {
-			size_t len = 1;
-			char *cond;
-
-			for (size_t i = 0; i < deps.n; i++)
-				len += strlen(deps.v[i]) + 8;
-			cond = calloc(1, len);
-			for (size_t i = 0; i < deps.n; i++) {
-				if (i)
-					strcat(cond, " && ");
-				strcat(cond, deps.v[i]);
-			}
-			strv_add(&ks->defs, cond);
-			free(cond);
+			add_definition(ks, &deps);
 			strv_release(&deps);
 			in_block = 0;
 		}
@@ -215,21 +219,8 @@ static void kscan_file(const char *path, struct kscan *ks)
 			strv_add(&deps, e);
 		}
 	}
-	if (in_block) {
-		size_t len = 1;
-		char *cond;
-
-		for (size_t i = 0; i < deps.n; i++)
-			len += strlen(deps.v[i]) + 8;
-		cond = calloc(1, len);
-		for (size_t i = 0; i < deps.n; i++) {
-			if (i)
-				strcat(cond, " && ");
-			strcat(cond, deps.v[i]);
-		}
-		strv_add(&ks->defs, cond);
-		free(cond);
-	}
+	if (in_block)
+		add_definition(ks, &deps);
 	strv_release(&ifs);
 	strv_release(&deps);
 	strv_release(&choice);

@@ -10,6 +10,18 @@
 
 const char *const opt_accels[] = { "auto", "kvm", "tcg", NULL };
 
+int opt_parse_pct(const char *arg, void *value)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (*end || end == arg || !(v > 0))
+		return sb_err(EINVAL, "expected a positive percentage, got '%s'", arg);
+	*(double *)value = v;
+	return 0;
+}
+
+
 static const struct opt_def help_opt = OPT_BOOL_S('h', "help", NULL, "show this help");
 
 static size_t nopts(const struct opt_def *o)

@@ -90,6 +90,8 @@ int subcmd_run(const char *group, const char *summary, const struct subcmd *subs
 
 /* "auto", "kvm", "tcg": the accelerators --accel takes. */
 extern const char *const opt_accels[];
+/* An OPT_CALLBACK for a positive percentage into a double. */
+int opt_parse_pct(const char *arg, void *value);
 
 /* The man page (troff) and bash completion, from the command tables. */
 struct cmd_entry {

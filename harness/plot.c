@@ -113,6 +113,16 @@ static char *subtitle(const struct plot *p, const json_t *rows, int errorbars)
 			 p->accel ? p->accel : "");
 }
 
+/* "set title T . "\n" . SUB" */
+static void gp_title2(FILE *gp, const char *title, const char *sub)
+{
+	fprintf(gp, "set title ");
+	plot_gp_quote(gp, title);
+	fprintf(gp, " . \"\\n\" . ");
+	plot_gp_quote(gp, sub);
+	fprintf(gp, "\n");
+}
+
 /* 1. Bars per (workload, metric): x = topology, a bar per kernel. */
 static int chart_bars(struct plot *p, const char *wl, const char *metric)
 {
@@ -184,11 +194,9 @@ static int chart_bars(struct plot *p, const char *wl, const char *metric)
 		fprintf(c.gp, "set yrange [0:*]\n");
 	fprintf(c.gp, "set ylabel ");
 	plot_gp_quote(c.gp, sv(first, "unit"));
-	fprintf(c.gp, "\nset title ");
-	plot_gp_quote(c.gp, title);
-	fprintf(c.gp, " . \"\\n\" . ");
-	plot_gp_quote(c.gp, sub);
-	fprintf(c.gp, "\nset xtics (");
+	fprintf(c.gp, "\n");
+	gp_title2(c.gp, title, sub);
+	fprintf(c.gp, "set xtics (");
 	json_array_foreach(topos, i, v) {
 		plot_gp_quote(c.gp, json_string_value(v));
 		fprintf(c.gp, " %zu%s", i, i + 1 < json_array_size(topos) ? ", " : "");
@@ -224,16 +232,24 @@ free_lists:
 }
 
 /* 2. Latency percentiles per (workload, topology), log scale. */
-static int chart_latency(struct plot *p, const char *wl, const char *topo)
-{
-	json_t *kernels = json_array(), *rows = json_array(), *k;
-	size_t present[sizeof(lat_metrics) / sizeof(lat_metrics[0])], np = 0, j;
-	const json_t *first = NULL;
-	int rc = 0, logscale = 1;
-	char *sub, *sub_txt, *title;
-	struct chart c;
+#define N_LAT (sizeof(lat_metrics) / sizeof(lat_metrics[0]))
 
-	for (size_t m = 0; m < sizeof(lat_metrics) / sizeof(lat_metrics[0]); m++) {
+/* A latency chart: the percentiles present for (wl, topo), a line per
+ * kernel. */
+struct lat_chart {
+	json_t *kernels, *rows;
+	size_t present[N_LAT], np;
+	const json_t *first; /* a row, for the unit */
+	int logscale;        /* every mean > 0 */
+	char *title, *sub, *sub_txt;
+};
+
+static void lat_collect(struct plot *p, const char *wl, const char *topo, struct lat_chart *l)
+{
+	json_t *k;
+	size_t j;
+
+	for (size_t m = 0; m < N_LAT; m++) {
 		int any = 0;
 
 		json_array_foreach(p->kernels, j, k) {
@@ -243,111 +259,129 @@ static int chart_latency(struct plot *p, const char *wl, const char *topo)
 			if (!r)
 				continue;
 			any = 1;
-			first = first ? first : r;
-			add_unique(kernels, json_string_value(k));
-			json_array_append(rows, (json_t *)r);
-			logscale &= num(r, "mean") > 0;
+			l->first = l->first ? l->first : r;
+			add_unique(l->kernels, json_string_value(k));
+			json_array_append(l->rows, (json_t *)r);
+			l->logscale &= num(r, "mean") > 0;
 		}
 		if (any)
-			present[np++] = m;
+			l->present[l->np++] = m;
 	}
-	if (!np)
-		goto free_lists;
-	sub = subtitle(p, rows, 1);
-	sub_txt = subtitle(p, rows, 0);
-	title = xasprintf("%s on %s: access latency percentiles (%s, lower is better)", wl, topo,
-			  sv(first, "unit"));
-	chart_open(&c, chart_name(p, "lat", wl, topo),
-		   xasprintf("%s: a line per kernel%s", title, logscale ? ", log scale" : ""));
+}
 
-	fprintf(c.dat, "# %s\n# %s\n# low/high: the error bar (mean -+ stddev; on the log scale a "
-		"low end <= 0 is cut at the\n# smallest value seen)\n# x percentile", title, sub);
-	json_array_foreach(kernels, j, k) {
+static void lat_write_dat(struct plot *p, const char *wl, const char *topo,
+			  const struct lat_chart *l, struct chart *c)
+{
+	json_t *k;
+	size_t j;
+
+	fprintf(c->dat, "# %s\n# %s\n# low/high: the error bar (mean -+ stddev; on the log scale a "
+		"low end <= 0 is cut at the\n# smallest value seen)\n# x percentile", l->title,
+		l->sub);
+	json_array_foreach(l->kernels, j, k) {
 		static const char *const cols[] = { "mean", "stddev", "low", "high" };
 
 		for (int i = 0; i < 4; i++) {
-			fputc(' ', c.dat);
-			dat_token(c.dat, json_string_value(k));
-			fprintf(c.dat, ".%s", cols[i]);
+			fputc(' ', c->dat);
+			dat_token(c->dat, json_string_value(k));
+			fprintf(c->dat, ".%s", cols[i]);
 		}
 	}
-	fputc('\n', c.dat);
-	for (size_t i = 0; i < np; i++) {
-		fprintf(c.dat, "%zu %s", i, lat_metrics[present[i]].label);
-		json_array_foreach(kernels, j, k) {
+	fputc('\n', c->dat);
+	for (size_t i = 0; i < l->np; i++) {
+		fprintf(c->dat, "%zu %s", i, lat_metrics[l->present[i]].label);
+		json_array_foreach(l->kernels, j, k) {
 			const json_t *r = find_row(p, json_string_value(k), topo, wl,
-						   lat_metrics[present[i]].metric);
+						   lat_metrics[l->present[i]].metric);
 			double mean = r ? num(r, "mean") : NAN, sd = r ? num(r, "stddev") : NAN;
 			double low = mean - sd;
 
-			if (logscale && !(low > 0))
+			if (l->logscale && !(low > 0))
 				low = r && num(r, "min") > 0 ? num(r, "min") : mean;
-			dat_num(c.dat, mean);
-			dat_num(c.dat, sd);
-			dat_num(c.dat, low);
-			dat_num(c.dat, mean + sd);
+			dat_num(c->dat, mean);
+			dat_num(c->dat, sd);
+			dat_num(c->dat, low);
+			dat_num(c->dat, mean + sd);
 		}
-		fputc('\n', c.dat);
+		fputc('\n', c->dat);
 	}
+}
 
-	gp_header(&c);
-	c.grid = "ytics mytics";
-	fprintf(c.gp, "set key outside right top\n"
-		      "set xlabel \"percentile\"\nset xrange [-0.5:%g]\n", np - 0.5);
-	if (logscale)
-		fprintf(c.gp, "set logscale y\nset format y \"%%g\"\n");
-	fprintf(c.gp, "set ylabel ");
-	plot_gp_quote(c.gp, sv(first, "unit"));
-	fprintf(c.gp, "\nset title ");
-	plot_gp_quote(c.gp, title);
-	fprintf(c.gp, " . \"\\n\" . ");
-	plot_gp_quote(c.gp, sub);
-	fprintf(c.gp, "\nset xtics (");
-	for (size_t i = 0; i < np; i++)
-		fprintf(c.gp, "\"%s\" %zu%s", lat_metrics[present[i]].label, i,
-			i + 1 < np ? ", " : "");
-	fprintf(c.gp, ")\n");
+static void lat_write_gp(struct plot *p, const struct lat_chart *l, struct chart *c)
+{
+	json_t *k;
+	size_t j;
+
+	gp_header(c);
+	c->grid = "ytics mytics";
+	fprintf(c->gp, "set key outside right top\n"
+		       "set xlabel \"percentile\"\nset xrange [-0.5:%g]\n", l->np - 0.5);
+	if (l->logscale)
+		fprintf(c->gp, "set logscale y\nset format y \"%%g\"\n");
+	fprintf(c->gp, "set ylabel ");
+	plot_gp_quote(c->gp, sv(l->first, "unit"));
+	fprintf(c->gp, "\n");
+	gp_title2(c->gp, l->title, l->sub);
+	fprintf(c->gp, "set xtics (");
+	for (size_t i = 0; i < l->np; i++)
+		fprintf(c->gp, "\"%s\" %zu%s", lat_metrics[l->present[i]].label, i,
+			i + 1 < l->np ? ", " : "");
+	fprintf(c->gp, ")\n");
 	for (size_t f = 0; f < N_FORMATS; f++) {
 		int txt = plot_formats[f].bit == PLOT_TXT;
 
 		if (!(p->formats & plot_formats[f].bit))
 			continue;
-		fprintf(c.gp, "\n");
-		gp_terminal(p, &c, plot_formats[f].bit, 900, 560);
-		if (txt) {
-			/* 24 lines show no error bars, and their key samples garble. */
-			fprintf(c.gp, "set title ");
-			plot_gp_quote(c.gp, title);
-			fprintf(c.gp, " . \"\\n\" . ");
-			plot_gp_quote(c.gp, sub_txt);
-			fprintf(c.gp, "\n");
-		}
-		fprintf(c.gp, "plot ");
-		json_array_foreach(kernels, j, k) {
+		fprintf(c->gp, "\n");
+		gp_terminal(p, c, plot_formats[f].bit, 900, 560);
+		/* 24 lines show no error bars, and their key samples garble. */
+		if (txt)
+			gp_title2(c->gp, l->title, l->sub_txt);
+		fprintf(c->gp, "plot ");
+		json_array_foreach(l->kernels, j, k) {
 			/* Side by side, so error bars of kernels do not hide each other. */
-			double off = (j - (json_array_size(kernels) - 1) / 2.0) * 0.06;
+			double off = (j - (json_array_size(l->kernels) - 1) / 2.0) * 0.06;
 
 			if (txt)
-				fprintf(c.gp, "%s\"%s.dat\" using 1:%zu with linespoints lt %zu "
-					"pt %zu title ", j ? ", \\\n     " : "", c.name, 3 + 4 * j,
+				fprintf(c->gp, "%s\"%s.dat\" using 1:%zu with linespoints lt %zu "
+					"pt %zu title ", j ? ", \\\n     " : "", c->name, 3 + 4 * j,
 					j + 1, j + 1);
 			else
-				fprintf(c.gp, "%s\"%s.dat\" using ($1%+.3f):%zu:%zu:%zu with "
+				fprintf(c->gp, "%s\"%s.dat\" using ($1%+.3f):%zu:%zu:%zu with "
 					"yerrorlines lt %zu pt %zu lw 2 title ",
-					j ? ", \\\n     " : "", c.name, off, 3 + 4 * j, 5 + 4 * j,
+					j ? ", \\\n     " : "", c->name, off, 3 + 4 * j, 5 + 4 * j,
 					6 + 4 * j, j + 1, j + 1);
-			plot_gp_quote(c.gp, json_string_value(k));
+			plot_gp_quote(c->gp, json_string_value(k));
 		}
-		fprintf(c.gp, "\nset output\n");
+		fprintf(c->gp, "\nset output\n");
 	}
-	rc = chart_render(p, &c);
-	chart_free(&c);
-	free(sub);
-	free(sub_txt);
-	free(title);
-free_lists:
-	json_decref(rows);
-	json_decref(kernels);
+}
+
+static int chart_latency(struct plot *p, const char *wl, const char *topo)
+{
+	struct lat_chart l = { .kernels = json_array(), .rows = json_array(), .logscale = 1 };
+	struct chart c;
+	int rc = 0;
+
+	lat_collect(p, wl, topo, &l);
+	if (l.np) {
+		l.sub = subtitle(p, l.rows, 1);
+		l.sub_txt = subtitle(p, l.rows, 0);
+		l.title = xasprintf("%s on %s: access latency percentiles (%s, lower is better)",
+				    wl, topo, sv(l.first, "unit"));
+		chart_open(&c, chart_name(p, "lat", wl, topo),
+			   xasprintf("%s: a line per kernel%s", l.title,
+				     l.logscale ? ", log scale" : ""));
+		lat_write_dat(p, wl, topo, &l, &c);
+		lat_write_gp(p, &l, &c);
+		rc = chart_render(p, &c);
+		chart_free(&c);
+		free(l.sub);
+		free(l.sub_txt);
+		free(l.title);
+	}
+	json_decref(l.rows);
+	json_decref(l.kernels);
 	return rc;
 }
 
@@ -378,34 +412,29 @@ static const json_t *sample_cell(const struct plot *p, const char *kernel, const
 }
 
 /* 3. Samples over time per (workload, topology): a panel per series. */
-static int chart_series(struct plot *p, const char *wl, const char *topo)
+/* The result of each kernel's sample cell that has samples, titled for
+ * the key; which series any of them has. */
+static int ts_collect(struct plot *p, const char *wl, const char *topo, json_t *results,
+		      int *present, int *all_first)
 {
-	json_t *results = json_array(), *k, *r;
-	int present[N_TS] = { 0 }, rc = 0, np = 0, all_first = 1;
-	char *title;
-	struct chart c;
-	size_t j;
+	json_t *k, *r, *s;
+	size_t j, i;
 
 	json_array_foreach(p->kernels, j, k) {
 		const json_t *cell = sample_cell(p, json_string_value(k), topo, wl);
+		char *dir, *path;
 		json_int_t it;
-		char *path;
-		json_t *s;
-		size_t i;
-		int any = 0;
+		int any = 0, rc;
 
 		if (!cell)
 			continue;
-		{
-			char *dir = store_cell_dir(p->run_dir, sv(cell, "cell_id"));
-
-			path = store_path(dir, STORE_RESULT);
-			free(dir);
-		}
+		dir = store_cell_dir(p->run_dir, sv(cell, "cell_id"));
+		path = store_path(dir, STORE_RESULT);
+		free(dir);
 		rc = result_load(path, 1, &r);
 		free(path);
 		if (rc)
-			goto free_lists;
+			return rc;
 		json_array_foreach(json_object_get(r, "samples"), i, s) {
 			if (!json_is_number(json_object_get(s, "t")))
 				continue;
@@ -418,93 +447,123 @@ static int chart_series(struct plot *p, const char *wl, const char *topo)
 			continue;
 		}
 		it = json_integer_value(json_object_get(cell, "iteration"));
-		all_first &= it == 1;
+		*all_first &= it == 1;
 		json_object_set_new(r, "plot_title", it == 1 ?
 				    json_string(json_string_value(k)) :
 				    json_sprintf("%s (iteration %lld)", json_string_value(k),
 						 (long long)it));
 		json_array_append_new(results, r);
 	}
-	for (size_t t = 0; t < N_TS; t++)
-		np += present[t];
-	if (!np || !json_array_size(results))
-		goto free_lists;
-	title = xasprintf("%s on %s: samples of %s per kernel", wl, topo,
-			  all_first ? "iteration 1" : "one ok iteration");
-	chart_open(&c, chart_name(p, "ts", wl, topo),
-		   xasprintf("%s, MiB against time", title));
+	return 0;
+}
 
-	fprintf(c.dat, "# %s\n# A block per kernel (gnuplot index 0, 1, ...); MiB; NaN: not "
+static void ts_write_dat(const char *title, const json_t *results, struct chart *c)
+{
+	json_t *r;
+	size_t j;
+
+	fprintf(c->dat, "# %s\n# A block per kernel (gnuplot index 0, 1, ...); MiB; NaN: not "
 		"sampled\n", title);
 	json_array_foreach(results, j, r) {
 		char *kn = comment_safe(sv(r, "plot_title")), *id = comment_safe(sv(r, "cell_id"));
 		size_t i;
 		json_t *s;
 
-		fprintf(c.dat, "%s# index %zu: %s, cell %s\n# t_s", j ? "\n\n" : "", j, kn, id);
+		fprintf(c->dat, "%s# index %zu: %s, cell %s\n# t_s", j ? "\n\n" : "", j, kn, id);
 		for (size_t t = 0; t < N_TS; t++)
-			fprintf(c.dat, " %s_MiB", ts_series[t].key);
-		fputc('\n', c.dat);
+			fprintf(c->dat, " %s_MiB", ts_series[t].key);
+		fputc('\n', c->dat);
 		json_array_foreach(json_object_get(r, "samples"), i, s) {
 			if (!json_is_number(json_object_get(s, "t")))
 				continue;
-			fprintf(c.dat, "%.6g", num(s, "t"));
+			fprintf(c->dat, "%.6g", num(s, "t"));
 			for (size_t t = 0; t < N_TS; t++)
-				dat_num(c.dat, num(s, ts_series[t].key) / MIB);
-			fputc('\n', c.dat);
+				dat_num(c->dat, num(s, ts_series[t].key) / MIB);
+			fputc('\n', c->dat);
 		}
 		free(kn);
 		free(id);
 	}
+}
 
-	gp_header(&c);
-	c.grid = "";
-	fprintf(c.gp, "set key outside right top\nset xlabel \"t (s)\"\n"
-		      "set ylabel \"MiB\"\nset yrange [0:*]\n");
+/* One panel: series t, a line per kernel. */
+static void ts_panel(const char *title, const json_t *results, size_t t, int txt,
+		     struct chart *c)
+{
+	json_t *r;
+	size_t j;
+
+	fprintf(c->gp, "set title ");
+	if (txt) {
+		char *pt = xasprintf("%s: %s (MiB)", title, ts_series[t].title);
+
+		plot_gp_quote(c->gp, pt);
+		free(pt);
+	} else {
+		fprintf(c->gp, "\"%s (MiB)\"", ts_series[t].title);
+	}
+	fprintf(c->gp, "\nplot ");
+	json_array_foreach(results, j, r) {
+		/* Samples are about a second apart: show where they are. */
+		fprintf(c->gp, "%s\"%s.dat\" index %zu using 1:%zu with %s lt %zu "
+			"lw 2 title ", j ? ", \\\n     " : "", c->name, j, 2 + t,
+			txt ? "lines" : "linespoints pt 7 ps 0.6", j + 1);
+		plot_gp_quote(c->gp, sv(r, "plot_title"));
+	}
+	fprintf(c->gp, "\n");
+}
+
+static void ts_write_gp(struct plot *p, const char *title, const json_t *results,
+			const int *present, int np, struct chart *c)
+{
+	gp_header(c);
+	c->grid = "";
+	fprintf(c->gp, "set key outside right top\nset xlabel \"t (s)\"\n"
+		       "set ylabel \"MiB\"\nset yrange [0:*]\n");
 	for (size_t f = 0; f < N_FORMATS; f++) {
 		int txt = plot_formats[f].bit == PLOT_TXT;
 
 		if (!(p->formats & plot_formats[f].bit))
 			continue;
-		fprintf(c.gp, "\n");
+		fprintf(c->gp, "\n");
 		/* Text gets a page per panel: three panels in 24 lines say nothing. */
-		gp_terminal(p, &c, plot_formats[f].bit, 900, 80 + 260 * np);
+		gp_terminal(p, c, plot_formats[f].bit, 900, 80 + 260 * np);
 		if (!txt) {
 			/* The same left margin lines the panels' time axes up. */
-			fprintf(c.gp, "set lmargin 10\nset multiplot layout %d,1 title ", np);
-			plot_gp_quote(c.gp, title);
-			fprintf(c.gp, "\n");
+			fprintf(c->gp, "set lmargin 10\nset multiplot layout %d,1 title ", np);
+			plot_gp_quote(c->gp, title);
+			fprintf(c->gp, "\n");
 		}
-		for (size_t t = 0; t < N_TS; t++) {
-			if (!present[t])
-				continue;
-			fprintf(c.gp, "set title ");
-			if (txt) {
-				char *pt = xasprintf("%s: %s (MiB)", title, ts_series[t].title);
-
-				plot_gp_quote(c.gp, pt);
-				free(pt);
-			} else {
-				fprintf(c.gp, "\"%s (MiB)\"", ts_series[t].title);
-			}
-			fprintf(c.gp, "\nplot ");
-			json_array_foreach(results, j, r) {
-				/* Samples are about a second apart: show where they are. */
-				fprintf(c.gp, "%s\"%s.dat\" index %zu using 1:%zu with %s lt %zu "
-					"lw 2 title ", j ? ", \\\n     " : "", c.name, j, 2 + t,
-					txt ? "lines" : "linespoints pt 7 ps 0.6", j + 1);
-				plot_gp_quote(c.gp, sv(r, "plot_title"));
-			}
-			fprintf(c.gp, "\n");
-		}
+		for (size_t t = 0; t < N_TS; t++)
+			if (present[t])
+				ts_panel(title, results, t, txt, c);
 		if (!txt)
-			fprintf(c.gp, "unset multiplot\nset lmargin -1\n");
-		fprintf(c.gp, "set output\n");
+			fprintf(c->gp, "unset multiplot\nset lmargin -1\n");
+		fprintf(c->gp, "set output\n");
 	}
-	rc = chart_render(p, &c);
-	chart_free(&c);
-	free(title);
-free_lists:
+}
+
+static int chart_series(struct plot *p, const char *wl, const char *topo)
+{
+	json_t *results = json_array();
+	int present[N_TS] = { 0 }, np = 0, all_first = 1;
+	int rc = ts_collect(p, wl, topo, results, present, &all_first);
+	char *title;
+	struct chart c;
+
+	for (size_t t = 0; t < N_TS; t++)
+		np += present[t];
+	if (!rc && np && json_array_size(results)) {
+		title = xasprintf("%s on %s: samples of %s per kernel", wl, topo,
+				  all_first ? "iteration 1" : "one ok iteration");
+		chart_open(&c, chart_name(p, "ts", wl, topo),
+			   xasprintf("%s, MiB against time", title));
+		ts_write_dat(title, results, &c);
+		ts_write_gp(p, title, results, present, np, &c);
+		rc = chart_render(p, &c);
+		chart_free(&c);
+		free(title);
+	}
 	json_decref(results);
 	return rc;
 }

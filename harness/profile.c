@@ -517,19 +517,166 @@ static void print_top(const struct kprof *k, int top, FILE *out)
 	free(rows);
 }
 
+/* Every cell's result.json under cells_dir, with its directory in "_dir". */
+static json_t *load_cells(const char *cells_dir, DIR *d)
+{
+	json_t *cells = json_array();
+	struct dirent *e;
+
+	while ((e = readdir(d))) {
+		char *rp;
+		json_t *r;
+
+		if (e->d_name[0] == '.')
+			continue;
+		rp = xasprintf("%s/%s/" STORE_RESULT, cells_dir, e->d_name);
+		if (result_load(rp, 1, &r) == 0) {
+			json_object_set_new(r, "_dir", json_sprintf("%s/%s", cells_dir, e->d_name));
+			json_array_append_new(cells, r);
+		}
+		free(rp);
+	}
+	return cells;
+}
+
+/* The kernel release the cell in dir booted (its cell.json), or NULL. */
+static char *cell_release(const char *dir)
+{
+	char *cj = store_path(dir, CELL_FILE), *out;
+	json_t *cell = NULL;
+	const char *rel;
+
+	store_load_json(cj, 1 << 20, &cell);
+	rel = json_string_value(json_object_get(json_object_get(cell, "kernel"), "release"));
+	out = rel ? xstrdup(rel) : NULL;
+	json_decref(cell);
+	free(cj);
+	return out;
+}
+
+/* perf script of every ok cell of the nk kernels, folded into k[]. */
+static int script_cells(const json_t *cells, struct kprof *k, int nk,
+			const char *const *focus, const char *tmp)
+{
+	int code = EXIT_OK;
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(cells, i, c) {
+		const char *kn = json_string_value(json_object_get(c, "kernel"));
+		const char *dir = json_string_value(json_object_get(c, "_dir"));
+		char *data = xasprintf("%s/" GUEST_SUBDIR "/perf.data", dir);
+		struct stat st;
+		int j;
+
+		for (j = 0; j < nk && strcmp(k[j].name, kn); j++)
+			;
+		if (j < nk && strcmp(json_string_value(json_object_get(c, "status")), "ok") == 0) {
+			k[j].cells++;
+			if (!k[j].release)
+				k[j].release = cell_release(dir);
+			if (lstat(data, &st) || !S_ISREG(st.st_mode)) {
+				k[j].cells_without++;
+			} else if (script_cell(dir, &k[j], focus, tmp)) {
+				log_err("%s", sb_lasterr());
+				code = EXIT_CELLS_FAILED;
+			}
+		}
+		free(data);
+	}
+	return code;
+}
+
+/* Each kernel named or found has samples: say its warnings and write its
+ * folded stacks; else the exit code that says why not (EXIT_OK: go on). */
+static int check_kernels(const struct profile_opts *o, struct kprof *k, int nk,
+			 const char *out_dir, int code)
+{
+	for (int j = 0; j < nk; j++) {
+		char *fp;
+		json_t *w;
+		size_t wi;
+
+		if (!o->kernels[j] && !k[j].cells)
+			continue;
+		if (!k[j].cells) {
+			log_err("%s: no ok cell of kernel '%s'", o->run_dir, k[j].name);
+			return EXIT_USAGE;
+		}
+		json_array_foreach(k[j].warnings, wi, w)
+			log_warn("%s", json_string_value(w));
+		if (!k[j].samples) {
+			log_err("%s: kernel '%s' has no profile samples (run with --profile or "
+				"workloads[].profile: true)", o->run_dir, k[j].name);
+			return code == EXIT_OK ? EXIT_SKIPPED : code;
+		}
+		fp = xasprintf("%s/folded-%s.txt", out_dir, k[j].name);
+		if (write_folded(fp, k[j].folded))
+			log_err("%s", sb_lasterr());
+		free(fp);
+	}
+	return EXIT_OK;
+}
+
+/* Two kernels: every symbol of either, by the change in its share; a
+ * table (or doc.diff) and a chart. */
+static void profile_diff(const struct profile_opts *o, struct kprof *k, const char *out_dir,
+			 const char *const *focus, int top, json_t *doc)
+{
+	json_t *all = json_object(), *v;
+	const char *key;
+	size_t n = 0, i;
+	struct row *rows;
+
+	for (int j = 0; j < 2; j++)
+		json_object_foreach(k[j].self, key, v)
+			json_object_set(all, key, v);
+	rows = calloc(json_object_size(all) + 1, sizeof(*rows));
+	json_object_foreach(all, key, v) {
+		rows[n].sym = key;
+		rows[n].pct[0] = pct_of(&k[0], key);
+		rows[n].pct[1] = pct_of(&k[1], key);
+		rows[n].kernel = json_is_true(json_object_get(v, "kernel"));
+		n++;
+	}
+	qsort(rows, n, sizeof(*rows), cmp_diff);
+	if (o->json) {
+		json_t *diff = json_array();
+
+		for (i = 0; i < n && (int)i < top; i++)
+			json_array_append_new(diff, json_pack(
+				"{s:s,s:f,s:f,s:f,s:b}", "symbol", rows[i].sym, "pct_a",
+				rows[i].pct[0], "pct_b", rows[i].pct[1], "delta",
+				rows[i].pct[1] - rows[i].pct[0], "kernel", rows[i].kernel));
+		json_object_set_new(doc, "diff", diff);
+	} else {
+		printf("\nDifference in share of self samples, %s vs %s (percentage points; "
+		       "summed over iterations)\n  %8s %8s %8s  symbol\n", k[1].name,
+		       k[0].name, k[0].name, k[1].name, "delta");
+		for (i = 0; i < n && (int)i < top; i++)
+			printf("  %7.2f%% %7.2f%% %+8.2f  %s%s\n", rows[i].pct[0],
+			       rows[i].pct[1], rows[i].pct[1] - rows[i].pct[0], rows[i].sym,
+			       rows[i].kernel ? "  [k]" : "");
+	}
+	if (write_chart(out_dir, k, rows, n < (size_t)top ? n : (size_t)top, focus != NULL))
+		log_warn("%s", sb_lasterr());
+	else if (!o->json)
+		printf("\nChart: %s/profile-diff.png\n", out_dir);
+	free(rows);
+	json_decref(all);
+}
+
 int profile_report(const struct profile_opts *o)
 {
-	json_t *names = run_kernels(o->run_dir), *cells = json_array(), *c;
+	json_t *names = run_kernels(o->run_dir), *cells = NULL;
 	json_t *doc = json_object();
 	struct kprof k[2] = { { 0 } };
 	char *cells_dir = store_path(o->run_dir, STORE_CELLS);
 	char *out_dir = o->out_dir ? xstrdup(o->out_dir) : xasprintf("%s/profile", o->run_dir);
 	char *tmp = NULL;
 	DIR *d = opendir(cells_dir);
-	struct dirent *e;
-	int nk = 0, code = EXIT_OK, top = o->top > 0 ? o->top : 20;
+	int nk = 0, code = EXIT_OK, stop, top = o->top > 0 ? o->top : 20;
 	const char *const *focus = o->swap_path ? profile_swap_path : o->focus;
-	size_t i;
 
 	if (!d) {
 		log_err("'%s' is not a swapbench run (no cells/ directory)", o->run_dir);
@@ -550,22 +697,11 @@ int profile_report(const struct profile_opts *o)
 	}
 	if (!nk) {
 		log_err("%s: no kernels in run.json", o->run_dir);
+		closedir(d);
 		code = EXIT_USAGE;
 		goto out;
 	}
-	while ((e = readdir(d))) {
-		char *rp;
-		json_t *r;
-
-		if (e->d_name[0] == '.')
-			continue;
-		rp = xasprintf("%s/%s/" STORE_RESULT, cells_dir, e->d_name);
-		if (result_load(rp, 1, &r) == 0) {
-			json_object_set_new(r, "_dir", json_sprintf("%s/%s", cells_dir, e->d_name));
-			json_array_append_new(cells, r);
-		}
-		free(rp);
-	}
+	cells = load_cells(cells_dir, d);
 	closedir(d);
 	if (mkdir_p(out_dir, 0755)) {
 		log_err("%s", sb_lasterr());
@@ -573,66 +709,10 @@ int profile_report(const struct profile_opts *o)
 		goto out;
 	}
 	tmp = xasprintf("%s/.perf-script.tmp", out_dir);
-	json_array_foreach(cells, i, c) {
-		const char *kn = json_string_value(json_object_get(c, "kernel"));
-		const char *dir = json_string_value(json_object_get(c, "_dir"));
-		char *data = xasprintf("%s/" GUEST_SUBDIR "/perf.data", dir);
-		struct stat st;
-		int j;
-
-		for (j = 0; j < nk && strcmp(k[j].name, kn); j++)
-			;
-		if (j < nk && strcmp(json_string_value(json_object_get(c, "status")), "ok") == 0) {
-			k[j].cells++;
-			if (!k[j].release) {
-				char *cj = store_path(dir, CELL_FILE);
-				json_t *cell = NULL;
-				const char *rel;
-
-				store_load_json(cj, 1 << 20, &cell);
-				rel = json_string_value(json_object_get(json_object_get(cell,
-										 "kernel"),
-									 "release"));
-
-				k[j].release = rel ? xstrdup(rel) : NULL;
-				json_decref(cell);
-				free(cj);
-			}
-			if (lstat(data, &st) || !S_ISREG(st.st_mode)) {
-				k[j].cells_without++;
-			} else if (script_cell(dir, &k[j], focus, tmp)) {
-				log_err("%s", sb_lasterr());
-				code = EXIT_CELLS_FAILED;
-			}
-		}
-		free(data);
-	}
-	for (int j = 0; j < nk; j++) {
-		json_t *w;
-		size_t wi;
-
-		if (!o->kernels[j] && !k[j].cells)
-			continue;
-		if (!k[j].cells) {
-			log_err("%s: no ok cell of kernel '%s'", o->run_dir, k[j].name);
-			code = EXIT_USAGE;
-			goto out;
-		}
-		json_array_foreach(k[j].warnings, wi, w)
-			log_warn("%s", json_string_value(w));
-		if (!k[j].samples) {
-			log_err("%s: kernel '%s' has no profile samples (run with --profile or "
-				"workloads[].profile: true)", o->run_dir, k[j].name);
-			code = code == EXIT_OK ? EXIT_SKIPPED : code;
-			goto out;
-		}
-		{
-			char *fp = xasprintf("%s/folded-%s.txt", out_dir, k[j].name);
-
-			if (write_folded(fp, k[j].folded))
-				log_err("%s", sb_lasterr());
-			free(fp);
-		}
+	code = script_cells(cells, k, nk, focus, tmp);
+	if ((stop = check_kernels(o, k, nk, out_dir, code)) != EXIT_OK) {
+		code = stop;
+		goto out;
 	}
 	if (o->json) {
 		json_t *ks = json_array();
@@ -647,51 +727,8 @@ int profile_report(const struct profile_opts *o)
 		for (int j = 0; j < nk; j++)
 			print_top(&k[j], top, stdout);
 	}
-	if (nk == 2) {
-		/* Every symbol of either kernel, by the change in its share. */
-		json_t *all = json_object();
-		const char *key;
-		json_t *v;
-		size_t n = 0;
-		struct row *rows;
-
-		for (int j = 0; j < 2; j++)
-			json_object_foreach(k[j].self, key, v)
-				json_object_set(all, key, v);
-		rows = calloc(json_object_size(all) + 1, sizeof(*rows));
-		json_object_foreach(all, key, v) {
-			rows[n].sym = key;
-			rows[n].pct[0] = pct_of(&k[0], key);
-			rows[n].pct[1] = pct_of(&k[1], key);
-			rows[n].kernel = json_is_true(json_object_get(v, "kernel"));
-			n++;
-		}
-		qsort(rows, n, sizeof(*rows), cmp_diff);
-		if (o->json) {
-			json_t *diff = json_array();
-
-			for (i = 0; i < n && (int)i < top; i++)
-				json_array_append_new(diff, json_pack(
-					"{s:s,s:f,s:f,s:f,s:b}", "symbol", rows[i].sym, "pct_a",
-					rows[i].pct[0], "pct_b", rows[i].pct[1], "delta",
-					rows[i].pct[1] - rows[i].pct[0], "kernel", rows[i].kernel));
-			json_object_set_new(doc, "diff", diff);
-		} else {
-			printf("\nDifference in share of self samples, %s vs %s (percentage points; "
-			       "summed over iterations)\n  %8s %8s %8s  symbol\n", k[1].name,
-			       k[0].name, k[0].name, k[1].name, "delta");
-			for (i = 0; i < n && (int)i < top; i++)
-				printf("  %7.2f%% %7.2f%% %+8.2f  %s%s\n", rows[i].pct[0],
-				       rows[i].pct[1], rows[i].pct[1] - rows[i].pct[0], rows[i].sym,
-				       rows[i].kernel ? "  [k]" : "");
-		}
-		if (write_chart(out_dir, k, rows, n < (size_t)top ? n : (size_t)top, focus != NULL))
-			log_warn("%s", sb_lasterr());
-		else if (!o->json)
-			printf("\nChart: %s/profile-diff.png\n", out_dir);
-		free(rows);
-		json_decref(all);
-	}
+	if (nk == 2)
+		profile_diff(o, k, out_dir, focus, top, doc);
 	if (o->json) {
 		json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
 		fputc('\n', stdout);

@@ -47,16 +47,13 @@ static const json_t *bisect_at(const json_t *dump, json_int_t night)
 	return NULL;
 }
 
-int history_plot(const json_t *dump, const char *out_dir, unsigned formats, json_t **written)
+/* The metrics of the series, each once; those with a regression first
+ * (the page shows them at the top). */
+static json_t *trend_metrics(const json_t *dump)
 {
-	json_t *metrics = json_array(), *out = json_array(), *s, *m;
-	size_t i, j;
-	int rc = 0;
+	json_t *metrics = json_array(), *first = json_array(), *rest = json_array(), *s, *m, *pt;
+	size_t i, j, k;
 
-	if (!formats)
-		formats = PLOT_PNG | PLOT_SVG;
-	if ((rc = mkdir_p(out_dir, 0755)))
-		goto done;
 	json_array_foreach(json_object_get(dump, "series"), i, s) {
 		int seen = 0;
 
@@ -65,144 +62,176 @@ int history_plot(const json_t *dump, const char *out_dir, unsigned formats, json
 		if (!seen)
 			json_array_append_new(metrics, json_string(jstr(s, "metric")));
 	}
-	/* Metrics with a regression first: the page shows them at the top. */
-	{
-		json_t *first = json_array(), *rest = json_array();
+	json_array_foreach(metrics, j, m) {
+		int reg = 0;
 
-		json_array_foreach(metrics, j, m) {
-			int reg = 0;
-			size_t k, l;
-			json_t *pt;
-
-			json_array_foreach(json_object_get(dump, "series"), k, s)
-				if (!strcmp(jstr(s, "metric"), json_string_value(m)))
-					json_array_foreach(json_object_get(s, "points"), l, pt)
-						reg |= json_is_true(json_object_get(pt, "regression"));
-			json_array_append(reg ? first : rest, m);
-		}
-		json_array_extend(first, rest);
-		json_decref(rest);
-		json_decref(metrics);
-		metrics = first;
+		json_array_foreach(json_object_get(dump, "series"), i, s)
+			if (!strcmp(jstr(s, "metric"), json_string_value(m)))
+				json_array_foreach(json_object_get(s, "points"), k, pt)
+					reg |= json_is_true(json_object_get(pt, "regression"));
+		json_array_append(reg ? first : rest, m);
 	}
-	json_array_foreach(metrics, i, m) {
-		char *gp = xasprintf("%s/trend-%zu.gp", out_dir, i + 1);
-		char *dat = xasprintf("%s/trend-%zu.dat", out_dir, i + 1), *base;
-		FILE *g = fopen(gp, "w"), *d = fopen(dat, "w");
-		json_t *ent = json_pack("{s:O}", "metric", m), *pt;
-		int nseries = 0, any_reg = 0;
-		const char *unit = "";
+	json_array_extend(first, rest);
+	json_decref(rest);
+	json_decref(metrics);
+	return first;
+}
 
-		if (!g || !d) {
-			rc = sb_err(errno, "cannot write '%s': %s", gp, strerror(errno));
-			if (g)
-				fclose(g);
-			if (d)
-				fclose(d);
-			free(gp);
-			free(dat);
-			json_decref(ent);
-			goto done;
+/* One data block per series of metric: night mean stddev regression.
+ * Returns whether any night regressed; *unit: the series' unit. */
+static int trend_dat(FILE *d, const json_t *dump, const char *metric, const char **unit)
+{
+	json_t *s, *pt;
+	size_t j, k;
+	int any_reg = 0;
+
+	json_array_foreach(json_object_get(dump, "series"), j, s) {
+		if (strcmp(jstr(s, "metric"), metric))
+			continue;
+		*unit = jstr(s, "unit");
+		fprintf(d, "# %s %s/%s\n", jstr(s, "kernel"), jstr(s, "topology"),
+			jstr(s, "workload"));
+		json_array_foreach(json_object_get(s, "points"), k, pt) {
+			int reg = json_is_true(json_object_get(pt, "regression"));
+
+			any_reg |= reg;
+			fprintf(d, "%lld %.6g %.6g %d\n",
+				(long long)json_integer_value(json_object_get(pt, "night")),
+				json_number_value(json_object_get(pt, "mean")),
+				json_number_value(json_object_get(pt, "stddev")), reg);
 		}
-		/* One data block per series: night mean stddev regression. */
-		json_array_foreach(json_object_get(dump, "series"), j, s) {
-			size_t k;
+		fprintf(d, "\n\n");
+	}
+	return any_reg;
+}
 
-			if (strcmp(jstr(s, "metric"), json_string_value(m)))
+/* The bisected commits, named at their night (on the first series). */
+static void trend_labels(FILE *g, const json_t *dump, const char *metric)
+{
+	json_t *s, *pt;
+	size_t j, k;
+
+	json_array_foreach(json_object_get(dump, "series"), j, s) {
+		if (strcmp(jstr(s, "metric"), metric))
+			continue;
+		json_array_foreach(json_object_get(s, "points"), k, pt) {
+			const json_t *b = bisect_at(dump, json_integer_value(
+								 json_object_get(pt, "night")));
+			char label[96];
+
+			if (!b || !json_is_true(json_object_get(pt, "regression")))
 				continue;
-			unit = jstr(s, "unit");
-			fprintf(d, "# %s %s/%s\n", jstr(s, "kernel"), jstr(s, "topology"),
-				jstr(s, "workload"));
-			json_array_foreach(json_object_get(s, "points"), k, pt) {
-				int reg = json_is_true(json_object_get(pt, "regression"));
-
-				any_reg |= reg;
-				fprintf(d, "%lld %.6g %.6g %d\n",
-					(long long)json_integer_value(json_object_get(pt, "night")),
-					json_number_value(json_object_get(pt, "mean")),
-					json_number_value(json_object_get(pt, "stddev")), reg);
-			}
-			fprintf(d, "\n\n");
-			nseries++;
+			snprintf(label, sizeof(label), "first bad %.12s", jstr(b, "first_bad"));
+			fprintf(g, "set label ");
+			plot_gp_quote(g, label);
+			fprintf(g, " at %lld, %.6g offset 1,1 textcolor rgb '#c00000'\n",
+				(long long)json_integer_value(json_object_get(pt, "night")),
+				json_number_value(json_object_get(pt, "mean")));
 		}
-		fclose(d);
-		base = xasprintf("trend-%zu", i + 1);
-		fprintf(g, "# swapbench history --plot: %s per night (run 'gnuplot %s.gp' here)\n",
-			json_string_value(m), base);
-		fprintf(g, "set xlabel 'night'\nset ylabel ");
-		plot_gp_quote(g, unit);
-		fprintf(g, "\nset title ");
-		plot_gp_quote(g, json_string_value(m));
-		fprintf(g, "\nset key outside bottom center horizontal\nset grid\n"
-			   "set xtics 1\nset offsets 0.3, 0.3, 0, 0\n");
-		/* The bisected commits, named at their night. */
-		json_array_foreach(json_object_get(dump, "series"), j, s) {
-			size_t k;
+		break;
+	}
+}
 
-			if (strcmp(jstr(s, "metric"), json_string_value(m)))
-				continue;
-			json_array_foreach(json_object_get(s, "points"), k, pt) {
-				const json_t *b = bisect_at(dump, json_integer_value(
-									 json_object_get(pt, "night")));
-				char label[96];
+/* plot: a line per series, regressions as red points. */
+static void trend_plot(FILE *g, const json_t *dump, const char *metric, const char *base,
+		       int any_reg)
+{
+	json_t *s;
+	size_t j;
+	int idx = 0;
 
-				if (!b || !json_is_true(json_object_get(pt, "regression")))
-					continue;
-				snprintf(label, sizeof(label), "first bad %.12s", jstr(b, "first_bad"));
-				fprintf(g, "set label ");
-				plot_gp_quote(g, label);
-				fprintf(g, " at %lld, %.6g offset 1,1 textcolor rgb '#c00000'\n",
-					(long long)json_integer_value(json_object_get(pt, "night")),
-					json_number_value(json_object_get(pt, "mean")));
-			}
-			break;
-		}
-		for (int f = 0; f < 2; f++) {
-			unsigned bit = f ? PLOT_SVG : PLOT_PNG;
-			int idx = 0;
+	json_array_foreach(json_object_get(dump, "series"), j, s) {
+		char title[256];
 
-			if (!(formats & bit))
-				continue;
-			fprintf(g, "set terminal %s noenhanced size 640,340 font 'DejaVu Sans,9'\n"
-				   "set output '%s.%s'\nplot ",
-				f ? "svg dynamic" : "pngcairo", base, f ? "svg" : "png");
-			json_array_foreach(json_object_get(dump, "series"), j, s) {
-				char title[256];
+		if (strcmp(jstr(s, "metric"), metric))
+			continue;
+		snprintf(title, sizeof(title), "%s %s/%s", jstr(s, "kernel"), jstr(s, "topology"),
+			 jstr(s, "workload"));
+		fprintf(g, "%s'%s.dat' index %d using 1:2:3 with yerrorlines lw 2 title ",
+			idx ? ", " : "", base, idx);
+		plot_gp_quote(g, title);
+		fprintf(g, ", '%s.dat' index %d using 1:($4 > 0 ? $2 : 1/0) with "
+			   "points pt 7 ps 2.5 lc rgb '#c00000' title %s",
+			base, idx, idx == 0 && any_reg ? "'regression'" : "''");
+		idx++;
+	}
+}
 
-				if (strcmp(jstr(s, "metric"), json_string_value(m)))
-					continue;
-				snprintf(title, sizeof(title), "%s %s/%s", jstr(s, "kernel"),
-					 jstr(s, "topology"), jstr(s, "workload"));
-				fprintf(g, "%s'%s.dat' index %d using 1:2:3 with yerrorlines lw 2 "
-					   "title ", idx ? ", " : "", base, idx);
-				plot_gp_quote(g, title);
-				fprintf(g, ", '%s.dat' index %d using 1:($4 > 0 ? $2 : 1/0) with "
-					   "points pt 7 ps 2.5 lc rgb '#c00000' title %s",
-					base, idx, idx == 0 && any_reg ? "'regression'" : "''");
-				idx++;
-			}
-			fprintf(g, "\nunset output\n");
-			{
-				char *name = xasprintf("%s.%s", base, f ? "svg" : "png");
+/* trend-N.{dat,gp} of one metric, rendered; *ent: {metric, png, svg}. */
+static int trend_chart(const json_t *dump, const char *out_dir, size_t n, json_t *m,
+		       unsigned formats, json_t **ent)
+{
+	char *gp = xasprintf("%s/trend-%zu.gp", out_dir, n);
+	char *dat = xasprintf("%s/trend-%zu.dat", out_dir, n);
+	char *base = xasprintf("trend-%zu", n), *script;
+	FILE *g = fopen(gp, "w"), *d = fopen(dat, "w");
+	const char *unit = "";
+	int any_reg, rc;
 
-				json_object_set_new(ent, f ? "svg" : "png", json_string(name));
-				free(name);
-			}
-		}
-		fclose(g);
-		(void)nseries;
-		{
-			char *script = xasprintf("%s.gp", base);
-
-			rc = gnuplot(out_dir, script);
-			free(script);
-		}
+	*ent = json_pack("{s:O}", "metric", m);
+	if (!g || !d) {
+		rc = sb_err(errno, "cannot write '%s': %s", gp, strerror(errno));
+		if (g)
+			fclose(g);
+		if (d)
+			fclose(d);
 		free(gp);
 		free(dat);
 		free(base);
+		return rc;
+	}
+	any_reg = trend_dat(d, dump, json_string_value(m), &unit);
+	fclose(d);
+	fprintf(g, "# swapbench history --plot: %s per night (run 'gnuplot %s.gp' here)\n",
+		json_string_value(m), base);
+	fprintf(g, "set xlabel 'night'\nset ylabel ");
+	plot_gp_quote(g, unit);
+	fprintf(g, "\nset title ");
+	plot_gp_quote(g, json_string_value(m));
+	fprintf(g, "\nset key outside bottom center horizontal\nset grid\n"
+		   "set xtics 1\nset offsets 0.3, 0.3, 0, 0\n");
+	trend_labels(g, dump, json_string_value(m));
+	for (int f = 0; f < 2; f++) {
+		unsigned bit = f ? PLOT_SVG : PLOT_PNG;
+
+		if (!(formats & bit))
+			continue;
+		fprintf(g, "set terminal %s noenhanced size 640,340 font 'DejaVu Sans,9'\n"
+			   "set output '%s.%s'\nplot ",
+			f ? "svg dynamic" : "pngcairo", base, f ? "svg" : "png");
+		trend_plot(g, dump, json_string_value(m), base, any_reg);
+		fprintf(g, "\nunset output\n");
+		json_object_set_new(*ent, f ? "svg" : "png",
+				    json_sprintf("%s.%s", base, f ? "svg" : "png"));
+	}
+	fclose(g);
+	script = xasprintf("%s.gp", base);
+	rc = gnuplot(out_dir, script);
+	free(script);
+	free(gp);
+	free(dat);
+	free(base);
+	return rc;
+}
+
+int history_plot(const json_t *dump, const char *out_dir, unsigned formats, json_t **written)
+{
+	json_t *metrics = NULL, *out = json_array(), *m, *ent;
+	size_t i;
+	int rc;
+
+	if (!formats)
+		formats = PLOT_PNG | PLOT_SVG;
+	if ((rc = mkdir_p(out_dir, 0755)))
+		goto done;
+	metrics = trend_metrics(dump);
+	json_array_foreach(metrics, i, m) {
+		rc = trend_chart(dump, out_dir, i + 1, m, formats, &ent);
+		if (rc) {
+			json_decref(ent);
+			break;
+		}
 		json_array_append_new(out, ent);
-		if (rc)
-			goto done;
 	}
 done:
 	json_decref(metrics);
@@ -252,27 +281,8 @@ static const char *verdict_class(const json_t *v)
 	return "plain";
 }
 
-int html_report_write(const json_t *dump, const json_t *night, const json_t *bisect,
-		      const char *out_dir)
+static void html_head(FILE *f)
 {
-	char *path = xasprintf("%s/index.html", out_dir), *text = NULL, *out_abs;
-	json_t *charts = NULL, *n, *v, *s, *loaded_night = NULL, *loaded_bisect = NULL;
-	size_t len = 0, i;
-	FILE *f;
-	int rc;
-
-	if ((rc = mkdir_p(out_dir, 0755))) {
-		free(path);
-		return rc;
-	}
-	out_abs = realpath(out_dir, NULL);
-	if (json_array_size(json_object_get(dump, "series")) &&
-	    (rc = history_plot(dump, out_dir, PLOT_SVG, &charts))) {
-		free(path);
-		free(out_abs);
-		return rc;
-	}
-	f = open_memstream(&text, &len);
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<title>swapbench nightly</title>\n<style>\n"
 	      "body{font-family:DejaVu Sans,sans-serif;margin:1.5em;color:#222;max-width:70em}\n"
@@ -285,105 +295,134 @@ int html_report_write(const json_t *dump, const json_t *night, const json_t *bis
 	      "figure{display:inline-block;margin:0.3em;width:47%}"
 	      "img{width:100%;border:1px solid #ddd}\n.v-regression{color:#c00000}"
 	      ".v-good,.v-baseline{color:#207020}\n</style></head><body>\n", f);
-	if (!night) {
-		/* The latest night, from its directory (the source of truth). */
-		size_t k = json_array_size(json_object_get(dump, "nights"));
-		const json_t *last = k ? json_array_get(json_object_get(dump, "nights"), k - 1) : NULL;
+}
 
-		if (last && json_is_string(json_object_get(last, "dir"))) {
-			char *np = xasprintf("%s/night.json", jstr(last, "dir"));
-			char *bp = xasprintf("%s/bisect/bisect.json", jstr(last, "dir"));
+/* The latest night, from its directory (the source of truth), with its
+ * bisection; *loaded_* own what was read. */
+static const json_t *latest_night(const json_t *dump, const json_t **bisect,
+				  json_t **loaded_night, json_t **loaded_bisect)
+{
+	size_t k = json_array_size(json_object_get(dump, "nights"));
+	const json_t *last = k ? json_array_get(json_object_get(dump, "nights"), k - 1) : NULL;
+	const json_t *night = NULL;
 
-			night = loaded_night = json_load_file(np, 0, NULL);
-			/* Its id in this database (a rebuilt one numbers anew). */
-			if (loaded_night)
-				json_object_set(loaded_night, "id", json_object_get(last, "id"));
-			if (!bisect)
-				bisect = loaded_bisect = json_load_file(bp, 0, NULL);
-			free(np);
-			free(bp);
-		}
-		if (!night)
-			night = last;
-	}
-	fputs("<h1>swapbench nightly</h1>\n", f);
-	if (night) {
-		fprintf(f, "<h2>Night %lld: <span class=\"v-%s\">", (long long)json_integer_value(
-								      json_object_get(night, "id")),
-			jstr(night, "verdict"));
-		esc(f, jstr(night, "verdict"));
-		fputs("</span></h2>\n<p>", f);
-		esc(f, jstr(night, "branch"));
-		fputs(" at <code>", f);
-		esc(f, jstr(night, "head"));
-		fputs("</code> (", f);
-		esc(f, jstr(night, "subject"));
-		fputs(")</p>\n", f);
-		if (json_object_get(night, "error")) {
-			fputs("<p><b>Could not be judged:</b> ", f);
-			esc(f, jstr(night, "error"));
-			fputs("</p>\n", f);
-		}
-	}
-	if (json_array_size(json_object_get(night, "verdicts"))) {
-		fputs("<h3>Verdicts against the pooled last good nights</h3>\n<table id=\"verdicts\">"
-		      "<tr><th>topology</th><th>workload</th><th>metric</th><th>unit</th>"
-		      "<th>base</th><th>tonight</th><th>change</th><th>p</th><th>n</th>"
-		      "<th>verdict</th></tr>\n", f);
-		json_array_foreach(json_object_get(night, "verdicts"), i, v) {
-			fprintf(f, "<tr class=\"%s\"><td class=l>", verdict_class(v));
-			esc(f, jstr(v, "topology"));
-			fputs("</td><td class=l>", f);
-			esc(f, jstr(v, "workload"));
-			fputs("</td><td class=l>", f);
-			esc(f, jstr(v, "metric"));
-			fputs("</td><td class=l>", f);
-			esc(f, jstr(v, "unit"));
-			fprintf(f, "</td><td>%.4g</td><td>%.4g</td>",
-				json_number_value(json_object_get(v, "base_mean")),
-				json_number_value(json_object_get(v, "new_mean")));
-			if (json_is_number(json_object_get(v, "pct_change")))
-				fprintf(f, "<td>%+.1f%%</td>",
-					json_number_value(json_object_get(v, "pct_change")));
-			else
-				fputs("<td></td>", f);
-			if (json_is_number(json_object_get(v, "welch_p")))
-				fprintf(f, "<td>%.3f</td>",
-					json_number_value(json_object_get(v, "welch_p")));
-			else
-				fputs("<td></td>", f);
-			fprintf(f, "<td>%lld/%lld</td><td class=l>",
-				(long long)json_integer_value(json_object_get(v, "n_base")),
-				(long long)json_integer_value(json_object_get(v, "n_new")));
-			esc(f, jstr(v, "verdict"));
-			if (json_is_true(json_object_get(v, "regression")))
-				fputs(" (regression)", f);
-			fputs("</td></tr>\n", f);
-		}
-		fputs("</table>\n", f);
-	}
-	if (bisect) {
-		char *rep = NULL;
-		size_t rl = 0;
-		FILE *bf = open_memstream(&rep, &rl);
+	if (last && json_is_string(json_object_get(last, "dir"))) {
+		char *np = xasprintf("%s/night.json", jstr(last, "dir"));
+		char *bp = xasprintf("%s/bisect/bisect.json", jstr(last, "dir"));
 
-		bisect_print(bisect, bf);
-		fclose(bf);
-		fputs("<h3>Bisection</h3>\n<pre id=\"bisect\">", f);
-		esc(f, rep);
-		fputs("</pre>\n", f);
-		free(rep);
+		night = *loaded_night = json_load_file(np, 0, NULL);
+		/* Its id in this database (a rebuilt one numbers anew). */
+		if (*loaded_night)
+			json_object_set(*loaded_night, "id", json_object_get(last, "id"));
+		if (!*bisect)
+			*bisect = *loaded_bisect = json_load_file(bp, 0, NULL);
+		free(np);
+		free(bp);
 	}
-	if (json_array_size(charts)) {
-		fputs("<h3>Trends</h3>\n", f);
-		json_array_foreach(charts, i, v) {
-			fputs("<figure><img src=\"", f);
-			esc(f, jstr(v, "svg"));
-			fputs("\" alt=\"trend of ", f);
-			esc(f, jstr(v, "metric"));
-			fputs("\"></figure>\n", f);
-		}
+	return night ? night : last;
+}
+
+/* Night N: verdict, branch at head (subject), and why it was not judged. */
+static void html_night(FILE *f, const json_t *night)
+{
+	fprintf(f, "<h2>Night %lld: <span class=\"v-%s\">", (long long)json_integer_value(
+							      json_object_get(night, "id")),
+		jstr(night, "verdict"));
+	esc(f, jstr(night, "verdict"));
+	fputs("</span></h2>\n<p>", f);
+	esc(f, jstr(night, "branch"));
+	fputs(" at <code>", f);
+	esc(f, jstr(night, "head"));
+	fputs("</code> (", f);
+	esc(f, jstr(night, "subject"));
+	fputs(")</p>\n", f);
+	if (json_object_get(night, "error")) {
+		fputs("<p><b>Could not be judged:</b> ", f);
+		esc(f, jstr(night, "error"));
+		fputs("</p>\n", f);
 	}
+}
+
+/* A cell of a change in percent or of a p-value, or an empty one. */
+static void td_num(FILE *f, const json_t *v, int pct)
+{
+	if (!json_is_number(v))
+		fputs("<td></td>", f);
+	else if (pct)
+		fprintf(f, "<td>%+.1f%%</td>", json_number_value(v));
+	else
+		fprintf(f, "<td>%.3f</td>", json_number_value(v));
+}
+
+static void html_verdicts(FILE *f, const json_t *night)
+{
+	json_t *v;
+	size_t i;
+
+	fputs("<h3>Verdicts against the pooled last good nights</h3>\n<table id=\"verdicts\">"
+	      "<tr><th>topology</th><th>workload</th><th>metric</th><th>unit</th>"
+	      "<th>base</th><th>tonight</th><th>change</th><th>p</th><th>n</th>"
+	      "<th>verdict</th></tr>\n", f);
+	json_array_foreach(json_object_get(night, "verdicts"), i, v) {
+		fprintf(f, "<tr class=\"%s\"><td class=l>", verdict_class(v));
+		esc(f, jstr(v, "topology"));
+		fputs("</td><td class=l>", f);
+		esc(f, jstr(v, "workload"));
+		fputs("</td><td class=l>", f);
+		esc(f, jstr(v, "metric"));
+		fputs("</td><td class=l>", f);
+		esc(f, jstr(v, "unit"));
+		fprintf(f, "</td><td>%.4g</td><td>%.4g</td>",
+			json_number_value(json_object_get(v, "base_mean")),
+			json_number_value(json_object_get(v, "new_mean")));
+		td_num(f, json_object_get(v, "pct_change"), 1);
+		td_num(f, json_object_get(v, "welch_p"), 0);
+		fprintf(f, "<td>%lld/%lld</td><td class=l>",
+			(long long)json_integer_value(json_object_get(v, "n_base")),
+			(long long)json_integer_value(json_object_get(v, "n_new")));
+		esc(f, jstr(v, "verdict"));
+		if (json_is_true(json_object_get(v, "regression")))
+			fputs(" (regression)", f);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+static void html_bisect_report(FILE *f, const json_t *bisect)
+{
+	char *rep = NULL;
+	size_t rl = 0;
+	FILE *bf = open_memstream(&rep, &rl);
+
+	bisect_print(bisect, bf);
+	fclose(bf);
+	fputs("<h3>Bisection</h3>\n<pre id=\"bisect\">", f);
+	esc(f, rep);
+	fputs("</pre>\n", f);
+	free(rep);
+}
+
+static void html_charts(FILE *f, const json_t *charts)
+{
+	json_t *v;
+	size_t i;
+
+	fputs("<h3>Trends</h3>\n", f);
+	json_array_foreach(charts, i, v) {
+		fputs("<figure><img src=\"", f);
+		esc(f, jstr(v, "svg"));
+		fputs("\" alt=\"trend of ", f);
+		esc(f, jstr(v, "metric"));
+		fputs("\"></figure>\n", f);
+	}
+}
+
+/* The nights, with links to their files. */
+static void html_nights(FILE *f, const json_t *dump, const char *out_abs)
+{
+	json_t *n;
+	size_t i;
+
 	fputs("<h3>Nights</h3>\n<table id=\"nights\"><tr><th>night</th><th>started</th>"
 	      "<th>head</th><th>subject</th><th>verdict</th><th>run</th></tr>\n", f);
 	json_array_foreach(json_object_get(dump, "nights"), i, n) {
@@ -413,6 +452,14 @@ int html_report_write(const json_t *dump, const json_t *night, const json_t *bis
 		free(d);
 	}
 	fputs("</table>\n", f);
+}
+
+/* The bisections, step by step. */
+static void html_bisects(FILE *f, const json_t *dump, const char *out_abs)
+{
+	json_t *s;
+	size_t i;
+
 	json_array_foreach(json_object_get(dump, "bisects"), i, s) {
 		json_t *st;
 		size_t k;
@@ -445,6 +492,43 @@ int html_report_write(const json_t *dump, const json_t *night, const json_t *bis
 		}
 		fputs("</table>\n", f);
 	}
+}
+
+int html_report_write(const json_t *dump, const json_t *night, const json_t *bisect,
+		      const char *out_dir)
+{
+	char *path = xasprintf("%s/index.html", out_dir), *text = NULL, *out_abs;
+	json_t *charts = NULL, *loaded_night = NULL, *loaded_bisect = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	if ((rc = mkdir_p(out_dir, 0755))) {
+		free(path);
+		return rc;
+	}
+	out_abs = realpath(out_dir, NULL);
+	if (json_array_size(json_object_get(dump, "series")) &&
+	    (rc = history_plot(dump, out_dir, PLOT_SVG, &charts))) {
+		free(path);
+		free(out_abs);
+		return rc;
+	}
+	f = open_memstream(&text, &len);
+	html_head(f);
+	if (!night)
+		night = latest_night(dump, &bisect, &loaded_night, &loaded_bisect);
+	fputs("<h1>swapbench nightly</h1>\n", f);
+	if (night)
+		html_night(f, night);
+	if (json_array_size(json_object_get(night, "verdicts")))
+		html_verdicts(f, night);
+	if (bisect)
+		html_bisect_report(f, bisect);
+	if (json_array_size(charts))
+		html_charts(f, charts);
+	html_nights(f, dump, out_abs);
+	html_bisects(f, dump, out_abs);
 	fputs("<p>Written by swapbench nightly; statistics as in <code>swapbench compare</code> "
 	      "(95% confidence intervals, Welch's t-test).</p>\n</body></html>\n", f);
 	fclose(f);

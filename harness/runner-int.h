@@ -42,6 +42,19 @@ struct run {
 /* The signal (SIGINT/SIGTERM) that stopped the cells, 0 while they run. */
 extern volatile sig_atomic_t runner_interrupted;
 
+/* store_write_json that logs a failure and sets *store_err. */
+int run_write_json(const char *path, json_t *j, int *store_err);
+
+/* Cells from `from` on, in order (runner-pool.c): until done, interrupted
+ * or a result cannot be stored; with --jobs N, up to N at once. ran and t0
+ * carry over to the --target-ci rounds (ETA). */
+void run_cells(struct run *r, size_t from, size_t *ran, double t0);
+/* --target-ci: more rounds until the headline CIs are narrow enough. */
+void target_ci_rounds(struct run *r, size_t *ran, double t0);
+
+/* Whether cell i boots a VM (else it is recorded at once: its kernel failed
+ * to build, or cannot run its topology). */
+int cell_boots(const struct run *r, size_t i);
 /* Run cell i of r here (boot it, or record its kernel's build failure) and
  * store its result.json. Returns the final result (caller owns it). */
 json_t *run_cell_here(struct run *r, size_t i);

@@ -12,23 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int get_str(const char *file, const char *text, const char *path, json_t *obj,
-	    const char *key, int required, char **out)
-{
-	json_t *v = json_object_get(obj, key);
-	char *p = jsonloc_path_append_key(path, key);
-	int rc = 0;
-
-	if (!v && required)
-		rc = jsonloc_err(file, text, path, "missing \"%s\"", key);
-	else if (v && (!json_is_string(v) || !json_string_length(v)))
-		rc = jsonloc_err(file, text, p, "expected a non-empty string");
-	else if (v)
-		*out = xstrdup(json_string_value(v));
-	free(p);
-	return rc;
-}
-
 int name_ok(const char *n)
 {
 	for (const char *c = n; *c; c++)

@@ -10,8 +10,6 @@
 #include "harness/spec.h"
 
 /* spec-check.c */
-int get_str(const char *file, const char *text, const char *path, json_t *obj,
-	    const char *key, int required, char **out);
 int name_ok(const char *n);
 /* A name that becomes a path component: name_problem() is the one rule;
  * the error names the spec position and shows the name escaped. */

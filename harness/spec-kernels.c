@@ -98,7 +98,7 @@ static int parse_git_tree(struct spec *s, const char *gp, json_t *git, const cha
 			  struct spec_kbuild *b)
 {
 	char *tp = jsonloc_path_append_key(gp, "tree");
-	int rc = get_str(s->path, s->text, gp, git, "tree", 1, &b->tree_spec);
+	int rc = jsonloc_get_str(s->path, s->text, gp, git, "tree", 1, &b->tree_spec);
 
 	if (!rc && !strncmp(b->tree_spec, "cache:", 6)) {
 		char *cache;
@@ -144,7 +144,7 @@ static int parse_git(struct spec *s, const char *kp, json_t *k, const char *dir,
 	if (!rc)
 		rc = parse_git_tree(s, gp, git, dir, b);
 	if (!rc)
-		rc = get_str(s->path, s->text, gp, git, "ref", 0, &b->ref);
+		rc = jsonloc_get_str(s->path, s->text, gp, git, "ref", 0, &b->ref);
 	if (!rc && !b->ref)
 		b->ref = xstrdup("HEAD");
 	if (!rc && !ref_ok(b->ref)) {
@@ -154,7 +154,7 @@ static int parse_git(struct spec *s, const char *kp, json_t *k, const char *dir,
 		free(p);
 	}
 	if (!rc)
-		rc = get_str(s->path, s->text, gp, git, "branch", 0, &b->branch);
+		rc = jsonloc_get_str(s->path, s->text, gp, git, "branch", 0, &b->branch);
 	if (!rc && b->branch && !ref_ok(b->branch)) {
 		char *p = jsonloc_path_append_key(gp, "branch");
 
@@ -208,7 +208,7 @@ static int parse_kconfig(struct spec *s, const char *kp, json_t *k, const char *
 	if (!rc)
 		rc = jsonloc_check_keys(s->path, s->text, cp, cfg, keys);
 	if (!rc)
-		rc = get_str(s->path, s->text, cp, cfg, "base", 0, &b->config_base);
+		rc = jsonloc_get_str(s->path, s->text, cp, cfg, "base", 0, &b->config_base);
 	if (!rc && !b->config_base)
 		b->config_base = xstrdup("tinyconfig");
 	for (int t = 0; !rc && targets[t]; t++)
@@ -314,7 +314,7 @@ static int parse_kbuild(struct spec *s, const char *kp, json_t *k, struct spec_k
 	if (!rc)
 		rc = parse_make(s, kp, k, b);
 	if (!rc)
-		rc = get_str(s->path, s->text, kp, k, "localversion", 0, &b->localversion);
+		rc = jsonloc_get_str(s->path, s->text, kp, k, "localversion", 0, &b->localversion);
 	if (!rc && !b->localversion)
 		b->localversion = xstrdup("");
 	if (!rc && b->localversion[0]) {
@@ -334,7 +334,7 @@ static int parse_kbuild(struct spec *s, const char *kp, json_t *k, struct spec_k
 		free(lp);
 	}
 	if (!rc)
-		rc = get_str(s->path, s->text, kp, k, "name", 0, &sk->name);
+		rc = jsonloc_get_str(s->path, s->text, kp, k, "name", 0, &sk->name);
 	if (!rc) {
 		sk->source = xasprintf("git:%s@%s", b->tree_spec, b->branch ? b->branch : b->ref);
 		if (!sk->name)
@@ -457,14 +457,14 @@ int parse_kernels(struct spec *s, json_t *arr)
 				rc = jsonloc_err(s->path, s->text, p, "\"make\" and \"localversion\" are "
 					  "for kernels built from a \"git\" tree");
 			} else if (!rc) {
-				rc = get_str(s->path, s->text, p, k, "source", 1, &sk->source);
+				rc = jsonloc_get_str(s->path, s->text, p, k, "source", 1, &sk->source);
 				if (!rc)
-					rc = get_str(s->path, s->text, p, k, "name", 0, &sk->name);
+					rc = jsonloc_get_str(s->path, s->text, p, k, "name", 0, &sk->name);
 				if (!rc)
-					rc = get_str(s->path, s->text, p, k, "config", 0,
+					rc = jsonloc_get_str(s->path, s->text, p, k, "config", 0,
 						     &sk->config);
 				if (!rc)
-					rc = get_str(s->path, s->text, p, k, "modules", 0,
+					rc = jsonloc_get_str(s->path, s->text, p, k, "modules", 0,
 						     &sk->modules);
 				if (!rc && !sk->name)
 					sk->name = default_kernel_name(sk->source);

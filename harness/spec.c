@@ -124,24 +124,6 @@ static int get_size(const char *file, const char *text, const char *path, json_t
 	return rc;
 }
 
-static int get_int(const char *file, const char *text, const char *path, json_t *obj,
-		   const char *key, long long lo, long long hi, long long *out)
-{
-	json_t *v = json_object_get(obj, key);
-	char *p;
-	int rc = 0;
-
-	if (!v)
-		return 0;
-	p = jsonloc_path_append_key(path, key);
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		rc = jsonloc_err(file, text, p, "expected an integer in [%lld, %lld]", lo, hi);
-	else
-		*out = json_integer_value(v);
-	free(p);
-	return rc;
-}
-
 static int parse_memcg(const char *file, const char *text, const char *path, json_t *obj,
 		       struct spec_memcg *m)
 {
@@ -271,9 +253,9 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 
 		sw->memcg = *memcg;
 		if (!rc)
-			rc = get_str(s->path, s->text, p, w, "kind", 1, &sw->kind);
+			rc = jsonloc_get_str(s->path, s->text, p, w, "kind", 1, &sw->kind);
 		if (!rc)
-			rc = get_str(s->path, s->text, p, w, "name", 0, &sw->name);
+			rc = jsonloc_get_str(s->path, s->text, p, w, "name", 0, &sw->name);
 		if (!rc && !sw->name)
 			sw->name = xstrdup(sw->kind);
 		if (!rc && !(ops = workload_find(sw->kind))) {
@@ -315,7 +297,7 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 			free(mp);
 		}
 		if (!rc)
-			rc = get_int(s->path, s->text, p, w, "timeout", 1, 86400, &timeout);
+			rc = jsonloc_get_int(s->path, s->text, p, w, "timeout", 1, 86400, &timeout);
 		if (!rc && json_object_get(w, "profile")) {
 			char *pp = jsonloc_path_append_key(p, "profile");
 
@@ -458,14 +440,80 @@ int spec_make_aa(struct spec *s, const char *kernel)
 	return rc;
 }
 
+/* "vm": memory, cpus, timeout (out), accel, cmdline, clock, quiet (into s). */
+static int parse_vm(const char *path, struct spec *s, json_t *vm, long long *mem,
+		    long long *cpus, long long *timeout)
+{
+	static const char *const vm_keys[] = { "memory", "cpus", "accel", "timeout", "cmdline",
+					       "fast_boot", "clock", "quiet", NULL };
+	int rc = jsonloc_check_keys(path, s->text, "vm", vm, vm_keys);
+
+	if (!rc)
+		rc = get_size(path, s->text, "vm", vm, "memory", mem);
+	if (!rc && (*mem < (128LL << 20) || *mem > (1LL << 40)))
+		rc = jsonloc_err(path, s->text, "vm.memory", "expected between 128M and 1T");
+	if (!rc)
+		rc = jsonloc_get_int(path, s->text, "vm", vm, "cpus", 1, 256, cpus);
+	if (!rc)
+		rc = jsonloc_get_int(path, s->text, "vm", vm, "timeout", 10, 86400, timeout);
+	if (!rc)
+		rc = jsonloc_get_str(path, s->text, "vm", vm, "accel", 0, &s->accel);
+	if (!rc && s->accel && strcmp(s->accel, "auto") && strcmp(s->accel, "kvm") &&
+	    strcmp(s->accel, "tcg"))
+		rc = jsonloc_err(path, s->text, "vm.accel", "expected \"auto\", \"kvm\" or "
+			  "\"tcg\" (got '%s')", s->accel);
+	if (!rc)
+		rc = jsonloc_get_str(path, s->text, "vm", vm, "cmdline", 0, &s->cmdline);
+	if (!rc)
+		rc = jsonloc_get_str(path, s->text, "vm", vm, "clock", 0, &s->clock);
+	if (!rc && s->clock && strcmp(s->clock, "host") && strcmp(s->clock, "icount"))
+		rc = jsonloc_err(path, s->text, "vm.clock", "expected \"host\" or \"icount\" "
+			  "(got '%s')", s->clock);
+	if (!rc && json_object_get(vm, "quiet")) {
+		if (!json_is_boolean(json_object_get(vm, "quiet")))
+			rc = jsonloc_err(path, s->text, "vm.quiet", "expected true or false");
+		else
+			s->quiet = json_is_true(json_object_get(vm, "quiet"));
+	}
+	return rc;
+}
+
+/* "purpose": "measurement" (default) or "functional". */
+static int parse_purpose(const char *path, struct spec *s)
+{
+	char *purpose = NULL;
+	int rc = jsonloc_get_str(path, s->text, "", s->root, "purpose", 0, &purpose);
+
+	if (!rc && purpose && strcmp(purpose, "measurement") &&
+	    strcmp(purpose, "functional"))
+		rc = jsonloc_err(path, s->text, "purpose", "expected \"measurement\" or "
+			  "\"functional\" (got '%s')", purpose);
+	s->functional = purpose && !strcmp(purpose, "functional");
+	free(purpose);
+	return rc;
+}
+
+/* "profile": frequency and max_size of perf recording. */
+static int parse_profile(const char *path, struct spec *s, json_t *pr, long long *hz,
+			 long long *max)
+{
+	static const char *const profile_keys[] = { "frequency", "max_size", NULL };
+	int rc = jsonloc_check_keys(path, s->text, "profile", pr, profile_keys);
+
+	if (!rc)
+		rc = jsonloc_get_int(path, s->text, "profile", pr, "frequency", 1, 20000, hz);
+	if (!rc)
+		rc = get_size(path, s->text, "profile", pr, "max_size", max);
+	if (!rc && (*max < (64LL << 10) || *max > (4LL << 30)))
+		rc = jsonloc_err(path, s->text, "profile.max_size", "expected between 64K and 4G");
+	return rc;
+}
+
 int spec_load(const char *path, struct spec *s)
 {
 	static const char *const keys[] = { "name", "description", "kernels", "topologies",
 					    "workloads", "memcg", "iterations", "vm",
 					    "sample_interval_ms", "profile", "purpose", NULL };
-	static const char *const profile_keys[] = { "frequency", "max_size", NULL };
-	static const char *const vm_keys[] = { "memory", "cpus", "accel", "timeout", "cmdline",
-					       "fast_boot", "clock", "quiet", NULL };
 	struct spec_memcg memcg = { -1, -1, -1, -1 };
 	long long iterations = 1, cpus = 2, timeout = 900, interval = 1000, mem = 1LL << 30;
 	long long prof_hz = 499, prof_max = 64LL << 20;
@@ -485,7 +533,7 @@ int spec_load(const char *path, struct spec *s)
 	}
 	rc = jsonloc_check_keys(path, s->text, "", s->root, keys);
 	if (!rc)
-		rc = get_str(path, s->text, "", s->root, "name", 0, &s->name);
+		rc = jsonloc_get_str(path, s->text, "", s->root, "name", 0, &s->name);
 	if (!rc && !s->name) {
 		char *copy = xstrdup(path), *b = basename(copy), *dot = strrchr(b, '.');
 
@@ -502,65 +550,20 @@ int spec_load(const char *path, struct spec *s)
 		rc = parse_memcg(path, s->text, "memcg", json_object_get(s->root, "memcg"),
 				 &memcg);
 	if (!rc)
-		rc = get_int(path, s->text, "", s->root, "iterations", 1, 1000, &iterations);
+		rc = jsonloc_get_int(path, s->text, "", s->root, "iterations", 1, 1000, &iterations);
 	if (!rc)
-		rc = get_int(path, s->text, "", s->root, "sample_interval_ms", 50, 60000,
+		rc = jsonloc_get_int(path, s->text, "", s->root, "sample_interval_ms", 50, 60000,
 			     &interval);
 	vm = json_object_get(s->root, "vm");
-	if (!rc && vm) {
-		rc = jsonloc_check_keys(path, s->text, "vm", vm, vm_keys);
-		if (!rc)
-			rc = get_size(path, s->text, "vm", vm, "memory", &mem);
-		if (!rc && (mem < (128LL << 20) || mem > (1LL << 40)))
-			rc = jsonloc_err(path, s->text, "vm.memory", "expected between 128M and 1T");
-		if (!rc)
-			rc = get_int(path, s->text, "vm", vm, "cpus", 1, 256, &cpus);
-		if (!rc)
-			rc = get_int(path, s->text, "vm", vm, "timeout", 10, 86400, &timeout);
-		if (!rc)
-			rc = get_str(path, s->text, "vm", vm, "accel", 0, &s->accel);
-		if (!rc && s->accel && strcmp(s->accel, "auto") && strcmp(s->accel, "kvm") &&
-		    strcmp(s->accel, "tcg"))
-			rc = jsonloc_err(path, s->text, "vm.accel", "expected \"auto\", \"kvm\" or "
-				  "\"tcg\" (got '%s')", s->accel);
-		if (!rc)
-			rc = get_str(path, s->text, "vm", vm, "cmdline", 0, &s->cmdline);
-		if (!rc)
-			rc = get_str(path, s->text, "vm", vm, "clock", 0, &s->clock);
-		if (!rc && s->clock && strcmp(s->clock, "host") && strcmp(s->clock, "icount"))
-			rc = jsonloc_err(path, s->text, "vm.clock", "expected \"host\" or \"icount\" "
-				  "(got '%s')", s->clock);
-		if (!rc && json_object_get(vm, "quiet")) {
-			if (!json_is_boolean(json_object_get(vm, "quiet")))
-				rc = jsonloc_err(path, s->text, "vm.quiet", "expected true or false");
-			else
-				s->quiet = json_is_true(json_object_get(vm, "quiet"));
-		}
-	}
+	if (!rc && vm)
+		rc = parse_vm(path, s, vm, &mem, &cpus, &timeout);
 	if (!rc)
 		rc = parse_boot(path, s->text, json_object_get(vm, "fast_boot"), &s->boot);
-	if (!rc) {
-		char *purpose = NULL;
-
-		rc = get_str(path, s->text, "", s->root, "purpose", 0, &purpose);
-		if (!rc && purpose && strcmp(purpose, "measurement") &&
-		    strcmp(purpose, "functional"))
-			rc = jsonloc_err(path, s->text, "purpose", "expected \"measurement\" or "
-				  "\"functional\" (got '%s')", purpose);
-		s->functional = purpose && !strcmp(purpose, "functional");
-		free(purpose);
-	}
-	if (!rc && json_object_get(s->root, "profile")) {
-		json_t *pr = json_object_get(s->root, "profile");
-
-		rc = jsonloc_check_keys(path, s->text, "profile", pr, profile_keys);
-		if (!rc)
-			rc = get_int(path, s->text, "profile", pr, "frequency", 1, 20000, &prof_hz);
-		if (!rc)
-			rc = get_size(path, s->text, "profile", pr, "max_size", &prof_max);
-		if (!rc && (prof_max < (64LL << 10) || prof_max > (4LL << 30)))
-			rc = jsonloc_err(path, s->text, "profile.max_size", "expected between 64K and 4G");
-	}
+	if (!rc)
+		rc = parse_purpose(path, s);
+	if (!rc && json_object_get(s->root, "profile"))
+		rc = parse_profile(path, s, json_object_get(s->root, "profile"), &prof_hz,
+				   &prof_max);
 	if (!rc)
 		rc = parse_kernels(s, json_object_get(s->root, "kernels"));
 	if (!rc)

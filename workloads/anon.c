@@ -16,6 +16,8 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/params.h"
+#include "workloads/anon.h"
+#include "workloads/lat-hist.h"
 #include "workloads/mthp-knobs.h"
 
 #include <errno.h>
@@ -35,31 +37,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ANON_MAX_PROCESSES	1024
-#define ANON_MAX_PASSES		1000
-#define ANON_MAX_SIZE		(1ULL << 40)	/* keeps page indexes within 32 bits */
-#define ANON_DEFAULT_SIZE	(64ULL << 20)
-
 /* PMD size on x86-64; the guest we run in is x86-64. */
 #define HPAGE_SIZE		(2UL << 20)
-
-/* Log-linear histogram: values below 16 ns get exact buckets, then every
- * power of two of nanoseconds is split into 16 linear sub-buckets (6.25%
- * resolution). The top row covers 2^36..2^37-1 ns (~69..137 s); anything
- * larger is clamped into the last bucket (the exact max is kept apart). */
-#define HIST_SUB_BITS		4
-#define HIST_SUB		(1U << HIST_SUB_BITS)
-#define HIST_MAX_MSB		36
-#define HIST_BUCKETS		(HIST_SUB + (HIST_MAX_MSB - HIST_SUB_BITS + 1) * HIST_SUB)
 
 /* Pattern-fill words carry a marker byte so they are never zero. */
 #define PATTERN_MAGIC		(0x5aULL << 56)
 
 #define NS_PER_S		1000000000ULL
 
-enum anon_fill { FILL_ZERO, FILL_RANDOM, FILL_PATTERN };
-
-static const char *const fill_names[] = {
+const char *const anon_fill_names[] = {
 	[FILL_ZERO] = "zero", [FILL_RANDOM] = "random", [FILL_PATTERN] = "pattern",
 	[FILL_PATTERN + 1] = NULL,
 };
@@ -73,14 +59,6 @@ struct anon_cfg {
 	enum anon_fill fill;
 	uint64_t seed;
 	struct mthp_knobs mthp;
-};
-
-struct lat_hist {
-	uint64_t count[HIST_BUCKETS];
-	uint64_t n;
-	uint64_t sum_ns;
-	uint64_t min_ns;
-	uint64_t max_ns;
 };
 
 /* Per pass, over all processes; updated with atomics by the children. */
@@ -155,133 +133,16 @@ static void atomic_max_u64(uint64_t *p, uint64_t v)
 		;
 }
 
-/* ---- histogram -------------------------------------------------------- */
-
-static void hist_init(struct lat_hist *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->min_ns = UINT64_MAX;
-}
-
-static inline unsigned int hist_idx(uint64_t v)
-{
-	unsigned int msb;
-
-	if (v < HIST_SUB)
-		return (unsigned int)v;
-	msb = 63 - (unsigned int)__builtin_clzll(v);
-	if (msb > HIST_MAX_MSB)
-		return HIST_BUCKETS - 1;
-	return HIST_SUB + (msb - HIST_SUB_BITS) * HIST_SUB +
-	       (unsigned int)((v >> (msb - HIST_SUB_BITS)) - HIST_SUB);
-}
-
-static uint64_t hist_lo(unsigned int idx)
-{
-	unsigned int row, sub;
-
-	if (idx < HIST_SUB)
-		return idx;
-	row = (idx - HIST_SUB) / HIST_SUB;
-	sub = (idx - HIST_SUB) % HIST_SUB;
-	return (uint64_t)(HIST_SUB + sub) << row;
-}
-
-static uint64_t hist_hi(unsigned int idx)
-{
-	if (idx < HIST_SUB)
-		return idx;
-	return hist_lo(idx) + (1ULL << ((idx - HIST_SUB) / HIST_SUB)) - 1;
-}
-
-static inline void hist_add(struct lat_hist *h, uint64_t v)
-{
-	h->count[hist_idx(v)]++;
-	h->n++;
-	h->sum_ns += v;
-	if (v > h->max_ns)
-		h->max_ns = v;
-	if (v < h->min_ns)
-		h->min_ns = v;
-}
-
-static void hist_merge(struct lat_hist *dst, const struct lat_hist *src)
-{
-	for (unsigned int i = 0; i < HIST_BUCKETS; i++)
-		dst->count[i] += src->count[i];
-	dst->n += src->n;
-	dst->sum_ns += src->sum_ns;
-	if (src->max_ns > dst->max_ns)
-		dst->max_ns = src->max_ns;
-	if (src->min_ns < dst->min_ns)
-		dst->min_ns = src->min_ns;
-}
-
-/* The highest value equivalent to the q-quantile's bucket, capped at the
- * exact max so that p50 <= ... <= max always holds. */
-static uint64_t hist_quantile(const struct lat_hist *h, double q)
-{
-	uint64_t rank, seen = 0;
-
-	if (!h->n)
-		return 0;
-	rank = (uint64_t)ceil(q * (double)h->n);
-	if (rank < 1)
-		rank = 1;
-	for (unsigned int i = 0; i < HIST_BUCKETS; i++) {
-		seen += h->count[i];
-		if (seen >= rank)
-			return hist_hi(i) < h->max_ns ? hist_hi(i) : h->max_ns;
-	}
-	return h->max_ns;
-}
-
-static json_t *hist_summary(const struct lat_hist *h)
-{
-	/* Decade counts by bucket lower bound, so edges are fuzzy by one bucket. */
-	static const struct { const char *name; uint64_t below; } decades[] = {
-		{ "lt_1us", 1000ULL },		{ "1us_10us", 10000ULL },
-		{ "10us_100us", 100000ULL },	{ "100us_1ms", 1000000ULL },
-		{ "1ms_10ms", 10000000ULL },	{ "10ms_100ms", 100000000ULL },
-		{ "ge_100ms", UINT64_MAX },
-	};
-	json_t *counts = json_object();
-	unsigned int b = 0;
-
-	for (size_t d = 0; d < sizeof(decades) / sizeof(decades[0]); d++) {
-		uint64_t c = 0;
-
-		for (; b < HIST_BUCKETS && hist_lo(b) < decades[d].below; b++)
-			c += h->count[b];
-		json_object_set_new(counts, decades[d].name, json_integer((json_int_t)c));
-	}
-	return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:o}",
-			 "accesses", (json_int_t)h->n,
-			 "min_us", h->n ? h->min_ns / 1e3 : 0.0,
-			 "mean_us", h->n ? (double)h->sum_ns / (double)h->n / 1e3 : 0.0,
-			 "p50_us", hist_quantile(h, 0.5) / 1e3,
-			 "p90_us", hist_quantile(h, 0.9) / 1e3,
-			 "p99_us", hist_quantile(h, 0.99) / 1e3,
-			 "p99.9_us", hist_quantile(h, 0.999) / 1e3,
-			 "max_us", h->max_ns / 1e3,
-			 "counts", counts);
-}
-
 /* ---- parameters ------------------------------------------------------- */
 
-static const char *const patterns[] = { "seq", "random", NULL };
+const char *const anon_patterns[] = { "seq", "random", NULL };
 
 /* The parameters; anon_parse resolves them in this order. */
 static const struct param_def anon_params[] = {
-	PARAM_INT("processes", 1, ANON_MAX_PROCESSES, "1",
-		  "processes, each touching size/processes"),
-	PARAM_SIZE("size", 4096, ANON_MAX_SIZE, "64M", "anonymous memory in all"),
-	PARAM_ENUM("pattern", patterns, "seq", "access order of the passes"),
-	PARAM_INT("passes", 1, ANON_MAX_PASSES, "2", "passes over the memory"),
+	ANON_PARAMS_SHAPE,
 	PARAM_BOOL("hugepage", "false", "madvise(MADV_HUGEPAGE) the mapping"),
 	PARAM_CUSTOM("mthp", NULL, "mTHP policy per size, e.g. {\"64K\": \"always\"}"),
-	PARAM_INT("seed", LLONG_MIN, LLONG_MAX, "1", "random seed (pattern, fill)"),
-	PARAM_ENUM("fill", fill_names, "pattern", "page contents"),
+	ANON_PARAMS_DATA,
 	PARAM_END(),
 };
 
@@ -302,11 +163,11 @@ static int anon_parse(const json_t *params, const char *where, struct anon_cfg *
 				 &processes)) ||
 	    (ret = param_get_size(params, where, "size", page_size(), ANON_MAX_SIZE,
 				  &cfg->size)) ||
-	    (ret = param_get_enum(params, where, "pattern", patterns, &pattern)) ||
+	    (ret = param_get_enum(params, where, "pattern", anon_patterns, &pattern)) ||
 	    (ret = param_get_int(params, where, "passes", 1, ANON_MAX_PASSES, &passes)) ||
 	    (ret = param_get_bool(params, where, "hugepage", &cfg->hugepage)) ||
 	    (ret = param_get_int(params, where, "seed", LLONG_MIN, LLONG_MAX, &seed)) ||
-	    (ret = param_get_enum(params, where, "fill", fill_names, &fill)))
+	    (ret = param_get_enum(params, where, "fill", anon_fill_names, &fill)))
 		goto out;
 	if ((v = json_object_get(params, "mthp")))
 		ret = mthp_knobs_parse(v, where, &cfg->mthp);
@@ -331,7 +192,7 @@ static json_t *cfg_json(const struct anon_cfg *cfg)
 			 "hugepage", (int)cfg->hugepage,
 			 "mthp", mthp,
 			 "seed", (json_int_t)cfg->seed,
-			 "fill", fill_names[cfg->fill]);
+			 "fill", anon_fill_names[cfg->fill]);
 }
 
 static int anon_validate(const json_t *params, const char *where)
@@ -680,6 +541,93 @@ static int report_deaths(const struct anon_cfg *cfg, const struct run_result *r)
 						: "");
 }
 
+/* Wait for the n children and count how they ended into r. */
+static void reap_children(const pid_t *pids, unsigned int n, struct proc_stats *stats,
+			  struct run_result *r)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		int status;
+
+		while (waitpid(pids[i], &status, 0) < 0) {
+			if (errno != EINTR) {
+				status = -1;
+				break;
+			}
+		}
+		if (status != -1 && WIFSIGNALED(status)) {
+			r->died++;
+			if (WTERMSIG(status) < NSIG)
+				r->died_by[WTERMSIG(status)]++;
+			continue;
+		}
+		if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) ||
+		    !__atomic_load_n(&stats[i].done, __ATOMIC_ACQUIRE)) {
+			if (!r->failed++) {
+				r->first_err = stats[i].err ? stats[i].err : ECHILD;
+				r->first_err_idx = i;
+			}
+			continue;
+		}
+		r->ok++;
+	}
+}
+
+/* Merge the histograms and counters of the children that finished. */
+static void merge_children(struct proc_stats *stats, unsigned int n, struct run_result *r)
+{
+	hist_init(&r->hist[0]);
+	hist_init(&r->hist[1]);
+	for (unsigned int i = 0; i < n; i++) {
+		struct proc_stats *st = &stats[i];
+
+		if (!__atomic_load_n(&st->done, __ATOMIC_ACQUIRE))
+			continue;
+		hist_merge(&r->hist[0], &st->hist[0]);
+		hist_merge(&r->hist[1], &st->hist[1]);
+		r->accesses += st->accesses;
+		r->verify_errors += st->verify_errors;
+		r->free_sum_ns += st->free_ns;
+		if (st->free_ns > r->free_max_ns)
+			r->free_max_ns = st->free_ns;
+		if (st->passes_end_ns > r->t_last_end)
+			r->t_last_end = st->passes_end_ns;
+	}
+}
+
+/* The outcome: partial results stay in info; metrics only come from a
+ * clean run (no deaths, no failures, every page read back as written). */
+static int anon_outcome(struct wl_ctx *ctx, const struct anon_cfg *cfg, const struct run_result *r,
+			const struct proc_stats *stats, const struct pass_times *pt,
+			size_t page, uint64_t pages, uint64_t t_entry)
+{
+	const struct lat_hist *h = &r->hist[cfg->passes > 1];
+	double wall = (r->t_last_end - r->t_release) / 1e9;
+	double bytes = (double)pages * page * cfg->passes * cfg->processes;
+	const struct proc_stats *st = &stats[r->first_err_idx];
+
+	if (r->died)
+		return report_deaths(cfg, r);
+	if (r->failed)
+		return sb_err(r->first_err, "anon: %u of %u processes failed; process %u: %s",
+			      r->failed, cfg->processes, r->first_err_idx + 1,
+			      st->errmsg[0] ? st->errmsg : "exited without reporting results");
+	/* Swap handing back other data than it was given is a finding in
+	 * itself; numbers measured over it are not worth keeping. */
+	if (r->verify_errors)
+		return sb_err(EIO, "anon: %" PRIu64 " page access(es) read back other data than "
+			      "was written in the pass before", r->verify_errors);
+	wl_metric(ctx, "throughput", wall > 0 ? bytes / wall / 1e6 : 0.0, "MB/s", "higher");
+	wl_metric(ctx, "lat_p50", hist_quantile(h, 0.5) / 1e3, "us", "lower");
+	wl_metric(ctx, "lat_p90", hist_quantile(h, 0.9) / 1e3, "us", "lower");
+	wl_metric(ctx, "lat_p99", hist_quantile(h, 0.99) / 1e3, "us", "lower");
+	wl_metric(ctx, "lat_p99.9", hist_quantile(h, 0.999) / 1e3, "us", "lower");
+	wl_metric(ctx, "lat_max", h->max_ns / 1e3, "us", "lower");
+	wl_metric(ctx, "fault_in_time", pt[0].max_dur_ns / 1e9, "s", "lower");
+	wl_metric(ctx, "free_time", r->free_sum_ns / 1e6 / cfg->processes, "ms", "lower");
+	wl_metric(ctx, "elapsed", (now_ns() - t_entry) / 1e9, "s", "lower");
+	return 0;
+}
+
 static int anon_run(struct wl_ctx *ctx)
 {
 	uint64_t t_entry = now_ns(), clk_ns, pages;
@@ -755,82 +703,11 @@ static int anon_run(struct wl_ctx *ctx)
 	close(go[1]);
 	go[1] = -1;
 
-	for (unsigned int i = 0; i < n; i++) {
-		int status;
-
-		while (waitpid(pids[i], &status, 0) < 0) {
-			if (errno != EINTR) {
-				status = -1;
-				break;
-			}
-		}
-		if (status != -1 && WIFSIGNALED(status)) {
-			r->died++;
-			if (WTERMSIG(status) < NSIG)
-				r->died_by[WTERMSIG(status)]++;
-			continue;
-		}
-		if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) ||
-		    !__atomic_load_n(&stats[i].done, __ATOMIC_ACQUIRE)) {
-			if (!r->failed++) {
-				r->first_err = stats[i].err ? stats[i].err : ECHILD;
-				r->first_err_idx = i;
-			}
-			continue;
-		}
-		r->ok++;
-	}
-
-	hist_init(&r->hist[0]);
-	hist_init(&r->hist[1]);
-	for (unsigned int i = 0; i < n; i++) {
-		struct proc_stats *st = &stats[i];
-
-		if (!__atomic_load_n(&st->done, __ATOMIC_ACQUIRE))
-			continue;
-		hist_merge(&r->hist[0], &st->hist[0]);
-		hist_merge(&r->hist[1], &st->hist[1]);
-		r->accesses += st->accesses;
-		r->verify_errors += st->verify_errors;
-		r->free_sum_ns += st->free_ns;
-		if (st->free_ns > r->free_max_ns)
-			r->free_max_ns = st->free_ns;
-		if (st->passes_end_ns > r->t_last_end)
-			r->t_last_end = st->passes_end_ns;
-	}
+	reap_children(pids, n, stats, r);
+	merge_children(stats, n, r);
 	record_info(ctx, &cfg, r, pt, page, pages, clk_ns);
 
-	/* Partial results stay in info; metrics only come from a clean run. */
-	if (r->died) {
-		ret = report_deaths(&cfg, r);
-	} else if (r->failed) {
-		const struct proc_stats *st = &stats[r->first_err_idx];
-
-		ret = sb_err(r->first_err, "anon: %u of %u processes failed; process %u: %s",
-			     r->failed, cfg.processes, r->first_err_idx + 1,
-			     st->errmsg[0] ? st->errmsg : "exited without reporting results");
-	} else if (r->verify_errors) {
-		/* Swap handing back other data than it was given is a finding
-		 * in itself; numbers measured over it are not worth keeping. */
-		ret = sb_err(EIO, "anon: %" PRIu64 " page access(es) read back other data than "
-			     "was written in the pass before", r->verify_errors);
-	} else {
-		const struct lat_hist *h = &r->hist[cfg.passes > 1];
-		double wall = (r->t_last_end - r->t_release) / 1e9;
-		double bytes = (double)pages * page * cfg.passes * cfg.processes;
-
-		wl_metric(ctx, "throughput", wall > 0 ? bytes / wall / 1e6 : 0.0, "MB/s",
-			  "higher");
-		wl_metric(ctx, "lat_p50", hist_quantile(h, 0.5) / 1e3, "us", "lower");
-		wl_metric(ctx, "lat_p90", hist_quantile(h, 0.9) / 1e3, "us", "lower");
-		wl_metric(ctx, "lat_p99", hist_quantile(h, 0.99) / 1e3, "us", "lower");
-		wl_metric(ctx, "lat_p99.9", hist_quantile(h, 0.999) / 1e3, "us", "lower");
-		wl_metric(ctx, "lat_max", h->max_ns / 1e3, "us", "lower");
-		wl_metric(ctx, "fault_in_time", pt[0].max_dur_ns / 1e9, "s", "lower");
-		wl_metric(ctx, "free_time", r->free_sum_ns / 1e6 / cfg.processes, "ms", "lower");
-		wl_metric(ctx, "elapsed", (now_ns() - t_entry) / 1e9, "s", "lower");
-		ret = 0;
-	}
+	ret = anon_outcome(ctx, &cfg, r, stats, pt, page, pages, t_entry);
 
 out_sig:
 	sigaction(SIGCHLD, &old_chld, NULL);

@@ -20,6 +20,7 @@
 #include "workloads/workload.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/params.h"
 #include "common/process.h"
 #include "common/topology.h"
 #include "workloads/wl-util.h"
@@ -38,14 +39,25 @@
 #define FIO_CAPTURE_MAX		(4u << 20)	/* one job's JSON is ~7 KiB */
 #define FIO_TAIL_BYTES		1500
 
-static const char *const fio_keys[] = {
-	"device", "rw", "bs", "iodepth", "size", "runtime", "ioengine", "direct", "prefill",
-	NULL,
-};
-
 static const char *const rw_modes[] = { "randwrite", "randread", "write", "read", "randrw",
 					NULL };
 static const char *const engines[] = { "libaio", "io_uring", "psync", NULL };
+
+/* The parameters; fio_parse_params resolves them and adds the checks a
+ * type cannot say (bs a power of two, size at least one block). */
+static const struct param_def fio_params[] = {
+	PARAM_STRING("device", 120, NULL, "block device in the guest, like \"/dev/nvme0n1\" "
+		     "(default: the first swap device that is not zram, else zram)"),
+	PARAM_ENUM("rw", rw_modes, "randwrite", "fio --rw"),
+	PARAM_SIZE("bs", FIO_MIN_BS, FIO_MAX_BS, "4K", "block size, a power of two"),
+	PARAM_INT("iodepth", 1, 4096, "16", "fio --iodepth"),
+	PARAM_SIZE("size", 1 << 20, FIO_MAX_SIZE, "256M", "region of the device used"),
+	PARAM_INT("runtime", 1, 86400, "10", "seconds"),
+	PARAM_ENUM("ioengine", engines, "libaio", "fio --ioengine"),
+	PARAM_CUSTOM("direct", "true", "O_DIRECT: true, false, 1 or 0"),
+	PARAM_BOOL("prefill", NULL, "write the region first (default: true for jobs that read)"),
+	PARAM_END(),
+};
 
 struct fio_cfg {
 	const char *device;		/* NULL: from the topology */
@@ -75,7 +87,6 @@ static bool rw_writes(unsigned int rw)
 static int fio_parse_params(const json_t *params, const char *where, struct fio_cfg *cfg)
 {
 	json_t *v;
-	long long n;
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -84,14 +95,13 @@ static int fio_parse_params(const json_t *params, const char *where, struct fio_
 	cfg->iodepth = 16;
 	cfg->runtime = 10;
 	cfg->direct = true;
-	if ((ret = param_check_object(params, where)))
+	if ((ret = params_check(params, where, fio_params)))
 		return ret;
 	if (!params) {
 		cfg->prefill = rw_reads(cfg->rw);
 		return 0;
 	}
-	if ((ret = param_check_keys(params, where, fio_keys)) ||
-	    (ret = param_get_string(params, where, "device", 120, &cfg->device)) ||
+	if ((ret = param_get_string(params, where, "device", 120, &cfg->device)) ||
 	    (ret = param_get_enum(params, where, "rw", rw_modes, &cfg->rw)) ||
 	    (ret = param_get_size(params, where, "bs", FIO_MIN_BS, FIO_MAX_BS, &cfg->bs)) ||
 	    (ret = param_get_size(params, where, "size", 1ULL << 20, FIO_MAX_SIZE, &cfg->size)) ||
@@ -107,14 +117,10 @@ static int fio_parse_params(const json_t *params, const char *where, struct fio_
 	if (cfg->size < cfg->bs)
 		return param_bad(where, "size", json_object_get(params, "size"),
 				    "must be at least one block (bs)");
-	n = cfg->iodepth;
-	if ((ret = param_get_int(params, where, "iodepth", 1, 4096, &n)))
+	if ((ret = param_get_uint(params, where, "iodepth", 1, 4096, &cfg->iodepth)))
 		return ret;
-	cfg->iodepth = (unsigned int)n;
-	n = cfg->runtime;
-	if ((ret = param_get_int(params, where, "runtime", 1, 86400, &n)))
+	if ((ret = param_get_uint(params, where, "runtime", 1, 86400, &cfg->runtime)))
 		return ret;
-	cfg->runtime = (unsigned int)n;
 	/* fio itself takes 0/1: accept those as well as JSON booleans. */
 	v = json_object_get(params, "direct");
 	if (v && json_is_integer(v) && (json_integer_value(v) == 0 || json_integer_value(v) == 1))
@@ -276,16 +282,11 @@ static int run_fio(const char *what, const char *const *argv, int timeout_ms,
 	if (ret)
 		return ret;
 	if (res->timed_out || res->signal || res->exit_code) {
-		char how[160], *tail = wl_file_tail(err_path, 10, FIO_TAIL_BYTES);
+		char *tail = wl_output_tail(err_path, res->out, 10, FIO_TAIL_BYTES);
+		char *name = xasprintf("fio: %s", what);
 
-		if (!*tail) {
-			free(tail);
-			tail = wl_tail(res->out, 10, FIO_TAIL_BYTES);
-		}
-		wl_describe_end(res->exit_code, res->signal, res->timed_out, res->elapsed_s, how,
-				sizeof(how));
-		ret = sb_err(res->timed_out ? ETIMEDOUT : EIO, "fio: %s failed (%s): %s", what,
-			     how, *tail ? tail : "(no output)");
+		ret = wl_tool_failed(res, name, tail);
+		free(name);
 		free(tail);
 		spawn_result_release(res);
 	}
@@ -468,6 +469,7 @@ const struct workload_ops workload_fio = {
 	.summary = "device baseline: fio on the topology's swap device (swapped off first); "
 		   "bandwidth, IOPS, completion latency percentiles",
 	.validate = fio_validate,
+	.params = fio_params,
 	.supported = fio_supported,
 	.setup = fio_setup,
 	.run = fio_run,

@@ -23,6 +23,7 @@
 #include "workloads/workload.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/params.h"
 #include "workloads/mthp-knobs.h"
 #include "common/process.h"
 #include "workloads/wl-util.h"
@@ -50,12 +51,22 @@
 #define KB_STDOUT_MAX		(64 << 10)
 #define KB_OOM_LEAK		"VM_FAULT_OOM leaked out"
 
-static const char *const kb_keys[] = {
-	"tree", "jobs", "target", "prepare", "copy_to", "iterations", "mthp", "build_timeout",
-	NULL,
-};
-
 static const char *const copy_modes[] = { "tmpfs", "disk", NULL };
+
+/* The parameters; kb_parse resolves them and adds the checks a type cannot
+ * say (the tree exists, targets are plain make targets). */
+static const struct param_def kb_params[] = {
+	PARAM_STRING("tree", 4000, KB_DEFAULT_TREE,
+		     "source tree to build, an absolute host path with a Makefile"),
+	PARAM_INT("jobs", 1, KB_MAX_JOBS, NULL, "make -j (default: online CPUs)"),
+	PARAM_STRING("target", 200, "all", "make target"),
+	PARAM_STRING("prepare", 200, NULL, "make target run once before the timed builds"),
+	PARAM_ENUM("copy_to", copy_modes, "tmpfs", "where the tree is copied (disk: not yet)"),
+	PARAM_INT("iterations", 1, KB_MAX_ITERATIONS, "1", "timed builds (make clean between)"),
+	PARAM_CUSTOM("mthp", NULL, "mTHP policy per size, e.g. {\"64K\": \"always\"}"),
+	PARAM_INT("build_timeout", 10, 7 * 86400, "7200", "seconds per make invocation"),
+	PARAM_END(),
+};
 
 struct kb_cfg {
 	const char *tree;
@@ -122,7 +133,6 @@ static int has_makefile(const char *dir)
 
 static int kb_parse(const json_t *params, const char *where, struct kb_cfg *cfg)
 {
-	long long v;
 	unsigned int mode = 0;
 	int ret;
 
@@ -131,9 +141,7 @@ static int kb_parse(const json_t *params, const char *where, struct kb_cfg *cfg)
 	cfg->target = "all";
 	cfg->iterations = 1;
 	cfg->build_timeout = KB_DEFAULT_TIMEOUT;
-	if ((ret = param_check_object(params, where)) || !params)
-		return ret;
-	if ((ret = param_check_keys(params, where, kb_keys)))
+	if ((ret = params_check(params, where, kb_params)) || !params)
 		return ret;
 	if ((ret = param_get_string(params, where, "tree", 4000, &cfg->tree)))
 		return ret;
@@ -147,10 +155,8 @@ static int kb_parse(const json_t *params, const char *where, struct kb_cfg *cfg)
 		return param_bad(where, "tree", json_object_get(params, "tree"),
 				    is_dir(cfg->tree) ? "has no Makefile"
 						      : "is not a directory on this machine");
-	v = 0;
-	if ((ret = param_get_int(params, where, "jobs", 1, KB_MAX_JOBS, &v)))
+	if ((ret = param_get_uint(params, where, "jobs", 1, KB_MAX_JOBS, &cfg->jobs)))
 		return ret;
-	cfg->jobs = (unsigned int)v;
 	if ((ret = check_target(params, where, "target", &cfg->target)) ||
 	    (ret = check_target(params, where, "prepare", &cfg->prepare)))
 		return ret;
@@ -160,14 +166,12 @@ static int kb_parse(const json_t *params, const char *where, struct kb_cfg *cfg)
 		return param_bad(where, "copy_to", json_object_get(params, "copy_to"),
 				    "\"disk\" is not supported yet (the guest has no writable "
 				    "disk but its swap devices); use \"tmpfs\"");
-	v = cfg->iterations;
-	if ((ret = param_get_int(params, where, "iterations", 1, KB_MAX_ITERATIONS, &v)))
+	if ((ret = param_get_uint(params, where, "iterations", 1, KB_MAX_ITERATIONS,
+				  &cfg->iterations)))
 		return ret;
-	cfg->iterations = (unsigned int)v;
-	v = cfg->build_timeout;
-	if ((ret = param_get_int(params, where, "build_timeout", 10, 7 * 86400, &v)))
+	if ((ret = param_get_uint(params, where, "build_timeout", 10, 7 * 86400,
+				  &cfg->build_timeout)))
 		return ret;
-	cfg->build_timeout = (unsigned int)v;
 	return mthp_knobs_parse(json_object_get(params, "mthp"), where, &cfg->mthp);
 }
 
@@ -212,14 +216,10 @@ static int run_logged(struct wl_ctx *ctx, const char *what, const char *const *a
 	unlink(err);
 	ret = spawn_run(&o, res);
 	if (!ret && (res->timed_out || res->signal || res->exit_code)) {
-		char *cmd = spawn_argv_str(argv), *tail = wl_file_tail(err, KB_TAIL_LINES,
-								       KB_TAIL_BYTES);
+		char *cmd = spawn_argv_str(argv);
+		char *tail = wl_output_tail(err, res->out, KB_TAIL_LINES, KB_TAIL_BYTES);
 		char how[160];
 
-		if (!*tail) {
-			free(tail);
-			tail = wl_tail(res->out, KB_TAIL_LINES, KB_TAIL_BYTES);
-		}
 		wl_describe_end(res->exit_code, res->signal, res->timed_out, res->elapsed_s, how,
 				sizeof(how));
 		if (ctx->info) {
@@ -521,6 +521,7 @@ const struct workload_ops workload_kernbench = {
 	.summary = "make -jN of a source tree copied to tmpfs, inside the memcg; "
 		   "elapsed, user and sys time per build",
 	.validate = kb_validate,
+	.params = kb_params,
 	.supported = kb_supported,
 	.setup = kb_setup,
 	.run = kb_run,

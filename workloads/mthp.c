@@ -7,7 +7,9 @@
 #define _GNU_SOURCE
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/params.h"
 #include "common/sysfs.h"
+#include "workloads/anon.h"
 #include "workloads/workload.h"
 
 #include <dirent.h>
@@ -20,23 +22,32 @@
 
 extern const struct workload_ops workload_anon;
 
-/* The anon parameters mthp passes through. */
-static const char *const passthrough[] = { "processes", "size", "pattern", "passes", "seed",
-					   "fill", NULL };
+static const char *const others_modes[] = { "never", "inherit", "unchanged", NULL };
 
-/* {sizes, others, hugepage, ...passthrough} -> anon params {mthp, hugepage,
- * ...}. In the guest (in_guest), every size the kernel has but the spec
- * does not name is set to `others` (default "never"), so the chosen sizes
- * are the ones used: otherwise PMD-sized THP, "always" on many distros,
- * wins every fault. */
+/* mthp's own keys, then anon's, passed through (workloads/anon.h). */
+static const struct param_def mthp_params[] = {
+	PARAM_CUSTOM("sizes", NULL, "required: policy per mTHP size, like {\"64kB\": \"always\"}"),
+	PARAM_ENUM("others", others_modes, "never", "policy of the sizes not named"),
+	PARAM_BOOL("hugepage", "true", "madvise(MADV_HUGEPAGE) the mapping"),
+	ANON_PARAMS_SHAPE,
+	ANON_PARAMS_DATA,
+	PARAM_END(),
+};
+
+static bool is_own_key(const char *key)
+{
+	return !strcmp(key, "sizes") || !strcmp(key, "others") || !strcmp(key, "hugepage");
+}
+
 static json_t *anon_params_for(const json_t *params, int in_guest)
 {
 	json_t *p = json_object(), *v, *sizes = json_deep_copy(json_object_get(params, "sizes"));
 	const char *others = json_string_value(json_object_get(params, "others"));
+	const char *k;
 
-	for (int i = 0; passthrough[i]; i++)
-		if ((v = json_object_get(params, passthrough[i])))
-			json_object_set(p, passthrough[i], v);
+	json_object_foreach((json_t *)params, k, v)
+		if (!is_own_key(k))
+			json_object_set(p, k, v);
 	if (in_guest && (!others || strcmp(others, "unchanged"))) {
 		DIR *d = opendir(THP_DIR);
 		struct dirent *e;
@@ -79,34 +90,16 @@ static json_t *anon_params(const json_t *params)
 
 static int mthp_validate(const json_t *params, const char *where)
 {
-	const char *key;
 	json_t *v, *ap;
 	int rc;
 
-	json_object_foreach((json_t *)params, key, v) {
-		int ok = !strcmp(key, "sizes") || !strcmp(key, "hugepage") ||
-			 !strcmp(key, "others");
-
-		for (int i = 0; passthrough[i]; i++)
-			ok |= !strcmp(key, passthrough[i]);
-		if (!ok)
-			return sb_err(EINVAL, "%s.%s: unknown parameter (known: sizes, others, "
-				      "hugepage, processes, size, pattern, passes, seed, fill)",
-				      where, key);
-	}
+	if ((rc = params_check(params, where, mthp_params)))
+		return rc;
 	v = json_object_get(params, "sizes");
 	if (!json_is_object(v) || !json_object_size(v))
 		return sb_err(EINVAL, "%s.sizes: required: an object like {\"64kB\": \"always\"}",
 			      where);
-	v = json_object_get(params, "hugepage");
-	if (v && !json_is_boolean(v))
-		return sb_err(EINVAL, "%s.hugepage: must be true or false", where);
-	v = json_object_get(params, "others");
-	if (v && (!json_is_string(v) || (strcmp(json_string_value(v), "never") &&
-					 strcmp(json_string_value(v), "inherit") &&
-					 strcmp(json_string_value(v), "unchanged"))))
-		return sb_err(EINVAL, "%s.others: must be \"never\" (default), \"inherit\" or "
-			      "\"unchanged\"", where);
+	/* anon checks the passed-through keys again and the sizes' policies. */
 	ap = anon_params_for(params, 0);
 	rc = workload_anon.validate(ap, where);
 	json_decref(ap);
@@ -286,6 +279,7 @@ const struct workload_ops workload_mthp = {
 	.name = "mthp",
 	.summary = "anon memory in chosen mTHP sizes swapped out and back, per-size counters",
 	.validate = mthp_validate,
+	.params = mthp_params,
 	.supported = mthp_supported,
 	.setup = mthp_setup,
 	.run = mthp_run,

@@ -20,6 +20,7 @@
 #include "workloads/workload.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/params.h"
 #include "common/process.h"
 #include "common/strv.h"
 #include "workloads/wl-util.h"
@@ -43,11 +44,20 @@
 				"all, can outlast the timeout when the memcg thrashes: raise " \
 				"timeout or pick a one-pass method like \"write64\")"
 
-static const char *const sng_keys[] = {
-	"stressor", "workers", "bytes", "timeout", "method", "keep", NULL,
-};
-
 static const char *const stressors[] = { "vm", "swap", NULL };
+
+/* The parameters; sng_parse resolves them and adds the checks a type
+ * cannot say (method names, vm-only keys). */
+static const struct param_def sng_params[] = {
+	PARAM_ENUM("stressor", stressors, "vm", "stress-ng stressor"),
+	PARAM_INT("workers", 1, SNG_MAX_WORKERS, NULL, "stressor instances (default: online CPUs)"),
+	PARAM_SIZE("bytes", 4096, SNG_MAX_BYTES, "128M", "memory per vm worker (vm only)"),
+	PARAM_INT("timeout", 1, 86400, "20", "seconds"),
+	PARAM_STRING("method", 40, NULL, "--vm-method, like \"write64\" (vm only; default: "
+		     "stress-ng's, all)"),
+	PARAM_BOOL("keep", "true", "--vm-keep: do not unmap between passes (vm only)"),
+	PARAM_END(),
+};
 
 struct sng_cfg {
 	unsigned int stressor;		/* index into stressors */
@@ -71,29 +81,23 @@ static bool method_ok(const char *m)
 
 static int sng_parse(const json_t *params, const char *where, struct sng_cfg *cfg)
 {
-	long long n;
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->bytes = SNG_DEFAULT_BYTES;
 	cfg->timeout = 20;
 	cfg->keep = true;
-	if ((ret = param_check_object(params, where)) || !params)
+	if ((ret = params_check(params, where, sng_params)) || !params)
 		return ret;
-	if ((ret = param_check_keys(params, where, sng_keys)) ||
-	    (ret = param_get_enum(params, where, "stressor", stressors, &cfg->stressor)) ||
+	if ((ret = param_get_enum(params, where, "stressor", stressors, &cfg->stressor)) ||
 	    (ret = param_get_size(params, where, "bytes", 4096, SNG_MAX_BYTES, &cfg->bytes)) ||
 	    (ret = param_get_string(params, where, "method", 40, &cfg->method)) ||
 	    (ret = param_get_bool(params, where, "keep", &cfg->keep)))
 		return ret;
-	n = 0;
-	if ((ret = param_get_int(params, where, "workers", 1, SNG_MAX_WORKERS, &n)))
+	if ((ret = param_get_uint(params, where, "workers", 1, SNG_MAX_WORKERS, &cfg->workers)))
 		return ret;
-	cfg->workers = (unsigned int)n;
-	n = cfg->timeout;
-	if ((ret = param_get_int(params, where, "timeout", 1, 86400, &n)))
+	if ((ret = param_get_uint(params, where, "timeout", 1, 86400, &cfg->timeout)))
 		return ret;
-	cfg->timeout = (unsigned int)n;
 	if (cfg->method && !method_ok(cfg->method))
 		return param_bad(where, "method", json_object_get(params, "method"),
 				    "must be a vm method name like \"write64\" or \"rand-set\" "
@@ -261,18 +265,10 @@ static int sng_run(struct wl_ctx *ctx)
 	strv_add(&av, yaml_path);
 	strv_add(&av, "--temp-path");
 	strv_add(&av, ctx->work_dir);
-	o.argv = strv_argv(&av);
 	/* stress-ng stops itself at --timeout; the margin covers reaping
 	 * workers that are slow to leave a thrashing memcg. */
 	o.timeout_ms = (int)(cfg.timeout * 2 + 120) * 1000;
-	if (ctx->info) {
-		char *cmd = spawn_argv_str(o.argv);
-
-		json_object_set_new(ctx->info, "command", json_string(cmd));
-		free(cmd);
-	}
-	ret = spawn_run(&o, &res);
-	strv_release(&av);
+	ret = wl_run_tool(ctx, &o, &av, &res);
 	if (ret) {
 		free(yaml_path);
 		return ret;
@@ -280,14 +276,7 @@ static int sng_run(struct wl_ctx *ctx)
 	tail = wl_tail(res.out, 12, SNG_TAIL_BYTES);
 	if (ctx->info)
 		json_object_set_new(ctx->info, "output_tail", json_string(tail));
-	if (res.timed_out || res.signal || res.exit_code) {
-		char how[160];
-
-		wl_describe_end(res.exit_code, res.signal, res.timed_out, res.elapsed_s, how,
-				sizeof(how));
-		ret = sb_err(res.timed_out ? ETIMEDOUT : EIO, "stress-ng failed (%s): %s", how,
-			     *tail ? tail : "(no output)");
-	}
+	ret = wl_tool_failed(&res, "stress-ng", tail);
 	if (!ret)
 		ret = read_file(yaml_path, 1 << 20, &yaml, NULL);
 	if (!ret)
@@ -325,6 +314,7 @@ const struct workload_ops workload_stress_ng = {
 	.name = "stress-ng",
 	.summary = "stress-ng's vm (or swap) stressor in the memcg; bogo ops per second",
 	.validate = sng_validate,
+	.params = sng_params,
 	.supported = sng_supported,
 	.run = sng_run,
 	.metrics = sng_metrics,

@@ -23,6 +23,7 @@
 #include "workloads/workload.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/params.h"
 #include "common/process.h"
 #include "common/strv.h"
 #include "workloads/wl-util.h"
@@ -39,13 +40,22 @@
 #define SB_CAPTURE_MAX		(256u << 10)
 #define SB_TAIL_BYTES		1500
 
-static const char *const sysb_keys[] = {
-	"threads", "block_size", "total_size", "access_mode", "oper", "scope", "time", NULL,
-};
-
 static const char *const access_modes[] = { "rnd", "seq", NULL };
 static const char *const opers[] = { "write", "read", "none", NULL };
 static const char *const scopes[] = { "local", "global", NULL };
+
+/* The parameters; sysb_parse resolves them and adds the checks a type
+ * cannot say (block size a power of two, total at least one block). */
+static const struct param_def sysb_params[] = {
+	PARAM_INT("threads", 1, SB_MAX_THREADS, NULL, "sysbench --threads (default: online CPUs)"),
+	PARAM_SIZE("block_size", 1024, SB_MAX_BLOCK, "64M", "--memory-block-size, a power of two"),
+	PARAM_SIZE("total_size", 1024, SB_MAX_TOTAL, "1G", "--memory-total-size"),
+	PARAM_ENUM("access_mode", access_modes, "rnd", "--memory-access-mode"),
+	PARAM_ENUM("oper", opers, "write", "--memory-oper"),
+	PARAM_ENUM("scope", scopes, "local", "--memory-scope"),
+	PARAM_INT("time", 1, 86400, "10", "seconds (sysbench --time)"),
+	PARAM_END(),
+};
 
 struct sysb_cfg {
 	unsigned int threads;		/* 0: online CPUs */
@@ -56,17 +66,15 @@ struct sysb_cfg {
 
 static int sysb_parse(const json_t *params, const char *where, struct sysb_cfg *cfg)
 {
-	long long n;
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->block_size = 64ULL << 20;
 	cfg->total_size = 1ULL << 30;
 	cfg->time = 10;
-	if ((ret = param_check_object(params, where)) || !params)
+	if ((ret = params_check(params, where, sysb_params)) || !params)
 		return ret;
-	if ((ret = param_check_keys(params, where, sysb_keys)) ||
-	    (ret = param_get_size(params, where, "block_size", 1024, SB_MAX_BLOCK,
+	if ((ret = param_get_size(params, where, "block_size", 1024, SB_MAX_BLOCK,
 			       &cfg->block_size)) ||
 	    (ret = param_get_size(params, where, "total_size", 1024, SB_MAX_TOTAL,
 			       &cfg->total_size)) ||
@@ -74,14 +82,10 @@ static int sysb_parse(const json_t *params, const char *where, struct sysb_cfg *
 	    (ret = param_get_enum(params, where, "oper", opers, &cfg->oper)) ||
 	    (ret = param_get_enum(params, where, "scope", scopes, &cfg->scope)))
 		return ret;
-	n = 0;
-	if ((ret = param_get_int(params, where, "threads", 1, SB_MAX_THREADS, &n)))
+	if ((ret = param_get_uint(params, where, "threads", 1, SB_MAX_THREADS, &cfg->threads)))
 		return ret;
-	cfg->threads = (unsigned int)n;
-	n = cfg->time;
-	if ((ret = param_get_int(params, where, "time", 1, 86400, &n)))
+	if ((ret = param_get_uint(params, where, "time", 1, 86400, &cfg->time)))
 		return ret;
-	cfg->time = (unsigned int)n;
 	/* sysbench refuses anything else ("Invalid value for memory-block-size"). */
 	if (cfg->block_size & (cfg->block_size - 1))
 		return param_bad(where, "block_size", json_object_get(params, "block_size"),
@@ -196,31 +200,16 @@ static int sysb_run(struct wl_ctx *ctx)
 	strv_addf(&av, "--time=%u", cfg.time);
 	strv_add(&av, "--percentile=95");
 	strv_add(&av, "run");
-	o.argv = strv_argv(&av);
 	/* sysbench stops at --time, but an event in progress (one block
 	 * through swap) finishes first: allow for it. */
 	o.timeout_ms = (int)(cfg.time * 2 + 120) * 1000;
-	if (ctx->info) {
-		char *cmd = spawn_argv_str(o.argv);
-
-		json_object_set_new(ctx->info, "command", json_string(cmd));
-		free(cmd);
-	}
-	ret = spawn_run(&o, &res);
-	strv_release(&av);
+	ret = wl_run_tool(ctx, &o, &av, &res);
 	if (ret)
 		return ret;
 	tail = wl_tail(res.out, 14, SB_TAIL_BYTES);
 	if (ctx->info)
 		json_object_set_new(ctx->info, "output_tail", json_string(tail));
-	if (res.timed_out || res.signal || res.exit_code) {
-		char how[160];
-
-		wl_describe_end(res.exit_code, res.signal, res.timed_out, res.elapsed_s, how,
-				sizeof(how));
-		ret = sb_err(res.timed_out ? ETIMEDOUT : EIO, "sysbench failed (%s): %s", how,
-			     *tail ? tail : "(no output)");
-	}
+	ret = wl_tool_failed(&res, "sysbench", tail);
 	if (!ret)
 		ret = wl_sysbench_parse(res.out, &r);
 	if (!ret && r.events <= 0)
@@ -259,6 +248,7 @@ const struct workload_ops workload_sysbench = {
 	.summary = "sysbench memory (seq or rnd over per-thread blocks) in the memcg; MiB/s and "
 		   "per-event latency",
 	.validate = sysb_validate,
+	.params = sysb_params,
 	.supported = sysb_supported,
 	.run = sysb_run,
 	.metrics = sysb_metrics,

@@ -2,6 +2,9 @@
 #include "workloads/wl-util.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/process.h"
+#include "common/strv.h"
+#include "workloads/workload.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -150,4 +153,44 @@ const char *wl_guest_path(const char *host_path, char *buf, size_t len)
 #endif
 	snprintf(buf, len, "%s", host_path);
 	return buf;
+}
+
+char *wl_output_tail(const char *err_path, const char *out, unsigned int lines, size_t bytes)
+{
+	char *tail = wl_file_tail(err_path, lines, bytes);
+
+	if (!*tail) {
+		free(tail);
+		tail = wl_tail(out, lines, bytes);
+	}
+	return tail;
+}
+
+int wl_tool_failed(const struct spawn_result *res, const char *what, const char *tail)
+{
+	char how[160];
+
+	if (!res->timed_out && !res->signal && !res->exit_code)
+		return 0;
+	wl_describe_end(res->exit_code, res->signal, res->timed_out, res->elapsed_s, how,
+			sizeof(how));
+	return sb_err(res->timed_out ? ETIMEDOUT : EIO, "%s failed (%s): %s", what, how,
+		      *tail ? tail : "(no output)");
+}
+
+int wl_run_tool(struct wl_ctx *ctx, struct spawn_opts *o, struct strv *argv,
+		struct spawn_result *res)
+{
+	int ret;
+
+	o->argv = strv_argv(argv);
+	if (ctx->info) {
+		char *cmd = spawn_argv_str(o->argv);
+
+		json_object_set_new(ctx->info, "command", json_string(cmd));
+		free(cmd);
+	}
+	ret = spawn_run(o, res);
+	strv_release(argv);
+	return ret;
 }

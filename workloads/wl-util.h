@@ -33,6 +33,21 @@ char *wl_file_tail(const char *path, unsigned int lines, size_t bytes);
 void wl_describe_end(int exit_code, int signal, int timed_out, double elapsed_s, char *buf,
 		     size_t len);
 
+struct spawn_opts;
+struct spawn_result;
+struct strv;
+struct wl_ctx;
+/* Run the tool argv (o's other fields set), recording the command line in
+ * ctx->info.command; argv is released. spawn_run's return. */
+int wl_run_tool(struct wl_ctx *ctx, struct spawn_opts *o, struct strv *argv,
+		struct spawn_result *res);
+/* The last lines of a tool's stderr file, or of its captured output when
+ * the file is empty or missing. Caller frees. */
+char *wl_output_tail(const char *err_path, const char *out, unsigned int lines, size_t bytes);
+/* 0 when the tool exited 0 in time; else sb_err "WHAT failed (how it
+ * ended): TAIL" (ETIMEDOUT when it timed out, EIO otherwise). */
+int wl_tool_failed(const struct spawn_result *res, const char *what, const char *tail);
+
 /* Output parsers of the tool wrappers, exposed for unit tests. Each
  * returns 0 or -EPROTO with a message saying what is missing. */
 

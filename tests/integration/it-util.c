@@ -102,6 +102,16 @@ long long it_counter(json_t *res, const char *source, const char *name)
 	return json_is_integer(v) ? json_integer_value(v) : -1;
 }
 
+void it_assert_swapped(json_t *res, const char *release_prefix)
+{
+	assert_string_equal(json_string_value(json_object_get(res, "status")), "ok");
+	assert_int_equal(strncmp(json_string_value(json_object_get(res, "kernel_release")),
+				 release_prefix, strlen(release_prefix)), 0);
+	assert_true(it_counter(res, "vmstat", "pswpout") > 1000);
+	assert_true(it_counter(res, "vmstat", "pswpin") > 0);
+	assert_true(it_counter(res, "memory_stat", "pgmajfault") > 0);
+}
+
 static int setup(void **state)
 {
 	return mkdtemp(tmpdir) ? 0 : -1;

@@ -32,6 +32,9 @@ json_t *it_cell_result(const struct it_run *r, const char *cell);
 double it_metric(json_t *res, const char *name);
 /* Counter delta counters.<source>.delta.<name>, or -1 if absent. */
 long long it_counter(json_t *res, const char *source, const char *name);
+/* The cell ran ok on a kernel whose release starts with release_prefix,
+ * and really swapped: pages out and back in, major faults in the memcg. */
+void it_assert_swapped(json_t *res, const char *release_prefix);
 /* Run the group (argv[1] filters by test name); makes and removes the temp
  * dir (kept with SB_KEEP=1). */
 int it_main(int argc, char **argv, const struct CMUnitTest *tests, size_t n);

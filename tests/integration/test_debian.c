@@ -190,18 +190,49 @@ static void test_interrupted_fetch(void **state)
 	free(stale);
 }
 
+/* A spec booting an image: kernel NAME from vmlinuz and config (and the
+ * modules root, when not NULL), zram, a small anon workload. */
+static void write_image_spec(const char *spec, const char *name, const char *vml,
+			     const char *cfg, const char *modules)
+{
+	FILE *f = fopen(spec, "w");
+
+	assert_non_null(f);
+	fprintf(f, "{\"kernels\": [{\"name\": \"%s\", \"source\": \"image:%s\", "
+		   "\"config\": \"%s\"", name, vml, cfg);
+	if (modules)
+		fprintf(f, ", \"modules\": \"%s\"", modules);
+	fprintf(f, "}], \"topologies\": [\"zram\"],"
+		   " \"workloads\": [{\"kind\": \"anon\", \"params\": {\"size\": \"8M\"}}],"
+		   " \"vm\": {\"memory\": \"512M\", \"timeout\": 240}}\n");
+	fclose(f);
+}
+
+/* Cell booted again only if an earlier boot died before stage 1 ended (a
+ * TCG flake); never after the agent said stage 1 failed. */
+static void assert_not_retried_after_stage1(const struct it_run *r, const char *cell,
+					    json_t *res)
+{
+	json_t *fb = json_object_get(json_object_get(res, "host"), "failed_boots");
+
+	for (size_t i = 0; i < json_array_size(fb); i++) {
+		char *log = xasprintf("%s/cells/%s/console-attempt%zu.log", r->out, cell, i + 1);
+		char *text = NULL;
+
+		if (!read_file(log, 64 << 20, &text, NULL))
+			assert_null(strstr(text, "stage 1 failed"));
+		free(text);
+		free(log);
+	}
+}
+
 /* The guest really swapped, under a limit that really held (as test_vm's
  * 6.12 check). */
 static void assert_swapped(json_t *res, const char *release_prefix, int zswap)
 {
 	json_t *memcg = json_object_get(res, "memcg");
 
-	assert_string_equal(json_string_value(json_object_get(res, "status")), "ok");
-	assert_int_equal(strncmp(json_string_value(json_object_get(res, "kernel_release")),
-				 release_prefix, strlen(release_prefix)), 0);
-	assert_true(it_counter(res, "vmstat", "pswpout") > 1000);
-	assert_true(it_counter(res, "vmstat", "pswpin") > 0);
-	assert_true(it_counter(res, "memory_stat", "pgmajfault") > 0);
+	it_assert_swapped(res, release_prefix);
 	/* 7.3 charges zswap's compressed copies to the memcg past memory.max
 	 * (seen: peak 1.3 MB = 2.7 % over 48 MB, beyond the 1 % tolerance of
 	 * limit_held, in one of three runs); zram held every time. */
@@ -261,7 +292,6 @@ static void test_image_modules(void **state)
 	json_t *id;
 	const char *vml, *cfg, *mods;
 	char *spec, *root;
-	FILE *f;
 	struct it_run r;
 	json_t *res;
 
@@ -277,39 +307,18 @@ static void test_image_modules(void **state)
 	assert_non_null(strstr(root, "/usr"));
 	*strstr(root, "/usr") = '\0';
 	spec = xasprintf("%s/image.json", it_tmpdir());
-	f = fopen(spec, "w");
-	fprintf(f, "{\"kernels\": [{\"name\": \"img\", \"source\": \"image:%s\", \"config\": \"%s\"}],"
-		   " \"topologies\": [\"zram\"],"
-		   " \"workloads\": [{\"kind\": \"anon\", \"params\": {\"size\": \"8M\"}}],"
-		   " \"vm\": {\"memory\": \"512M\", \"timeout\": 240}}\n", vml, cfg);
-	fclose(f);
+	write_image_spec(spec, "img", vml, cfg, NULL);
 	r = it_run_spec(spec, "image-nomods");
 	assert_int_equal(r.exit_code, 2);
 	assert_non_null(strstr(r.output, "needs module"));
 	assert_non_null(strstr(r.output, "\"modules\""));
 	it_run_release(&r);
-	f = fopen(spec, "w");
-	fprintf(f, "{\"kernels\": [{\"name\": \"img\", \"source\": \"image:%s\", \"config\": \"%s\","
-		   " \"modules\": \"%s\"}], \"topologies\": [\"zram\"],"
-		   " \"workloads\": [{\"kind\": \"anon\", \"params\": {\"size\": \"8M\"}}],"
-		   " \"vm\": {\"memory\": \"512M\", \"timeout\": 240}}\n", vml, cfg, root);
-	fclose(f);
+	write_image_spec(spec, "img", vml, cfg, root);
 	r = it_run_spec(spec, "image-mods");
 	assert_int_equal(r.exit_code, 0);
 	res = it_cell_result(&r, "img--zram--anon--1");
 	assert_string_equal(json_string_value(json_object_get(res, "status")), "ok");
-	/* Booted again only if an earlier boot died before stage 1 ended
-	 * (a TCG flake); never after the agent said stage 1 failed. */
-	for (size_t i = 0; i < json_array_size(json_object_get(json_object_get(res, "host"),
-								"failed_boots")); i++) {
-		char *log = xasprintf("%s/cells/bad9p--zram--anon--1/console-attempt%zu.log", r.out,
-				      i + 1), *text = NULL;
-
-		if (!read_file(log, 64 << 20, &text, NULL))
-			assert_null(strstr(text, "stage 1 failed"));
-		free(text);
-		free(log);
-	}
+	assert_not_retried_after_stage1(&r, "img--zram--anon--1", res);
 	json_decref(res);
 	it_run_release(&r);
 	json_decref(id);
@@ -334,7 +343,6 @@ static void test_stage1_not_retried(void **state)
 	char *tree, *src, *dep = NULL, *spec, *ko = NULL;
 	static const char *const want[] = { "kernel/fs/9p/", "kernel/fs/netfs/", "kernel/net/9p/",
 					    NULL };
-	FILE *f;
 	struct it_run r;
 
 	assert_int_equal(g.exit_code, 0);
@@ -394,30 +402,14 @@ static void test_stage1_not_retried(void **state)
 		free(plain);
 	}
 	spec = xasprintf("%s/bad9p.json", it_tmpdir());
-	f = fopen(spec, "w");
-	fprintf(f, "{\"kernels\": [{\"name\": \"bad9p\", \"source\": \"image:%s\", "
-		   "\"config\": \"%s\", \"modules\": \"%s\"}], \"topologies\": [\"zram\"],"
-		   " \"workloads\": [{\"kind\": \"anon\", \"params\": {\"size\": \"8M\"}}],"
-		   " \"vm\": {\"memory\": \"512M\", \"timeout\": 240}}\n", vml, cfg, tree);
-	fclose(f);
+	write_image_spec(spec, "bad9p", vml, cfg, tree);
 	r = it_run_spec(spec, "bad9p");
 	assert_int_equal(r.exit_code, 3);
 	res = it_cell_result(&r, "bad9p--zram--anon--1");
 	assert_string_equal(json_string_value(json_object_get(res, "status")), "failed");
 	assert_non_null(strstr(json_string_value(json_object_get(res, "error")), "stage 1"));
 	assert_non_null(strstr(json_string_value(json_object_get(res, "error")), "9p"));
-	/* Booted again only if an earlier boot died before stage 1 ended
-	 * (a TCG flake); never after the agent said stage 1 failed. */
-	for (size_t i = 0; i < json_array_size(json_object_get(json_object_get(res, "host"),
-								"failed_boots")); i++) {
-		char *log = xasprintf("%s/cells/bad9p--zram--anon--1/console-attempt%zu.log", r.out,
-				      i + 1), *text = NULL;
-
-		if (!read_file(log, 64 << 20, &text, NULL))
-			assert_null(strstr(text, "stage 1 failed"));
-		free(text);
-		free(log);
-	}
+	assert_not_retried_after_stage1(&r, "bad9p--zram--anon--1", res);
 	json_decref(res);
 	it_run_release(&r);
 	json_decref(id);

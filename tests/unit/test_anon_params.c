@@ -1,5 +1,5 @@
 /* validate() of the anon workload: defaults, a full object, and bad input
- * reported with the key and the offending value. */
+ * reported with the key and the offending value; and one small run(). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -84,6 +84,30 @@ static void test_metric_table(void **state)
 	assert_int_equal(i, sizeof(names) / sizeof(names[0]));
 }
 
+/* run() on this machine (no memcg: nothing swaps, the numbers are not the
+ * point): every process touches every page every pass, reads back what it
+ * wrote, and a clean run reports all metrics of the table. */
+static void test_run_here(void **state)
+{
+	json_t *params = json_pack("{s:i,s:s,s:s,s:i}", "processes", 2, "size", "2M", "pattern",
+				   "random", "passes", 3);
+	struct wl_ctx ctx = { .params = params, .metrics = json_array(), .info = json_object() };
+	const struct metric_desc *m = anon()->metrics;
+	size_t i;
+
+	assert_int_equal(anon()->run(&ctx), 0);
+	for (i = 0; m[i].name; i++)
+		assert_string_equal(json_string_value(json_object_get(
+			json_array_get(ctx.metrics, i), "name")), m[i].name);
+	assert_int_equal(json_array_size(ctx.metrics), i);
+	/* size is per process: 2 processes x 512 pages x 3 passes */
+	assert_int_equal(json_integer_value(json_object_get(ctx.info, "accesses")),
+			 2 * 512 * 3);
+	json_decref(params);
+	json_decref(ctx.metrics);
+	json_decref(ctx.info);
+}
+
 int main(void)
 {
 	wl_test_use("anon");
@@ -93,6 +117,7 @@ int main(void)
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_not_object),
 		cmocka_unit_test(test_metric_table),
+		cmocka_unit_test(test_run_here),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
