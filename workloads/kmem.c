@@ -251,3 +251,14 @@ int kmem_swap_clusters_of(int pid, int cluster_slots, long long *clusters_out,
 	*pages_out = (long long)n;
 	return 0;
 }
+
+long long kmem_swap_cgroup_page_bytes(long long vmalloc_bytes, double slots, long psize)
+{
+	long long n = (long long)slots;
+
+	/* A pointer map is 1/256 of a byte per slot, the array 2 bytes:
+	 * anything below half a byte per slot is a map. */
+	if (vmalloc_bytes <= 0 || n <= 0 || psize <= 0 || vmalloc_bytes >= n / 2)
+		return 0;
+	return (n * 2 + psize - 1) / psize * psize;
+}

@@ -185,14 +185,10 @@ static int so_static(struct wl_ctx *ctx)
 		long long sl = kmem_section_total(last_delta, "slab");
 		long long tb = kmem_swap_table_page_bytes(last_after), cs = kmem_swap_cluster_slots();
 		long long ntables = tb ? 1 + (((long long)slots + 1) % cs != 0) : 0;
-		/* Until 7.x, swap_cgroup_swapon vmallocs only a map of page
-		 * pointers; the 2-byte-per-slot id array itself is alloc_page'd
-		 * (mm/swap_cgroup.c), so the map's presence stands for
-		 * ceil(slots x 2 / PAGE_SIZE) pages. */
-		long psize = sysconf(_SC_PAGESIZE);
-		long long cg = json_object_get(json_object_get(last_delta, "vmalloc"),
-					       "swap_cgroup_swapon")
-				       ? ((long long)slots * 2 + psize - 1) / psize * psize : 0;
+		long long cg = kmem_swap_cgroup_page_bytes(
+			json_integer_value(json_object_get(json_object_get(last_delta, "vmalloc"),
+							   "swap_cgroup_swapon")),
+			slots, sysconf(_SC_PAGESIZE));
 		long long attributed = vm + sl + ntables * tb + cg;
 
 		static_attr = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "vmalloc", (json_int_t)vm,
