@@ -31,6 +31,12 @@ long long kmem_section_total(const json_t *delta, const char *section);
  * page-allocated table on this kernel, or 0 when tables are not pages (older
  * kernels, or the slab cache exists). */
 long long kmem_swap_table_page_bytes(const json_t *snap);
+/* Large kmalloc (and kvmalloc that did not fall back to vmalloc) of more
+ * than two pages: served by the page allocator, counted in meminfo's Slab
+ * (SUnreclaim) but in no /proc/slabinfo cache. The swap cluster array of a
+ * 64 GiB device (1.5 MiB) is one. The delta's meminfo Slab minus the sum
+ * of its slab section. */
+long long kmem_large_kmalloc(const json_t *delta);
 /* The memcg swap id array (2 bytes per slot) where vmallocinfo does not
  * show it, given the bytes vmalloc'd by swap_cgroup_swapon at a swapon of
  * `slots` slots. Up to 6.13 that function vmallocs only a map of page

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "workloads/kmem.h"
 
 #define TIB_SLOTS 268435455.0 /* 1 TiB device: every page but the header */
@@ -41,12 +43,31 @@ static void test_absent(void **state)
 	assert_int_equal(kmem_swap_cgroup_page_bytes(65536, 0, 4096), 0);
 }
 
+/* 7.3, 64 GiB swapon: meminfo Slab grew by 2 MiB (the 1.5 MiB cluster
+ * array, an order-9 page-allocator kmalloc), slabinfo by nothing. */
+static void test_large_kmalloc(void **state)
+{
+	json_t *d = json_loads("{\"meminfo\": {\"Slab\": 2125824, \"SUnreclaim\": 2097152},"
+			       " \"slab\": {\"kmalloc-64\": 28672}}", 0, NULL);
+	json_t *none = json_loads("{\"meminfo\": {\"Slab\": 8192},"
+				  " \"slab\": {\"a\": 4096, \"b\": 4096}}", 0, NULL);
+
+	(void)state;
+	assert_non_null(d);
+	assert_non_null(none);
+	assert_int_equal(kmem_large_kmalloc(d), 2097152LL);
+	assert_int_equal(kmem_large_kmalloc(none), 0);
+	json_decref(d);
+	json_decref(none);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pointer_map_era),
 		cmocka_unit_test(test_vcalloc_era_not_counted_twice),
 		cmocka_unit_test(test_absent),
+		cmocka_unit_test(test_large_kmalloc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
