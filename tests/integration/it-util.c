@@ -20,14 +20,16 @@ const char *it_tmpdir(void)
 	return tmpdir;
 }
 
+int it_run_timeout_s = 20 * 60;
+
 struct it_run it_run_spec_args(const char *spec, const char *tag, const char *const *extra)
 {
 	struct it_run r = { 0 };
 	char *specpath = spec[0] == '/' ? xstrdup(spec)
 					: xasprintf("%s/%s", getenv("SB_SPECS"), spec);
 	const char *argv[32] = { getenv("SB_BIN"), "run", specpath, "--out", NULL };
-	struct spawn_opts o = { .argv = argv, .timeout_ms = 20 * 60 * 1000, .capture = 1,
-				.merge_stderr = 1 };
+	struct spawn_opts o = { .argv = argv, .timeout_ms = it_run_timeout_s * 1000,
+				.capture = 1, .merge_stderr = 1 };
 	struct spawn_result res;
 	size_t n = 5;
 

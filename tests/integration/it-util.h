@@ -20,6 +20,9 @@ const char *it_tmpdir(void);
  * absolute. Fails the test if swapbench cannot be started or hangs. */
 struct it_run it_run_spec(const char *spec, const char *tag);
 /* The same with more options after --out DIR (NULL-ended). */
+/* How long it_run_spec*() waits for `swapbench run` (default 20 min). */
+extern int it_run_timeout_s;
+
 struct it_run it_run_spec_args(const char *spec, const char *tag, const char *const *extra);
 void it_run_release(struct it_run *r);
 /* A JSON file of the run (fails the test if missing or broken). */

@@ -145,30 +145,38 @@ static int process_alive(pid_t pid)
 	return alive;
 }
 
-static pid_t wait_pidfile(const char *path)
+/* Waits until N fake qemus have written their pids (one a line) to PATH. */
+static void wait_pidfile_n(const char *path, pid_t *pids, int n)
 {
 	for (int i = 0; i < 600; i++) {
-		char *text = NULL;
-		pid_t pid = 0;
+		char *text = NULL, *p;
+		int got = 0;
 
-		if (read_file(path, 64, &text, NULL) == 0)
-			pid = (pid_t)atoi(text);
+		if (read_file(path, 256, &text, NULL) == 0)
+			for (p = text; got < n && *p; got++) {
+				pids[got] = (pid_t)strtol(p, &p, 10);
+				if (pids[got] <= 0 || *p != '\n')
+					break;
+				p++;
+			}
 		free(text);
-		if (pid > 0)
-			return pid;
+		if (got == n)
+			return;
 		usleep(100000);
 	}
-	fail_msg("the fake qemu never started (%s)", path);
-	return -1;
+	fail_msg("%d fake qemu(s) never started (%s)", n, path);
 }
+
 
 /* swapbench with a fake qemu that sleeps; returns swapbench's pid and the
  * fake qemu's. Its output goes to OUT.log. */
-static pid_t start_sleeping(const char *out, pid_t *qemu)
+static pid_t start_sleeping_spec(const char *spec, const char *out, const char *extra1,
+				 const char *extra2, pid_t *qemus, int nqemu)
 {
-	char *spec = spec_file(), *pidf = xasprintf("%s.qemu-pid", out);
+	char *pidf = xasprintf("%s.qemu-pid", out);
 	char *log = xasprintf("%s.log", out), *err = xasprintf("%s.err", out);
-	const char *argv[] = { getenv("SB_BIN"), "run", spec, "--out", out, NULL };
+	const char *argv[] = { getenv("SB_BIN"), "run", spec, "--out", out, extra1, extra2,
+			       NULL };
 	struct spawn_opts o = { .argv = argv, .stdout_path = log, .stderr_path = err };
 	pid_t pid;
 
@@ -176,12 +184,20 @@ static pid_t start_sleeping(const char *out, pid_t *qemu)
 	setenv("SB_FAKE_MODE", "sleep", 1);
 	setenv("SB_FAKE_PIDFILE", pidf, 1);
 	assert_int_equal(spawn_start(&o, &pid), 0);
-	*qemu = wait_pidfile(pidf);
+	wait_pidfile_n(pidf, qemus, nqemu);
 	unsetenv("SB_FAKE_PIDFILE");
-	free(spec);
 	free(pidf);
 	free(log);
 	free(err);
+	return pid;
+}
+
+static pid_t start_sleeping(const char *out, pid_t *qemu)
+{
+	char *spec = spec_file();
+	pid_t pid = start_sleeping_spec(spec, out, NULL, NULL, qemu, 1);
+
+	free(spec);
 	return pid;
 }
 
@@ -410,6 +426,65 @@ static void test_disk_full(void **state)
 	free(mnt);
 }
 
+/* run --jobs 2: SIGINT stops every running VM, not only the first child's. */
+static void test_jobs_sigint(void **state)
+{
+	char *out = out_dir("jobs-sigint"), *spec = xasprintf("%s/fake-jobs.json",
+							       getenv("SB_SPECS"));
+	pid_t qemus[2], pid;
+	json_t *run;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();
+	pid = start_sleeping_spec(spec, out, "--jobs", "2", qemus, 2);
+	assert_int_equal(kill(pid, SIGINT), 0);
+	assert_int_equal(wait_exit(pid, 15), 130);
+	assert_false(process_alive(qemus[0]));
+	assert_false(process_alive(qemus[1]));
+	assert_string_equal(cell_status(out, "k--zram--anon--1"), "interrupted");
+	assert_string_equal(cell_status(out, "k--zram--anon--2"), "interrupted");
+	run = it_load(out, "run.json");
+	assert_string_equal(json_string_value(json_object_get(run, "status")), "interrupted");
+	json_decref(run);
+	free(spec);
+	free(out);
+}
+
+/* run --jobs 2 on a full file system: a child that cannot store its cell
+ * says so, and the run does not call that cell ok. */
+static void test_jobs_disk_full(void **state)
+{
+	char *mnt = out_dir("jobs-full"), *out = xasprintf("%s/run", mnt);
+	char *spec = xasprintf("%s/fake-jobs.json", getenv("SB_SPECS"));
+	struct run r;
+	int stored = 0;
+
+	mkdir_p(mnt, 0755);
+	if (geteuid() || sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+	    mount("sbfull", mnt, "tmpfs", 0, "size=512k"))
+		skip();
+	r = run_mode("fill", spec, out, "--jobs", "2");
+	for (int i = 1; i <= 2; i++) {
+		char *rp = xasprintf("%s/cells/k--zram--anon--%d/result.json", out, i);
+
+		stored += path_exists(rp);
+		free(rp);
+	}
+	umount2(mnt, MNT_DETACH); /* before any assert can leave it mounted */
+	assert_int_equal(r.exit_code, 3);
+	/* "ok" only for results that really are stored. */
+	if (strstr(r.output, "2 ok"))
+		assert_int_equal(stored, 2);
+	else if (strstr(r.output, "1 ok"))
+		assert_true(stored >= 1);
+	assert_non_null(strstr(r.output, "No space left on device"));
+	assert_non_null(strstr(r.output, "could not be stored"));
+	run_release(&r);
+	free(spec);
+	free(out);
+	free(mnt);
+}
+
 /* Input probes through the command line. */
 static void test_input(void **state)
 {
@@ -449,6 +524,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_resume_kills_orphan),
 		cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_input),
+		cmocka_unit_test(test_jobs_sigint),
+		cmocka_unit_test(test_jobs_disk_full),
 	};
 	char *path = xasprintf("%s:%s", SB_FAKE_QEMU_DIR, getenv("PATH") ?: "/usr/bin:/bin");
 

@@ -7,7 +7,8 @@
 # change in machine load hits them all alike; the load average is printed
 # with every figure. Prints numbers; asserts nothing.
 #   tests/perf/boot-overhead.sh [--iterations N] [--steps none,pvh,...] [--spec FILE]
-#                               [swapbench run options, e.g. --accel tcg]
+#                               [--rows FILE] [swapbench run options, e.g. --accel tcg]
+# --rows FILE keeps the per-cell rows (JSON lines, with the load at each run).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${SWAPBENCH:-build/swapbench}
@@ -16,11 +17,13 @@ spec=tests/perf/boot.json
 all_steps=(none pvh lean_machine lean_initramfs parallel_modules quick_cmdline)
 steps=("${all_steps[@]}")
 pass=()
+rows_copy=
 while [ $# -gt 0 ]; do
   case $1 in
     --iterations) iterations=$2; shift 2 ;;
     --steps) IFS=, read -r -a steps <<<"$2"; shift 2 ;;
     --spec) spec=$2; shift 2 ;;
+    --rows) rows_copy=$2; shift 2 ;;
     *) pass+=("$1"); shift ;;
   esac
 done
@@ -69,6 +72,7 @@ for it in $(seq "$iterations"); do
   done
 done
 end=$(date +%s.%N)
+[ -n "$rows_copy" ] && cp "$out/rows.jsonl" "$rows_copy"
 
 for first in "$out"/*-1; do [ -d "$first" ] && break; done
 echo "accelerator: $(jq -r .accel.used "$first/run.json")   host: $(nproc) cpus, $(uname -r)   qemu: $(jq -r .qemu_version "$first/run.json")"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/fsutil.h"
@@ -196,6 +197,36 @@ static void test_numbers_and_names(void **state)
 	assert_null(name_problem("6.12-rc1+vswap_v6"));
 }
 
+/* vm.quiet: icount and one vCPU by default; explicit clock and cpus win. */
+static void test_quiet(void **state)
+{
+	static const struct { const char *vm; const char *clock; unsigned cpus; } cases[] = {
+		{ "{\"quiet\": true}", "icount", 1 },
+		{ "{\"quiet\": true, \"cpus\": 2}", "icount", 2 },
+		{ "{\"quiet\": true, \"clock\": \"host\"}", "host", 1 },
+		{ "{\"quiet\": false}", "host", 2 },
+	};
+	char *path = xasprintf("%s/quiet-%d.json", getenv("TMPDIR") ?: "/tmp", (int)getpid());
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = xasprintf("{\"name\": \"q\", \"kernels\": [{\"name\": \"k\", "
+				       "\"source\": \"debian:6.12\"}], \"topologies\": "
+				       "[\"zram\"], \"workloads\": [{\"kind\": \"anon\"}], "
+				       "\"vm\": %s}", cases[i].vm);
+		struct spec s;
+
+		assert_int_equal(write_file_atomic(path, text, strlen(text)), 0);
+		assert_int_equal(spec_load(path, &s), 0);
+		assert_string_equal(s.clock, cases[i].clock);
+		assert_int_equal(s.vm_cpus, cases[i].cpus);
+		spec_release(&s);
+		free(text);
+	}
+	unlink(path);
+	free(path);
+}
+
 /* Kernels built from git: paths resolved against the spec, defaults filled,
  * make variables sorted. */
 static void test_git(void **state)
@@ -253,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_host_limits),
 		cmocka_unit_test(test_numbers_and_names),
+		cmocka_unit_test(test_quiet),
 		cmocka_unit_test(test_fast_boot),
 	};
 
