@@ -474,6 +474,12 @@ static json_t *metric_json(struct cmp *x, const char *k, const char *topo, const
 			continue;
 		}
 		ch = compare_change_json(b, st, hb);
+		/* A baseline mean of 0 makes the change infinite, which JSON
+		 * cannot hold: no change object, as for a missing side. */
+		if (!ch) {
+			json_array_append_new(changes, json_null());
+			continue;
+		}
 		power_annotate(ch, b, st, hb, &x->po);
 		check_regression(x, ch, c, k, topo, wl, name);
 		json_array_append_new(changes, ch);

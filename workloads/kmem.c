@@ -103,8 +103,11 @@ json_t *kmem_snapshot(void)
 {
 	json_t *slab = json_object(), *objs = json_object(), *mi = meminfo();
 
-	slabinfo(slab, objs);
+	/* Right after meminfo: pages move between the per-CPU lists and
+	 * MemFree in batches of dozens, so any read in between (slabinfo
+	 * takes a while) shows up as noise in "used". */
 	json_object_set_new(mi, "PcpFree", json_integer(pcp_free_bytes()));
+	slabinfo(slab, objs);
 	return json_pack("{s:o,s:o,s:o,s:o}", "meminfo", mi, "slab", slab, "slab_objs",
 			 objs, "vmalloc", vmallocinfo());
 }
@@ -250,4 +253,21 @@ int kmem_swap_clusters_of(int pid, int cluster_slots, long long *clusters_out,
 	*clusters_out = clusters;
 	*pages_out = (long long)n;
 	return 0;
+}
+
+long long kmem_swap_cgroup_page_bytes(long long vmalloc_bytes, double slots, long psize)
+{
+	long long n = (long long)slots;
+
+	/* A pointer map is 1/256 of a byte per slot, the array 2 bytes:
+	 * anything below half a byte per slot is a map. */
+	if (vmalloc_bytes <= 0 || n <= 0 || psize <= 0 || vmalloc_bytes >= n / 2)
+		return 0;
+	return (n * 2 + psize - 1) / psize * psize;
+}
+
+long long kmem_large_kmalloc(const json_t *delta)
+{
+	return json_integer_value(json_object_get(json_object_get(delta, "meminfo"), "Slab")) -
+	       kmem_section_total(delta, "slab");
 }

@@ -31,6 +31,20 @@ long long kmem_section_total(const json_t *delta, const char *section);
  * page-allocated table on this kernel, or 0 when tables are not pages (older
  * kernels, or the slab cache exists). */
 long long kmem_swap_table_page_bytes(const json_t *snap);
+/* Large kmalloc (and kvmalloc that did not fall back to vmalloc) of more
+ * than two pages: served by the page allocator, counted in meminfo's Slab
+ * (SUnreclaim) but in no /proc/slabinfo cache. The swap cluster array of a
+ * 64 GiB device (1.5 MiB) is one. The delta's meminfo Slab minus the sum
+ * of its slab section. */
+long long kmem_large_kmalloc(const json_t *delta);
+/* The memcg swap id array (2 bytes per slot) where vmallocinfo does not
+ * show it, given the bytes vmalloc'd by swap_cgroup_swapon at a swapon of
+ * `slots` slots. Up to 6.13 that function vmallocs only a map of page
+ * pointers (8 bytes per 2048 slots) and alloc_page()s the array: then the
+ * array is ceil(slots x 2 / psize) pages, returned here. From 6.14 the
+ * array itself is vcalloc'd (already in the vmalloc figure) and from 7.x
+ * swap_cgroup is gone (no vmalloc): 0 for both, and for no swapon. */
+long long kmem_swap_cgroup_page_bytes(long long vmalloc_bytes, double slots, long psize);
 /* Slots per swap cluster on this kernel: HPAGE_PMD_NR (512 on x86-64) with
  * THP, 256 without. */
 int kmem_swap_cluster_slots(void);

@@ -185,18 +185,16 @@ static int so_static(struct wl_ctx *ctx)
 		long long sl = kmem_section_total(last_delta, "slab");
 		long long tb = kmem_swap_table_page_bytes(last_after), cs = kmem_swap_cluster_slots();
 		long long ntables = tb ? 1 + (((long long)slots + 1) % cs != 0) : 0;
-		/* Until 7.x, swap_cgroup_swapon vmallocs only a map of page
-		 * pointers; the 2-byte-per-slot id array itself is alloc_page'd
-		 * (mm/swap_cgroup.c), so the map's presence stands for
-		 * ceil(slots x 2 / PAGE_SIZE) pages. */
-		long psize = sysconf(_SC_PAGESIZE);
-		long long cg = json_object_get(json_object_get(last_delta, "vmalloc"),
-					       "swap_cgroup_swapon")
-				       ? ((long long)slots * 2 + psize - 1) / psize * psize : 0;
-		long long attributed = vm + sl + ntables * tb + cg;
+		long long cg = kmem_swap_cgroup_page_bytes(
+			json_integer_value(json_object_get(json_object_get(last_delta, "vmalloc"),
+							   "swap_cgroup_swapon")),
+			slots, sysconf(_SC_PAGESIZE));
+		long long kl = kmem_large_kmalloc(last_delta);
+		long long attributed = vm + sl + kl + ntables * tb + cg;
 
-		static_attr = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "vmalloc", (json_int_t)vm,
-					"slab", (json_int_t)sl, "swap_tables",
+		static_attr = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "vmalloc",
+					(json_int_t)vm, "slab", (json_int_t)sl, "kmalloc_large",
+					(json_int_t)kl, "swap_tables",
 					(json_int_t)(ntables * tb), "swap_cgroup_pages",
 					(json_int_t)cg, "total", (json_int_t)attributed,
 					"unattributed", (json_int_t)(last_used - attributed),
@@ -216,7 +214,9 @@ static int so_static(struct wl_ctx *ctx)
 		"method", "used = MemTotal - MemFree - PcpFree - Buffers - Cached (caches dropped), after "
 			  "minus before swapon, over the slots SwapTotal grew by; components "
 			  "from the last repetition's /proc/vmallocinfo (by caller) and "
-			  "/proc/slabinfo (by cache) deltas"));
+			  "/proc/slabinfo (by cache) deltas; kmalloc_large = meminfo Slab "
+			  "delta minus the slabinfo delta (kmalloc/kvmalloc of more than "
+			  "two pages: page allocator, in Slab but in no cache)"));
 	reps = NULL;
 out:
 	json_decref(reps);
@@ -304,7 +304,7 @@ static int so_dynamic(struct wl_ctx *ctx)
 	json_t *settle = json_array(), *attr;
 	long long stored_b, stored_a, used, anon, ptables, swapcached, metadata, swapped;
 	long long slab, vmalloc, table_bytes, tables = 0, clusters = 0, mapped = 0, attributed;
-	long long residue;
+	long long residue, large;
 	struct holder h;
 	double slots, share;
 	char path[256];
@@ -356,7 +356,8 @@ static int so_dynamic(struct wl_ctx *ctx)
 	if (table_bytes &&
 	    kmem_swap_clusters_of(h.pid, kmem_swap_cluster_slots(), &clusters, &mapped) == 0)
 		tables = clusters * table_bytes;
-	attributed = slab + vmalloc + tables;
+	large = kmem_large_kmalloc(delta);
+	attributed = slab + vmalloc + large + tables;
 	/* Never folded into bytes per slot: memory that moved and that no
 	 * counter names is reported apart. */
 	residue = metadata - attributed;
@@ -364,8 +365,9 @@ static int so_dynamic(struct wl_ctx *ctx)
 	 * over, whatever the sign of the rest. */
 	share = llabs(attributed) + llabs(residue) > 0
 			? (double)llabs(attributed) / (llabs(attributed) + llabs(residue)) : 1.0;
-	attr = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "slab", (json_int_t)slab,
-			 "vmalloc", (json_int_t)vmalloc, "swap_tables", (json_int_t)tables,
+	attr = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "slab", (json_int_t)slab,
+			 "vmalloc", (json_int_t)vmalloc, "kmalloc_large", (json_int_t)large,
+			 "swap_tables", (json_int_t)tables,
 			 "swap_table_bytes", (json_int_t)table_bytes, "swap_clusters",
 			 (json_int_t)clusters, "swapped_pages_in_pagemap", (json_int_t)mapped,
 			 "total", (json_int_t)attributed, "share", share);
@@ -390,7 +392,8 @@ static int so_dynamic(struct wl_ctx *ctx)
 			  "data (zram mem_used_total + zswap pool_total_size), with the pages "
 			  "held in swap by a process, the swap cache reclaimed first "
 			  "(memory.reclaim) and the after snapshot taken once used stops moving; "
-			  "bytes_per_slot = attributed (slab + vmalloc deltas + page-allocated "
+			  "bytes_per_slot = attributed (slab + vmalloc deltas + kmalloc_large "
+			  "(meminfo Slab minus slabinfo) + page-allocated "
 			  "swap tables: clusters in the holder's pagemap x table size) over the "
 			  "slots in its VmSwap; unattributed = metadata - attributed, reported "
 			  "apart; share = |attributed| / (|attributed| + |unattributed|)"));

@@ -108,8 +108,9 @@ static void test_slot_static(void **state)
 /* The swap-table era on Debian's 7.3: no swap_map and no swap_cgroup array,
  * so a 64 GiB swapon costs only the cluster array (kvzalloc'ed by swapon:
  * 48 bytes per 512-slot cluster, 1.5 MiB here, small enough for kmalloc's
- * page allocator path, so not in vmallocinfo; at 1 TiB it is) and the
- * tables of the clusters that hold bad slots; and zswap in front comes up,
+ * page allocator path, so not in vmallocinfo (at 1 TiB it is) but in
+ * meminfo's Slab: attributed as kmalloc_large) and the tables of the
+ * clusters that hold bad slots; and zswap in front comes up,
  * its zpool key recorded as not applied (7.x: zsmalloc only). */
 static void test_slot_static_7x(void **state)
 {
@@ -133,6 +134,8 @@ static void test_slot_static_7x(void **state)
 	attr = json_object_get(static_info(plain), "attributed");
 	assert_true(json_integer_value(json_object_get(attr, "swap_tables")) > 0);
 	assert_true(json_integer_value(json_object_get(attr, "swap_cgroup_pages")) == 0);
+	assert_true(json_integer_value(json_object_get(attr, "kmalloc_large")) >= 1 << 20);
+	assert_true(it_metric(plain, "static_attributed_share") > 90);
 	zinfo = json_object_get(json_object_get(zs, "topology_info"), "zswap");
 	assert_non_null(zinfo);
 	assert_string_equal(json_string_value(json_object_get(zinfo, "enabled")), "Y");

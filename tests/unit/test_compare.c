@@ -350,6 +350,44 @@ static void test_hostile_runs(void **state)
 	json_decref(cmp);
 }
 
+/* free_time 0 on the baseline (as 6.12's swap-table bytes per slot, a
+ * structure it does not have), nonzero on the candidate. */
+static double values_zero_base(int k, int i, const char *metric)
+{
+	if (!strcmp(metric, "free_time"))
+		return k ? 8.0 + i * 0.01 : 0.0;
+	return values(k, i, metric);
+}
+
+/* An infinite change cannot be JSON: that metric gets no change object
+ * (blank %base and verdict), the others still compare; no crash. */
+static void test_zero_baseline(void **state)
+{
+	const char *const runs[] = { "run-zero" };
+	struct compare_opts o = { 0 };
+	json_t *cmp;
+	char *text;
+
+	(void)state;
+	assert_int_equal(compare_build(runs, 1, &o, &cmp), 0);
+	assert_true(json_is_null(json_array_get(json_object_get(metric(cmp, "free_time"),
+								"changes"), 1)));
+	assert_string_equal(verdict(cmp, "elapsed"), "worse");
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		compare_print_rows(cmp, f, 0);
+		compare_print_mmtests(cmp, f, 0);
+		fclose(f);
+		text = buf;
+	}
+	assert_non_null(strstr(text, "free_time"));
+	free(text);
+	json_decref(cmp);
+}
+
 static int setup(void **state)
 {
 	const char *const two[] = { "base", "patched" };
@@ -363,6 +401,7 @@ static int setup(void **state)
 	make_run("run-b", "after", one, 1, 15, values_b);
 	make_run("run-other", "other", other, 1, 3, values);
 	make_run("run-corrupt", "corrupt", two, 2, 3, values);
+	make_run("run-zero", "zero", two, 2, 3, values_zero_base);
 	return 0;
 }
 
@@ -382,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_runs),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_hostile_runs),
+		cmocka_unit_test(test_zero_baseline),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

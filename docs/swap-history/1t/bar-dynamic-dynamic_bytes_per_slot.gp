@@ -10,7 +10,7 @@ set key outside right top
 set xlabel "topology"
 set yrange [0:*]
 set ylabel "B"
-set title "dynamic: dynamic_bytes_per_slot (B, lower is better)" . "\n" . "mean +- stddev over n=2 ok iterations; accel tcg"
+set title "dynamic: dynamic_bytes_per_slot (B, lower is better)" . "\n" . "mean +- stddev over n=3 ok iterations; accel tcg"
 set xtics ("nvme-1t" 0)
 set xrange [-0.6:0.6]
 
@@ -18,12 +18,14 @@ set terminal pngcairo size 900,560 noenhanced font "sans,10"
 set output "bar-dynamic-dynamic_bytes_per_slot.png"
 set grid ytics
 plot "bar-dynamic-dynamic_bytes_per_slot.dat" using 2:3 lt 1 title "6.12", \
-     "bar-dynamic-dynamic_bytes_per_slot.dat" using 5:6 lt 2 title "7.3"
+     "bar-dynamic-dynamic_bytes_per_slot.dat" using 5:6 lt 2 title "6.18", \
+     "bar-dynamic-dynamic_bytes_per_slot.dat" using 8:9 lt 3 title "7.3"
 set output
 
 set terminal dumb size 79,24 mono noenhanced
 set output "bar-dynamic-dynamic_bytes_per_slot.txt"
 unset grid
 plot "bar-dynamic-dynamic_bytes_per_slot.dat" using 2:3 lt 1 title "6.12 (*)", \
-     "bar-dynamic-dynamic_bytes_per_slot.dat" using 5:6 lt 2 title "7.3 (#)"
+     "bar-dynamic-dynamic_bytes_per_slot.dat" using 5:6 lt 2 title "6.18 (#)", \
+     "bar-dynamic-dynamic_bytes_per_slot.dat" using 8:9 lt 3 title "7.3 ($)"
 set output
