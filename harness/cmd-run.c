@@ -17,18 +17,6 @@ static struct run_opts run_o;
 static int dry;
 static struct strv sbatch_args;
 
-/* --target-ci PCT: a percentage above 0. */
-static int parse_pct(const char *arg, void *value)
-{
-	char *end;
-	double v = strtod(arg, &end);
-
-	if (*end || end == arg || !(v > 0) || v > 1000)
-		return sb_err(EINVAL, "expected a percentage above 0, got '%s'", arg);
-	*(double *)value = v;
-	return 0;
-}
-
 /* --sbatch-arg may be given many times: each one is kept, in order. */
 static int add_sbatch_arg(const char *arg, void *value)
 {
@@ -57,7 +45,7 @@ static const struct opt_def run_opts[] = {
 		 "numbers are then marked as taken side by side)"),
 	OPT_BOOL("dry-run", &dry, "check the spec and list its cells; fetch, build and boot\n"
 		 "nothing"),
-	OPT_CALLBACK("target-ci", &run_o.target_ci_pct, "PCT", parse_pct,
+	OPT_CALLBACK("target-ci", &run_o.target_ci_pct, "PCT", opt_parse_pct,
 		     "after the spec's iterations, add rounds (one cell per\n"
 		     "kernel, interleaved) while the 95% CI half-width of a\n"
 		     "headline metric (a workload's first metric, and elapsed)\n"

@@ -12,11 +12,11 @@ const char *const opt_accels[] = { "auto", "kvm", "tcg", NULL };
 
 int opt_parse_pct(const char *arg, void *value)
 {
-	char *end;
-	double v = strtod(arg, &end);
+	double v;
 
-	if (*end || end == arg || !(v > 0))
-		return sb_err(EINVAL, "expected a positive percentage, got '%s'", arg);
+	if (parse_double(arg, &v) || !(v > 0) || v > 1000)
+		return sb_err(EINVAL, "expected a percentage above 0 and at most 1000, got '%s'",
+			      arg);
 	*(double *)value = v;
 	return 0;
 }
