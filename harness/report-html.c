@@ -324,6 +324,11 @@ int html_report_write(const json_t *dump, const json_t *night, const json_t *bis
 			esc(f, jstr(night, "error"));
 			fputs("</p>\n", f);
 		}
+		if (!strcmp(jstr(night, "failure"), "build")) {
+			fputs("<p id=\"failure\"><b>Regression of the branch:</b> ", f);
+			esc(f, jstr(night, "branch"));
+			fputs(" does not build at this head.</p>\n", f);
+		}
 	}
 	if (json_array_size(json_object_get(night, "verdicts"))) {
 		fputs("<h3>Verdicts against the pooled last good nights</h3>\n<table id=\"verdicts\">"

@@ -13,13 +13,21 @@
 #       night-1 head. The slow change is FILE (a patch, `git apply`) when
 #       given, else a udelay(N) (default 300 us) per swap_writepage() call in
 #       mm/page_io.c. Prints the slow commit's id to DIR/slow-commit.
+#   nightly-fixture.sh DIR break
+#       3 more commits on mm-unstable, the 2nd breaking the build (a use of
+#       an undeclared identifier in mm/page_io.c). Prints the breaking
+#       commit's id to DIR/broken-commit.
+#
+# Commit ids are fixed (fixed dates), so a second run finds its kernels in
+# the build cache; SB_FIXTURE_SALT=S (env) makes other ids (a trailer in
+# every message) for a run that must build them (tests/perf/bisect.sh).
 #
 # Every commit touches one file, so each bisection step is an incremental
 # build of the same work tree (ccache and make's own dependency tracking).
 set -euo pipefail
 
 dir=${1:?usage: nightly-fixture.sh DIR init|advance [--slow-patch FILE] [--slow-us N]}
-what=${2:?usage: nightly-fixture.sh DIR init|advance}
+what=${2:?usage: nightly-fixture.sh DIR init|advance|break}
 shift 2
 slow_patch= slow_us=300
 while [ $# -gt 0 ]; do
@@ -46,7 +54,7 @@ commit() {
   date_n=$((date_n + 1))
   tree=$(git -C "$up" write-tree)
   parent=$(GIT_AUTHOR_DATE="2026-01-01T00:00:${date_n}Z" GIT_COMMITTER_DATE="2026-01-01T00:00:${date_n}Z" \
-    git -C "$up" commit-tree "$tree" -p "$parent" -m "$1")
+    git -C "$up" commit-tree "$tree" -p "$parent" -m "$1" ${SB_FIXTURE_SALT:+-m "fixture-salt: $SB_FIXTURE_SALT"})
 }
 
 # A harmless change: a comment line at the end of a file.
@@ -111,6 +119,20 @@ sys.stdout.write(s)
   git -C "$up" update-ref refs/heads/mm-unstable "$parent"
   echo "$parent"
   ;;
+break)
+  date_n=20
+  start_at refs/heads/mm-unstable
+  harmless mm/swap.c "mm: swap: comment on folio batching"
+  blob=$( { git -C "$up" cat-file -p "$parent:mm/page_io.c"
+            printf '\nint swapbench_test_broken(void)\n{\n\treturn swapbench_no_such_symbol;\n}\n'; } |
+          git -C "$up" hash-object -w --stdin)
+  git -C "$up" update-index --cacheinfo "100644,$blob,mm/page_io.c"
+  commit "mm: page_io: TEST break the build"
+  echo "$parent" >"$dir/broken-commit"
+  harmless mm/rmap.c "mm: rmap: comment on anon_vma"
+  git -C "$up" update-ref refs/heads/mm-unstable "$parent"
+  echo "$parent"
+  ;;
 *)
-  echo "nightly-fixture: unknown step '$what' (init or advance)" >&2; exit 2 ;;
+  echo "nightly-fixture: unknown step '$what' (init, advance or break)" >&2; exit 2 ;;
 esac

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Three nights against a local "mm-unstable" (nightly-fixture.sh), real
+# Four nights against a local "mm-unstable" (nightly-fixture.sh), real
 # kernels built from cache:linux-6.12 and booted under qemu:
 #   night 1: the first commits: a baseline, exit 0;
 #   night 2: the branch advanced and was rebased, one commit slows swap-out:
@@ -9,6 +9,8 @@
 # Then: history (text, --json, --plot), --rebuild into a new database from
 # the night directories, and the faults: a failed fetch (exit 3, no night),
 # a newer-schema database (exit 2, untouched), a held lock (exit 4).
+# Then night 4: a commit breaks the build: exit 3, reported as a regression
+# of the branch, the breaking commit found by a build bisection.
 #
 # Env: SB_BIN (swapbench), SB_SOURCE (source tree), SB_NIGHTLY_OUT (kept for
 # test_nightly_html; default a temp dir), SB_SLOW_PATCH (the slow swap-out
@@ -25,6 +27,18 @@ slow_args=()
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "== $* ($(date -u +%T), load $(cut -d' ' -f1-3 /proc/loadavg))"; }
 q() { sqlite3 "$out/history.db" "$1"; }
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/swapbench
+# The kernel work tree the nightly made for this test's fixture tree (1.7 GB,
+# named after the tree's path): removed once the test passed, it is no use
+# to anyone else. Only a work tree whose clone borrows from $out/fx.
+remove_work_tree() {
+  local w a fx
+  fx=$(realpath "$out/fx")
+  for w in "$cache"/work/*/; do
+    a=$w/src/.git/objects/info/alternates
+    if [ -f "$a" ] && grep -q "^$fx/" "$a"; then rm -rf "${w%/}" "${w%/}.lock"; fi
+  done
+}
 t0=$(date +%s)
 
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 (the CLI) is not installed"; exit 77; }
@@ -82,13 +96,15 @@ night2_dir=$(q "SELECT dir FROM nights WHERE id = 2")
 [ -f "$out/report/index.html" ] || fail "no HTML report"
 
 step "night 3"
-builds_before=$(ls ~/.cache/swapbench/builds | wc -l)
+builds_before=$(ls "$cache/builds" | wc -l)
+nights_before=$(ls "$out/nights" | wc -l)
 set +e; "$bin" nightly "$out/nightly.json" >"$out/night3.txt" 2>"$out/night3.err"; rc=$?; set -e
 cat "$out/night3.txt"
 [ $rc = 0 ] || fail "night 3 exited $rc, want 0"
 grep -q "nothing to do" "$out/night3.txt" || fail "night 3 did not say nothing is new"
 [ "$(q "SELECT count(*) FROM nights")" = 2 ] || fail "night 3 was recorded"
-[ "$(ls ~/.cache/swapbench/builds | wc -l)" = "$builds_before" ] || fail "night 3 built a kernel"
+[ "$(ls "$cache/builds" | wc -l)" = "$builds_before" ] || fail "night 3 built a kernel"
+[ "$(ls "$out/nights" | wc -l)" = "$nights_before" ] || fail "night 3 made a night directory"
 
 step "history"
 "$bin" history "$out/history.db" | tee "$out/history.txt"
@@ -125,4 +141,27 @@ set +e; "$bin" nightly "$out/nightly.json" >/dev/null 2>"$out/locked.err"; rc=$?
 exec 9>&-
 [ $rc = 4 ] || fail "a held lock: exit $rc, want 4"
 
-echo "PASS: three nights in $(( $(date +%s) - t0 )) s; bisection: $(jq -r '.totals | "\(.steps) steps, \(.builds) builds, \(.cells) cells, \(.seconds|floor) s"' "$night2_dir/bisect/bisect.json")"
+step "night 4: a commit breaks the build"
+"$fixture" "$out/fx" break >/dev/null
+broken=$(cat "$out/fx/broken-commit")
+# Its own report directory: test_nightly_html looks at night 2's.
+jq --arg r "$out/report4" '.reports = $r' "$out/nightly.json" >"$out/nightly4.json"
+set +e; "$bin" nightly "$out/nightly4.json" >"$out/night4.txt" 2>"$out/night4.err"; rc=$?; set -e
+cat "$out/night4.txt"
+[ $rc = 3 ] || { tail -30 "$out/night4.err"; fail "night 4 exited $rc, want 3 (could not judge)"; }
+grep -q "REGRESSION of the branch: mm-unstable does not build" "$out/night4.txt" ||
+  fail "night 4 does not report the build failure as a regression of the branch"
+grep -q "first bad commit: ${broken:0:12}" "$out/night4.txt" ||
+  fail "night 4 bisected the build failure to the wrong commit (want ${broken:0:12})"
+[ "$(q "SELECT status || ' ' || verdict FROM nights WHERE id = 3")" = "failed unjudged" ] ||
+  fail "night 4 is not recorded as failed"
+[ "$(q "SELECT first_bad FROM bisects WHERE night_id = 3 AND metric = 'build'")" = "$broken" ] ||
+  fail "the database's first commit that does not build"
+[ "$(q "SELECT count(*) FROM bisect_steps s JOIN bisects b ON b.id = s.bisect_id WHERE b.night_id = 3 AND s.decision = 'bad'")" -ge 1 ] ||
+  fail "no build step was decided bad"
+jq -e '.failure == "build" and .bisect.first_bad.commit == "'"$broken"'"' \
+  "$(q "SELECT dir FROM nights WHERE id = 3")/night.json" >/dev/null || fail "night 4's night.json"
+grep -q 'id="failure"' "$out/report4/index.html" || fail "night 4's HTML report does not show the build failure"
+
+remove_work_tree
+echo "PASS: four nights in $(( $(date +%s) - t0 )) s; bisection: $(jq -r '.totals | "\(.steps) steps, \(.builds) builds, \(.cells) cells, \(.seconds|floor) s"' "$night2_dir/bisect/bisect.json")"
