@@ -496,9 +496,15 @@ static int run_step(struct ctx *c, int seq, const char *commit, const char *role
 		json_object_set_new(step, "build", json_string(rc ? "failed" : st == KBUILD_BUILT
 							       ? "built" : "cached"));
 		if (rc) {
-			const char *e = sb_lasterr();
+			const char *e = sb_lasterr(), *el = strstr(e, "error:");
 
-			reason = xasprintf("build failed: %.*s", (int)strcspn(e, "\n"), e);
+			/* The compiler's first error says more than "make failed". */
+			while (el && el > e && el[-1] != '\n')
+				el--;
+			if (el)
+				reason = xasprintf("build failed: %.*s", (int)strcspn(el, "\n"), el);
+			else
+				reason = xasprintf("build failed: %.*s", (int)strcspn(e, "\n"), e);
 			rc = 0;
 			/* Bisecting a build failure, not building is the bad side. */
 			if (o->build_only)
@@ -960,6 +966,18 @@ void bisect_print(const json_t *r, FILE *out)
 			(long long)json_integer_value(json_object_get(s, "n")),
 			json_number_value(json_object_get(s, "mean")),
 			json_number_value(json_object_get(s, "llr")), subj);
+	}
+	/* What the compiler said at the first bad commit. */
+	json_array_foreach(build ? json_object_get(r, "steps") : NULL, i, s) {
+		const char *why = jstr(s, "reason");
+
+		if (!strcmp(jstr(s, "commit"), jstr(fb, "commit")) &&
+		    !strcmp(jstr(s, "decision"), "bad")) {
+			if (!strncmp(why, "build failed: ", 14))
+				why += 14;
+			fprintf(out, "\nits build:\n  %.76s\n", why);
+			break;
+		}
 	}
 	if (tot)
 		fprintf(out, "\n%lld steps, %lld kernel builds, %lld cells, %.0f s\n",

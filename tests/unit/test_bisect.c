@@ -311,6 +311,7 @@ static void test_print_build(void **state)
 	assert_non_null(strstr(text, "first bad commit: 222222222222 (\"break it\")"));
 	assert_non_null(strstr(text, "bisected a build failure"));
 	assert_non_null(strstr(text, "bad       build failed: make: error"));
+	assert_non_null(strstr(text, "its build:\n  make: error\n"));
 	assert_null(strstr(text, "SPRT"));
 	assert_null(strstr(text, "LLR"));
 	for (char *line = text; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0))
