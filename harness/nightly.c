@@ -427,7 +427,11 @@ int nightly_judge(const struct nightly_config *c, struct history *h, long long n
 			      (json_int_t)json_array_size(base), "n_new",
 			      (json_int_t)json_array_size(now), "threshold", thr);
 		if (!json_array_size(base)) {
+			/* Nothing to compare with: tonight's mean is the baseline. */
+			ns = compare_stat_json(now, hb);
 			json_object_set_new(v, "verdict", json_string("baseline"));
+			if (json_is_object(ns) && json_object_get(ns, "mean"))
+				json_object_set(v, "new_mean", json_object_get(ns, "mean"));
 		} else {
 			bs = compare_stat_json(base, hb);
 			ns = compare_stat_json(now, hb);
@@ -469,19 +473,24 @@ static void print_verdicts(const json_t *verdicts, FILE *out)
 		"base", "tonight", "change", "p", "verdict");
 	json_array_foreach(verdicts, i, v) {
 		json_t *p = json_object_get(v, "welch_p");
-		char pct[16] = "", pv[16] = "";
+		char pct[16] = "", pv[16] = "", bm[16] = "", nm[16] = "";
 
 		if (json_is_number(json_object_get(v, "pct_change")))
 			snprintf(pct, sizeof(pct), "%+.1f%%",
 				 json_number_value(json_object_get(v, "pct_change")));
 		if (json_is_number(p))
 			snprintf(pv, sizeof(pv), "%.3f", json_number_value(p));
-		fprintf(out, "%-10.10s %-12.12s %-24.24s %9.4g %9.4g %8s %7s  %s%s\n",
+		/* A baseline night has no base; a missing mean is blank, not 0. */
+		if (json_is_number(json_object_get(v, "base_mean")))
+			snprintf(bm, sizeof(bm), "%.4g",
+				 json_number_value(json_object_get(v, "base_mean")));
+		if (json_is_number(json_object_get(v, "new_mean")))
+			snprintf(nm, sizeof(nm), "%.4g",
+				 json_number_value(json_object_get(v, "new_mean")));
+		fprintf(out, "%-10.10s %-12.12s %-24.24s %9s %9s %8s %7s  %s%s\n",
 			json_string_value(json_object_get(v, "topology")),
 			json_string_value(json_object_get(v, "workload")),
-			json_string_value(json_object_get(v, "metric")),
-			json_number_value(json_object_get(v, "base_mean")),
-			json_number_value(json_object_get(v, "new_mean")), pct, pv,
+			json_string_value(json_object_get(v, "metric")), bm, nm, pct, pv,
 			json_string_value(json_object_get(v, "verdict")),
 			json_is_true(json_object_get(v, "regression")) ? " REGRESSION" : "");
 	}

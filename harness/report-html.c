@@ -344,9 +344,16 @@ int html_report_write(const json_t *dump, const json_t *night, const json_t *bis
 			esc(f, jstr(v, "metric"));
 			fputs("</td><td class=l>", f);
 			esc(f, jstr(v, "unit"));
-			fprintf(f, "</td><td>%.4g</td><td>%.4g</td>",
-				json_number_value(json_object_get(v, "base_mean")),
-				json_number_value(json_object_get(v, "new_mean")));
+			fputs("</td>", f);
+			/* A baseline night has no base mean: blank, not 0. */
+			for (int m = 0; m < 2; m++) {
+				const json_t *x = json_object_get(v, m ? "new_mean" : "base_mean");
+
+				if (json_is_number(x))
+					fprintf(f, "<td>%.4g</td>", json_number_value(x));
+				else
+					fputs("<td></td>", f);
+			}
 			if (json_is_number(json_object_get(v, "pct_change")))
 				fprintf(f, "<td>%+.1f%%</td>",
 					json_number_value(json_object_get(v, "pct_change")));
