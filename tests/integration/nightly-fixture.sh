@@ -6,13 +6,15 @@
 #       DIR/upstream: a git clone (--shared) of cache:linux-6.12 with branch
 #       mm-unstable = v6.12-debian + 2 harmless commits; DIR/tree: the
 #       nightly's tree, a clone of it (remote origin).
-#   nightly-fixture.sh DIR advance [--slow-patch FILE] [--slow-us N]
+#   nightly-fixture.sh DIR advance [--short] [--slow-patch FILE] [--slow-us N]
 #       Rebases mm-unstable the way akpm's tree moves: a new upstream commit
 #       under it, the 2 old commits again, then 5 new ones of which the 4th
 #       slows the swap-out path. 8 commits after the merge base with the
 #       night-1 head. The slow change is FILE (a patch, `git apply`) when
 #       given, else a udelay(N) (default 300 us) per swap_writepage() call in
 #       mm/page_io.c. Prints the slow commit's id to DIR/slow-commit.
+#       --short: no rebase, 2 commits on top of the night-1 head, the 2nd
+#       the slow one (a bisection of one step, for CI).
 #   nightly-fixture.sh DIR break
 #       3 more commits on mm-unstable, the 2nd breaking the build (a use of
 #       an undeclared identifier in mm/page_io.c). Prints the breaking
@@ -29,9 +31,10 @@ set -euo pipefail
 dir=${1:?usage: nightly-fixture.sh DIR init|advance [--slow-patch FILE] [--slow-us N]}
 what=${2:?usage: nightly-fixture.sh DIR init|advance|break}
 shift 2
-slow_patch= slow_us=300
+slow_patch= slow_us=300 short=0
 while [ $# -gt 0 ]; do
   case $1 in
+    --short) short=1; shift ;;
     --slow-patch) slow_patch=$(realpath "$2"); shift 2 ;;
     --slow-us) slow_us=$2; shift 2 ;;
     *) echo "nightly-fixture: unknown argument '$1'" >&2; exit 2 ;;
@@ -90,11 +93,16 @@ init)
   ;;
 advance)
   date_n=10
-  start_at v6.12-debian
-  harmless mm/swapfile.c "mm: swapfile: upstream moved (Linus's tree)"
-  series_old
+  if [ $short = 1 ]; then
+    start_at refs/heads/mm-unstable
+  else
+    start_at v6.12-debian
+    harmless mm/swapfile.c "mm: swapfile: upstream moved (Linus's tree)"
+    series_old
+  fi
   harmless mm/zswap.c "mm: zswap: comment on pool shrinking"
-  harmless Documentation/admin-guide/mm/concepts.rst "docs: mm: concepts typo"
+  [ $short = 1 ] ||
+    harmless Documentation/admin-guide/mm/concepts.rst "docs: mm: concepts typo"
   if [ -n "$slow_patch" ]; then
     git -C "$up" apply --cached "$slow_patch"
   else
@@ -114,8 +122,10 @@ sys.stdout.write(s)
   fi
   commit "mm: page_io: TEST slow down swap-out"
   echo "$parent" >"$dir/slow-commit"
-  harmless mm/memcontrol.c "mm: memcg: comment on swap accounting"
-  harmless mm/vmscan.c "mm: vmscan: comment on anon aging"
+  if [ $short = 0 ]; then
+    harmless mm/memcontrol.c "mm: memcg: comment on swap accounting"
+    harmless mm/vmscan.c "mm: vmscan: comment on anon aging"
+  fi
   git -C "$up" update-ref refs/heads/mm-unstable "$parent"
   echo "$parent"
   ;;
