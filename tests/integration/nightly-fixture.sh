@@ -11,8 +11,10 @@
 #       under it, the 2 old commits again, then 5 new ones of which the 4th
 #       slows the swap-out path. 8 commits after the merge base with the
 #       night-1 head. The slow change is FILE (a patch, `git apply`) when
-#       given, else a udelay(N) (default 300 us) per swap_writepage() call in
-#       mm/page_io.c. Prints the slow commit's id to DIR/slow-commit.
+#       given, else a udelay(N) (default 20000 us, the most udelay takes) per
+#       swap_writepage() call in mm/page_io.c: under TCG a cell's time varies
+#       by 20-60 % on a loaded host, so the slow commit must dominate it
+#       (nightly-suite.json swaps out ~2k pages: ~40 s more per cell). Prints the slow commit's id to DIR/slow-commit.
 #       --short: no rebase, 2 commits on top of the night-1 head, the 2nd
 #       the slow one (a bisection of one step, for CI).
 #   nightly-fixture.sh DIR break
@@ -31,7 +33,7 @@ set -euo pipefail
 dir=${1:?usage: nightly-fixture.sh DIR init|advance [--slow-patch FILE] [--slow-us N]}
 what=${2:?usage: nightly-fixture.sh DIR init|advance|break}
 shift 2
-slow_patch= slow_us=300 short=0
+slow_patch= slow_us=20000 short=0
 while [ $# -gt 0 ]; do
   case $1 in
     --short) short=1; shift ;;
