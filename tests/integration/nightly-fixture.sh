@@ -6,15 +6,16 @@
 #       DIR/upstream: a git clone (--shared) of cache:linux-6.12 with branch
 #       mm-unstable = v6.12-debian + 2 harmless commits; DIR/tree: the
 #       nightly's tree, a clone of it (remote origin).
-#   nightly-fixture.sh DIR advance [--short] [--slow-patch FILE] [--slow-us N]
+#   nightly-fixture.sh DIR advance [--short] [--slow-patch FILE] [--slow-ms N]
 #       Rebases mm-unstable the way akpm's tree moves: a new upstream commit
 #       under it, the 2 old commits again, then 5 new ones of which the 4th
 #       slows the swap-out path. 8 commits after the merge base with the
 #       night-1 head. The slow change is FILE (a patch, `git apply`) when
-#       given, else a udelay(N) (default 20000 us, the most udelay takes) per
-#       swap_writepage() call in mm/page_io.c: under TCG a cell's time varies
-#       by 20-60 % on a loaded host, so the slow commit must dominate it
-#       (nightly-suite.json swaps out ~2k pages: ~40 s more per cell). Prints the slow commit's id to DIR/slow-commit.
+#       given, else an mdelay(N) (default 20 ms) per swap_writepage() call in
+#       mm/page_io.c (udelay stops at 20000 us). Under TCG a cell's time
+#       varies by 20-70 % on a loaded host, so the slow commit must dominate
+#       it: nightly-suite.json swaps out ~2.2k pages, ~44 s more per cell.
+#       Prints the slow commit's id to DIR/slow-commit.
 #       --short: no rebase, 2 commits on top of the night-1 head, the 2nd
 #       the slow one (a bisection of one step, for CI).
 #   nightly-fixture.sh DIR break
@@ -30,15 +31,15 @@
 # build of the same work tree (ccache and make's own dependency tracking).
 set -euo pipefail
 
-dir=${1:?usage: nightly-fixture.sh DIR init|advance [--slow-patch FILE] [--slow-us N]}
+dir=${1:?usage: nightly-fixture.sh DIR init|advance|break [--short] [--slow-patch FILE] [--slow-ms N]}
 what=${2:?usage: nightly-fixture.sh DIR init|advance|break}
 shift 2
-slow_patch= slow_us=20000 short=0
+slow_patch= slow_ms=20 short=0
 while [ $# -gt 0 ]; do
   case $1 in
     --short) short=1; shift ;;
     --slow-patch) slow_patch=$(realpath "$2"); shift 2 ;;
-    --slow-us) slow_us=$2; shift 2 ;;
+    --slow-ms) slow_ms=$2; shift 2 ;;
     *) echo "nightly-fixture: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -112,14 +113,14 @@ advance)
     # or folio written to swap: zram, zswap, NVMe).
     blob=$(git -C "$up" cat-file -p "$parent:mm/page_io.c" | python3 -c '
 import sys
-us = sys.argv[1]
+ms = sys.argv[1]
 s = sys.stdin.read()
 s = s.replace("#include \"swap.h\"\n", "#include \"swap.h\"\n#include <linux/delay.h>\n", 1)
 anchor = "int swap_writepage(struct page *page, struct writeback_control *wbc)\n{\n\tstruct folio *folio = page_folio(page);\n\tint ret;\n"
 assert anchor in s, "swap_writepage not found"
-s = s.replace(anchor, anchor + "\n\tudelay(%s); /* swapbench test: slow swap-out */\n" % us, 1)
+s = s.replace(anchor, anchor + "\n\tmdelay(%s); /* swapbench test: slow swap-out */\n" % ms, 1)
 sys.stdout.write(s)
-' "$slow_us" | git -C "$up" hash-object -w --stdin)
+' "$slow_ms" | git -C "$up" hash-object -w --stdin)
     git -C "$up" update-index --cacheinfo "100644,$blob,mm/page_io.c"
   fi
   commit "mm: page_io: TEST slow down swap-out"

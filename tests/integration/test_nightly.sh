@@ -14,7 +14,7 @@
 #
 # Env: SB_BIN (swapbench), SB_SOURCE (source tree), SB_NIGHTLY_OUT (kept for
 # test_nightly_html; default a temp dir), SB_SLOW_PATCH (the slow swap-out
-# patch; default the fixture's udelay), SB_NIGHTLY_QUICK=1 (the CI variant:
+# patch; default the fixture's mdelay), SB_NIGHTLY_QUICK=1 (the CI variant:
 # night 2's branch only grew by a harmless and the slow commit, no rebase:
 # a bisection of one step; everything else the same).
 set -euo pipefail
