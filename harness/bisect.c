@@ -242,6 +242,7 @@ static int run_step(struct ctx *c, int seq, const char *commit, const char *role
 	const char *decision = "skip";
 	char *reason = NULL;
 	struct spec s;
+	struct spec_kernel *sk = NULL;
 	int rc = 0, n = fixed ? o->ends_n : o->min_n, failed = 0;
 	double t0 = monotonic_s(), llr = NAN, mean = NAN, build_s = 0;
 
@@ -253,24 +254,46 @@ static int run_step(struct ctx *c, int seq, const char *commit, const char *role
 	fprintf(stderr, "bisect: step %d: %.12s (%s)\n", seq, commit, role);
 	if ((rc = step_spec(c, commit, spec_path)) || (rc = spec_load(spec_path, &s)))
 		goto out;
+	/* The branch kernel: the only one of a metric step's spec; a build
+	 * step's spec keeps the suite's kernels, the branch's by name. */
+	for (size_t i = 0; i < s.nkernels && !sk; i++)
+		if (s.kernels[i].build && (!o->kernel || !strcmp(s.kernels[i].name, o->kernel)))
+			sk = &s.kernels[i];
+	if (!sk) {
+		rc = sb_err(EINVAL, "%s: no git kernel to bisect", spec_path);
+		goto out;
+	}
 	{
 		struct kernel k;
 		enum kbuild_state st;
 		struct kbuild_opts ko = { .tty = isatty(2), .label = "bisect build" };
 
-		rc = kbuild_get(&s.kernels[0], &ko, &k, &st);
+		rc = kbuild_get(sk, &ko, &k, &st);
 		build_s = monotonic_s() - t0;
 		json_object_set_new(step, "build", json_string(rc ? "failed" : st == KBUILD_BUILT
 							       ? "built" : "cached"));
 		if (rc) {
-			const char *e = sb_lasterr();
+			const char *e = sb_lasterr(), *el = strstr(e, "error:");
 
-			reason = xasprintf("build failed: %.*s", (int)strcspn(e, "\n"), e);
+			/* The compiler's first error says more than "make failed". */
+			while (el && el > e && el[-1] != '\n')
+				el--;
+			if (el)
+				reason = xasprintf("build failed: %.*s", (int)strcspn(el, "\n"), el);
+			else
+				reason = xasprintf("build failed: %.*s", (int)strcspn(e, "\n"), e);
 			rc = 0;
+			/* Bisecting a build failure, not building is the bad side. */
+			if (o->build_only)
+				decision = "bad";
 			goto decided;
 		}
 		json_object_set_new(step, "cache_id", json_string(k.id ?: ""));
 		kernel_release(&k);
+		if (o->build_only) {
+			decision = "good";
+			goto decided;
+		}
 	}
 	for (;;) {
 		struct run_opts ro = { .spec_path = spec_path, .out_dir = run_dir,
@@ -284,7 +307,7 @@ static int run_step(struct ctx *c, int seq, const char *commit, const char *role
 			goto out;
 		}
 		json_decref(vals);
-		vals = run_values(c, run_dir, s.kernels[0].name, &failed);
+		vals = run_values(c, run_dir, sk->name, &failed);
 		if (failed) {
 			reason = xasprintf("%d cell(s) failed (crashed, timed out or failed)", failed);
 			break;
@@ -471,14 +494,17 @@ static int start(struct ctx *c)
 		json_decref(commits);
 		return rc;
 	}
-	c->res = json_pack("{s:i,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:[],s:s,"
-			   "s:{s:s,s:f,s:f,s:i,s:i,s:i}}",
-			   "schema_version", BISECT_SCHEMA_VERSION, "tree", c->tree, "good", o->good,
+	c->res = json_pack("{s:i,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s?,s:s?,s:s?,s:o,s:[],s:s}",
+			   "schema_version", BISECT_SCHEMA_VERSION, "mode",
+			   o->build_only ? "build" : "metric", "tree", c->tree, "good", o->good,
 			   "bad", o->bad, "rebased", rebased, "base", base, "suite", o->suite,
 			   "topology", o->topology, "workload", o->workload, "metric", o->metric,
-			   "commits", commits, "steps", "status", "running", "rule", "name",
-			   "sprt", "alpha", o->alpha, "beta", o->beta, "min_n", o->min_n, "max_n",
-			   o->max_n, "batch", o->batch);
+			   "commits", commits, "steps", "status", "running");
+	json_object_set_new(c->res, "rule", o->build_only
+			    ? json_pack("{s:s}", "name", "build")
+			    : json_pack("{s:s,s:f,s:f,s:i,s:i,s:i}", "name", "sprt", "alpha",
+					o->alpha, "beta", o->beta, "min_n", o->min_n, "max_n",
+					o->max_n, "batch", o->batch));
 	{
 		char *g = rev_parse(c->tree, o->good), *b = rev_parse(c->tree, o->bad);
 
@@ -490,14 +516,18 @@ static int start(struct ctx *c)
 	if (rebased)
 		json_object_set_new(c->res, "merge_base", json_string(base));
 	if (o->db) {
-		json_t *b = json_pack("{s:I,s:O,s:O,s:s?,s:s?,s:s,s:s,s:s,s:s,s:f,s:f}", "night_id",
+		json_t *b = json_pack("{s:I,s:O,s:O,s:s?,s:s?,s:s?,s:s?,s:s,s:s}", "night_id",
 				      (json_int_t)o->night_id, "good", json_object_get(c->res, "good"),
 				      "bad", json_object_get(c->res, "bad"), "merge_base",
 				      rebased ? base : NULL, "kernel", o->kernel, "topology",
-				      o->topology, "workload", o->workload, "metric", o->metric, "dir",
-				      o->dir, "alpha", o->alpha, "beta", o->beta);
+				      o->topology, "workload", o->workload, "metric",
+				      o->build_only ? "build" : o->metric, "dir", o->dir);
 		int64_t id = 0;
 
+		if (!o->build_only) {
+			json_object_set_new(b, "alpha", json_real(o->alpha));
+			json_object_set_new(b, "beta", json_real(o->beta));
+		}
 		if (!history_begin(o->db) && !history_bisect_start(o->db, b, &id) &&
 		    !history_commit(o->db))
 			c->history_id = id;
@@ -526,6 +556,9 @@ int bisect_run(const struct bisect_opts *o, json_t **result)
 	if (!strcmp(json_string_value(json_object_get(c.res, "status")) ?: "", "found") ||
 	    !strcmp(json_string_value(json_object_get(c.res, "status")) ?: "", "ambiguous"))
 		goto done;
+	/* A build failure: each step's build decides; no ends, no rule. */
+	if (o->build_only)
+		goto search;
 	/* The ends: given (a nightly knows its good nights and tonight), or
 	 * measured here. */
 	if (o->good_values && o->bad_values) {
@@ -561,6 +594,7 @@ int bisect_run(const struct bisect_opts *o, json_t **result)
 		json_object_set_new(rule, "mu_bad", json_real(c.rule.mu_bad));
 		json_object_set_new(rule, "sigma", json_real(c.rule.sigma));
 	}
+search:
 	/* A rebased branch: its merge base with the last good commit must be
 	 * good itself, or the regression is older than the branch point. */
 	if (json_is_true(json_object_get(c.res, "rebased"))) {
@@ -649,6 +683,7 @@ void bisect_print(const json_t *r, FILE *out)
 	const json_t *fb = json_object_get(r, "first_bad"), *rule = json_object_get(r, "rule");
 	const json_t *s, *tot = json_object_get(r, "totals");
 	const char *status = jstr(r, "status");
+	int build = !strcmp(jstr(r, "mode"), "build");
 	size_t i;
 
 	if (!strcmp(status, "found"))
@@ -660,34 +695,66 @@ void bisect_print(const json_t *r, FILE *out)
 			"ambiguous)\n\n", json_array_size(json_object_get(r, "candidates")));
 	else
 		fprintf(out, "bisection %s\n\n", status);
-	fprintf(out, "swapbench bisected %s on %s / %s between\n  good %.12s and bad %.12s",
-		jstr(r, "metric"), jstr(r, "topology"), jstr(r, "workload"), jstr(r, "good"),
-		jstr(r, "bad"));
+	if (build)
+		fprintf(out, "swapbench bisected a build failure between\n  good %.12s (builds) and "
+			"bad %.12s (does not build)", jstr(r, "good"), jstr(r, "bad"));
+	else
+		fprintf(out, "swapbench bisected %s on %s / %s between\n  good %.12s and bad %.12s",
+			jstr(r, "metric"), jstr(r, "topology"), jstr(r, "workload"),
+			jstr(r, "good"), jstr(r, "bad"));
 	if (json_is_true(json_object_get(r, "rebased")))
 		fprintf(out, "\n  (the branch was rebased: from their merge base %.12s)",
 			jstr(r, "merge_base"));
-	fprintf(out, "\nover %zu commits. Each step ran until Wald's SPRT decided between\n"
-		"the good mean %.4g and the bad mean %.4g (sigma %.3g) with error rates\n"
-		"alpha %.3g, beta %.3g, in %lld..%lld iterations (else skipped).\n\n",
-		json_array_size(json_object_get(r, "commits")),
-		json_number_value(json_object_get(rule, "mu_good")),
-		json_number_value(json_object_get(rule, "mu_bad")),
-		json_number_value(json_object_get(rule, "sigma")),
-		json_number_value(json_object_get(rule, "alpha")),
-		json_number_value(json_object_get(rule, "beta")),
-		(long long)json_integer_value(json_object_get(rule, "min_n")),
-		(long long)json_integer_value(json_object_get(rule, "max_n")));
-	fprintf(out, "step commit       role        decision  n     mean      LLR  subject\n");
+	if (build)
+		fprintf(out, "\nover %zu commits. Each step built its commit with the suite's "
+			"config:\nbad when it does not build, good when it does.\n\n",
+			json_array_size(json_object_get(r, "commits")));
+	else
+		fprintf(out, "\nover %zu commits. Each step ran until Wald's SPRT decided between\n"
+			"the good mean %.4g and the bad mean %.4g (sigma %.3g) with error rates\n"
+			"alpha %.3g, beta %.3g, in %lld..%lld iterations (else skipped).\n\n",
+			json_array_size(json_object_get(r, "commits")),
+			json_number_value(json_object_get(rule, "mu_good")),
+			json_number_value(json_object_get(rule, "mu_bad")),
+			json_number_value(json_object_get(rule, "sigma")),
+			json_number_value(json_object_get(rule, "alpha")),
+			json_number_value(json_object_get(rule, "beta")),
+			(long long)json_integer_value(json_object_get(rule, "min_n")),
+			(long long)json_integer_value(json_object_get(rule, "max_n")));
+	if (build)
+		fprintf(out, "step commit       role        decision  why\n");
+	else
+		fprintf(out, "step commit       role        decision  n     mean      LLR  subject\n");
 	json_array_foreach(json_object_get(r, "steps"), i, s) {
 		char subj[18];
 
 		snprintf(subj, sizeof(subj), "%s", jstr(s, "subject"));
+		if (build) {
+			fprintf(out, "%4lld %.12s %-11.11s %-9s %.40s\n",
+				(long long)json_integer_value(json_object_get(s, "seq")),
+				jstr(s, "commit"), jstr(s, "role"), jstr(s, "decision"),
+				json_is_string(json_object_get(s, "reason")) ? jstr(s, "reason")
+									     : jstr(s, "subject"));
+			continue;
+		}
 		fprintf(out, "%4lld %.12s %-11.11s %-9s %2lld %8.4g %8.2f  %s\n",
 			(long long)json_integer_value(json_object_get(s, "seq")), jstr(s, "commit"),
 			jstr(s, "role"), jstr(s, "decision"),
 			(long long)json_integer_value(json_object_get(s, "n")),
 			json_number_value(json_object_get(s, "mean")),
 			json_number_value(json_object_get(s, "llr")), subj);
+	}
+	/* What the compiler said at the first bad commit. */
+	json_array_foreach(build ? json_object_get(r, "steps") : NULL, i, s) {
+		const char *why = jstr(s, "reason");
+
+		if (!strcmp(jstr(s, "commit"), jstr(fb, "commit")) &&
+		    !strcmp(jstr(s, "decision"), "bad")) {
+			if (!strncmp(why, "build failed: ", 14))
+				why += 14;
+			fprintf(out, "\nits build:\n  %.76s\n", why);
+			break;
+		}
 	}
 	if (tot)
 		fprintf(out, "\n%lld steps, %lld kernel builds, %lld cells, %.0f s\n",

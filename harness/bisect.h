@@ -91,12 +91,17 @@ struct bisect_opts {
 	struct history *db;    /* NULL: no history */
 	long long night_id;    /* 0: none */
 	int resume;
+	/* Bisect a build failure instead of a metric: a step is bad when its
+	 * kernel does not build, good when it does; nothing is run, and
+	 * topology, workload, metric and the SPRT fields are unused. */
+	int build_only;
 };
 
-/* Run it. Returns 0 when it finished (found or ambiguous; see
- * (*result)["status"]), or -errno. *result is bisect.json's content
- * (written in dir after every step, so an interrupted bisection resumes).
- * -EINTR when interrupted (SIGINT/SIGTERM): the steps done are kept. */
+/* Run it (a metric, or with build_only a build failure). Returns 0 when it
+ * finished (found or ambiguous; see (*result)["status"]), or -errno.
+ * *result is bisect.json's content (written in dir after every step, so an
+ * interrupted bisection resumes). -EINTR when interrupted (SIGINT/SIGTERM):
+ * the steps done are kept. */
 int bisect_run(const struct bisect_opts *o, json_t **result);
 
 /* The text report: fit for a reply to the first bad commit's thread. */

@@ -36,7 +36,10 @@ static const struct opt_def bisect_opts_table[] = {
 	OPT_STRING("good", &o.good, "C1", "a good commit (required)"),
 	OPT_STRING("bad", &o.bad, "C2", "a bad commit (required)"),
 	OPT_STRING("suite", &o.suite, "SPEC", "the experiment spec to run (required)"),
-	OPT_STRING("metric", &o.metric, "M", "the metric that moved (required)"),
+	OPT_STRING("metric", &o.metric, "M", "the metric that moved (required unless\n"
+		   "--build-failure)"),
+	OPT_BOOL("build-failure", &o.build_only, "find the commit that broke the build:\n"
+		 "a step is bad when it does not build (nothing runs)"),
 	OPT_STRING("topology", &o.topology, "T", "the topology (default the suite's first)"),
 	OPT_STRING("workload", &o.workload, "W", "the workload (default the suite's first)"),
 	OPT_STRING("kernel", &o.kernel, "NAME",
@@ -64,7 +67,8 @@ static const struct opt_def bisect_opts_table[] = {
 const struct cmd_def cmd_bisect_def = {
 	"bisect", NULL,
 	"find the commit that moved a metric (repeat until confident)",
-	"Needs --tree DIR --good C1 --bad C2 --suite SPEC --metric M.\n\n"
+	"Needs --tree DIR --good C1 --bad C2 --suite SPEC, and --metric M or\n"
+	"--build-failure.\n\n"
 	"Find the commit between C1 (good) and C2 (bad) that moved metric M of the\n"
 	"suite's git kernel (--kernel, default the first) on one topology and workload\n"
 	"(default the suite's first). Each step builds the commit through the kernel\n"
@@ -75,7 +79,10 @@ const struct cmd_def cmd_bisect_def = {
 	"C2 (a rebased branch) the range starts at their merge base, tested first.\n"
 	"Each step is a run directory under --out (default bisect-<time>), with\n"
 	"bisect.json after every step; --resume continues an interrupted bisection.\n"
-	"--db also records it in a history database.\n",
+	"--db also records it in a history database.\n\n"
+	"--build-failure: C2 does not build and C1 does; each step only builds its\n"
+	"commit (bad when it does not build) and the first commit that does not\n"
+	"build is named.\n",
 	bisect_opts_table, 0, 0,
 	"Exit: 0 found (or ambiguous: see the report), 2 bad input, 3 interrupted or\n"
 	"failed.\n",
@@ -90,9 +97,9 @@ int cmd_bisect(int argc, char **argv)
 
 	if ((rc = opt_parse(&cmd_bisect_def, argc, argv, &first)) != OPT_OK)
 		return opt_exit(rc);
-	if (!o.tree || !o.good || !o.bad || !o.suite || !o.metric) {
+	if (!o.tree || !o.good || !o.bad || !o.suite || (!o.metric && !o.build_only)) {
 		fprintf(stderr, "swapbench bisect: --tree, --good, --bad, --suite and --metric "
-			"are required\n");
+			"(or --build-failure) are required\n");
 		opt_usage(&cmd_bisect_def, stderr);
 		return EXIT_USAGE;
 	}
@@ -109,9 +116,12 @@ int cmd_bisect(int argc, char **argv)
 			log_err("%s", sb_lasterr());
 			return EXIT_USAGE;
 		}
-		if (!o.topology)
+		/* A build bisection runs nothing: no cell to name. */
+		if (o.build_only)
+			o.topology = o.workload = o.metric = NULL;
+		if (!o.build_only && !o.topology)
 			o.topology = topo = s.ntopos ? xstrdup(s.topos[0].name) : NULL;
-		if (!o.workload)
+		if (!o.build_only && !o.workload)
 			o.workload = wl = s.nworkloads ? xstrdup(s.workloads[0].name) : NULL;
 		spec_release(&s);
 	}

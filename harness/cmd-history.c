@@ -70,8 +70,11 @@ static void print_text(const json_t *d, FILE *out)
 			char pct[16] = "";
 			char bars[20];
 
+			/* 8 columns: -11935.8% would push the line past 80. */
 			if (json_is_number(json_object_get(p, "pct_change")))
-				snprintf(pct, sizeof(pct), "%+.1f%%",
+				snprintf(pct, sizeof(pct),
+					 fabs(json_number_value(json_object_get(p, "pct_change")))
+						 >= 999.95 ? "%+.0f%%" : "%+.1f%%",
 					 json_number_value(json_object_get(p, "pct_change")));
 			memset(bars, '#', bar);
 			bars[bar] = 0;

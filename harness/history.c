@@ -334,6 +334,16 @@ json_t *history_good_nights(struct history *h, int n, int64_t exclude)
 			 exclude, (int64_t)n));
 }
 
+json_t *history_last_judged_night(struct history *h, int64_t exclude)
+{
+	json_t *r = rows(history_prep(h, "SELECT id, head FROM nights WHERE status = 'judged' AND "
+				      "id != ? ORDER BY id DESC LIMIT 1", "i", exclude));
+	json_t *n = json_incref(json_array_get(r, 0));
+
+	json_decref(r);
+	return n;
+}
+
 /* ---- runs ---- */
 
 int history_add_commit(struct history *h, const char *sha, const char *subject,

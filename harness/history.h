@@ -49,6 +49,9 @@ int history_night_finish(struct history *h, int64_t id, const char *status,
 /* The head commits of the last n nights judged good or baseline, newest
  * first (excluding night `exclude`). */
 json_t *history_good_nights(struct history *h, int n, int64_t exclude);
+/* {id, head} of the newest judged night, whatever its verdict (its head
+ * built and ran), excluding night `exclude`; NULL when there is none. */
+json_t *history_last_judged_night(struct history *h, int64_t exclude);
 
 /* ---- runs ---- */
 

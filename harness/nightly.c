@@ -399,7 +399,11 @@ int nightly_judge(const struct nightly_config *c, struct history *h, long long n
 			      (json_int_t)json_array_size(base), "n_new",
 			      (json_int_t)json_array_size(now), "threshold", thr);
 		if (!json_array_size(base)) {
+			/* Nothing to compare with: tonight's mean is the baseline. */
+			ns = compare_stat_json(now, hb);
 			json_object_set_new(v, "verdict", json_string("baseline"));
+			if (json_is_object(ns) && json_object_get(ns, "mean"))
+				json_object_set(v, "new_mean", json_object_get(ns, "mean"));
 		} else {
 			bs = compare_stat_json(base, hb);
 			ns = compare_stat_json(now, hb);
@@ -441,19 +445,24 @@ static void print_verdicts(const json_t *verdicts, FILE *out)
 		"base", "tonight", "change", "p", "verdict");
 	json_array_foreach(verdicts, i, v) {
 		json_t *p = json_object_get(v, "welch_p");
-		char pct[16] = "", pv[16] = "";
+		char pct[16] = "", pv[16] = "", bm[16] = "", nm[16] = "";
 
 		if (json_is_number(json_object_get(v, "pct_change")))
 			snprintf(pct, sizeof(pct), "%+.1f%%",
 				 json_number_value(json_object_get(v, "pct_change")));
 		if (json_is_number(p))
 			snprintf(pv, sizeof(pv), "%.3f", json_number_value(p));
-		fprintf(out, "%-10.10s %-12.12s %-24.24s %9.4g %9.4g %8s %7s  %s%s\n",
+		/* A baseline night has no base; a missing mean is blank, not 0. */
+		if (json_is_number(json_object_get(v, "base_mean")))
+			snprintf(bm, sizeof(bm), "%.4g",
+				 json_number_value(json_object_get(v, "base_mean")));
+		if (json_is_number(json_object_get(v, "new_mean")))
+			snprintf(nm, sizeof(nm), "%.4g",
+				 json_number_value(json_object_get(v, "new_mean")));
+		fprintf(out, "%-10.10s %-12.12s %-24.24s %9s %9s %8s %7s  %s%s\n",
 			json_string_value(json_object_get(v, "topology")),
 			json_string_value(json_object_get(v, "workload")),
-			json_string_value(json_object_get(v, "metric")),
-			json_number_value(json_object_get(v, "base_mean")),
-			json_number_value(json_object_get(v, "new_mean")), pct, pv,
+			json_string_value(json_object_get(v, "metric")), bm, nm, pct, pv,
 			json_string_value(json_object_get(v, "verdict")),
 			json_is_true(json_object_get(v, "regression")) ? " REGRESSION" : "");
 	}
@@ -493,6 +502,35 @@ static int reports(const struct nightly_config *c, struct history *h, const char
 	return rc;
 }
 
+/* A head that does not build is a regression of the branch: find the
+ * commit that broke the build, from the newest night whose head built (a
+ * build bisection: each step only builds). NULL when there is no such
+ * night, bisection is off, or it failed (said in night.json). */
+static json_t *bisect_build_failure(const struct nightly_config *c, struct history *h,
+				    int64_t night_id, const char *head, const char *kernel,
+				    const char *night_dir, json_t *night)
+{
+	json_t *last = c->bisect ? history_last_judged_night(h, night_id) : NULL, *bres = NULL;
+	const char *good = json_string_value(json_object_get(last, "head"));
+	char *bdir = xasprintf("%s/bisect", night_dir);
+	struct bisect_opts bo = { .tree = c->tree, .suite = c->suite, .kernel = kernel,
+				  .good = good, .bad = head, .dir = bdir, .db = h,
+				  .night_id = night_id, .build_only = 1 };
+
+	if (good && strcmp(good, head)) {
+		fprintf(stderr, "nightly: bisecting the build failure between %.12s (night %lld "
+			"built it) and %.12s\n", good,
+			(long long)json_integer_value(json_object_get(last, "id")), head);
+		if (bisect_run(&bo, &bres)) {
+			log_err("%s", sb_lasterr());
+			json_object_set_new(night, "bisect_error", json_string(sb_lasterr()));
+		}
+	}
+	json_decref(last);
+	free(bdir);
+	return bres;
+}
+
 int nightly_run(const struct nightly_config *c, int json_out)
 {
 	struct history *h = NULL;
@@ -502,6 +540,7 @@ int nightly_run(const struct nightly_config *c, int json_out)
 	json_t *bres = NULL, *info = NULL;
 	int64_t night_id = 0, run_id = 0;
 	const char *kernel = c->kernel;
+	int build_failed = 0;
 	struct spec s;
 
 	spec_init(&s);
@@ -604,6 +643,8 @@ int nightly_run(const struct nightly_config *c, int json_out)
 			json_object_set_new(night, "error", json_string(why));
 			free(why);
 			code = EXIT_CELLS_FAILED;
+			build_failed = 1;
+			bres = bisect_build_failure(c, h, night_id, head, kernel, night_dir, night);
 			goto finish;
 		}
 		kernel_release(&k);
@@ -705,6 +746,9 @@ finish:
 		if (json_object_get(night, "error"))
 			fprintf(f, "error: %s\n\n",
 				json_string_value(json_object_get(night, "error")));
+		if (build_failed)
+			fprintf(f, "REGRESSION of the branch: %s does not build at %.12s\n\n",
+				c->branch, head);
 		if (json_array_size(verdicts)) {
 			fprintf(f, "against the pooled last %zu good night(s):\n",
 				json_array_size(good));
@@ -719,6 +763,8 @@ finish:
 								 ? "failed" : "judged"));
 		json_object_set_new(night, "verdict", json_string(verdict));
 		json_object_set_new(night, "exit_code", json_integer(code));
+		if (build_failed)
+			json_object_set_new(night, "failure", json_string("build"));
 		json_object_set_new(night, "report", json_string(text));
 		if (bres)
 			json_object_set_new(night, "bisect",

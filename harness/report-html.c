@@ -341,13 +341,22 @@ static void html_night(FILE *f, const json_t *night)
 		esc(f, jstr(night, "error"));
 		fputs("</p>\n", f);
 	}
+	if (!strcmp(jstr(night, "failure"), "build")) {
+		fputs("<p id=\"failure\"><b>Regression of the branch:</b> ", f);
+		esc(f, jstr(night, "branch"));
+		fputs(" does not build at this head.</p>\n", f);
+	}
 }
 
 /* A cell of a change in percent or of a p-value, or an empty one. */
+/* A number cell (blank when absent): pct 1 a signed %, 2 a mean (%.4g),
+ * 0 a p value. */
 static void td_num(FILE *f, const json_t *v, int pct)
 {
 	if (!json_is_number(v))
 		fputs("<td></td>", f);
+	else if (pct == 2)
+		fprintf(f, "<td>%.4g</td>", json_number_value(v));
 	else if (pct)
 		fprintf(f, "<td>%+.1f%%</td>", json_number_value(v));
 	else
@@ -372,9 +381,10 @@ static void html_verdicts(FILE *f, const json_t *night)
 		esc(f, jstr(v, "metric"));
 		fputs("</td><td class=l>", f);
 		esc(f, jstr(v, "unit"));
-		fprintf(f, "</td><td>%.4g</td><td>%.4g</td>",
-			json_number_value(json_object_get(v, "base_mean")),
-			json_number_value(json_object_get(v, "new_mean")));
+		fputs("</td>", f);
+		/* A baseline night has no base mean: blank, not 0. */
+		td_num(f, json_object_get(v, "base_mean"), 2);
+		td_num(f, json_object_get(v, "new_mean"), 2);
 		td_num(f, json_object_get(v, "pct_change"), 1);
 		td_num(f, json_object_get(v, "welch_p"), 0);
 		fprintf(f, "<td>%lld/%lld</td><td class=l>",

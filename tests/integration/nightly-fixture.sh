@@ -6,26 +6,40 @@
 #       DIR/upstream: a git clone (--shared) of cache:linux-6.12 with branch
 #       mm-unstable = v6.12-debian + 2 harmless commits; DIR/tree: the
 #       nightly's tree, a clone of it (remote origin).
-#   nightly-fixture.sh DIR advance [--slow-patch FILE] [--slow-us N]
+#   nightly-fixture.sh DIR advance [--short] [--slow-patch FILE] [--slow-ms N]
 #       Rebases mm-unstable the way akpm's tree moves: a new upstream commit
 #       under it, the 2 old commits again, then 5 new ones of which the 4th
 #       slows the swap-out path. 8 commits after the merge base with the
 #       night-1 head. The slow change is FILE (a patch, `git apply`) when
-#       given, else a udelay(N) (default 300 us) per swap_writepage() call in
-#       mm/page_io.c. Prints the slow commit's id to DIR/slow-commit.
+#       given, else an mdelay(N) (default 20 ms) per swap_writepage() call in
+#       mm/page_io.c (udelay stops at 20000 us). Under TCG a cell's time
+#       varies by 20-70 % on a loaded host, so the slow commit must dominate
+#       it: nightly-suite.json swaps out ~2.2k pages, ~44 s more per cell.
+#       Prints the slow commit's id to DIR/slow-commit.
+#       --short: no rebase, 2 commits on top of the night-1 head, the 2nd
+#       the slow one (a bisection of one step, for CI).
+#   nightly-fixture.sh DIR break
+#       3 more commits on mm-unstable, the 2nd breaking the build (a use of
+#       an undeclared identifier in mm/page_io.c). Prints the breaking
+#       commit's id to DIR/broken-commit.
+#
+# Commit ids are fixed (fixed dates), so a second run finds its kernels in
+# the build cache; SB_FIXTURE_SALT=S (env) makes other ids (a trailer in
+# every message) for a run that must build them (tests/perf/bisect.sh).
 #
 # Every commit touches one file, so each bisection step is an incremental
 # build of the same work tree (ccache and make's own dependency tracking).
 set -euo pipefail
 
-dir=${1:?usage: nightly-fixture.sh DIR init|advance [--slow-patch FILE] [--slow-us N]}
-what=${2:?usage: nightly-fixture.sh DIR init|advance}
+dir=${1:?usage: nightly-fixture.sh DIR init|advance|break [--short] [--slow-patch FILE] [--slow-ms N]}
+what=${2:?usage: nightly-fixture.sh DIR init|advance|break}
 shift 2
-slow_patch= slow_us=300
+slow_patch= slow_ms=20 short=0
 while [ $# -gt 0 ]; do
   case $1 in
+    --short) short=1; shift ;;
     --slow-patch) slow_patch=$(realpath "$2"); shift 2 ;;
-    --slow-us) slow_us=$2; shift 2 ;;
+    --slow-ms) slow_ms=$2; shift 2 ;;
     *) echo "nightly-fixture: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -46,7 +60,7 @@ commit() {
   date_n=$((date_n + 1))
   tree=$(git -C "$up" write-tree)
   parent=$(GIT_AUTHOR_DATE="2026-01-01T00:00:${date_n}Z" GIT_COMMITTER_DATE="2026-01-01T00:00:${date_n}Z" \
-    git -C "$up" commit-tree "$tree" -p "$parent" -m "$1")
+    git -C "$up" commit-tree "$tree" -p "$parent" -m "$1" ${SB_FIXTURE_SALT:+-m "fixture-salt: $SB_FIXTURE_SALT"})
 }
 
 # A harmless change: a comment line at the end of a file.
@@ -82,11 +96,16 @@ init)
   ;;
 advance)
   date_n=10
-  start_at v6.12-debian
-  harmless mm/swapfile.c "mm: swapfile: upstream moved (Linus's tree)"
-  series_old
+  if [ $short = 1 ]; then
+    start_at refs/heads/mm-unstable
+  else
+    start_at v6.12-debian
+    harmless mm/swapfile.c "mm: swapfile: upstream moved (Linus's tree)"
+    series_old
+  fi
   harmless mm/zswap.c "mm: zswap: comment on pool shrinking"
-  harmless Documentation/admin-guide/mm/concepts.rst "docs: mm: concepts typo"
+  [ $short = 1 ] ||
+    harmless Documentation/admin-guide/mm/concepts.rst "docs: mm: concepts typo"
   if [ -n "$slow_patch" ]; then
     git -C "$up" apply --cached "$slow_patch"
   else
@@ -94,23 +113,39 @@ advance)
     # or folio written to swap: zram, zswap, NVMe).
     blob=$(git -C "$up" cat-file -p "$parent:mm/page_io.c" | python3 -c '
 import sys
-us = sys.argv[1]
+ms = sys.argv[1]
 s = sys.stdin.read()
 s = s.replace("#include \"swap.h\"\n", "#include \"swap.h\"\n#include <linux/delay.h>\n", 1)
 anchor = "int swap_writepage(struct page *page, struct writeback_control *wbc)\n{\n\tstruct folio *folio = page_folio(page);\n\tint ret;\n"
 assert anchor in s, "swap_writepage not found"
-s = s.replace(anchor, anchor + "\n\tudelay(%s); /* swapbench test: slow swap-out */\n" % us, 1)
+s = s.replace(anchor, anchor + "\n\tmdelay(%s); /* swapbench test: slow swap-out */\n" % ms, 1)
 sys.stdout.write(s)
-' "$slow_us" | git -C "$up" hash-object -w --stdin)
+' "$slow_ms" | git -C "$up" hash-object -w --stdin)
     git -C "$up" update-index --cacheinfo "100644,$blob,mm/page_io.c"
   fi
   commit "mm: page_io: TEST slow down swap-out"
   echo "$parent" >"$dir/slow-commit"
-  harmless mm/memcontrol.c "mm: memcg: comment on swap accounting"
-  harmless mm/vmscan.c "mm: vmscan: comment on anon aging"
+  if [ $short = 0 ]; then
+    harmless mm/memcontrol.c "mm: memcg: comment on swap accounting"
+    harmless mm/vmscan.c "mm: vmscan: comment on anon aging"
+  fi
+  git -C "$up" update-ref refs/heads/mm-unstable "$parent"
+  echo "$parent"
+  ;;
+break)
+  date_n=20
+  start_at refs/heads/mm-unstable
+  harmless mm/swap.c "mm: swap: comment on folio batching"
+  blob=$( { git -C "$up" cat-file -p "$parent:mm/page_io.c"
+            printf '\nint swapbench_test_broken(void)\n{\n\treturn swapbench_no_such_symbol;\n}\n'; } |
+          git -C "$up" hash-object -w --stdin)
+  git -C "$up" update-index --cacheinfo "100644,$blob,mm/page_io.c"
+  commit "mm: page_io: TEST break the build"
+  echo "$parent" >"$dir/broken-commit"
+  harmless mm/rmap.c "mm: rmap: comment on anon_vma"
   git -C "$up" update-ref refs/heads/mm-unstable "$parent"
   echo "$parent"
   ;;
 *)
-  echo "nightly-fixture: unknown step '$what' (init or advance)" >&2; exit 2 ;;
+  echo "nightly-fixture: unknown step '$what' (init, advance or break)" >&2; exit 2 ;;
 esac

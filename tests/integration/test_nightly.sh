@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Three nights against a local "mm-unstable" (nightly-fixture.sh), real
+# Four nights against a local "mm-unstable" (nightly-fixture.sh), real
 # kernels built from cache:linux-6.12 and booted under qemu:
 #   night 1: the first commits: a baseline, exit 0;
 #   night 2: the branch advanced and was rebased, one commit slows swap-out:
@@ -9,10 +9,14 @@
 # Then: history (text, --json, --plot), --rebuild into a new database from
 # the night directories, and the faults: a failed fetch (exit 3, no night),
 # a newer-schema database (exit 2, untouched), a held lock (exit 4).
+# Then night 4: a commit breaks the build: exit 3, reported as a regression
+# of the branch, the breaking commit found by a build bisection.
 #
 # Env: SB_BIN (swapbench), SB_SOURCE (source tree), SB_NIGHTLY_OUT (kept for
 # test_nightly_html; default a temp dir), SB_SLOW_PATCH (the slow swap-out
-# patch; default the fixture's udelay).
+# patch; default the fixture's mdelay), SB_NIGHTLY_QUICK=1 (the CI variant:
+# night 2's branch only grew by a harmless and the slow commit, no rebase:
+# a bisection of one step; everything else the same).
 set -euo pipefail
 
 bin=${SB_BIN:?SB_BIN: path of swapbench}
@@ -21,10 +25,24 @@ out=${SB_NIGHTLY_OUT:-$(mktemp -d /tmp/sb-nightly-it-XXXXXX)}
 fixture=$src/tests/integration/nightly-fixture.sh
 slow_args=()
 [ -n "${SB_SLOW_PATCH:-}" ] && slow_args=(--slow-patch "$SB_SLOW_PATCH")
+quick=${SB_NIGHTLY_QUICK:-0}
+[ "$quick" = 1 ] && slow_args+=(--short)
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "== $* ($(date -u +%T), load $(cut -d' ' -f1-3 /proc/loadavg))"; }
 q() { sqlite3 "$out/history.db" "$1"; }
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/swapbench
+# The kernel work tree the nightly made for this test's fixture tree (1.7 GB,
+# named after the tree's path): removed once the test passed, it is no use
+# to anyone else. Only a work tree whose clone borrows from $out/fx.
+remove_work_tree() {
+  local w a fx
+  fx=$(realpath "$out/fx")
+  for w in "$cache"/work/*/; do
+    a=$w/src/.git/objects/info/alternates
+    if [ -f "$a" ] && grep -q "^$fx/" "$a"; then rm -rf "${w%/}" "${w%/}.lock"; fi
+  done
+}
 t0=$(date +%s)
 
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 (the CLI) is not installed"; exit 77; }
@@ -58,7 +76,7 @@ grep -q "night 1: baseline" "$out/night1.txt" || fail "night 1 is not a baseline
 [ "$(q "SELECT count(*) FROM nights WHERE verdict = 'baseline'")" = 1 ] || fail "night 1 not stored"
 [ "$(q "SELECT count(*) FROM metric_values")" -ge 3 ] || fail "night 1 has no values"
 
-step "fixture: advance (rebase + 6 new commits, one slow)"
+step "fixture: advance ($([ "$quick" = 1 ] && echo "2 new commits" || echo "rebase + 6 new commits"), one slow)"
 "$fixture" "$out/fx" advance "${slow_args[@]}" >/dev/null
 slow=$(cat "$out/fx/slow-commit")
 
@@ -67,28 +85,35 @@ set +e; "$bin" nightly "$out/nightly.json" >"$out/night2.txt" 2>"$out/night2.err
 cat "$out/night2.txt"
 [ $rc = 1 ] || { tail -30 "$out/night2.err"; fail "night 2 exited $rc, want 1 (regression)"; }
 grep -q "REGRESSION" "$out/night2.txt" || fail "night 2 names no regression"
-grep -q "rebased" "$out/night2.txt" || fail "night 2's bisection does not say the branch was rebased"
+if [ "$quick" = 1 ]; then
+  grep -q "rebased" "$out/night2.txt" && fail "night 2's bisection says rebased: the branch only grew"
+else
+  grep -q "rebased" "$out/night2.txt" || fail "night 2's bisection does not say the branch was rebased"
+fi
 grep -q "first bad commit: ${slow:0:12}" "$out/night2.txt" ||
   fail "night 2 bisected to the wrong commit (want ${slow:0:12})"
 [ "$(q "SELECT count(*) FROM nights")" = 2 ] || fail "the database does not hold 2 nights"
 [ "$(q "SELECT first_bad FROM bisects")" = "$slow" ] || fail "the database's first bad commit"
 steps=$(q "SELECT count(*) FROM bisect_steps")
-[ "$steps" -ge 3 ] || fail "only $steps bisect steps in the database"
+[ "$steps" -ge $([ "$quick" = 1 ] && echo 1 || echo 3) ] || fail "only $steps bisect steps in the database"
 [ "$(q "SELECT count(*) FROM bisect_steps s JOIN runs r ON r.id = s.run_id WHERE s.decision IN ('good','bad')")" = \
   "$(q "SELECT count(*) FROM bisect_steps WHERE decision IN ('good','bad')")" ] || fail "a decided step has no run"
-[ "$(q "SELECT decision FROM bisect_steps WHERE seq = 0")" = good ] || fail "the merge base was not tested first"
+[ "$quick" = 1 ] || [ "$(q "SELECT decision FROM bisect_steps WHERE seq = 0")" = good ] ||
+  fail "the merge base was not tested first"
 night2_dir=$(q "SELECT dir FROM nights WHERE id = 2")
 [ -f "$night2_dir/bisect/bisect.json" ] || fail "no bisect.json"
 [ -f "$out/report/index.html" ] || fail "no HTML report"
 
 step "night 3"
-builds_before=$(ls ~/.cache/swapbench/builds | wc -l)
+builds_before=$(ls "$cache/builds" | wc -l)
+nights_before=$(ls "$out/nights" | wc -l)
 set +e; "$bin" nightly "$out/nightly.json" >"$out/night3.txt" 2>"$out/night3.err"; rc=$?; set -e
 cat "$out/night3.txt"
 [ $rc = 0 ] || fail "night 3 exited $rc, want 0"
 grep -q "nothing to do" "$out/night3.txt" || fail "night 3 did not say nothing is new"
 [ "$(q "SELECT count(*) FROM nights")" = 2 ] || fail "night 3 was recorded"
-[ "$(ls ~/.cache/swapbench/builds | wc -l)" = "$builds_before" ] || fail "night 3 built a kernel"
+[ "$(ls "$cache/builds" | wc -l)" = "$builds_before" ] || fail "night 3 built a kernel"
+[ "$(ls "$out/nights" | wc -l)" = "$nights_before" ] || fail "night 3 made a night directory"
 
 step "history"
 "$bin" history "$out/history.db" | tee "$out/history.txt"
@@ -125,4 +150,27 @@ set +e; "$bin" nightly "$out/nightly.json" >/dev/null 2>"$out/locked.err"; rc=$?
 exec 9>&-
 [ $rc = 4 ] || fail "a held lock: exit $rc, want 4"
 
-echo "PASS: three nights in $(( $(date +%s) - t0 )) s; bisection: $(jq -r '.totals | "\(.steps) steps, \(.builds) builds, \(.cells) cells, \(.seconds|floor) s"' "$night2_dir/bisect/bisect.json")"
+step "night 4: a commit breaks the build"
+"$fixture" "$out/fx" break >/dev/null
+broken=$(cat "$out/fx/broken-commit")
+# Its own report directory: test_nightly_html looks at night 2's.
+jq --arg r "$out/report4" '.reports = $r' "$out/nightly.json" >"$out/nightly4.json"
+set +e; "$bin" nightly "$out/nightly4.json" >"$out/night4.txt" 2>"$out/night4.err"; rc=$?; set -e
+cat "$out/night4.txt"
+[ $rc = 3 ] || { tail -30 "$out/night4.err"; fail "night 4 exited $rc, want 3 (could not judge)"; }
+grep -q "REGRESSION of the branch: mm-unstable does not build" "$out/night4.txt" ||
+  fail "night 4 does not report the build failure as a regression of the branch"
+grep -q "first bad commit: ${broken:0:12}" "$out/night4.txt" ||
+  fail "night 4 bisected the build failure to the wrong commit (want ${broken:0:12})"
+[ "$(q "SELECT status || ' ' || verdict FROM nights WHERE id = 3")" = "failed unjudged" ] ||
+  fail "night 4 is not recorded as failed"
+[ "$(q "SELECT first_bad FROM bisects WHERE night_id = 3 AND metric = 'build'")" = "$broken" ] ||
+  fail "the database's first commit that does not build"
+[ "$(q "SELECT count(*) FROM bisect_steps s JOIN bisects b ON b.id = s.bisect_id WHERE b.night_id = 3 AND s.decision = 'bad'")" -ge 1 ] ||
+  fail "no build step was decided bad"
+jq -e '.failure == "build" and .bisect.first_bad.commit == "'"$broken"'"' \
+  "$(q "SELECT dir FROM nights WHERE id = 3")/night.json" >/dev/null || fail "night 4's night.json"
+grep -q 'id="failure"' "$out/report4/index.html" || fail "night 4's HTML report does not show the build failure"
+
+remove_work_tree
+echo "PASS$([ "$quick" = 1 ] && echo " (quick)"): four nights in $(( $(date +%s) - t0 )) s; bisection: $(jq -r '.totals | "\(.steps) steps, \(.builds) builds, \(.cells) cells, \(.seconds|floor) s"' "$night2_dir/bisect/bisect.json")"

@@ -6,7 +6,10 @@
 # 2..12 iterations in batches of 2, ends 5 iterations each), on one anon
 # cell on zram. Prints steps, kernel builds, cells, seconds, and the machine
 # load. Uses the shared kernel cache (incremental builds of one work tree
-# are what a nightly sees). Asserts only that the right commit was found.
+# are what a nightly sees); the fixture's commits get fresh ids
+# (SB_FIXTURE_SALT) so that every step really builds, and the kernel work
+# tree made for the fixture is removed at the end (--keep keeps it and the
+# output). Asserts only that the right commit was found.
 #   tests/perf/bisect.sh [--slow-patch FILE] [--keep]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,7 +24,18 @@ while [ $# -gt 0 ]; do
 done
 "$bin" kernel source 6.12 >/dev/null
 out=$(mktemp -d /tmp/swapbench-bisect-perf-XXXXXX)
-[ $keep = 1 ] || trap 'rm -rf "$out"' EXIT
+export SB_FIXTURE_SALT=${SB_FIXTURE_SALT:-perf-$(date +%s)-$$}
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/swapbench
+# Only the work tree whose clone borrows from this run's fixture.
+cleanup() {
+  local w a
+  for w in "$cache"/work/*/; do
+    a=$w/src/.git/objects/info/alternates
+    if [ -f "$a" ] && grep -q "^$out/fx/" "$a"; then rm -rf "${w%/}" "${w%/}.lock"; fi
+  done
+  rm -rf "$out"
+}
+[ $keep = 1 ] || trap cleanup EXIT
 good=$(tests/integration/nightly-fixture.sh "$out/fx" init)
 bad=$(tests/integration/nightly-fixture.sh "$out/fx" advance "${slow[@]}")
 want=$(cat "$out/fx/slow-commit")

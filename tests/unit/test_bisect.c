@@ -287,6 +287,39 @@ static void test_rebase_range(void **state)
 	rm_rf(dir);
 }
 
+/* The report of a build bisection names the commit that broke the build and
+ * says why each step was decided, with no SPRT columns (nothing ran). */
+static void test_print_build(void **state)
+{
+	json_t *r = json_pack(
+		"{s:s,s:s,s:s,s:s,s:b,s:[sss],s:{s:s},s:{s:s,s:s,s:s,s:s},"
+		"s:[{s:i,s:s,s:s,s:s,s:s,s:n},{s:i,s:s,s:s,s:s,s:s,s:s}],s:{s:i,s:i,s:i,s:f}}",
+		"mode", "build", "status", "found", "good", "1111111111111111",
+		"bad", "3333333333333333", "rebased", 0, "commits", "a", "b", "c", "rule", "name",
+		"build", "first_bad", "commit", "2222222222222222", "subject", "break it",
+		"author", "A <a@x>", "date", "2026-01-01", "steps", "seq", 0, "commit",
+		"1111aaaa1111aaaa", "role", "midpoint", "decision", "good", "subject", "fine",
+		"reason", "seq", 1, "commit", "2222222222222222", "role", "midpoint", "decision",
+		"bad", "subject", "break it", "reason", "build failed: make: error",
+		"totals", "steps", 2, "builds", 1, "cells", 0, "seconds", 61.0);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	bisect_print(r, f);
+	fclose(f);
+	assert_non_null(strstr(text, "first bad commit: 222222222222 (\"break it\")"));
+	assert_non_null(strstr(text, "bisected a build failure"));
+	assert_non_null(strstr(text, "bad       build failed: make: error"));
+	assert_non_null(strstr(text, "its build:\n  make: error\n"));
+	assert_null(strstr(text, "SPRT"));
+	assert_null(strstr(text, "LLR"));
+	for (char *line = text; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0))
+		assert_true(strcspn(line, "\n") <= 80);
+	free(text);
+	json_decref(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_bisect_search),
 		cmocka_unit_test(test_bisect_skip),
 		cmocka_unit_test(test_rebase_range),
+		cmocka_unit_test(test_print_build),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,6 +118,11 @@ static void test_nights(void **state)
 	assert_int_equal(pooled, 0);
 	assert_string_equal(json_string_value(json_object_get(row(v, "throughput"), "verdict")),
 			    "baseline");
+	/* Tonight's mean is shown; there is no base mean (not a 0). */
+	assert_true(json_is_number(json_object_get(row(v, "throughput"), "new_mean")));
+	assert_true(fabs(json_number_value(json_object_get(row(v, "throughput"), "new_mean")) -
+			 100) < 20);
+	assert_null(json_object_get(row(v, "throughput"), "base_mean"));
 	json_decref(v);
 	/* 2: the same: good, 4 pooled values. */
 	assert_int_equal(night(h, &c, "n2", 100.5, 10, &v, &pooled), 0);
