@@ -396,16 +396,16 @@ static void test_resume_kills_orphan(void **state)
 	free(out);
 }
 
-/* --out on a nearly full file system: "1 ok ... results in", exit 0, yet
- * nothing stored and run.json still "running". */
-/* A good result, then a full file system (a 512k tmpfs) under the run:
- * exit 3, the write errors named with their paths, and "N ok" only for
- * results that really are stored. JOBS: NULL or "--jobs" "2" style. */
+/* --out on a nearly full file system said "1 ok ... results in", exit 0, yet
+ * nothing was stored and run.json still said "running". Here: a good result,
+ * then a full file system (a 512k tmpfs) under the run: exit 3, the write
+ * errors named with their paths, and "N ok" only for results that really
+ * are stored. jobs_opt/jobs: NULL, or "--jobs" and a count. */
 static void disk_full_case(const char *tag, const char *spec, const char *jobs_opt,
 			   const char *jobs, int ncells)
 {
 	char *mnt = out_dir(tag), *out = xasprintf("%s/run", mnt);
-	char *where = xasprintf("/%s/run/", tag), *ok;
+	char *where = xasprintf("/%s/run/", tag);
 	struct run r;
 	int stored = 0;
 
@@ -423,7 +423,8 @@ static void disk_full_case(const char *tag, const char *spec, const char *jobs_o
 	umount2(mnt, MNT_DETACH); /* before any assert can leave it mounted */
 	assert_int_equal(r.exit_code, 3);
 	for (int n = 1; n <= ncells; n++) {
-		ok = xasprintf("%d ok", n);
+		char *ok = xasprintf("%d ok", n);
+
 		if (strstr(r.output, ok))
 			assert_true(stored >= n);
 		free(ok);
