@@ -12,50 +12,53 @@
 #include "tests/unit/wl-test.h"
 #include "workloads/workload.h"
 
-static void test_swapoff(void **state)
-{
-	wl_test_use("swapoff");
-	expect_good("{}");
-	expect_good("{\"size\": \"10G\", \"verify\": false}");
-	expect_bad("{\"size\": \"12Q\"}", "size", "");
-	expect_bad("{\"size\": \"4k\"}", "size", "");
-	expect_bad("{\"verify\": 1}", "verify", "");
-	expect_bad("{\"sizes\": \"1G\"}", "sizes", "unknown");
-}
+/* Each case: workload, params, and for a bad one the key its message
+ * names and a fragment of it. */
+static const struct {
+	const char *wl, *params, *key, *got;
+} cases[] = {
+	{ "swapoff", "{}", NULL, NULL },
+	{ "swapoff", "{\"size\": \"10G\", \"verify\": false}", NULL, NULL },
+	{ "swapoff", "{\"size\": \"12Q\"}", "size", "" },
+	{ "swapoff", "{\"size\": \"4k\"}", "size", "" },
+	{ "swapoff", "{\"verify\": 1}", "verify", "" },
+	{ "swapoff", "{\"sizes\": \"1G\"}", "sizes", "unknown" },
+	{ "slot-overhead", "{}", NULL, NULL },
+	{ "slot-overhead", "{\"mode\": \"static\", \"repeat\": 5, "
+			   "\"device\": \"/dev/nvme0n1\"}", NULL, NULL },
+	{ "slot-overhead", "{\"mode\": \"dynamic\", \"pages\": 65536, \"top\": 20}", NULL, NULL },
+	{ "slot-overhead", "{\"mode\": \"both\"}", "mode", "" },
+	{ "slot-overhead", "{\"repeat\": 1}", "repeat", "" },
+	{ "slot-overhead", "{\"pages\": 10}", "pages", "" },
+	{ "slot-overhead", "{\"device\": \"nvme0n1\"}", "device", "" },
+	{ "slot-overhead", "{\"page\": 10}", "page", "unknown" },
+	{ "mthp", "{\"sizes\": {\"64kB\": \"always\"}}", NULL, NULL },
+	{ "mthp", "{\"sizes\": {\"256kB\": \"always\"}, \"others\": \"inherit\", "
+		  "\"processes\": 2, \"size\": \"64M\", \"hugepage\": false}", NULL, NULL },
+	{ "mthp", "{}", "sizes", "" },
+	{ "mthp", "{\"sizes\": {}}", "sizes", "" },
+	{ "mthp", "{\"sizes\": {\"64kB\": \"sometimes\"}}", "mthp.64kB",
+		  "(got \"sometimes\")" },
+	{ "mthp", "{\"sizes\": {\"64kB\": \"always\"}, \"others\": \"off\"}", "others", "" },
+	{ "mthp", "{\"sizes\": {\"64kB\": \"always\"}, \"processes\": 0}", "processes", "" },
+	{ "mthp", "{\"sizes\": {\"64kB\": \"always\"}, \"mthp\": {}}", "mthp", "unknown" },
+};
 
-static void test_slot_overhead(void **state)
+static void test_cases(void **state)
 {
-	wl_test_use("slot-overhead");
-	expect_good("{}");
-	expect_good("{\"mode\": \"static\", \"repeat\": 5, \"device\": \"/dev/nvme0n1\"}");
-	expect_good("{\"mode\": \"dynamic\", \"pages\": 65536, \"top\": 20}");
-	expect_bad("{\"mode\": \"both\"}", "mode", "");
-	expect_bad("{\"repeat\": 1}", "repeat", "");
-	expect_bad("{\"pages\": 10}", "pages", "");
-	expect_bad("{\"device\": \"nvme0n1\"}", "device", "");
-	expect_bad("{\"page\": 10}", "page", "unknown");
-}
-
-static void test_mthp(void **state)
-{
-	wl_test_use("mthp");
-	expect_good("{\"sizes\": {\"64kB\": \"always\"}}");
-	expect_good("{\"sizes\": {\"256kB\": \"always\"}, \"others\": \"inherit\", "
-		       "\"processes\": 2, \"size\": \"64M\", \"hugepage\": false}");
-	expect_bad("{}", "sizes", "");
-	expect_bad("{\"sizes\": {}}", "sizes", "");
-	expect_bad("{\"sizes\": {\"64kB\": \"sometimes\"}}", "mthp.64kB", "(got \"sometimes\")");
-	expect_bad("{\"sizes\": {\"64kB\": \"always\"}, \"others\": \"off\"}", "others", "");
-	expect_bad("{\"sizes\": {\"64kB\": \"always\"}, \"processes\": 0}", "processes", "");
-	expect_bad("{\"sizes\": {\"64kB\": \"always\"}, \"mthp\": {}}", "mthp", "unknown");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		wl_test_use(cases[i].wl);
+		if (cases[i].key)
+			expect_bad(cases[i].params, cases[i].key, cases[i].got);
+		else
+			expect_good(cases[i].params);
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_swapoff),
-		cmocka_unit_test(test_slot_overhead),
-		cmocka_unit_test(test_mthp),
+		cmocka_unit_test(test_cases),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
