@@ -75,6 +75,21 @@ void topology_modules(const json_t *topo, struct strv *out)
 	}
 }
 
+const char *topology_host_backed(const json_t *topo)
+{
+	json_t *layer;
+	size_t i;
+
+	json_array_foreach(json_object_get(topo, "layers"), i, layer) {
+		const struct topo_kind *k = topo_kind_find(
+			json_string_value(json_object_get(layer, "kind")));
+
+		if (k && k->prepare)
+			return k->kind;
+	}
+	return NULL;
+}
+
 const struct topo_kind *topo_kind_find(const char *kind)
 {
 	for (int i = 0; topo_kinds[i]; i++)
