@@ -268,23 +268,23 @@ static int cell_boot_once(const struct spec *s, const struct kernel *k, const st
 	return rc;
 }
 
-/* A guest that crashed (Oops, BUG, panic) after its workload started, with
- * no result, on a multi-threaded TCG guest of more than one vCPU. MTTCG now
- * and then runs a stale translation while another vCPU patches kernel text
- * (static keys flip when memcg, zram or swap first get used), and the guest
- * takes an Oops in the middle of a NOP: an emulation artifact, seen about
- * once in a hundred cells here, never under KVM or one-vCPU/icount TCG. Such
- * a cell is booted once more, the crash kept (console-crashN.log and
- * host.failed_boots); a kernel that really crashes crashes again. */
+/* A guest that ended without a result after its workload started, neither
+ * timed out nor stopped, on multi-threaded TCG with more than one vCPU.
+ * MTTCG now and then runs a stale translation while another vCPU patches
+ * kernel text (static keys flip when memcg, zram or swap first get used):
+ * the guest takes an Oops in the middle of a NOP, an emulation artifact
+ * never seen under KVM or single-threaded (icount) TCG. It is rare (none in
+ * 160 cells of a zram loop here; CI met one in a run of ~200 cells), but a
+ * CI run or a night has hundreds of cells. Such a cell is booted once more,
+ * the crash kept (console-crashN.log, host.failed_boots); a kernel that
+ * really crashes there crashes again and stays crashed. */
 static int tcg_smp_crash(const struct spec *s, const char *accel, int rc,
 			 const struct cell_boot *b, const struct cell_files *f)
 {
 	return !rc && !strcmp(accel, "tcg") && s->vm_cpus > 1 &&
 	       !(s->clock && !strcmp(s->clock, "icount")) && !b->vr.timed_out &&
 	       !b->vr.interrupted && !path_exists(f->gpath) &&
-	       console_contains(f->console, WORKLOAD_MARKER) &&
-	       (console_contains(f->console, "Oops") || console_contains(f->console, "BUG:") ||
-		console_contains(f->console, "Kernel panic"));
+	       console_contains(f->console, WORKLOAD_MARKER);
 }
 
 /* Keeps the console of a crashed boot beside the cell and its summary in
