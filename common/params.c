@@ -200,7 +200,7 @@ static int check_one(const json_t *params, const char *where, const struct param
 	const char *str;
 
 	if (!v)
-		return d->required ? param_bad(where, d->key, NULL, "is required") : 0;
+		return d->required ? sb_err(EINVAL, "%s.%s: is required", where, d->key) : 0;
 	switch (d->type) {
 	case P_INT:
 		return param_get_int(params, where, d->key, d->min, d->max, &i);
