@@ -48,10 +48,9 @@ void spec_kbuild_free(struct spec_kbuild *b)
 	free(b);
 }
 
-void spec_release(struct spec *s)
+/* s->kernels emptied. */
+static void kernels_release(struct spec *s)
 {
-	if (!s)
-		return;
 	for (size_t i = 0; i < s->nkernels; i++) {
 		spec_kbuild_free(s->kernels[i].build);
 		free(s->kernels[i].name);
@@ -59,6 +58,16 @@ void spec_release(struct spec *s)
 		free(s->kernels[i].config);
 		free(s->kernels[i].modules);
 	}
+	free(s->kernels);
+	s->kernels = NULL;
+	s->nkernels = 0;
+}
+
+void spec_release(struct spec *s)
+{
+	if (!s)
+		return;
+	kernels_release(s);
 	for (size_t i = 0; i < s->ntopos; i++)
 		spec_topology_release(&s->topos[i]);
 	for (size_t i = 0; i < s->nworkloads; i++) {
@@ -66,7 +75,6 @@ void spec_release(struct spec *s)
 		free(s->workloads[i].kind);
 		json_decref(s->workloads[i].params);
 	}
-	free(s->kernels);
 	free(s->topos);
 	free(s->workloads);
 	free(s->path);
@@ -412,16 +420,7 @@ int spec_make_aa(struct spec *s, const char *kernel)
 		json_object_set_new(copy, "name", json_string(c ? "B" : "A"));
 		json_array_append_new(aa, copy);
 	}
-	for (i = 0; i < s->nkernels; i++) {
-		spec_kbuild_free(s->kernels[i].build);
-		free(s->kernels[i].name);
-		free(s->kernels[i].source);
-		free(s->kernels[i].config);
-		free(s->kernels[i].modules);
-	}
-	free(s->kernels);
-	s->kernels = NULL;
-	s->nkernels = 0;
+	kernels_release(s);
 	json_object_set_new(s->root, "kernels", aa);
 	rc = parse_kernels(s, aa);
 	if (!rc) {
