@@ -54,12 +54,11 @@ int spec_relocate(const char *file, const char *text, int rc)
 
 		*(cut ? cut : path) = '\0';
 	}
-	if (*m == ':')
-		m += strspn(m, ": ");
+	/* A message about the root (path "") names it as jsonloc_err does. */
 	if (line > 0)
-		rc = sb_err(-rc, "%s:%d: %s", file, line, m);
+		rc = sb_err(-rc, "%s:%d: %s%s", file, line, *m == ':' ? "(top)" : "", m);
 	else
-		rc = sb_err(-rc, "%s: %s", file, m);
+		rc = sb_err(-rc, "%s: %s%s", file, *m == ':' ? "(top)" : "", m);
 	free(path);
 	free(msg);
 	return rc;
