@@ -435,10 +435,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	if (!getenv("SB_KEEP"))
-		rm_rf(tmpdir);
-	else
-		fprintf(stderr, "kept %s\n", tmpdir);
+	it_remove_dir(tmpdir);
 	return 0;
 }
 
