@@ -59,47 +59,41 @@ int param_check_keys(const json_t *params, const char *where, const char *const 
 	return 0;
 }
 
-int param_get_int(const json_t *params, const char *where, const char *key, long long lo,
-	       long long hi, long long *out)
+/* ---- one value against one table entry ---------------------------------- */
+
+union param_val {
+	long long ll;		/* P_INT, P_LIMIT ("max": -1) */
+	unsigned long long size; /* P_SIZE, P_LIMIT */
+	bool b;
+	unsigned int e;		/* P_ENUM: index into choices */
+	const char *s;		/* P_STRING, P_PATH: points into the value */
+};
+
+static int check_int(const json_t *v, const char *where, const struct param_def *d,
+		     union param_val *out)
 {
-	json_t *v = json_object_get(params, key);
 	char what[96];
 
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		snprintf(what, sizeof(what), "must be an integer from %lld to %lld", lo, hi);
-		return param_bad(where, key, v, what);
+	if (!json_is_integer(v) || json_integer_value(v) < d->min ||
+	    json_integer_value(v) > d->max) {
+		snprintf(what, sizeof(what), "must be an integer from %lld to %lld", d->min, d->max);
+		return param_bad(where, d->key, v, what);
 	}
-	*out = json_integer_value(v);
+	out->ll = json_integer_value(v);
 	return 0;
 }
 
-int param_get_uint(const json_t *params, const char *where, const char *key, long long lo,
-		   long long hi, unsigned int *out)
+/* A size, or for P_LIMIT also "max" (ll -1); max 0: no upper bound. */
+static int check_size(const json_t *v, const char *where, const struct param_def *d,
+		      union param_val *out)
 {
-	long long v = *out;
-	int ret = param_get_int(params, where, key, lo, hi, &v);
-
-	if (!ret)
-		*out = (unsigned int)v;
-	return ret;
-}
-
-/* A size, or with limit also "max" (-1); hi ~0ULL: no upper bound. */
-static int get_size(const json_t *params, const char *where, const char *key,
-		    unsigned long long lo, unsigned long long hi, bool limit, long long *max,
-		    unsigned long long *out)
-{
-	json_t *v = json_object_get(params, key);
-	unsigned long long size = 0;
+	unsigned long long size = 0, lo = (unsigned long long)d->min;
+	unsigned long long hi = d->max ? (unsigned long long)d->max : ~0ULL;
+	bool limit = d->type == P_LIMIT, ok = false;
 	char what[160], los[32], his[32];
-	bool ok = false;
 
-	if (!v)
-		return 0;
 	if (limit && json_is_string(v) && !strcmp(json_string_value(v), "max")) {
-		*max = -1;
+		out->ll = -1;
 		return 0;
 	}
 	if (json_is_integer(v) && json_integer_value(v) >= 0) {
@@ -114,53 +108,26 @@ static int get_size(const json_t *params, const char *where, const char *key,
 		snprintf(what, sizeof(what), "must be a size like \"64M\" or a number of bytes%s, "
 			 "%s%s%s%s", limit ? " (or \"max\")" : "", hi == ~0ULL ? "at least " : "from ",
 			 los, hi == ~0ULL ? "" : " to ", hi == ~0ULL ? "" : his);
-		return param_bad(where, key, v, what);
+		return param_bad(where, d->key, v, what);
 	}
-	*out = size;
-	if (max)
-		*max = (long long)size;
+	if (limit)
+		out->ll = (long long)size;
+	else
+		out->size = size;
 	return 0;
 }
 
-int param_get_size(const json_t *params, const char *where, const char *key,
-		unsigned long long lo, unsigned long long hi, unsigned long long *out)
+static int check_enum(const json_t *v, const char *where, const struct param_def *d,
+		      union param_val *out)
 {
-	return get_size(params, where, key, lo, hi, false, NULL, out);
-}
-
-int param_get_limit(const json_t *params, const char *where, const char *key,
-		    unsigned long long lo, unsigned long long hi, long long *out)
-{
-	unsigned long long size;
-
-	return get_size(params, where, key, lo, hi, true, out, &size);
-}
-
-int param_get_bool(const json_t *params, const char *where, const char *key, bool *out)
-{
-	json_t *v = json_object_get(params, key);
-
-	if (!v)
-		return 0;
-	if (!json_is_boolean(v))
-		return param_bad(where, key, v, "must be true or false");
-	*out = json_is_true(v);
-	return 0;
-}
-
-int param_get_enum(const json_t *params, const char *where, const char *key,
-		const char *const *names, unsigned int *out)
-{
-	json_t *v = json_object_get(params, key);
+	const char *const *names = d->choices;
 	char what[256];
 	size_t off;
 
-	if (!v)
-		return 0;
 	if (json_is_string(v)) {
 		for (unsigned int i = 0; names[i]; i++) {
 			if (!strcmp(json_string_value(v), names[i])) {
-				*out = i;
+				out->e = i;
 				return 0;
 			}
 		}
@@ -169,61 +136,61 @@ int param_get_enum(const json_t *params, const char *where, const char *key,
 	for (unsigned int i = 0; names[i] && off < sizeof(what); i++)
 		off += (size_t)snprintf(what + off, sizeof(what) - off, "%s\"%s\"",
 					!i ? " " : names[i + 1] ? ", " : " or ", names[i]);
-	return param_bad(where, key, v, what);
+	return param_bad(where, d->key, v, what);
 }
 
-int param_get_string(const json_t *params, const char *where, const char *key, size_t maxlen,
-		  const char **out)
+static int check_string(const json_t *v, const char *where, const struct param_def *d,
+			union param_val *out)
 {
-	json_t *v = json_object_get(params, key);
+	size_t maxlen = d->max ? (size_t)d->max : 4096;
 	char what[96];
 
-	if (!v)
-		return 0;
 	if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) > maxlen ||
 	    strlen(json_string_value(v)) != json_string_length(v)) {
 		snprintf(what, sizeof(what), "must be a non-empty string of at most %zu bytes",
 			 maxlen);
-		return param_bad(where, key, v, what);
+		return param_bad(where, d->key, v, what);
 	}
-	*out = json_string_value(v);
+	out->s = json_string_value(v);
 	return 0;
 }
 
-static int check_one(const json_t *params, const char *where, const struct param_def *d)
+/* v (present) against its entry d; P_CUSTOM is the plugin's. */
+static int check_value(const json_t *v, const char *where, const struct param_def *d,
+		       union param_val *out)
 {
-	json_t *v = json_object_get(params, d->key);
-	unsigned long long sz, hi = d->max ? (unsigned long long)d->max : ~0ULL;
-	long long i;
-	unsigned int e;
-	bool b;
-	const char *str;
-
-	if (!v)
-		return d->required ? sb_err(EINVAL, "%s.%s: is required", where, d->key) : 0;
 	switch (d->type) {
 	case P_INT:
-		return param_get_int(params, where, d->key, d->min, d->max, &i);
+		return check_int(v, where, d, out);
 	case P_SIZE:
-		return param_get_size(params, where, d->key, (unsigned long long)d->min, hi, &sz);
 	case P_LIMIT:
-		return param_get_limit(params, where, d->key, (unsigned long long)d->min, hi, &i);
+		return check_size(v, where, d, out);
 	case P_BOOL:
-		return param_get_bool(params, where, d->key, &b);
+		if (!json_is_boolean(v))
+			return param_bad(where, d->key, v, "must be true or false");
+		out->b = json_is_true(v);
+		return 0;
 	case P_ENUM:
-		return param_get_enum(params, where, d->key, d->choices, &e);
+		return check_enum(v, where, d, out);
 	case P_STRING:
-		return param_get_string(params, where, d->key, d->max ? (size_t)d->max : 4096,
-					&str);
+		return check_string(v, where, d, out);
 	case P_PATH:
 		if (!json_is_string(v) || json_string_value(v)[0] != '/')
 			return param_bad(where, d->key, v, "must be an absolute path");
+		out->s = json_string_value(v);
 		return 0;
 	case P_CUSTOM:
 	case P_END:
 		break;
 	}
 	return 0;
+}
+
+static const struct param_def *find_def(const struct param_def *defs, const char *key)
+{
+	while (defs->key && strcmp(defs->key, key))
+		defs++;
+	return defs;
 }
 
 int params_check(const json_t *params, const char *where, const struct param_def *defs)
@@ -237,30 +204,163 @@ int params_check(const json_t *params, const char *where, const struct param_def
 	known[n] = NULL;
 	if (!rc && params)
 		rc = param_check_keys(params, where, known);
-	for (size_t i = 0; !rc && params && defs[i].key; i++)
-		rc = check_one(params, where, &defs[i]);
+	for (size_t i = 0; !rc && params && defs[i].key; i++) {
+		const json_t *v = json_object_get(params, defs[i].key);
+		union param_val val;
+
+		if (v)
+			rc = check_value(v, where, &defs[i], &val);
+		else if (defs[i].required)
+			rc = sb_err(EINVAL, "%s.%s: is required", where, defs[i].key);
+	}
 	return rc;
+}
+
+/* ---- the getters ---------------------------------------------------------- */
+
+/* The table's default of d as a JSON value (new reference), or NULL when it
+ * is not one of d's type. */
+static json_t *default_json(const struct param_def *d)
+{
+	char *end;
+	long long n;
+
+	switch (d->type) {
+	case P_INT:
+		errno = 0;
+		n = strtoll(d->def, &end, 10);
+		return errno || end == d->def || *end ? NULL : json_integer(n);
+	case P_BOOL:
+		return !strcmp(d->def, "true") ? json_true() :
+		       !strcmp(d->def, "false") ? json_false() : NULL;
+	case P_CUSTOM:
+		return json_loads(d->def, JSON_DECODE_ANY, NULL);
+	default:
+		return json_string(d->def);
+	}
+}
+
+/* What a getter writes, and the types of table entries it may read. */
+enum out_kind { OUT_INT, OUT_UINT, OUT_NUMBER, OUT_SIZE, OUT_BOOL, OUT_ENUM, OUT_STRING };
+
+static const unsigned int kind_types[] = {
+	[OUT_INT] = 1u << P_INT,
+	[OUT_UINT] = 1u << P_INT,
+	[OUT_NUMBER] = 1u << P_INT | 1u << P_SIZE | 1u << P_LIMIT,
+	[OUT_SIZE] = 1u << P_SIZE,
+	[OUT_BOOL] = 1u << P_BOOL,
+	[OUT_ENUM] = 1u << P_ENUM,
+	[OUT_STRING] = 1u << P_STRING | 1u << P_PATH,
+};
+
+/* The value of key, checked against its table entry, into *out as `kind`
+ * says; absent: the entry's default, or *out untouched if it has none. */
+static int get(const json_t *params, const char *where, const struct param_def *defs,
+	       const char *key, enum out_kind kind, void *out)
+{
+	const struct param_def *d = find_def(defs, key);
+	const json_t *v = json_object_get(params, key);
+	union param_val val;
+	json_t *def = NULL;
+	int rc;
+
+	if (!d->key || !(kind_types[kind] & 1u << d->type) ||
+	    (kind == OUT_UINT && (d->min < 0 || d->max > (long long)UINT_MAX)))
+		return sb_err(EINVAL, "%s.%s: read as a type its parameter table does not give "
+			      "it (a bug)", where, key);
+	if (!v && !d->def)
+		return 0;
+	if (v) {
+		rc = check_value(v, where, d, &val);
+		if (rc)
+			return rc;
+	} else {
+		def = default_json(d);
+		rc = def ? check_value(def, where, d, &val) : -EINVAL;
+		json_decref(def);
+		if (rc)
+			return sb_err(EINVAL, "%s.%s: the default \"%s\" of its parameter table is "
+				      "not a valid value (a bug)", where, key, d->def);
+		if (kind == OUT_STRING)
+			val.s = d->def; /* the table's string outlives def */
+	}
+	switch (kind) {
+	case OUT_INT:
+		*(long long *)out = val.ll;
+		break;
+	case OUT_UINT:
+	case OUT_ENUM:
+		*(unsigned int *)out = kind == OUT_UINT ? (unsigned int)val.ll : val.e;
+		break;
+	case OUT_NUMBER:
+		*(long long *)out = d->type == P_SIZE ? (long long)val.size : val.ll;
+		break;
+	case OUT_SIZE:
+		*(unsigned long long *)out = val.size;
+		break;
+	case OUT_BOOL:
+		*(bool *)out = val.b;
+		break;
+	case OUT_STRING:
+		*(const char **)out = val.s;
+		break;
+	}
+	return 0;
+}
+
+int params_get_int(const json_t *params, const char *where, const struct param_def *defs,
+		   const char *key, long long *out)
+{
+	return get(params, where, defs, key, OUT_INT, out);
+}
+
+int params_get_uint(const json_t *params, const char *where, const struct param_def *defs,
+		    const char *key, unsigned int *out)
+{
+	return get(params, where, defs, key, OUT_UINT, out);
+}
+
+int params_get_size(const json_t *params, const char *where, const struct param_def *defs,
+		    const char *key, unsigned long long *out)
+{
+	return get(params, where, defs, key, OUT_SIZE, out);
+}
+
+int params_get_bool(const json_t *params, const char *where, const struct param_def *defs,
+		    const char *key, bool *out)
+{
+	return get(params, where, defs, key, OUT_BOOL, out);
+}
+
+int params_get_enum(const json_t *params, const char *where, const struct param_def *defs,
+		    const char *key, unsigned int *out)
+{
+	return get(params, where, defs, key, OUT_ENUM, out);
+}
+
+int params_get_string(const json_t *params, const char *where, const struct param_def *defs,
+		      const char *key, const char **out)
+{
+	return get(params, where, defs, key, OUT_STRING, out);
+}
+
+json_t *params_get_json(const json_t *params, const struct param_def *defs, const char *key)
+{
+	const struct param_def *d = find_def(defs, key);
+	json_t *v = json_object_get(params, key);
+
+	if (v)
+		return json_incref(v);
+	return d->key && d->def ? default_json(d) : NULL;
 }
 
 int params_get_ll(const json_t *params, const struct param_def *defs, const char *key,
 		  long long *out)
 {
-	const struct param_def *d = defs;
-	unsigned long long sz;
-
-	while (d->key && strcmp(d->key, key))
-		d++;
-	switch (d->type) {
-	case P_INT:
-		return param_get_int(params, "", key, d->min, d->max, out);
-	case P_SIZE:
-	case P_LIMIT:
-		return get_size(params, "", key, (unsigned long long)d->min,
-				d->max ? (unsigned long long)d->max : ~0ULL, d->type == P_LIMIT,
-				out, &sz);
-	default:
-		return sb_err(EINVAL, "%s: not a number in the table", key);
-	}
+	/* An override: absent keeps what *out inherited, whatever the default. */
+	if (!json_object_get(params, key))
+		return 0;
+	return get(params, "", defs, key, OUT_NUMBER, out);
 }
 
 static void type_str(const struct param_def *d, char *buf, size_t len)

@@ -1,22 +1,27 @@
-/* Parameters of workloads and topology layers: one schema, one validator.
+/* Parameters of workloads and topology layers: one schema, one validator,
+ * one way to read them.
  *
  * A plugin declares its parameters in a table, in the manner of fio's
  * struct fio_option:
  *
  *   static const struct param_def swapoff_params[] = {
- *           PARAM_SIZE("size", 1 << 20, 0, "256M", "anonymous memory swapped out"),
+ *           PARAM_SIZE("size", 1 << 20, 0, "64M", "anonymous memory swapped out"),
  *           PARAM_BOOL("verify", "true", "check every page after swapoff"),
  *           PARAM_END(),
  *   };
  *
  * params_check() validates an object against it (unknown keys, types,
- * ranges, choices), params_print() documents it (`swapbench workloads`).
+ * ranges, choices), params_print() documents it (`swapbench workloads`),
+ * and the code reads each value with params_get_*(), which take the range,
+ * choices and default from the same line:
+ *
+ *           unsigned long long size;
+ *           params_get_size(params, where, swapoff_params, "size", &size);
+ *
  * Adding a parameter is one line in the table plus the code that uses it.
  *
  * Messages read "<where>.<key>: <what> (got <value>)", the value shortened
- * to 60 characters, so that spec.c can point at the line. The getters leave
- * *out untouched when the key is absent (callers preset defaults) and
- * return 0 or -EINVAL with sb_err() set.
+ * to 60 characters, so that spec.c can point at the line.
  */
 #ifndef SB_PARAMS_H
 #define SB_PARAMS_H
@@ -66,35 +71,43 @@ int params_check(const json_t *params, const char *where, const struct param_def
 /* One line per parameter: key, type and range, default, help. */
 void params_print(const struct param_def *defs, const char *indent, FILE *out);
 
-/* The value of an integer, size or limit ("max" reads as -1) that
- * params_check() accepted, read within its table entry's range: no caller
- * repeats the range. *out is untouched when the key is absent. */
+/* Reading: the one way a plugin reads its parameters. Each getter reads
+ * key within its table entry's range, length or choices (no caller repeats
+ * them), after params_check() accepted params (NULL: an empty object):
+ * absent, *out gets the entry's default, parsed from the table's text; an
+ * entry without one (def NULL, "default: online CPUs" in the help) leaves
+ * *out as the caller preset it. A key the table does not have, or gives
+ * another type, or a default that is not a valid value, is a bug and
+ * fails. Returns 0 or -EINVAL with sb_err() set ("<where>.<key>: ..."). */
+int params_get_int(const json_t *params, const char *where, const struct param_def *defs,
+		   const char *key, long long *out);                   /* P_INT */
+/* P_INT with a range within [0, UINT_MAX]. */
+int params_get_uint(const json_t *params, const char *where, const struct param_def *defs,
+		    const char *key, unsigned int *out);
+int params_get_size(const json_t *params, const char *where, const struct param_def *defs,
+		    const char *key, unsigned long long *out);         /* P_SIZE */
+int params_get_bool(const json_t *params, const char *where, const struct param_def *defs,
+		    const char *key, bool *out);
+/* *out is the index of the value in the entry's choices. */
+int params_get_enum(const json_t *params, const char *where, const struct param_def *defs,
+		    const char *key, unsigned int *out);
+/* P_STRING or P_PATH; *out points into params or to the table's default. */
+int params_get_string(const json_t *params, const char *where, const struct param_def *defs,
+		      const char *key, const char **out);
+/* The value as JSON, for P_CUSTOM keys and the plugin's own messages: the
+ * value, else the table's default as JSON, else NULL; a new reference. */
+json_t *params_get_json(const json_t *params, const struct param_def *defs, const char *key);
+/* An override of an integer, size or limit ("max" reads as -1): *out keeps
+ * the value it inherited when the key is absent, whatever the default (a
+ * workload's memcg over the spec's). */
 int params_get_ll(const json_t *params, const struct param_def *defs, const char *key,
 		  long long *out);
 
-/* The pieces params_check is made of, for plugins that resolve values. */
+/* The pieces params_check is made of, for plugins' own checks. */
 int param_bad(const char *where, const char *key, const json_t *v, const char *what);
 int param_check_object(const json_t *params, const char *where);
 /* Refuse keys not in the NULL-terminated `known`, listing the known ones:
  * a typo is reported as such, not as whatever default took its place. */
 int param_check_keys(const json_t *params, const char *where, const char *const *known);
-int param_get_int(const json_t *params, const char *where, const char *key, long long lo,
-		  long long hi, long long *out);
-/* The same into an unsigned int (0 <= lo <= hi <= UINT_MAX). */
-int param_get_uint(const json_t *params, const char *where, const char *key, long long lo,
-		   long long hi, unsigned int *out);
-/* A size like "64M" (1024-based) or a number of bytes, within [lo, hi]. */
-int param_get_size(const json_t *params, const char *where, const char *key,
-		   unsigned long long lo, unsigned long long hi, unsigned long long *out);
-/* The same, or "max" (*out = -1): a cgroup limit. */
-int param_get_limit(const json_t *params, const char *where, const char *key,
-		    unsigned long long lo, unsigned long long hi, long long *out);
-int param_get_bool(const json_t *params, const char *where, const char *key, bool *out);
-/* One of the NULL-terminated names; *out is its index. */
-int param_get_enum(const json_t *params, const char *where, const char *key,
-		   const char *const *names, unsigned int *out);
-/* A non-empty string of at most maxlen bytes; *out points into params. */
-int param_get_string(const json_t *params, const char *where, const char *key, size_t maxlen,
-		     const char **out);
 
 #endif

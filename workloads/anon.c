@@ -23,7 +23,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -146,38 +145,27 @@ static const struct param_def anon_params[] = {
 	PARAM_END(),
 };
 
-/* Check params and resolve them with defaults into cfg. */
+/* Check params and resolve them with the table's defaults into cfg. */
 static int anon_parse(const json_t *params, const char *where, struct anon_cfg *cfg)
 {
-	long long processes = 1, passes = 2, seed = 1;
-	unsigned int pattern = 0, fill = FILL_PATTERN;
-	json_t *v;
+	long long seed = 0;
+	unsigned int pattern = 0, fill = 0;
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->size = ANON_DEFAULT_SIZE;
-	ret = params_check(params, where, anon_params);
-	if (ret || !params)
-		goto out;
-	if ((ret = param_get_int(params, where, "processes", 1, ANON_MAX_PROCESSES,
-				 &processes)) ||
-	    (ret = param_get_size(params, where, "size", page_size(), ANON_MAX_SIZE,
-				  &cfg->size)) ||
-	    (ret = param_get_enum(params, where, "pattern", anon_patterns, &pattern)) ||
-	    (ret = param_get_int(params, where, "passes", 1, ANON_MAX_PASSES, &passes)) ||
-	    (ret = param_get_bool(params, where, "hugepage", &cfg->hugepage)) ||
-	    (ret = param_get_int(params, where, "seed", LLONG_MIN, LLONG_MAX, &seed)) ||
-	    (ret = param_get_enum(params, where, "fill", anon_fill_names, &fill)))
-		goto out;
-	if ((v = json_object_get(params, "mthp")))
-		ret = mthp_knobs_parse(v, where, &cfg->mthp);
-out:
-	cfg->processes = (unsigned int)processes;
-	cfg->passes = (unsigned int)passes;
+	if ((ret = params_check(params, where, anon_params)) ||
+	    (ret = params_get_uint(params, where, anon_params, "processes", &cfg->processes)) ||
+	    (ret = params_get_size(params, where, anon_params, "size", &cfg->size)) ||
+	    (ret = params_get_enum(params, where, anon_params, "pattern", &pattern)) ||
+	    (ret = params_get_uint(params, where, anon_params, "passes", &cfg->passes)) ||
+	    (ret = params_get_bool(params, where, anon_params, "hugepage", &cfg->hugepage)) ||
+	    (ret = params_get_int(params, where, anon_params, "seed", &seed)) ||
+	    (ret = params_get_enum(params, where, anon_params, "fill", &fill)))
+		return ret;
 	cfg->random = pattern == 1;
 	cfg->seed = (uint64_t)seed;
 	cfg->fill = (enum anon_fill)fill;
-	return ret;
+	return mthp_knobs_parse(json_object_get(params, "mthp"), where, &cfg->mthp);
 }
 
 static json_t *cfg_json(const struct anon_cfg *cfg)

@@ -10,7 +10,6 @@
 #define ANON_MAX_PROCESSES	1024
 #define ANON_MAX_PASSES		1000
 #define ANON_MAX_SIZE		(1ULL << 40)	/* keeps page indexes within 32 bits */
-#define ANON_DEFAULT_SIZE	(64ULL << 20)
 
 enum anon_fill { FILL_ZERO, FILL_RANDOM, FILL_PATTERN };
 

@@ -90,22 +90,12 @@ static int fio_parse_params(const json_t *params, const char *where, struct fio_
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->bs = 4096;
-	cfg->size = 256ULL << 20;
-	cfg->iodepth = 16;
-	cfg->runtime = 10;
-	cfg->direct = true;
-	if ((ret = params_check(params, where, fio_params)))
-		return ret;
-	if (!params) {
-		cfg->prefill = rw_reads(cfg->rw);
-		return 0;
-	}
-	if ((ret = param_get_string(params, where, "device", 120, &cfg->device)) ||
-	    (ret = param_get_enum(params, where, "rw", rw_modes, &cfg->rw)) ||
-	    (ret = param_get_size(params, where, "bs", FIO_MIN_BS, FIO_MAX_BS, &cfg->bs)) ||
-	    (ret = param_get_size(params, where, "size", 1ULL << 20, FIO_MAX_SIZE, &cfg->size)) ||
-	    (ret = param_get_enum(params, where, "ioengine", engines, &cfg->engine)))
+	if ((ret = params_check(params, where, fio_params)) ||
+	    (ret = params_get_string(params, where, fio_params, "device", &cfg->device)) ||
+	    (ret = params_get_enum(params, where, fio_params, "rw", &cfg->rw)) ||
+	    (ret = params_get_size(params, where, fio_params, "bs", &cfg->bs)) ||
+	    (ret = params_get_size(params, where, fio_params, "size", &cfg->size)) ||
+	    (ret = params_get_enum(params, where, fio_params, "ioengine", &cfg->engine)))
 		return ret;
 	if (cfg->device && (cfg->device[0] != '/' || strstr(cfg->device, "/../")))
 		return param_bad(where, "device", json_object_get(params, "device"),
@@ -117,21 +107,23 @@ static int fio_parse_params(const json_t *params, const char *where, struct fio_
 	if (cfg->size < cfg->bs)
 		return param_bad(where, "size", json_object_get(params, "size"),
 				    "must be at least one block (bs)");
-	if ((ret = param_get_uint(params, where, "iodepth", 1, 4096, &cfg->iodepth)))
-		return ret;
-	if ((ret = param_get_uint(params, where, "runtime", 1, 86400, &cfg->runtime)))
+	if ((ret = params_get_uint(params, where, fio_params, "iodepth", &cfg->iodepth)) ||
+	    (ret = params_get_uint(params, where, fio_params, "runtime", &cfg->runtime)))
 		return ret;
 	/* fio itself takes 0/1: accept those as well as JSON booleans. */
-	v = json_object_get(params, "direct");
-	if (v && json_is_integer(v) && (json_integer_value(v) == 0 || json_integer_value(v) == 1))
+	v = params_get_json(params, fio_params, "direct");
+	if (json_is_integer(v) && (json_integer_value(v) == 0 || json_integer_value(v) == 1))
 		cfg->direct = json_integer_value(v) == 1;
-	else if (v && !json_is_boolean(v))
-		return param_bad(where, "direct", v, "must be true, false, 1 or 0");
-	else if (v)
+	else if (json_is_boolean(v))
 		cfg->direct = json_is_true(v);
+	else
+		ret = param_bad(where, "direct", v, "must be true, false, 1 or 0");
+	json_decref(v);
+	if (ret)
+		return ret;
 	/* A never-written region of a sparse backing file reads as holes. */
 	cfg->prefill = rw_reads(cfg->rw);
-	return param_get_bool(params, where, "prefill", &cfg->prefill);
+	return params_get_bool(params, where, fio_params, "prefill", &cfg->prefill);
 }
 
 static int fio_validate(const json_t *params, const char *where)

@@ -43,7 +43,6 @@
 #define KB_DIR_NAME		"kernbench"
 #define KB_MAX_JOBS		4096
 #define KB_MAX_ITERATIONS	100
-#define KB_DEFAULT_TIMEOUT	7200
 #define KB_COPY_TIMEOUT_MS	(3600 * 1000)
 #define KB_CLEAN_TIMEOUT_MS	(1800 * 1000)
 #define KB_TAIL_LINES		12
@@ -101,7 +100,7 @@ static int check_target(const json_t *params, const char *where, const char *key
 			const char **out)
 {
 	const char *t = NULL;
-	int ret = param_get_string(params, where, key, 200, &t);
+	int ret = params_get_string(params, where, kb_params, key, &t);
 
 	if (ret || !t)
 		return ret;
@@ -137,40 +136,34 @@ static int kb_parse(const json_t *params, const char *where, struct kb_cfg *cfg)
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->tree = KB_DEFAULT_TREE;
-	cfg->target = "all";
-	cfg->iterations = 1;
-	cfg->build_timeout = KB_DEFAULT_TIMEOUT;
-	if ((ret = params_check(params, where, kb_params)) || !params)
-		return ret;
-	if ((ret = param_get_string(params, where, "tree", 4000, &cfg->tree)))
+	if ((ret = params_check(params, where, kb_params)) ||
+	    (ret = params_get_string(params, where, kb_params, "tree", &cfg->tree)))
 		return ret;
 	cfg->tree = wl_guest_path(cfg->tree, cfg->tree_buf, sizeof(cfg->tree_buf));
 	/* The guest sees the host's root at the same paths, so the host can
 	 * refuse a wrong tree before anything boots. */
-	if (cfg->tree[0] != '/')
-		return param_bad(where, "tree", json_object_get(params, "tree"),
-				    "must be an absolute path on the host");
-	if (!is_dir(cfg->tree) || !has_makefile(cfg->tree))
-		return param_bad(where, "tree", json_object_get(params, "tree"),
-				    is_dir(cfg->tree) ? "has no Makefile"
-						      : "is not a directory on this machine");
-	if ((ret = param_get_uint(params, where, "jobs", 1, KB_MAX_JOBS, &cfg->jobs)))
+	if (cfg->tree[0] != '/' || !is_dir(cfg->tree) || !has_makefile(cfg->tree)) {
+		json_t *tree = params_get_json(params, kb_params, "tree"); /* or the default */
+
+		ret = param_bad(where, "tree", tree,
+				cfg->tree[0] != '/' ? "must be an absolute path on the host" :
+				is_dir(cfg->tree) ? "has no Makefile" :
+				"is not a directory on this machine");
+		json_decref(tree);
 		return ret;
-	if ((ret = check_target(params, where, "target", &cfg->target)) ||
-	    (ret = check_target(params, where, "prepare", &cfg->prepare)))
-		return ret;
-	if ((ret = param_get_enum(params, where, "copy_to", copy_modes, &mode)))
+	}
+	if ((ret = params_get_uint(params, where, kb_params, "jobs", &cfg->jobs)) ||
+	    (ret = check_target(params, where, "target", &cfg->target)) ||
+	    (ret = check_target(params, where, "prepare", &cfg->prepare)) ||
+	    (ret = params_get_enum(params, where, kb_params, "copy_to", &mode)))
 		return ret;
 	if (mode == 1)
 		return param_bad(where, "copy_to", json_object_get(params, "copy_to"),
 				    "\"disk\" is not supported yet (the guest has no writable "
 				    "disk but its swap devices); use \"tmpfs\"");
-	if ((ret = param_get_uint(params, where, "iterations", 1, KB_MAX_ITERATIONS,
-				  &cfg->iterations)))
-		return ret;
-	if ((ret = param_get_uint(params, where, "build_timeout", 10, 7 * 86400,
-				  &cfg->build_timeout)))
+	if ((ret = params_get_uint(params, where, kb_params, "iterations", &cfg->iterations)) ||
+	    (ret = params_get_uint(params, where, kb_params, "build_timeout",
+				   &cfg->build_timeout)))
 		return ret;
 	return mthp_knobs_parse(json_object_get(params, "mthp"), where, &cfg->mthp);
 }

@@ -39,16 +39,21 @@ static bool is_own_key(const char *key)
 	return !strcmp(key, "sizes") || !strcmp(key, "others") || !strcmp(key, "hugepage");
 }
 
+/* anon's params for mthp's (which params_check accepted). */
 static json_t *anon_params_for(const json_t *params, int in_guest)
 {
 	json_t *p = json_object(), *v, *sizes = json_deep_copy(json_object_get(params, "sizes"));
-	const char *others = json_string_value(json_object_get(params, "others"));
-	const char *k;
+	unsigned int others_i = 0;
+	const char *others, *k;
+	bool hugepage = false;
 
+	params_get_enum(params, "mthp params", mthp_params, "others", &others_i);
+	params_get_bool(params, "mthp params", mthp_params, "hugepage", &hugepage);
+	others = others_modes[others_i];
 	json_object_foreach((json_t *)params, k, v)
 		if (!is_own_key(k))
 			json_object_set(p, k, v);
-	if (in_guest && (!others || strcmp(others, "unchanged"))) {
+	if (in_guest && strcmp(others, "unchanged")) {
 		DIR *d = opendir(THP_DIR);
 		struct dirent *e;
 
@@ -72,14 +77,13 @@ static json_t *anon_params_for(const json_t *params, int in_guest)
 			json_object_foreach(sizes, key, val)
 				named |= strtol(key, NULL, 10) == strtol(size, NULL, 10);
 			if (!named)
-				json_object_set_new(sizes, size, json_string(others ? others : "never"));
+				json_object_set_new(sizes, size, json_string(others));
 		}
 		if (d)
 			closedir(d);
 	}
 	json_object_set_new(p, "mthp", sizes);
-	v = json_object_get(params, "hugepage");
-	json_object_set_new(p, "hugepage", json_boolean(!v || json_is_true(v)));
+	json_object_set_new(p, "hugepage", json_boolean(hugepage));
 	return p;
 }
 

@@ -44,24 +44,28 @@ static int skeleton_supported(struct wl_ctx *ctx)
 }
 
 /* 4. run(): guest, in a child already in the workload's memcg. Read the
- * params (already valid: params_get_ll reads them within the table's
- * ranges; the defaults are preset here),
- * do the work, report metrics with wl_metric() and details in ctx->info.
+ * params with the params_get_*() getters (common/params.h): they take the
+ * range, choices and default from the table, so none is written twice.
+ * Do the work, report metrics with wl_metric() and details in ctx->info.
  * setup()/cleanup() (not needed here) run in the agent around it, for
  * knobs outside the memcg that must be restored. */
 static int skeleton_run(struct wl_ctx *ctx)
 {
-	long long size = 16LL << 20, passes = 2;
+	unsigned long long size = 0;
+	unsigned int passes = 0;
 	double t0, t;
 	char *mem;
+	int rc;
 
-	params_get_ll(ctx->params, skeleton_params, "size", &size);
-	params_get_ll(ctx->params, skeleton_params, "passes", &passes);
+	if ((rc = params_get_size(ctx->params, "skeleton params", skeleton_params, "size", &size)) ||
+	    (rc = params_get_uint(ctx->params, "skeleton params", skeleton_params, "passes",
+				  &passes)))
+		return rc;
 	mem = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
-		return sb_err(errno, "mmap %lld bytes: %s", size, strerror(errno));
+		return sb_err(errno, "mmap %llu bytes: %s", size, strerror(errno));
 	t0 = monotonic_s();
-	for (long long p = 0; p < passes; p++)
+	for (unsigned int p = 0; p < passes; p++)
 		memset(mem, (int)p + 1, (size_t)size);
 	t = (monotonic_s() - t0) / (double)passes;
 	munmap(mem, (size_t)size);

@@ -56,11 +56,13 @@ static int so_supported(struct wl_ctx *ctx)
 	return 0;
 }
 
-static int so_top(const struct wl_ctx *ctx)
+/* A number of so_params (validated by the agent before run). */
+static int so_int(const struct wl_ctx *ctx, const char *key)
 {
-	json_t *v = json_object_get(ctx->params, "top");
+	long long v = 0;
 
-	return v ? (int)json_integer_value(v) : 12;
+	params_get_int(ctx->params, "slot-overhead params", so_params, key, &v);
+	return (int)v;
 }
 
 /* The n largest |values| of a {name: bytes} delta, as [{name, bytes,
@@ -109,14 +111,13 @@ static void drop_caches(void)
 static int so_static(struct wl_ctx *ctx)
 {
 	const struct topo_state *st = ctx->topo;
-	json_t *dev_j = json_object_get(ctx->params, "device");
-	const char *dev = dev_j ? json_string_value(dev_j) : st->swaps[st->nswaps - 1].path;
-	json_t *rep_j = json_object_get(ctx->params, "repeat");
-	int repeat = rep_j ? (int)json_integer_value(rep_j) : 5, rc = 0, prio = -1;
+	const char *dev = st->swaps[st->nswaps - 1].path;
+	int repeat = so_int(ctx, "repeat"), rc = 0, prio = -1;
 	double *per_slot = calloc(repeat, sizeof(double)), mean, half, slots = 0;
 	json_t *reps = json_array(), *last_delta = NULL, *last_after = NULL, *static_attr;
 	long long last_used = 0;
 
+	params_get_string(ctx->params, "slot-overhead params", so_params, "device", &dev);
 	/* Every device off: the measured swapon is the only one. */
 	for (int i = 0; i < st->nswaps; i++) {
 		if (!strcmp(st->swaps[i].path, dev))
@@ -207,8 +208,8 @@ static int so_static(struct wl_ctx *ctx)
 		"device", dev, "slots", slots, "bytes_per_slot", mean, "ci95_half_width", half,
 		"repeat", repeat, "repetitions", reps, "attributed", static_attr, "components",
 		"vmalloc_by_caller", top_components(json_object_get(last_delta, "vmalloc"),
-						    so_top(ctx), slots),
-		"slab_by_cache", top_components(json_object_get(last_delta, "slab"), so_top(ctx),
+						    so_int(ctx, "top"), slots),
+		"slab_by_cache", top_components(json_object_get(last_delta, "slab"), so_int(ctx, "top"),
 						slots),
 		"meminfo", json_deep_copy(json_object_get(last_delta, "meminfo")),
 		"method", "used = MemTotal - MemFree - PcpFree - Buffers - Cached (caches dropped), after "
@@ -298,8 +299,7 @@ static json_t *settled_snapshot(json_t *series)
 
 static int so_dynamic(struct wl_ctx *ctx)
 {
-	json_t *pages_j = json_object_get(ctx->params, "pages");
-	long long pages = pages_j ? json_integer_value(pages_j) : 16384;
+	long long pages = so_int(ctx, "pages");
 	json_t *before, *after, *delta, *sb = json_object(), *sa = json_object(), *minfo;
 	json_t *settle = json_array(), *attr;
 	long long stored_b, stored_a, used, anon, ptables, swapcached, metadata, swapped;
@@ -383,9 +383,9 @@ static int so_dynamic(struct wl_ctx *ctx)
 		"unattributed_per_slot", slots > 0 ? residue / slots : 0.0,
 		"settle_used", settle, "stored_before", sb, "stored_after", sa, "components",
 		"slab_by_cache",
-		top_components(json_object_get(delta, "slab"), so_top(ctx), slots > 0 ? slots : 1),
+		top_components(json_object_get(delta, "slab"), so_int(ctx, "top"), slots > 0 ? slots : 1),
 		"vmalloc_by_caller",
-		top_components(json_object_get(delta, "vmalloc"), so_top(ctx),
+		top_components(json_object_get(delta, "vmalloc"), so_int(ctx, "top"),
 			       slots > 0 ? slots : 1),
 		"slab_objects", json_object_get(delta, "slab_objs"), "meminfo", minfo,
 		"method", "metadata = used delta - AnonPages - PageTables - SwapCached - stored "
@@ -418,9 +418,10 @@ static int so_dynamic(struct wl_ctx *ctx)
 
 static int so_run(struct wl_ctx *ctx)
 {
-	const char *mode = json_string_value(json_object_get(ctx->params, "mode"));
+	unsigned int mode = 0;
+	int rc = params_get_enum(ctx->params, "slot-overhead params", so_params, "mode", &mode);
 
-	return mode && !strcmp(mode, "dynamic") ? so_dynamic(ctx) : so_static(ctx);
+	return rc ? rc : !strcmp(so_modes[mode], "dynamic") ? so_dynamic(ctx) : so_static(ctx);
 }
 
 static const struct metric_desc so_metrics[] = {

@@ -34,7 +34,6 @@
 #include <unistd.h>
 
 #define SNG_MAX_WORKERS		1024
-#define SNG_DEFAULT_BYTES	(128ULL << 20)
 #define SNG_MAX_BYTES		(1ULL << 40)
 #define SNG_CAPTURE_MAX		(256u << 10)
 #define SNG_TAIL_BYTES		1500
@@ -84,19 +83,13 @@ static int sng_parse(const json_t *params, const char *where, struct sng_cfg *cf
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->bytes = SNG_DEFAULT_BYTES;
-	cfg->timeout = 20;
-	cfg->keep = true;
-	if ((ret = params_check(params, where, sng_params)) || !params)
-		return ret;
-	if ((ret = param_get_enum(params, where, "stressor", stressors, &cfg->stressor)) ||
-	    (ret = param_get_size(params, where, "bytes", 4096, SNG_MAX_BYTES, &cfg->bytes)) ||
-	    (ret = param_get_string(params, where, "method", 40, &cfg->method)) ||
-	    (ret = param_get_bool(params, where, "keep", &cfg->keep)))
-		return ret;
-	if ((ret = param_get_uint(params, where, "workers", 1, SNG_MAX_WORKERS, &cfg->workers)))
-		return ret;
-	if ((ret = param_get_uint(params, where, "timeout", 1, 86400, &cfg->timeout)))
+	if ((ret = params_check(params, where, sng_params)) ||
+	    (ret = params_get_enum(params, where, sng_params, "stressor", &cfg->stressor)) ||
+	    (ret = params_get_size(params, where, sng_params, "bytes", &cfg->bytes)) ||
+	    (ret = params_get_string(params, where, sng_params, "method", &cfg->method)) ||
+	    (ret = params_get_bool(params, where, sng_params, "keep", &cfg->keep)) ||
+	    (ret = params_get_uint(params, where, sng_params, "workers", &cfg->workers)) ||
+	    (ret = params_get_uint(params, where, sng_params, "timeout", &cfg->timeout)))
 		return ret;
 	if (cfg->method && !method_ok(cfg->method))
 		return param_bad(where, "method", json_object_get(params, "method"),

@@ -61,7 +61,8 @@ static double cpu_sys(void)
 
 static int swapoff_run(struct wl_ctx *ctx)
 {
-	unsigned long long size = 64ULL << 20;
+	unsigned long long size = 0;
+	bool verify = true;
 	const struct topo_state *st = ctx->topo;
 	json_t *devs = json_array();
 	double total_t = 0, total_sys = 0;
@@ -70,7 +71,10 @@ static int swapoff_run(struct wl_ctx *ctx)
 	char path[256];
 	int rc;
 
-	param_get_size(ctx->params, "params", "size", 1 << 20, ~0ULL, &size);
+	if ((rc = params_get_size(ctx->params, "swapoff params", swapoff_params, "size", &size)) ||
+	    (rc = params_get_bool(ctx->params, "swapoff params", swapoff_params, "verify",
+				  &verify)))
+		return rc;
 	rc = holder_start(&h, size);
 	if (rc)
 		return rc;
@@ -121,7 +125,7 @@ static int swapoff_run(struct wl_ctx *ctx)
 	wl_metric(ctx, "swapoff_rate", total_t > 0 ? total_used / 1e6 / total_t : 0, "MB/s",
 		  "higher");
 	wl_metric(ctx, "swapped_mb", h.swapped / 1e6, "MB", "higher");
-	if (!json_is_false(json_object_get(ctx->params, "verify")))
+	if (verify)
 		return holder_verify_and_stop(&h);
 	holder_kill(&h);
 	return 0;

@@ -69,22 +69,14 @@ static int sysb_parse(const json_t *params, const char *where, struct sysb_cfg *
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->block_size = 64ULL << 20;
-	cfg->total_size = 1ULL << 30;
-	cfg->time = 10;
-	if ((ret = params_check(params, where, sysb_params)) || !params)
-		return ret;
-	if ((ret = param_get_size(params, where, "block_size", 1024, SB_MAX_BLOCK,
-			       &cfg->block_size)) ||
-	    (ret = param_get_size(params, where, "total_size", 1024, SB_MAX_TOTAL,
-			       &cfg->total_size)) ||
-	    (ret = param_get_enum(params, where, "access_mode", access_modes, &cfg->access_mode)) ||
-	    (ret = param_get_enum(params, where, "oper", opers, &cfg->oper)) ||
-	    (ret = param_get_enum(params, where, "scope", scopes, &cfg->scope)))
-		return ret;
-	if ((ret = param_get_uint(params, where, "threads", 1, SB_MAX_THREADS, &cfg->threads)))
-		return ret;
-	if ((ret = param_get_uint(params, where, "time", 1, 86400, &cfg->time)))
+	if ((ret = params_check(params, where, sysb_params)) ||
+	    (ret = params_get_size(params, where, sysb_params, "block_size", &cfg->block_size)) ||
+	    (ret = params_get_size(params, where, sysb_params, "total_size", &cfg->total_size)) ||
+	    (ret = params_get_enum(params, where, sysb_params, "access_mode", &cfg->access_mode)) ||
+	    (ret = params_get_enum(params, where, sysb_params, "oper", &cfg->oper)) ||
+	    (ret = params_get_enum(params, where, sysb_params, "scope", &cfg->scope)) ||
+	    (ret = params_get_uint(params, where, sysb_params, "threads", &cfg->threads)) ||
+	    (ret = params_get_uint(params, where, sysb_params, "time", &cfg->time)))
 		return ret;
 	/* sysbench refuses anything else ("Invalid value for memory-block-size"). */
 	if (cfg->block_size & (cfg->block_size - 1))
