@@ -1,5 +1,6 @@
 /* The parameter schema: one validator for workloads and topology layers,
- * and every shipped table's defaults pass its own checks. */
+ * one family of getters reading values with the table's ranges and
+ * defaults, and every shipped table's defaults pass its own checks. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,6 +61,223 @@ static void test_check(void **state)
 	check("[1]", "must be a JSON object");
 }
 
+static const struct param_def rdefs[] = {
+	PARAM_INT("n", 1, 10, "2", "a number"),
+	PARAM_INT("wide", -1, 10, "3", "a number that can be negative"),
+	PARAM_INT("auto", 1, 8, NULL, "default: the caller's"),
+	PARAM_SIZE("size", 1 << 20, 1LL << 30, "4M", "a size"),
+	PARAM_LIMIT("limit", 1, 0, "max", "a limit"),
+	PARAM_BOOL("on", "true", "a switch"),
+	PARAM_ENUM("color", colors, "blue", "a color"),
+	PARAM_STRING("name", 8, "dflt", "a name"),
+	PARAM_PATH("dev", "a path"),
+	PARAM_CUSTOM("extra", "{\"a\": 1}", "checked elsewhere"),
+	PARAM_INT("typo", 1, 10, "ten", "a default that is not a value"),
+	PARAM_END(),
+};
+
+#define RWHERE "s.json: workloads[1].params"
+
+static void expect_err(int rc, const char *want)
+{
+	assert_int_equal(rc, -EINVAL);
+	if (!strstr(sb_lasterr(), want))
+		fail_msg("'%s' does not say '%s'", sb_lasterr(), want);
+}
+
+/* Absent keys read as the table's default, for NULL params as for {}. */
+static void test_get_defaults(void **state)
+{
+	json_t *empty = json_object();
+	const json_t *ps[] = { NULL, empty };
+
+	for (int i = 0; i < 2; i++) {
+		long long n = 0, wide = 0, autov = 7;
+		unsigned int u = 0, color = 0;
+		unsigned long long size = 0;
+		bool on = false;
+		const char *name = NULL, *dev = "/preset";
+		json_t *extra;
+
+		assert_int_equal(params_get_int(ps[i], RWHERE, rdefs, "n", &n), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(params_get_uint(ps[i], RWHERE, rdefs, "n", &u), 0);
+		assert_int_equal(u, 2);
+		assert_int_equal(params_get_int(ps[i], RWHERE, rdefs, "wide", &wide), 0);
+		assert_int_equal(wide, 3);
+		assert_int_equal(params_get_int(ps[i], RWHERE, rdefs, "auto", &autov), 0);
+		assert_int_equal(autov, 7); /* no default: as preset */
+		assert_int_equal(params_get_size(ps[i], RWHERE, rdefs, "size", &size), 0);
+		assert_int_equal(size, 4 << 20);
+		assert_int_equal(params_get_bool(ps[i], RWHERE, rdefs, "on", &on), 0);
+		assert_true(on);
+		assert_int_equal(params_get_enum(ps[i], RWHERE, rdefs, "color", &color), 0);
+		assert_int_equal(color, 1);
+		assert_int_equal(params_get_string(ps[i], RWHERE, rdefs, "name", &name), 0);
+		assert_string_equal(name, "dflt");
+		assert_int_equal(params_get_string(ps[i], RWHERE, rdefs, "dev", &dev), 0);
+		assert_string_equal(dev, "/preset");
+		extra = params_get_json(ps[i], rdefs, "extra");
+		assert_int_equal(json_integer_value(json_object_get(extra, "a")), 1);
+		json_decref(extra);
+		assert_null(params_get_json(ps[i], rdefs, "dev"));
+	}
+	json_decref(empty);
+}
+
+/* Present keys: the value, within the table's range and choices. */
+static void test_get_values(void **state)
+{
+	json_t *o = json_pack("{s:i,s:s,s:s,s:b,s:s,s:s,s:s,s:i}", "n", 10, "size", "1G",
+			      "limit", "2M", "on", 0, "color", "red", "name", "abc", "dev",
+			      "/dev/x", "auto", 8);
+	long long n = 0, limit = 0, autov = 0;
+	unsigned long long size = 0;
+	unsigned int color = 9;
+	bool on = true;
+	const char *name = NULL, *dev = NULL;
+	json_t *extra;
+
+	assert_int_equal(params_get_int(o, RWHERE, rdefs, "n", &n), 0);
+	assert_int_equal(n, 10);
+	assert_int_equal(params_get_int(o, RWHERE, rdefs, "auto", &autov), 0);
+	assert_int_equal(autov, 8);
+	assert_int_equal(params_get_size(o, RWHERE, rdefs, "size", &size), 0);
+	assert_int_equal(size, 1 << 30);
+	assert_int_equal(params_get_ll(o, rdefs, "limit", &limit), 0);
+	assert_int_equal(limit, 2 << 20);
+	assert_int_equal(params_get_bool(o, RWHERE, rdefs, "on", &on), 0);
+	assert_false(on);
+	assert_int_equal(params_get_enum(o, RWHERE, rdefs, "color", &color), 0);
+	assert_int_equal(color, 0);
+	assert_int_equal(params_get_string(o, RWHERE, rdefs, "name", &name), 0);
+	assert_string_equal(name, "abc");
+	assert_int_equal(params_get_string(o, RWHERE, rdefs, "dev", &dev), 0);
+	assert_string_equal(dev, "/dev/x");
+	extra = params_get_json(o, rdefs, "n");
+	assert_int_equal(json_integer_value(extra), 10);
+	json_decref(extra);
+	json_decref(o);
+}
+
+/* Out of the table's range or choices: the message of params_check, which
+ * names the spec path; *out keeps its value. */
+static void test_get_refuses(void **state)
+{
+	json_t *o = json_pack("{s:i,s:s,s:i,s:s,s:s,s:s}", "n", 11, "size", "512K", "on", 1,
+			      "color", "green", "name", "toolongname", "dev", "x");
+	long long n = 5;
+	unsigned long long size = 5;
+	unsigned int color = 5;
+	bool on = false;
+	const char *name = NULL;
+
+	expect_err(params_get_int(o, RWHERE, rdefs, "n", &n),
+		   RWHERE ".n: must be an integer from 1 to 10 (got 11)");
+	assert_int_equal(n, 5);
+	expect_err(params_get_size(o, RWHERE, rdefs, "size", &size),
+		   RWHERE ".size: must be a size like \"64M\" or a number of bytes, from 1M "
+		   "to 1G (got \"512K\")");
+	assert_int_equal(size, 5);
+	expect_err(params_get_bool(o, RWHERE, rdefs, "on", &on), ".on: must be true or false");
+	expect_err(params_get_enum(o, RWHERE, rdefs, "color", &color),
+		   ".color: must be \"red\" or \"blue\" (got \"green\")");
+	assert_int_equal(color, 5);
+	expect_err(params_get_string(o, RWHERE, rdefs, "name", &name),
+		   ".name: must be a non-empty string of at most 8 bytes");
+	expect_err(params_get_string(o, RWHERE, rdefs, "dev", &name),
+		   ".dev: must be an absolute path");
+	assert_null(name);
+	json_decref(o);
+}
+
+/* Reading what the table does not say is a bug, and says so. */
+static void test_get_bugs(void **state)
+{
+	long long n = 0;
+	unsigned int u = 0;
+	unsigned long long size = 0;
+	bool b = false;
+
+	expect_err(params_get_int(NULL, RWHERE, rdefs, "nope", &n), ".nope: read as a type");
+	expect_err(params_get_size(NULL, RWHERE, rdefs, "n", &size), ".n: read as a type");
+	expect_err(params_get_bool(NULL, RWHERE, rdefs, "color", &b), ".color: read as a type");
+	expect_err(params_get_int(NULL, RWHERE, rdefs, "size", &n), ".size: read as a type");
+	expect_err(params_get_uint(NULL, RWHERE, rdefs, "wide", &u), ".wide: read as a type");
+	expect_err(params_get_int(NULL, RWHERE, rdefs, "typo", &n),
+		   ".typo: the default \"ten\" of its parameter table is not a valid value");
+	assert_int_equal(n, 0);
+}
+
+/* params_get_ll reads an override: absent keeps the inherited value, not
+ * the table's default (a workload's memcg over the spec's). */
+static void test_get_ll_override(void **state)
+{
+	json_t *o = json_pack("{s:s}", "limit", "max");
+	long long limit = 42, n = 42, size = 42;
+
+	assert_int_equal(params_get_ll(o, rdefs, "limit", &limit), 0);
+	assert_int_equal(limit, -1);
+	assert_int_equal(params_get_ll(o, rdefs, "n", &n), 0);
+	assert_int_equal(n, 42);
+	assert_int_equal(params_get_ll(NULL, rdefs, "size", &size), 0);
+	assert_int_equal(size, 42);
+	json_decref(o);
+}
+
+/* Every shipped workload table's defaults read through the getters: the
+ * code takes them from the table, so a default that is not a value of its
+ * type would fail the workload at run time. */
+static void test_shipped_defaults_read(void **state)
+{
+	for (int i = 0; workloads[i]; i++) {
+		const struct param_def *d = workloads[i]->params;
+
+		for (; d && d->key; d++) {
+			union {
+				long long ll;
+				unsigned long long size;
+				unsigned int e;
+				bool b;
+				const char *s;
+			} v;
+			json_t *j;
+			int rc = 0;
+
+			if (!d->def)
+				continue;
+			switch (d->type) {
+			case P_INT:
+				rc = params_get_int(NULL, "params", workloads[i]->params, d->key, &v.ll);
+				break;
+			case P_SIZE:
+				rc = params_get_size(NULL, "params", workloads[i]->params, d->key,
+						     &v.size);
+				break;
+			case P_BOOL:
+				rc = params_get_bool(NULL, "params", workloads[i]->params, d->key, &v.b);
+				break;
+			case P_ENUM:
+				rc = params_get_enum(NULL, "params", workloads[i]->params, d->key, &v.e);
+				break;
+			case P_STRING:
+			case P_PATH:
+				rc = params_get_string(NULL, "params", workloads[i]->params, d->key,
+						       &v.s);
+				break;
+			default:
+				j = params_get_json(NULL, workloads[i]->params, d->key);
+				rc = j ? 0 : -EINVAL;
+				json_decref(j);
+				break;
+			}
+			if (rc)
+				fail_msg("workload %s: default of %s: %s", workloads[i]->name, d->key,
+					 sb_lasterr());
+		}
+	}
+}
+
 /* A table's defaults, as a params object. */
 static json_t *defaults_of(const struct param_def *d)
 {
@@ -111,6 +329,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_shipped_defaults_are_valid),
+		cmocka_unit_test(test_get_defaults),
+		cmocka_unit_test(test_get_values),
+		cmocka_unit_test(test_get_refuses),
+		cmocka_unit_test(test_get_bugs),
+		cmocka_unit_test(test_get_ll_override),
+		cmocka_unit_test(test_shipped_defaults_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
