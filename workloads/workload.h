@@ -51,7 +51,8 @@ struct workload_ops {
 	int (*validate)(const json_t *params, const char *where);
 	/* The parameters: keys, types, ranges, defaults (common/params.h). A
 	 * workload with a table validates with params_check() and whatever
-	 * cross-checks it needs; `swapbench workloads` prints the table. */
+	 * cross-checks it needs, and reads every value with params_get_*()
+	 * (the table's range and default); `swapbench workloads` prints it. */
 	const struct param_def *params;
 	/* Guest: 0 if it can run here, else -errno and a reason in sb_err(). */
 	int (*supported)(struct wl_ctx *ctx);
