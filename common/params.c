@@ -62,8 +62,8 @@ int param_check_keys(const json_t *params, const char *where, const char *const 
 /* ---- one value against one table entry ---------------------------------- */
 
 union param_val {
-	long long ll;		/* P_INT, P_LIMIT ("max": -1) */
-	unsigned long long size; /* P_SIZE, P_LIMIT */
+	long long ll;		/* P_INT, P_LIMIT (bytes, "max": -1) */
+	unsigned long long size; /* P_SIZE */
 	bool b;
 	unsigned int e;		/* P_ENUM: index into choices */
 	const char *s;		/* P_STRING, P_PATH: points into the value */
