@@ -58,8 +58,8 @@ static char *backing_path(const json_t *layer, int index, const char *cell_dir)
 static int nvme_prepare(const json_t *layer, int index, const char *cell_dir)
 {
 	json_t *size = json_object_get(layer, "size");
-	char *p = backing_path(layer, index, cell_dir);
-	unsigned long long sz;
+	char *p = backing_path(layer, index, cell_dir), where[32];
+	unsigned long long sz = 0;
 	int fd, rc = 0;
 
 	if (!size) {
@@ -69,11 +69,16 @@ static int nvme_prepare(const json_t *layer, int index, const char *cell_dir)
 		free(p);
 		return rc;
 	}
-	parse_size(json_string_value(size), &sz);
+	/* Through the table: "64G" and a number of bytes alike. */
+	snprintf(where, sizeof(where), "layers[%d]", index);
+	if ((rc = params_get_size(layer, where, nvme_params, "size", &sz))) {
+		free(p);
+		return rc;
+	}
 	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, (off_t)sz))
-		rc = sb_err(errno, "cannot create the %s sparse backing file '%s': %s",
-			    json_string_value(size), p, strerror(errno));
+		rc = sb_err(errno, "cannot create the %llu-byte sparse backing file '%s': %s",
+			    sz, p, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	free(p);
@@ -94,13 +99,18 @@ static void nvme_discard(const json_t *layer, int index, const char *cell_dir)
 static int nvme_qemu_args(const json_t *layer, int index, const char *cell_dir,
 			  struct strv *av)
 {
-	const char *cache = json_string_value(json_object_get(layer, "host_cache"));
-	char *p = backing_path(layer, index, cell_dir);
+	unsigned int cache = 0;
+	char *p, where[32];
+	int rc;
 
+	snprintf(where, sizeof(where), "layers[%d]", index);
+	if ((rc = params_get_enum(layer, where, nvme_params, "host_cache", &cache)))
+		return rc;
+	p = backing_path(layer, index, cell_dir);
 	/* O_DIRECT on the host by default, so the "drive" is not secretly host RAM. */
 	strv_add(av, "-drive");
 	strv_addf(av, "file=%s,if=none,id=sbnvme%d,format=raw,cache=%s,discard=unmap", p,
-		  index, cache ? cache : "none");
+		  index, host_caches[cache]);
 	strv_add(av, "-device");
 	strv_addf(av, "nvme,serial=sbnvme%d,drive=sbnvme%d", index, index);
 	free(p);
@@ -135,22 +145,25 @@ static int find_by_serial(const char *serial, char *dev, size_t len)
 
 static int nvme_setup(const json_t *layer, int index, struct topo_state *st)
 {
-	json_t *prio_j = json_object_get(layer, "priority");
-	int prio = prio_j ? (int)json_integer_value(prio_j) : 10;
-	int discard = json_is_true(json_object_get(layer, "discard"));
-	char serial[32], dev[64];
+	long long prio = 0;
+	bool discard = false;
+	char serial[32], dev[64], where[32];
 	int rc;
 
+	snprintf(where, sizeof(where), "layers[%d]", index);
+	if ((rc = params_get_int(layer, where, nvme_params, "priority", &prio)) ||
+	    (rc = params_get_bool(layer, where, nvme_params, "discard", &discard)))
+		return rc;
 	snprintf(serial, sizeof(serial), "sbnvme%d", index);
 	rc = find_by_serial(serial, dev, sizeof(dev));
 	if (!rc)
 		rc = topo_mkswap(dev);
 	if (!rc)
-		rc = topo_swapon(dev, prio, discard, st, "nvme");
+		rc = topo_swapon(dev, (int)prio, discard, st, "nvme");
 	if (!rc)
-		json_object_set_new(st->info, dev, json_pack("{s:s,s:i,s:b}", "kind", "nvme",
-							     "priority", prio, "discard",
-							     discard));
+		json_object_set_new(st->info, dev, json_pack("{s:s,s:I,s:b}", "kind", "nvme",
+							     "priority", (json_int_t)prio,
+							     "discard", discard));
 	return rc;
 }
 

@@ -59,15 +59,20 @@ static int zram_device(int nth, int *id)
 
 static int zram_setup(const json_t *layer, int index, struct topo_state *st)
 {
-	const char *algo = json_string_value(json_object_get(layer, "algorithm"));
-	const char *limit = json_string_value(json_object_get(layer, "mem_limit"));
-	json_t *prio_j = json_object_get(layer, "priority");
-	int prio = prio_j ? (int)json_integer_value(prio_j) : 100;
-	unsigned long long size;
-	char path[128], dev[64], avail[256] = "";
+	const char *algo = NULL;
+	long long prio = 0;
+	unsigned long long size = 0, limit = 0;
+	char path[128], dev[64], avail[256] = "", where[32];
 	int id = 0, rc;
 
-	parse_size(json_string_value(json_object_get(layer, "size")), &size);
+	/* Through the table: a size given as a number of bytes reads as well
+	 * as "256M" (parse_size of the string alone left it unset). */
+	snprintf(where, sizeof(where), "layers[%d]", index);
+	if ((rc = params_get_string(layer, where, zram_params, "algorithm", &algo)) ||
+	    (rc = params_get_int(layer, where, zram_params, "priority", &prio)) ||
+	    (rc = params_get_size(layer, where, zram_params, "size", &size)) ||
+	    (rc = params_get_size(layer, where, zram_params, "mem_limit", &limit)))
+		return rc;
 	rc = zram_device(st->nzram, &id);
 	if (rc)
 		return rc;
@@ -81,7 +86,7 @@ static int zram_setup(const json_t *layer, int index, struct topo_state *st)
 	}
 	if (limit) {
 		snprintf(path, sizeof(path), "/sys/block/zram%d/mem_limit", id);
-		rc = sysfs_write(path, limit);
+		rc = sysfs_writef(path, "%llu", limit);
 		if (rc)
 			return rc;
 	}
@@ -92,15 +97,15 @@ static int zram_setup(const json_t *layer, int index, struct topo_state *st)
 	snprintf(dev, sizeof(dev), "/dev/zram%d", id);
 	rc = topo_mkswap(dev);
 	if (!rc)
-		rc = topo_swapon(dev, prio, 0, st, "zram");
+		rc = topo_swapon(dev, (int)prio, 0, st, "zram");
 	if (rc)
 		return rc;
 	st->zram_ids[st->nzram++] = id;
 	snprintf(path, sizeof(path), "/sys/block/zram%d/comp_algorithm", id);
 	sysfs_read(path, avail, sizeof(avail));
-	json_object_set_new(st->info, dev, json_pack("{s:s,s:I,s:i,s:s}", "kind", "zram",
+	json_object_set_new(st->info, dev, json_pack("{s:s,s:I,s:I,s:s}", "kind", "zram",
 						     "disksize", (json_int_t)size,
-						     "priority", prio, "comp_algorithm",
+						     "priority", (json_int_t)prio, "comp_algorithm",
 						     avail));
 	return 0;
 }

@@ -10,8 +10,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/err.h"
+#include "common/fsutil.h"
 #include "common/params.h"
 #include "common/topology.h"
 #include "workloads/workload.h"
@@ -324,6 +327,50 @@ static void test_shipped_defaults_are_valid(void **state)
 	}
 }
 
+/* The host side of a topology kind reads its layer through the table: a
+ * size given as a number of bytes makes the same sparse file as "1M" (it
+ * once read only strings and left the size unset), and qemu gets the
+ * table's default host cache. */
+static void test_nvme_host_side(void **state)
+{
+	const struct topo_kind *k = topo_kind_find("nvme");
+	const char *const layers[] = { "{\"kind\": \"nvme\", \"size\": 1048576}",
+				       "{\"kind\": \"nvme\", \"size\": \"2M\", "
+				       "\"host_cache\": \"writeback\"}" };
+	const long long sizes[] = { 1 << 20, 2 << 20 };
+	const char *const caches[] = { "cache=none", "cache=writeback" };
+	char dir[] = "/tmp/sb-test-nvme-XXXXXX";
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (int i = 0; i < 2; i++) {
+		json_t *layer = json_loads(layers[i], 0, NULL);
+		json_t *topo = json_pack("{s:s,s:[O]}", "name", "t", "layers", layer);
+		char *img = xasprintf("%s/nvme%d.img", dir, i);
+		struct strv av;
+		struct stat st;
+		size_t j;
+		int seen = 0;
+
+		assert_int_equal(topology_validate(topo, "t"), 0);
+		assert_int_equal(k->prepare(layer, i, dir), 0);
+		assert_int_equal(stat(img, &st), 0);
+		assert_int_equal(st.st_size, sizes[i]);
+		strv_init(&av);
+		assert_int_equal(k->qemu_args(layer, i, dir, &av), 0);
+		for (j = 0; j < av.n; j++)
+			seen |= !!strstr(av.v[j], caches[i]);
+		assert_true(seen);
+		strv_release(&av);
+		k->discard(layer, i, dir);
+		assert_false(path_exists(img));
+		json_decref(topo);
+		json_decref(layer);
+		free(img);
+	}
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_get_bugs),
 		cmocka_unit_test(test_get_ll_override),
 		cmocka_unit_test(test_shipped_defaults_read),
+		cmocka_unit_test(test_nvme_host_side),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
