@@ -4,6 +4,7 @@
 #include "harness/store.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/jsonget.h"
 #include "harness/result.h"
 
 #include <dirent.h>
@@ -285,14 +286,29 @@ void history_close(struct history *h)
 
 /* ---- nights ---- */
 
-json_t *history_night_of_head(struct history *h, const char *head)
+/* The first row of a statement's result, or NULL. */
+static json_t *first_row(sqlite3_stmt *st)
 {
-	json_t *r = rows(history_prep(h, "SELECT * FROM nights WHERE head = ? AND status = 'judged' "
-			      "ORDER BY id DESC LIMIT 1", "s", head));
-	json_t *n = json_incref(json_array_get(r, 0));
+	json_t *r = rows(st), *n = json_incref(json_array_get(r, 0));
 
 	json_decref(r);
 	return n;
+}
+
+json_t *history_night_of_head(struct history *h, const char *head)
+{
+	return first_row(history_prep(h, "SELECT * FROM nights WHERE head = ? AND status = "
+				      "'judged' ORDER BY id DESC LIMIT 1", "s", head));
+}
+
+json_t *history_bisected_failure(struct history *h, const char *head)
+{
+	return first_row(history_prep(h, "SELECT n.id, n.started, n.exit_code, b.status, "
+				      "b.first_bad, c.subject FROM nights n JOIN bisects b ON "
+				      "b.night_id = n.id LEFT JOIN commits c ON c.sha = b.first_bad "
+				      "WHERE n.head = ? AND n.status = 'failed' AND b.status IN "
+				      "('found', 'ambiguous') ORDER BY n.id DESC LIMIT 1", "s",
+				      head));
 }
 
 int history_mark_interrupted(struct history *h)
@@ -336,12 +352,8 @@ json_t *history_good_nights(struct history *h, int n, int64_t exclude)
 
 json_t *history_last_judged_night(struct history *h, int64_t exclude)
 {
-	json_t *r = rows(history_prep(h, "SELECT id, head FROM nights WHERE status = 'judged' AND "
-				      "id != ? ORDER BY id DESC LIMIT 1", "i", exclude));
-	json_t *n = json_incref(json_array_get(r, 0));
-
-	json_decref(r);
-	return n;
+	return first_row(history_prep(h, "SELECT id, head FROM nights WHERE status = 'judged' "
+				      "AND id != ? ORDER BY id DESC LIMIT 1", "i", exclude));
 }
 
 /* ---- runs ---- */
@@ -512,13 +524,6 @@ json_t *history_run_values(struct history *h, int64_t run_id, const char *kernel
 }
 
 /* ---- verdicts ---- */
-
-static double jnum_or_nan(const json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_number(v) ? json_number_value(v) : NAN;
-}
 
 int history_add_verdict(struct history *h, int64_t night_id, const json_t *r)
 {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Four nights against a local "mm-unstable" (nightly-fixture.sh), real
+# Five nights against a local "mm-unstable" (nightly-fixture.sh), real
 # kernels built from cache:linux-6.12 and booted under qemu:
 #   night 1: the first commits: a baseline, exit 0;
 #   night 2: the branch advanced and was rebased, one commit slows swap-out:
@@ -10,7 +10,9 @@
 # the night directories, and the faults: a failed fetch (exit 3, no night),
 # a newer-schema database (exit 2, untouched), a held lock (exit 4).
 # Then night 4: a commit breaks the build: exit 3, reported as a regression
-# of the branch, the breaking commit found by a build bisection.
+# of the branch, the breaking commit found by a build bisection, the failed
+# build's log kept in the night's directory; night 5 on the same head: exit
+# 3, "already bisected", nothing built, run or recorded.
 #
 # Env: SB_BIN (swapbench), SB_SOURCE (source tree), SB_NIGHTLY_OUT (kept for
 # test_nightly_html; default a temp dir), SB_SLOW_PATCH (the slow swap-out
@@ -171,6 +173,22 @@ grep -q "first bad commit: ${broken:0:12}" "$out/night4.txt" ||
 jq -e '.failure == "build" and .bisect.first_bad.commit == "'"$broken"'"' \
   "$(q "SELECT dir FROM nights WHERE id = 3")/night.json" >/dev/null || fail "night 4's night.json"
 grep -q 'id="failure"' "$out/report4/index.html" || fail "night 4's HTML report does not show the build failure"
+night4_dir=$(q "SELECT dir FROM nights WHERE id = 3")
+grep -q swapbench_no_such_symbol "$night4_dir/build.log" ||
+  fail "night 4's build.log does not hold its failed build (overwritten by the bisection?)"
+ls "$night4_dir"/bisect/step-*.build.log >/dev/null || fail "night 4's bisection steps kept no build log"
+
+step "night 5: the broken head again"
+builds_before=$(ls "$cache/builds" | wc -l)
+nights_before=$(ls "$out/nights" | wc -l)
+set +e; "$bin" nightly "$out/nightly4.json" >"$out/night5.txt" 2>"$out/night5.err"; rc=$?; set -e
+cat "$out/night5.txt"
+[ $rc = 3 ] || fail "night 5 exited $rc, want 3 (still does not build)"
+grep -q "already bisected: ${broken:0:12}" "$out/night5.txt" || fail "night 5 does not say it was bisected"
+[ "$(q "SELECT count(*) FROM nights")" = 3 ] || fail "night 5 was recorded"
+[ "$(q "SELECT count(*) FROM bisects")" = 2 ] || fail "night 5 bisected again"
+[ "$(ls "$cache/builds" | wc -l)" = "$builds_before" ] || fail "night 5 built a kernel"
+[ "$(ls "$out/nights" | wc -l)" = "$nights_before" ] || fail "night 5 made a night directory"
 
 remove_work_tree
-echo "PASS$([ "$quick" = 1 ] && echo " (quick)"): four nights in $(( $(date +%s) - t0 )) s; bisection: $(jq -r '.totals | "\(.steps) steps, \(.builds) builds, \(.cells) cells, \(.seconds|floor) s"' "$night2_dir/bisect/bisect.json")"
+echo "PASS$([ "$quick" = 1 ] && echo " (quick)"): five nights in $(( $(date +%s) - t0 )) s; bisection: $(jq -r '.totals | "\(.steps) steps, \(.builds) builds, \(.cells) cells, \(.seconds|floor) s"' "$night2_dir/bisect/bisect.json")"
