@@ -61,18 +61,32 @@ const char *topo_algo_module(const char *algo)
 	return NULL;
 }
 
+static const struct topo_kind *layer_kind(const json_t *layer)
+{
+	return topo_kind_find(json_string_value(json_object_get(layer, "kind")));
+}
+
 void topology_modules(const json_t *topo, struct strv *out)
 {
+	const struct topo_kind *k;
 	json_t *layer;
 	size_t i;
 
-	json_array_foreach(json_object_get(topo, "layers"), i, layer) {
-		const struct topo_kind *k = topo_kind_find(
-			json_string_value(json_object_get(layer, "kind")));
-
-		if (k && k->modules)
+	json_array_foreach(json_object_get(topo, "layers"), i, layer)
+		if ((k = layer_kind(layer)) && k->modules)
 			k->modules(layer, out);
-	}
+}
+
+const char *topology_host_backed(const json_t *topo)
+{
+	const struct topo_kind *k;
+	json_t *layer;
+	size_t i;
+
+	json_array_foreach(json_object_get(topo, "layers"), i, layer)
+		if ((k = layer_kind(layer)) && k->prepare)
+			return k->kind;
+	return NULL;
 }
 
 const struct topo_kind *topo_kind_find(const char *kind)

@@ -75,6 +75,9 @@ extern const char *const topo_base_modules[];
 extern const char *const topo_all_modules[];
 /* The modules one topology needs (base ones excluded). */
 void topology_modules(const json_t *topo, struct strv *out);
+/* The kind of the first layer backed by a host file (an emulated disk whose
+ * I/O qemu completes in host time), or NULL. */
+const char *topology_host_backed(const json_t *topo);
 /* Crypto/compressor module for an algorithm name ("lz4" -> "lz4"), or NULL. */
 const char *topo_algo_module(const char *algo);
 

@@ -80,6 +80,26 @@ static json_t *cell_done(const struct spec *s, const struct store_cell *c, const
 /* A qemu left running in this cell (its swapbench was killed before the
  * watchdog existed, or the watchdog was killed too): kill it before the
  * cell is booted again, so it cannot write into the new attempt. */
+/* The line a cell's end gets on the terminal: its status, and for one that
+ * did not end ok its error and the console's first problem (a kernel
+ * crash's first line), so a log of the run alone says why. */
+static void say_cell(const struct store_cell *c, const json_t *final, const char *lead)
+{
+	const char *st = json_string_value(json_object_get(final, "status")) ?: "";
+	int bad = strcmp(st, "ok") && strcmp(st, "skipped");
+	char *e = str_escape(bad ? json_string_value(json_object_get(final, "error")) ?: "" : "",
+			     0);
+	const char *first = json_string_value(json_array_get(
+		json_object_get(final, "console_first_problem"), 0));
+	char *fp = bad && first ? str_escape(first, 0) : NULL;
+
+	fprintf(stderr, "%scell %s: %s%s%s\n", lead, c->id, st, e && *e ? ": " : "", e ? e : "");
+	if (fp)
+		fprintf(stderr, "  console: %s\n", fp);
+	free(fp);
+	free(e);
+}
+
 static void kill_orphan_qemu(const struct store_cell *c)
 {
 	char *pp = store_path(c->dir, STORE_QEMU_PID);
@@ -118,12 +138,8 @@ static json_t *cell_final(struct run *r, size_t i, size_t *ran, double t0)
 	run_progress(r->tty, r->done + 1, r->ncells, c, &r->s, el, el / *ran, st);
 	if (r->tty && strcmp(st, "ok"))
 		fputc('\n', stderr);
-	if (strcmp(st, "ok") && strcmp(st, "skipped")) {
-		char *e = str_escape(json_string_value(json_object_get(final, "error")) ?: "", 0);
-
-		fprintf(stderr, "cell %s: %s: %s\n", c->id, st, e ? e : "");
-		free(e);
-	}
+	if (strcmp(st, "ok") && strcmp(st, "skipped"))
+		say_cell(c, final, "");
 	return final;
 }
 
@@ -189,7 +205,7 @@ static void pool_reap(struct run *r, struct pool *p)
 	const struct store_cell *c;
 	char *rp;
 	json_t *final;
-	const char *st, *image;
+	const char *image;
 	int status = 0, not_stored = 0;
 
 	for (;;) {
@@ -245,16 +261,7 @@ static void pool_reap(struct run *r, struct pool *p)
 		free(r->kb[c->k].pvh);
 		r->kb[c->k].pvh = NULL;
 	}
-	st = json_string_value(json_object_get(final, "status"));
-	{
-		char *e = str_escape(strcmp(st, "ok") && strcmp(st, "skipped")
-				     ? json_string_value(json_object_get(final, "error")) ?: ""
-				     : "", 0);
-
-		fprintf(stderr, "%scell %s: %s%s%s\n", r->tty ? "\r\033[K" : "", c->id, st,
-			e && *e ? ": " : "", e ? e : "");
-		free(e);
-	}
+	say_cell(c, final, r->tty ? "\r\033[K" : "");
 	run_tally(r, final);
 	p->slot[i] = p->slot[p->n - 1];
 	p->n--;

@@ -480,6 +480,54 @@ static void test_jobs_disk_full(void **state)
 	free(spec);
 }
 
+/* A crash after the workload started, SB_FAKE_MODE=mode, spec SPEC:
+ * expects the exit code, the cell's status and host.failed_boots' size;
+ * returns the cell's result. */
+static json_t *crash_case(const char *mode, const char *spec_name, int exit_code,
+			  const char *status, size_t failed_boots)
+{
+	char *spec = xasprintf("%s/%s", getenv("SB_SPECS"), spec_name);
+	char *tag = xasprintf("%s-%s", mode, spec_name), *out = out_dir(tag);
+	char *p = xasprintf("cells/%s/result.json", CELL);
+	struct run r = run_mode(mode, spec, out, NULL, NULL);
+	json_t *res;
+
+	assert_int_equal(r.exit_code, exit_code);
+	res = it_load(out, p);
+	assert_string_equal(json_string_value(json_object_get(res, "status")), status);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(res, "host"),
+							 "failed_boots")), failed_boots);
+	if (failed_boots)
+		assert_non_null(strstr(r.output, "crashed after its workload started"));
+	run_release(&r);
+	free(p);
+	free(out);
+	free(tag);
+	free(spec);
+	return res;
+}
+
+/* A two-vCPU TCG guest that crashes once after its workload started (the
+ * MTTCG text-patching artifact) is booted once more; the crash is kept. */
+static void test_tcg_smp_crash(void **state)
+{
+	json_t *res = crash_case("oops-once", "fake-smp.json", 0, "ok", 1);
+	json_t *fb = json_array_get(json_object_get(json_object_get(res, "host"),
+						    "failed_boots"), 0);
+	char *keep = xasprintf("%s/oops-once-fake-smp.json/cells/%s/%s", it_tmpdir(), CELL,
+			       json_string_value(json_object_get(fb, "console")));
+
+	assert_true(json_is_true(json_object_get(fb, "after_workload_start")));
+	assert_true(json_integer_value(json_object_get(fb, "panics")) > 0);
+	assert_true(path_exists(keep));
+	free(keep);
+	json_decref(res);
+	/* A kernel that crashes every time stays crashed, after one retry. */
+	json_decref(crash_case("oops", "fake-smp.json", 3, "crashed", 1));
+	/* One vCPU: no such artifact, no retry. */
+	json_decref(crash_case("oops", "fake.json", 3, "crashed", 0));
+}
+
 /* Input probes through the command line. */
 static void test_input(void **state)
 {
@@ -521,6 +569,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_input),
 		cmocka_unit_test(test_jobs_sigint),
 		cmocka_unit_test(test_jobs_disk_full),
+		cmocka_unit_test(test_tcg_smp_crash),
 	};
 	char *path = xasprintf("%s:%s", SB_FAKE_QEMU_DIR, getenv("PATH") ?: "/usr/bin:/bin");
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/topology.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "harness/spec.h"
@@ -36,6 +37,9 @@ static void test_good(void **state)
 	assert_string_equal(s.topos[0].name, "zram");
 	assert_non_null(strstr(s.topos[0].origin, "configs/topologies/zram.json"));
 	assert_string_equal(s.topos[1].name, "inline-nvme");
+	/* What a run warns about under vm.clock icount: host-backed disks. */
+	assert_null(topology_host_backed(s.topos[0].obj));
+	assert_string_equal(topology_host_backed(s.topos[1].obj), "nvme");
 	assert_int_equal(s.nworkloads, 2);
 	assert_string_equal(s.workloads[0].name, "w1");
 	assert_int_equal(s.workloads[0].memcg.max, 48LL << 20);
