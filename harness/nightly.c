@@ -283,7 +283,7 @@ static int night_seen(struct night *n)
 static int night_start(struct night *n)
 {
 	const struct nightly_config *c = n->c;
-	char stamp[32], *abs;
+	char stamp[32], *abs, *now;
 	time_t t = time(NULL);
 
 	n->info = git_commit_info(c->tree, n->head);
@@ -318,13 +318,14 @@ static int night_start(struct night *n)
 		return -1;
 	}
 	free(abs);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	now = iso_now();
 	n->night = json_pack("{s:i,s:I,s:s,s:s,s:s,s:s,s:O?,s:O?,s:s,s:s}", "schema_version", 1,
 			     "id", (json_int_t)n->id, "name", c->name, "tree",
 			     c->tree_url ?: c->tree, "branch", c->branch, "head", n->head,
 			     "subject", json_object_get(n->info, "subject"), "author",
 			     json_object_get(n->info, "author"), "kernel", n->kernel, "started",
-			     stamp);
+			     now);
+	free(now);
 	fprintf(stderr, "nightly: night %lld: %s at %.12s (%s)\n", (long long)n->id, c->branch,
 		n->head, jstr(n->info, "subject"));
 	return 0;
