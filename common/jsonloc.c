@@ -516,20 +516,6 @@ static int verr_at(const char *file, const char *text, const char *line_path,
 	return sb_err(EINVAL, "%s: %s: %s", file, path[0] ? path : "(top)", msg);
 }
 
-static int err_at(const char *file, const char *text, const char *line_path, const char *path,
-		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int err_at(const char *file, const char *text, const char *line_path, const char *path,
-		  const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = verr_at(file, text, line_path, path, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 int jsonloc_err(const char *file, const char *text, const char *path, const char *fmt, ...)
 {
 	va_list ap;
@@ -541,62 +527,67 @@ int jsonloc_err(const char *file, const char *text, const char *path, const char
 	return rc;
 }
 
+/* An error at member key of the object at path, on the line of the
+ * member (or, for a missing one, of the object). */
+static int member_err(const char *file, const char *text, const char *path, const char *key,
+		      int missing, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static int member_err(const char *file, const char *text, const char *path, const char *key,
+		      int missing, const char *fmt, ...)
+{
+	char *p = jsonloc_path_append_key(path, key);
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = verr_at(file, text, missing ? path : p, p, fmt, ap);
+	va_end(ap);
+	free(p);
+	return rc;
+}
+
 int jsonloc_get_str(const char *file, const char *text, const char *path, const json_t *obj,
 		    const char *key, int required, char **out)
 {
 	json_t *v = json_object_get(obj, key);
-	char *p = jsonloc_path_append_key(path, key);
-	int rc = 0;
 
 	if (!v && required)
-		rc = err_at(file, text, path, p, "missing (a string is required)");
-	else if (v && (!json_is_string(v) || !json_string_length(v)))
-		rc = jsonloc_err(file, text, p, "expected a non-empty string");
-	else if (v)
+		return member_err(file, text, path, key, 1, "missing (a string is required)");
+	if (v && (!json_is_string(v) || !json_string_length(v)))
+		return member_err(file, text, path, key, 0, "expected a non-empty string");
+	if (v)
 		*out = xstrdup(json_string_value(v));
-	free(p);
-	return rc;
+	return 0;
 }
 
 int jsonloc_get_int(const char *file, const char *text, const char *path, const json_t *obj,
 		    const char *key, long long lo, long long hi, long long *out)
 {
 	json_t *v = json_object_get(obj, key);
-	char *p;
-	int rc = 0;
 
 	if (!v)
 		return 0;
-	p = jsonloc_path_append_key(path, key);
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		rc = jsonloc_err(file, text, p, "expected an integer in [%lld, %lld]", lo, hi);
-	else
-		*out = json_integer_value(v);
-	free(p);
-	return rc;
+		return member_err(file, text, path, key, 0, "expected an integer in [%lld, %lld]",
+				  lo, hi);
+	*out = json_integer_value(v);
+	return 0;
 }
 
 int jsonloc_get_num(const char *file, const char *text, const char *path, const json_t *obj,
 		    const char *key, double lo, double hi, double *out)
 {
 	json_t *v = json_object_get(obj, key);
-	char *p;
-	int rc = 0;
 
 	if (!v)
 		return 0;
-	p = jsonloc_path_append_key(path, key);
 	if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi)
-		rc = jsonloc_err(file, text, p, "expected a number in [%g, %g]", lo, hi);
-	else
-		*out = json_number_value(v);
-	free(p);
-	return rc;
+		return member_err(file, text, path, key, 0, "expected a number in [%g, %g]", lo, hi);
+	*out = json_number_value(v);
+	return 0;
 }
 
 int jsonloc_check_keys(const char *file, const char *text, const char *path,
-			const json_t *obj,
-	       const char *const *allowed)
+		       const json_t *obj, const char *const *allowed)
 {
 	const char *key;
 	json_t *v;
@@ -609,16 +600,13 @@ int jsonloc_check_keys(const char *file, const char *text, const char *path,
 		for (int i = 0; allowed[i]; i++)
 			ok |= !strcmp(key, allowed[i]);
 		if (!ok) {
-			char *p = jsonloc_path_append_key(path, key);
 			char known[512] = "";
-			int rc;
 
 			for (int i = 0; allowed[i]; i++)
 				snprintf(known + strlen(known), sizeof(known) - strlen(known),
 					 "%s%s", i ? ", " : "", allowed[i]);
-			rc = jsonloc_err(file, text, p, "unknown key '%s' (known: %s)", key, known);
-			free(p);
-			return rc;
+			return member_err(file, text, path, key, 0, "unknown key '%s' (known: %s)",
+					  key, known);
 		}
 	}
 	return 0;

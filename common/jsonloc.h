@@ -45,7 +45,10 @@ int jsonloc_err(const char *file, const char *text, const char *path, const char
 int jsonloc_check_keys(const char *file, const char *text, const char *path,
 		       const json_t *obj, const char *const *allowed);
 
-/* Members of obj (at path) read with jsonloc_err messages; absent keys
+/* Members of obj (at path) read with jsonloc_err messages. New code
+ * checks an object against a table with params_check() (common/params.h;
+ * harness/spec-check.c's check_section gives its messages file and line)
+ * instead: these remain for the nightly configuration. Absent keys
  * leave *out as it is (callers preset defaults). A required string that is
  * missing is reported on the line of obj. *out of jsonloc_get_str is
  * malloc'd. */

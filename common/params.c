@@ -86,8 +86,10 @@ int param_get_uint(const json_t *params, const char *where, const char *key, lon
 	return ret;
 }
 
-int param_get_size(const json_t *params, const char *where, const char *key,
-		unsigned long long lo, unsigned long long hi, unsigned long long *out)
+/* A size, or with limit also "max" (-1); hi ~0ULL: no upper bound. */
+static int get_size(const json_t *params, const char *where, const char *key,
+		    unsigned long long lo, unsigned long long hi, bool limit, long long *max,
+		    unsigned long long *out)
 {
 	json_t *v = json_object_get(params, key);
 	unsigned long long size = 0;
@@ -96,6 +98,10 @@ int param_get_size(const json_t *params, const char *where, const char *key,
 
 	if (!v)
 		return 0;
+	if (limit && json_is_string(v) && !strcmp(json_string_value(v), "max")) {
+		*max = -1;
+		return 0;
+	}
 	if (json_is_integer(v) && json_integer_value(v) >= 0) {
 		size = (unsigned long long)json_integer_value(v);
 		ok = true;
@@ -105,12 +111,29 @@ int param_get_size(const json_t *params, const char *where, const char *key,
 	if (!ok || size < lo || size > hi) {
 		format_size(lo, los, sizeof(los));
 		format_size(hi, his, sizeof(his));
-		snprintf(what, sizeof(what), "must be a size like \"64M\" or a number of bytes, "
-			 "from %s to %s", los, his);
+		snprintf(what, sizeof(what), "must be a size like \"64M\" or a number of bytes%s, "
+			 "%s%s%s%s", limit ? " (or \"max\")" : "", hi == ~0ULL ? "at least " : "from ",
+			 los, hi == ~0ULL ? "" : " to ", hi == ~0ULL ? "" : his);
 		return param_bad(where, key, v, what);
 	}
 	*out = size;
+	if (max)
+		*max = (long long)size;
 	return 0;
+}
+
+int param_get_size(const json_t *params, const char *where, const char *key,
+		unsigned long long lo, unsigned long long hi, unsigned long long *out)
+{
+	return get_size(params, where, key, lo, hi, false, NULL, out);
+}
+
+int param_get_limit(const json_t *params, const char *where, const char *key,
+		    unsigned long long lo, unsigned long long hi, long long *out)
+{
+	unsigned long long size;
+
+	return get_size(params, where, key, lo, hi, true, out, &size);
 }
 
 int param_get_bool(const json_t *params, const char *where, const char *key, bool *out)
@@ -170,20 +193,21 @@ int param_get_string(const json_t *params, const char *where, const char *key, s
 static int check_one(const json_t *params, const char *where, const struct param_def *d)
 {
 	json_t *v = json_object_get(params, d->key);
-	unsigned long long sz;
+	unsigned long long sz, hi = d->max ? (unsigned long long)d->max : ~0ULL;
 	long long i;
 	unsigned int e;
 	bool b;
 	const char *str;
 
 	if (!v)
-		return d->required ? param_bad(where, d->key, NULL, "is required") : 0;
+		return d->required ? sb_err(EINVAL, "%s.%s: is required", where, d->key) : 0;
 	switch (d->type) {
 	case P_INT:
 		return param_get_int(params, where, d->key, d->min, d->max, &i);
 	case P_SIZE:
-		return param_get_size(params, where, d->key, (unsigned long long)d->min,
-				      d->max ? (unsigned long long)d->max : ~0ULL, &sz);
+		return param_get_size(params, where, d->key, (unsigned long long)d->min, hi, &sz);
+	case P_LIMIT:
+		return param_get_limit(params, where, d->key, (unsigned long long)d->min, hi, &i);
 	case P_BOOL:
 		return param_get_bool(params, where, d->key, &b);
 	case P_ENUM:
@@ -218,6 +242,27 @@ int params_check(const json_t *params, const char *where, const struct param_def
 	return rc;
 }
 
+int params_get_ll(const json_t *params, const struct param_def *defs, const char *key,
+		  long long *out)
+{
+	const struct param_def *d = defs;
+	unsigned long long sz;
+
+	while (d->key && strcmp(d->key, key))
+		d++;
+	switch (d->type) {
+	case P_INT:
+		return param_get_int(params, "", key, d->min, d->max, out);
+	case P_SIZE:
+	case P_LIMIT:
+		return get_size(params, "", key, (unsigned long long)d->min,
+				d->max ? (unsigned long long)d->max : ~0ULL, d->type == P_LIMIT,
+				out, &sz);
+	default:
+		return sb_err(EINVAL, "%s: not a number in the table", key);
+	}
+}
+
 static void type_str(const struct param_def *d, char *buf, size_t len)
 {
 	char lo[32], hi[32];
@@ -230,10 +275,12 @@ static void type_str(const struct param_def *d, char *buf, size_t len)
 			snprintf(buf, len, "integer %lld..%lld", d->min, d->max);
 		break;
 	case P_SIZE:
+	case P_LIMIT:
 		format_size((unsigned long long)d->min, lo, sizeof(lo));
 		if (d->max)
 			format_size((unsigned long long)d->max, hi, sizeof(hi));
-		snprintf(buf, len, "size %s..%s", lo, d->max ? hi : "");
+		snprintf(buf, len, "size %s..%s%s", lo, d->max ? hi : "",
+			 d->type == P_LIMIT ? "|max" : "");
 		break;
 	case P_BOOL:
 		snprintf(buf, len, "true|false");

@@ -29,6 +29,7 @@ enum param_type {
 	P_END,
 	P_INT,    /* integer in [min, max] */
 	P_SIZE,   /* "64M" or bytes, in [min, max] (max 0: no limit) */
+	P_LIMIT,  /* a P_SIZE or "max" (a cgroup limit: no limit) */
 	P_BOOL,
 	P_ENUM,   /* one of choices */
 	P_STRING, /* non-empty, at most max bytes (0: 4096) */
@@ -49,9 +50,11 @@ struct param_def {
 #define PARAM_INT(k, lo, hi, d, h) { (k), P_INT, (lo), (hi), NULL, (d), (h), false }
 #define PARAM_SIZE(k, lo, hi, d, h) { (k), P_SIZE, (lo), (hi), NULL, (d), (h), false }
 #define PARAM_SIZE_REQ(k, lo, hi, h) { (k), P_SIZE, (lo), (hi), NULL, NULL, (h), true }
+#define PARAM_LIMIT(k, lo, hi, d, h) { (k), P_LIMIT, (lo), (hi), NULL, (d), (h), false }
 #define PARAM_BOOL(k, d, h) { (k), P_BOOL, 0, 0, NULL, (d), (h), false }
 #define PARAM_ENUM(k, c, d, h) { (k), P_ENUM, 0, 0, (c), (d), (h), false }
 #define PARAM_STRING(k, max, d, h) { (k), P_STRING, 0, (max), NULL, (d), (h), false }
+#define PARAM_STRING_REQ(k, max, h) { (k), P_STRING, 0, (max), NULL, NULL, (h), true }
 #define PARAM_PATH(k, h) { (k), P_PATH, 0, 0, NULL, NULL, (h), false }
 #define PARAM_CUSTOM(k, d, h) { (k), P_CUSTOM, 0, 0, NULL, (d), (h), false }
 #define PARAM_END() { NULL, P_END, 0, 0, NULL, NULL, NULL, false }
@@ -62,6 +65,12 @@ struct param_def {
 int params_check(const json_t *params, const char *where, const struct param_def *defs);
 /* One line per parameter: key, type and range, default, help. */
 void params_print(const struct param_def *defs, const char *indent, FILE *out);
+
+/* The value of an integer, size or limit ("max" reads as -1) that
+ * params_check() accepted, read within its table entry's range: no caller
+ * repeats the range. *out is untouched when the key is absent. */
+int params_get_ll(const json_t *params, const struct param_def *defs, const char *key,
+		  long long *out);
 
 /* The pieces params_check is made of, for plugins that resolve values. */
 int param_bad(const char *where, const char *key, const json_t *v, const char *what);
@@ -77,6 +86,9 @@ int param_get_uint(const json_t *params, const char *where, const char *key, lon
 /* A size like "64M" (1024-based) or a number of bytes, within [lo, hi]. */
 int param_get_size(const json_t *params, const char *where, const char *key,
 		   unsigned long long lo, unsigned long long hi, unsigned long long *out);
+/* The same, or "max" (*out = -1): a cgroup limit. */
+int param_get_limit(const json_t *params, const char *where, const char *key,
+		    unsigned long long lo, unsigned long long hi, long long *out);
 int param_get_bool(const json_t *params, const char *where, const char *key, bool *out);
 /* One of the NULL-terminated names; *out is its index. */
 int param_get_enum(const json_t *params, const char *where, const char *key,

@@ -372,33 +372,35 @@ int stats_paired(const double *a, const double *b, size_t n, double *mean_diff,
 	return 0;
 }
 
-double stats_hmean(const double *v, size_t n)
+static double inverse(double x)
+{
+	return 1.0 / x;
+}
+
+/* The sum of f(v[i]); NaN when v is empty or a value is not > 0 (written
+ * as !(x > 0) so that NaN is rejected too). */
+static double sum_of_positive(const double *v, size_t n, double (*f)(double))
 {
 	double sum = 0.0;
 
 	if (!v || n == 0)
 		return NAN;
 	for (size_t i = 0; i < n; i++) {
-		/* Written as !(x > 0) so that NaN is rejected too. */
 		if (!(v[i] > 0.0))
 			return NAN;
-		sum += 1.0 / v[i];
+		sum += f(v[i]);
 	}
-	return n / sum;
+	return sum;
+}
+
+double stats_hmean(const double *v, size_t n)
+{
+	return n / sum_of_positive(v, n, inverse);
 }
 
 double stats_geomean(const double *v, size_t n)
 {
-	double sum = 0.0;
-
-	if (!v || n == 0)
-		return NAN;
-	for (size_t i = 0; i < n; i++) {
-		if (!(v[i] > 0.0))
-			return NAN;
-		sum += log(v[i]);
-	}
-	return exp(sum / n);
+	return exp(sum_of_positive(v, n, log) / n);
 }
 
 int stats_ci_overlap(const struct stats_summary *a, const struct stats_summary *b)

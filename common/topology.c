@@ -123,20 +123,25 @@ static int validate_argv_list(const json_t *list, const char *where, const char 
 	return 0;
 }
 
+/* A topology object; its layers are checked by their kinds' tables. */
+static const struct param_def topology_params[] = {
+	PARAM_STRING_REQ("name", 0, "the topology's name in cell ids"),
+	PARAM_CUSTOM("description", NULL, "free text"),
+	PARAM_CUSTOM("layers", NULL, "the swap layers, front first"),
+	PARAM_CUSTOM("commands", NULL, "argument vectors run in the guest after the layers"),
+	PARAM_CUSTOM("collect", NULL, "guest paths copied into the cell's results"),
+	PARAM_END(),
+};
+
 int topology_validate(const json_t *topo, const char *where)
 {
-	static const char *const keys[] = { "name", "description", "layers", "commands",
-					    "collect", NULL };
-	json_t *layers, *layer, *name;
+	json_t *layers, *layer;
 	size_t i;
 	int rc, nzswap = 0, nswap = 0;
 
-	rc = param_check_object(topo, where) ?: param_check_keys(topo, where, keys);
+	rc = params_check(topo, where, topology_params);
 	if (rc)
 		return rc;
-	name = json_object_get(topo, "name");
-	if (!json_is_string(name) || !json_string_length(name))
-		return sb_err(EINVAL, "%s.name: expected a non-empty string", where);
 	layers = json_object_get(topo, "layers");
 	if (!json_is_array(layers) || !json_array_size(layers))
 		return sb_err(EINVAL, "%s.layers: expected a non-empty array of layers", where);

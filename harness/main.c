@@ -56,14 +56,14 @@ static const char *summary_of(const struct cmd_entry *c)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: swapbench [-v|-vv] <command> [options]\n\n"
+	fprintf(out, "usage: %s\n\n"
 		     "Boot kernels in qemu VMs with zram / zswap / NVMe swap topologies, run\n"
-		     "workloads under a memcg limit, and store JSON results.\n\ncommands:\n");
+		     "workloads under a memcg limit, and store JSON results.\n\ncommands:\n",
+		opt_global_synopsis);
 	for (int i = 0; commands[i].name; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, summary_of(&commands[i]));
 	fprintf(out, "\nRun 'swapbench <command> --help' for a command's options.\n"
-		     "Exit codes: 0 ok, 1 regression, 2 usage/input error, 3 some cells failed,\n"
-		     "4 skipped (missing prerequisite).\n");
+		     "Exit codes: %s\n", opt_exit_codes);
 }
 
 static int cmd_version(int argc, char **argv)

@@ -323,12 +323,17 @@ static void man_cmd(const struct cmd_def *d, FILE *out)
 	}
 }
 
+const char opt_global_synopsis[] = "swapbench [-v|-vv] <command> [options]";
+const char opt_exit_codes[] = "0 ok, 1 regression (compare, nightly), 2 usage or input error,\n"
+			      "3 some cells failed, 4 skipped (missing prerequisite).";
+
 void opt_man_page(const struct cmd_entry *cmds, FILE *out)
 {
 	fprintf(out, ".TH SWAPBENCH 1 \"\" \"swapbench %s\" \"User Commands\"\n", SWAPBENCH_VERSION);
 	fputs(".SH NAME\nswapbench \\- benchmark and regression-test Linux swap designs in VMs\n"
-	      ".SH SYNOPSIS\n\\fBswapbench\\fR [\\fB\\-v\\fR|\\fB\\-vv\\fR] \\fIcommand\\fR "
-	      "[\\fIoptions\\fR]\n.SH DESCRIPTION\nBoots kernels in qemu VMs with zram, zswap "
+	      ".SH SYNOPSIS\n", out);
+	roff(opt_global_synopsis, out);
+	fputs("\n.SH DESCRIPTION\nBoots kernels in qemu VMs with zram, zswap "
 	      "and NVMe swap topologies, runs workloads under a memcg limit, stores JSON "
 	      "results, compares them and draws charts. Every command answers "
 	      "\\fB\\-\\-help\\fR.\n.SH COMMANDS\n", out);
@@ -344,9 +349,9 @@ void opt_man_page(const struct cmd_entry *cmds, FILE *out)
 			fputs(".\n", out);
 		}
 	}
-	fputs(".SH EXIT STATUS\n0 success; 1 a regression was found (compare, nightly); 2 usage or input "
-	      "error; 3 the run finished but some cells failed; 4 skipped (a missing "
-	      "prerequisite).\n.SH ENVIRONMENT\n.TP\n\\fBXDG_CACHE_HOME\\fR\nthe cache is "
+	fputs(".SH EXIT STATUS\n", out);
+	roff(opt_exit_codes, out);
+	fputs("\n.SH ENVIRONMENT\n.TP\n\\fBXDG_CACHE_HOME\\fR\nthe cache is "
 	      "$XDG_CACHE_HOME/swapbench (default ~/.cache/swapbench).\n.TP\n"
 	      "\\fBSWAPBENCH_CONFIGS\\fR\nwhere bundled configs live (default: the source "
 	      "tree's configs/).\n.SH SEE ALSO\nREADME.md and docs/ in the source tree.\n", out);

@@ -93,6 +93,11 @@ extern const char *const opt_accels[];
 /* An OPT_CALLBACK for a positive percentage into a double. */
 int opt_parse_pct(const char *arg, void *value);
 
+/* What the top level says in `swapbench --help` and in swapbench(1): the
+ * global options and the exit codes, written once. */
+extern const char opt_global_synopsis[];
+extern const char opt_exit_codes[];
+
 /* The man page (troff) and bash completion, from the command tables. */
 struct cmd_entry {
 	const char *name;

@@ -258,6 +258,14 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
+/* HTML, then text escaped, then HTML: the shape of every cell and link. */
+static void put(FILE *f, const char *before, const char *text, const char *after)
+{
+	fputs(before, f);
+	esc(f, text);
+	fputs(after, f);
+}
+
 /* A link target relative to the report when it is below it. */
 static char *href(const char *out_abs, const char *path)
 {
@@ -328,24 +336,15 @@ static void html_night(FILE *f, const json_t *night)
 	fprintf(f, "<h2>Night %lld: <span class=\"v-%s\">", (long long)json_integer_value(
 							      json_object_get(night, "id")),
 		jstr(night, "verdict"));
-	esc(f, jstr(night, "verdict"));
-	fputs("</span></h2>\n<p>", f);
-	esc(f, jstr(night, "branch"));
-	fputs(" at <code>", f);
-	esc(f, jstr(night, "head"));
-	fputs("</code> (", f);
-	esc(f, jstr(night, "subject"));
-	fputs(")</p>\n", f);
-	if (json_object_get(night, "error")) {
-		fputs("<p><b>Could not be judged:</b> ", f);
-		esc(f, jstr(night, "error"));
-		fputs("</p>\n", f);
-	}
-	if (!strcmp(jstr(night, "failure"), "build")) {
-		fputs("<p id=\"failure\"><b>Regression of the branch:</b> ", f);
-		esc(f, jstr(night, "branch"));
-		fputs(" does not build at this head.</p>\n", f);
-	}
+	put(f, "", jstr(night, "verdict"), "</span></h2>\n");
+	put(f, "<p>", jstr(night, "branch"), " at <code>");
+	put(f, "", jstr(night, "head"), "</code> (");
+	put(f, "", jstr(night, "subject"), ")</p>\n");
+	if (json_object_get(night, "error"))
+		put(f, "<p><b>Could not be judged:</b> ", jstr(night, "error"), "</p>\n");
+	if (!strcmp(jstr(night, "failure"), "build"))
+		put(f, "<p id=\"failure\"><b>Regression of the branch:</b> ", jstr(night, "branch"),
+		    " does not build at this head.</p>\n");
 }
 
 /* A cell of a change in percent or of a p-value, or an empty one. */
@@ -373,15 +372,11 @@ static void html_verdicts(FILE *f, const json_t *night)
 	      "<th>base</th><th>tonight</th><th>change</th><th>p</th><th>n</th>"
 	      "<th>verdict</th></tr>\n", f);
 	json_array_foreach(json_object_get(night, "verdicts"), i, v) {
-		fprintf(f, "<tr class=\"%s\"><td class=l>", verdict_class(v));
-		esc(f, jstr(v, "topology"));
-		fputs("</td><td class=l>", f);
-		esc(f, jstr(v, "workload"));
-		fputs("</td><td class=l>", f);
-		esc(f, jstr(v, "metric"));
-		fputs("</td><td class=l>", f);
-		esc(f, jstr(v, "unit"));
-		fputs("</td>", f);
+		static const char *const names[] = { "topology", "workload", "metric", "unit" };
+
+		fprintf(f, "<tr class=\"%s\">", verdict_class(v));
+		for (size_t k = 0; k < 4; k++)
+			put(f, "<td class=l>", jstr(v, names[k]), "</td>");
 		/* A baseline night has no base mean: blank, not 0. */
 		td_num(f, json_object_get(v, "base_mean"), 2);
 		td_num(f, json_object_get(v, "new_mean"), 2);
@@ -406,9 +401,7 @@ static void html_bisect_report(FILE *f, const json_t *bisect)
 
 	bisect_print(bisect, bf);
 	fclose(bf);
-	fputs("<h3>Bisection</h3>\n<pre id=\"bisect\">", f);
-	esc(f, rep);
-	fputs("</pre>\n", f);
+	put(f, "<h3>Bisection</h3>\n<pre id=\"bisect\">", rep, "</pre>\n");
 	free(rep);
 }
 
@@ -419,11 +412,8 @@ static void html_charts(FILE *f, const json_t *charts)
 
 	fputs("<h3>Trends</h3>\n", f);
 	json_array_foreach(charts, i, v) {
-		fputs("<figure><img src=\"", f);
-		esc(f, jstr(v, "svg"));
-		fputs("\" alt=\"trend of ", f);
-		esc(f, jstr(v, "metric"));
-		fputs("\"></figure>\n", f);
+		put(f, "<figure><img src=\"", jstr(v, "svg"), "\" alt=\"trend of ");
+		put(f, "", jstr(v, "metric"), "\"></figure>\n");
 	}
 }
 
@@ -439,24 +429,17 @@ static void html_nights(FILE *f, const json_t *dump, const char *out_abs)
 		char *d = json_object_get(n, "dir") && json_is_string(json_object_get(n, "dir"))
 				  ? href(out_abs, jstr(n, "dir")) : NULL;
 
-		fprintf(f, "<tr><td>%lld</td><td class=l>",
+		fprintf(f, "<tr><td>%lld</td>",
 			(long long)json_integer_value(json_object_get(n, "id")));
-		esc(f, jstr(n, "started"));
-		fputs("</td><td class=l><code>", f);
-		fprintf(f, "%.12s", jstr(n, "head"));
-		fputs("</code></td><td class=l>", f);
-		esc(f, jstr(n, "subject"));
-		fprintf(f, "</td><td class=\"l v-%s\">", jstr(n, "verdict"));
-		esc(f, jstr(n, "verdict"));
-		fputs("</td><td class=l>", f);
+		put(f, "<td class=l>", jstr(n, "started"), "</td>");
+		fprintf(f, "<td class=l><code>%.12s</code></td>", jstr(n, "head"));
+		put(f, "<td class=l>", jstr(n, "subject"), "</td>");
+		fprintf(f, "<td class=\"l v-%s\">", jstr(n, "verdict"));
+		put(f, "", jstr(n, "verdict"), "</td><td class=l>");
 		if (d) {
-			fputs("<a href=\"", f);
-			esc(f, d);
-			fputs("/run/run.json\">run.json</a> <a href=\"", f);
-			esc(f, d);
-			fputs("/run/summary.json\">summary.json</a> <a href=\"", f);
-			esc(f, d);
-			fputs("/night.json\">night.json</a>", f);
+			put(f, "<a href=\"", d, "/run/run.json\">run.json</a> ");
+			put(f, "<a href=\"", d, "/run/summary.json\">summary.json</a> ");
+			put(f, "<a href=\"", d, "/night.json\">night.json</a>");
 		}
 		fputs("</td></tr>\n", f);
 		free(d);
@@ -477,9 +460,9 @@ static void html_bisects(FILE *f, const json_t *dump, const char *out_abs)
 		fprintf(f, "<h3>Bisection %lld (night %lld): ",
 			(long long)json_integer_value(json_object_get(s, "id")),
 			(long long)json_integer_value(json_object_get(s, "night_id")));
-		esc(f, jstr(s, "status"));
-		fputs("</h3>\n<table class=\"steps\"><tr><th>step</th><th>commit</th><th>decision</th>"
-		      "<th>n</th><th>mean</th><th>LLR</th><th>run</th></tr>\n", f);
+		put(f, "", jstr(s, "status"), "</h3>\n<table class=\"steps\"><tr><th>step</th>"
+		    "<th>commit</th><th>decision</th><th>n</th><th>mean</th><th>LLR</th>"
+		    "<th>run</th></tr>\n");
 		json_array_foreach(json_object_get(s, "steps"), k, st) {
 			char *d = json_is_string(json_object_get(st, "run"))
 					  ? href(out_abs, jstr(st, "run")) : NULL;
@@ -492,11 +475,8 @@ static void html_bisects(FILE *f, const json_t *dump, const char *out_abs)
 				(long long)json_integer_value(json_object_get(st, "n")),
 				json_number_value(json_object_get(st, "mean")),
 				json_number_value(json_object_get(st, "llr")));
-			if (d) {
-				fputs("<a href=\"", f);
-				esc(f, d);
-				fputs("/summary.json\">summary.json</a>", f);
-			}
+			if (d)
+				put(f, "<a href=\"", d, "/summary.json\">summary.json</a>");
 			fputs("</td></tr>\n", f);
 			free(d);
 		}

@@ -6,6 +6,7 @@
 #include "common/fsutil.h"
 #include "common/jsonloc.h"
 #include "common/log.h"
+#include "common/params.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,3 +39,45 @@ int check_name(const struct spec *s, const char *path, const char *what,
 	return rc;
 }
 
+
+int spec_relocate(const char *file, const char *text, int rc)
+{
+	char *msg = xstrdup(sb_lasterr()), *m = msg, *path;
+	int line;
+
+	if (*m == '.')
+		m++;
+	path = strndup(m, strcspn(m, ": "));
+	/* The nearest enclosing value that exists: a missing key's object. */
+	while (!(line = jsonloc_line(text, path)) && path[0]) {
+		char *cut = strrchr(path, path[strlen(path) - 1] == ']' ? '[' : '.');
+
+		*(cut ? cut : path) = '\0';
+	}
+	/* A message about the root (path "") names it as jsonloc_err does. */
+	if (line > 0)
+		rc = sb_err(-rc, "%s:%d: %s%s", file, line, *m == ':' ? "(top)" : "", m);
+	else
+		rc = sb_err(-rc, "%s: %s%s", file, *m == ':' ? "(top)" : "", m);
+	free(path);
+	free(msg);
+	return rc;
+}
+
+int check_section(const struct spec *s, const json_t *obj, const char *path,
+		  const struct param_def *defs)
+{
+	int rc = params_check(obj, path, defs);
+
+	return rc ? spec_relocate(s->path, s->text, rc) : 0;
+}
+
+void get_str(const json_t *obj, const char *key, char **out)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+
+	if (v) {
+		free(*out);
+		*out = xstrdup(v);
+	}
+}

@@ -5,6 +5,7 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/jsonloc.h"
+#include "common/params.h"
 #include "common/log.h"
 #include "harness/paths.h"
 #include "harness/kernel-debian.h"
@@ -94,13 +95,46 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* kernels[i]: a package or image, or one built from a git tree. */
+static const struct param_def kernel_source_params[] = {
+	PARAM_STRING_REQ("source", 0, "debian:X.Y, linux-image-PACKAGE or image:PATH"),
+	PARAM_STRING("name", 0, "from the source", "the kernel's name"),
+	PARAM_STRING("config", 0, "a .config above an image", "the kernel's .config"),
+	PARAM_STRING("modules", 0, NULL, "a directory holding lib/modules/<release>"),
+	PARAM_END(),
+};
+
+static const struct param_def kernel_git_params[] = {
+	PARAM_CUSTOM("git", NULL, "tree, ref, patches | branch (git_params)"),
+	PARAM_STRING("name", 0, "from the tree", "the kernel's name"),
+	PARAM_CUSTOM("config", "tinyconfig + swapbench", "base, fragments (kconfig_params)"),
+	PARAM_CUSTOM("make", NULL, "make variables"),
+	PARAM_STRING("localversion", 0, "\"\"", "CONFIG_LOCALVERSION"),
+	PARAM_END(),
+};
+
+static const struct param_def git_params[] = {
+	PARAM_STRING_REQ("tree", 0, "a git tree (relative to the spec) or cache:NAME"),
+	PARAM_STRING("ref", 0, "HEAD", "the commit to build"),
+	PARAM_CUSTOM("patches", NULL, "patch or mbox files applied with git am"),
+	PARAM_STRING("branch", 0, NULL, "build this branch, not ref + patches"),
+	PARAM_END(),
+};
+
+static const struct param_def kconfig_params[] = {
+	PARAM_STRING("base", 0, "tinyconfig", "tinyconfig, defconfig, allnoconfig or a file"),
+	PARAM_CUSTOM("fragments", "[\"swapbench\"]", "config fragments merged on top"),
+	PARAM_END(),
+};
+
 static int parse_git_tree(struct spec *s, const char *gp, json_t *git, const char *dir,
 			  struct spec_kbuild *b)
 {
 	char *tp = jsonloc_path_append_key(gp, "tree");
-	int rc = jsonloc_get_str(s->path, s->text, gp, git, "tree", 1, &b->tree_spec);
+	int rc = 0;
 
-	if (!rc && !strncmp(b->tree_spec, "cache:", 6)) {
+	get_str(git, "tree", &b->tree_spec);
+	if (!strncmp(b->tree_spec, "cache:", 6)) {
 		char *cache;
 
 		rc = check_name(s, tp, "cache tree", b->tree_spec + 6);
@@ -135,26 +169,24 @@ static int parse_git_tree(struct spec *s, const char *gp, json_t *git, const cha
 static int parse_git(struct spec *s, const char *kp, json_t *k, const char *dir,
 		     struct spec_kbuild *b)
 {
-	static const char *const keys[] = { "tree", "ref", "patches", "branch", NULL };
 	char *gp = jsonloc_path_append_key(kp, "git");
 	json_t *git = json_object_get(k, "git"), *v, *patch;
 	size_t i;
-	int rc = jsonloc_check_keys(s->path, s->text, gp, git, keys);
+	int rc = check_section(s, git, gp, git_params);
 
-	if (!rc)
+	if (!rc) {
+		get_str(git, "ref", &b->ref);
+		get_str(git, "branch", &b->branch);
+		if (!b->ref)
+			b->ref = xstrdup("HEAD");
 		rc = parse_git_tree(s, gp, git, dir, b);
-	if (!rc)
-		rc = jsonloc_get_str(s->path, s->text, gp, git, "ref", 0, &b->ref);
-	if (!rc && !b->ref)
-		b->ref = xstrdup("HEAD");
+	}
 	if (!rc && !ref_ok(b->ref)) {
 		char *p = jsonloc_path_append_key(gp, "ref");
 
 		rc = jsonloc_err(s->path, s->text, p, "bad git ref '%s'", b->ref);
 		free(p);
 	}
-	if (!rc)
-		rc = jsonloc_get_str(s->path, s->text, gp, git, "branch", 0, &b->branch);
 	if (!rc && b->branch && !ref_ok(b->branch)) {
 		char *p = jsonloc_path_append_key(gp, "branch");
 
@@ -188,7 +220,6 @@ static int parse_git(struct spec *s, const char *kp, json_t *k, const char *dir,
 static int parse_kconfig(struct spec *s, const char *kp, json_t *k, const char *dir,
 			 struct spec_kbuild *b)
 {
-	static const char *const keys[] = { "base", "fragments", NULL };
 	static const char *const targets[] = { "tinyconfig", "defconfig", "allnoconfig", NULL };
 	char *cp = jsonloc_path_append_key(kp, "config");
 	json_t *cfg = json_object_get(k, "config"), *frags, *v;
@@ -206,9 +237,9 @@ static int parse_kconfig(struct spec *s, const char *kp, json_t *k, const char *
 		rc = jsonloc_err(s->path, s->text, cp, "a git kernel's config is an object "
 			  "{\"base\": \"tinyconfig\"|\"defconfig\"|FILE, \"fragments\": [...]}");
 	if (!rc)
-		rc = jsonloc_check_keys(s->path, s->text, cp, cfg, keys);
+		rc = check_section(s, cfg, cp, kconfig_params);
 	if (!rc)
-		rc = jsonloc_get_str(s->path, s->text, cp, cfg, "base", 0, &b->config_base);
+		get_str(cfg, "base", &b->config_base);
 	if (!rc && !b->config_base)
 		b->config_base = xstrdup("tinyconfig");
 	for (int t = 0; !rc && targets[t]; t++)
@@ -308,13 +339,15 @@ static int parse_kbuild(struct spec *s, const char *kp, json_t *k, struct spec_k
 		rc = jsonloc_err(s->path, s->text, kp, "\"modules\" is for image: kernels; a git "
 			  "kernel installs its own");
 	if (!rc)
+		rc = check_section(s, k, kp, kernel_git_params);
+	if (!rc)
 		rc = parse_git(s, kp, k, dir, b);
 	if (!rc)
 		rc = parse_kconfig(s, kp, k, dir, b);
 	if (!rc)
 		rc = parse_make(s, kp, k, b);
 	if (!rc)
-		rc = jsonloc_get_str(s->path, s->text, kp, k, "localversion", 0, &b->localversion);
+		get_str(k, "localversion", &b->localversion);
 	if (!rc && !b->localversion)
 		b->localversion = xstrdup("");
 	if (!rc && b->localversion[0]) {
@@ -333,9 +366,8 @@ static int parse_kbuild(struct spec *s, const char *kp, json_t *k, struct spec_k
 		free(as_name);
 		free(lp);
 	}
-	if (!rc)
-		rc = jsonloc_get_str(s->path, s->text, kp, k, "name", 0, &sk->name);
 	if (!rc) {
+		get_str(k, "name", &sk->name);
 		sk->source = xasprintf("git:%s@%s", b->tree_spec, b->branch ? b->branch : b->ref);
 		if (!sk->name)
 			sk->name = default_kernel_name(b->tree_spec);
@@ -409,8 +441,6 @@ static int check_source_name(struct spec *s, const char *p, const char *what,
 
 int parse_kernels(struct spec *s, json_t *arr)
 {
-	static const char *const keys[] = { "name", "source", "config", "modules", "git",
-					    "make", "localversion", NULL };
 	json_t *k, *wrapped = NULL;
 	size_t i, cap;
 
@@ -449,25 +479,21 @@ int parse_kernels(struct spec *s, json_t *arr)
 			sk->source = xstrdup(json_string_value(k));
 			sk->name = default_kernel_name(sk->source);
 		} else {
-			rc = jsonloc_check_keys(s->path, s->text, p, k, keys);
-			if (!rc && json_object_get(k, "git")) {
+			if (json_object_get(k, "git")) {
 				rc = parse_kbuild(s, p, k, sk);
-			} else if (!rc && (json_object_get(k, "make") ||
-					   json_object_get(k, "localversion"))) {
+			} else if (json_object_get(k, "make") || json_object_get(k, "localversion")) {
 				rc = jsonloc_err(s->path, s->text, p, "\"make\" and \"localversion\" are "
 					  "for kernels built from a \"git\" tree");
-			} else if (!rc) {
-				rc = jsonloc_get_str(s->path, s->text, p, k, "source", 1, &sk->source);
-				if (!rc)
-					rc = jsonloc_get_str(s->path, s->text, p, k, "name", 0, &sk->name);
-				if (!rc)
-					rc = jsonloc_get_str(s->path, s->text, p, k, "config", 0,
-						     &sk->config);
-				if (!rc)
-					rc = jsonloc_get_str(s->path, s->text, p, k, "modules", 0,
-						     &sk->modules);
-				if (!rc && !sk->name)
-					sk->name = default_kernel_name(sk->source);
+			} else {
+				rc = check_section(s, k, p, kernel_source_params);
+				if (!rc) {
+					get_str(k, "source", &sk->source);
+					get_str(k, "name", &sk->name);
+					get_str(k, "config", &sk->config);
+					get_str(k, "modules", &sk->modules);
+					if (!sk->name)
+						sk->name = default_kernel_name(sk->source);
+				}
 			}
 		}
 		if (!rc && !sk->build && strncmp(sk->source, "debian:", 7) &&

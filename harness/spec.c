@@ -3,6 +3,7 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/jsonloc.h"
+#include "common/params.h"
 #include "harness/paths.h"
 #include "common/topology.h"
 #include "workloads/workload.h"
@@ -47,10 +48,9 @@ void spec_kbuild_free(struct spec_kbuild *b)
 	free(b);
 }
 
-void spec_release(struct spec *s)
+/* s->kernels emptied. */
+static void kernels_release(struct spec *s)
 {
-	if (!s)
-		return;
 	for (size_t i = 0; i < s->nkernels; i++) {
 		spec_kbuild_free(s->kernels[i].build);
 		free(s->kernels[i].name);
@@ -58,6 +58,16 @@ void spec_release(struct spec *s)
 		free(s->kernels[i].config);
 		free(s->kernels[i].modules);
 	}
+	free(s->kernels);
+	s->kernels = NULL;
+	s->nkernels = 0;
+}
+
+void spec_release(struct spec *s)
+{
+	if (!s)
+		return;
+	kernels_release(s);
 	for (size_t i = 0; i < s->ntopos; i++)
 		spec_topology_release(&s->topos[i]);
 	for (size_t i = 0; i < s->nworkloads; i++) {
@@ -65,7 +75,6 @@ void spec_release(struct spec *s)
 		free(s->workloads[i].kind);
 		json_decref(s->workloads[i].params);
 	}
-	free(s->kernels);
 	free(s->topos);
 	free(s->workloads);
 	free(s->path);
@@ -78,66 +87,85 @@ void spec_release(struct spec *s)
 	spec_init(s);
 }
 
-/* Validators report "<json path>: message"; prefix file and line. */
-static int relocate(const char *file, const char *text, int rc)
-{
-	char *msg = xstrdup(sb_lasterr()), *m = msg, *path;
-	int line;
+/* The spec's sections, each checked by the one parameter validator
+ * (common/params.h) against its table; the code below reads the values
+ * it accepted. P_CUSTOM keys are checked by their own code. */
+static const char *const purpose_names[] = { "measurement", "functional", NULL };
+static const char *const accel_names[] = { "auto", "kvm", "tcg", NULL };
+static const char *const clock_names[] = { "host", "icount", NULL };
 
-	if (*m == '.')
-		m++;
-	path = strndup(m, strcspn(m, ": "));
-	line = jsonloc_line(text, path);
-	if (line > 0)
-		rc = sb_err(-rc, "%s:%d: %s", file, line, m);
-	else
-		rc = sb_err(-rc, "%s: %s", file, m);
-	free(path);
-	free(msg);
-	return rc;
-}
+static const struct param_def spec_params[] = {
+	PARAM_STRING("name", 0, "the file's name", "the run's name: results/<name>-<time>"),
+	PARAM_CUSTOM("description", NULL, "free text"),
+	PARAM_CUSTOM("kernels", NULL, "the kernels under test"),
+	PARAM_CUSTOM("topologies", NULL, "the swap topologies"),
+	PARAM_CUSTOM("workloads", NULL, "the workloads"),
+	PARAM_CUSTOM("memcg", NULL, "the workloads' cgroup limits (memcg_params)"),
+	PARAM_INT("iterations", 1, 1000, "1", "repetitions of every cell"),
+	PARAM_CUSTOM("vm", NULL, "the guest (vm_params)"),
+	PARAM_INT("sample_interval_ms", 50, 60000, "1000", "period of the periodic samples"),
+	PARAM_CUSTOM("profile", NULL, "caps of workload profiles (profile_params)"),
+	PARAM_ENUM("purpose", purpose_names, "measurement",
+		   "functional: cells may run side by side (run --jobs)"),
+	PARAM_END(),
+};
 
-/* Parse-or-fail for a member; value must be a (positive) size string or integer. */
-static int get_size(const char *file, const char *text, const char *path, json_t *obj,
-		    const char *key, long long *out)
-{
-	json_t *v = json_object_get(obj, key);
-	unsigned long long sz;
-	char *p;
-	int rc = 0;
+static const struct param_def memcg_params[] = {
+	PARAM_LIMIT("max", 1, 0, "max", "memory.max"),
+	PARAM_LIMIT("high", 1, 0, "max", "memory.high"),
+	PARAM_LIMIT("swap_max", 1, 0, "max", "memory.swap.max"),
+	PARAM_LIMIT("zswap_max", 1, 0, "max", "memory.zswap.max"),
+	PARAM_END(),
+};
 
-	if (!v)
-		return 0;
-	p = jsonloc_path_append_key(path, key);
-	if (json_is_integer(v) && json_integer_value(v) > 0)
-		*out = json_integer_value(v);
-	else if (json_is_string(v) && !parse_size(json_string_value(v), &sz) && sz > 0)
-		*out = (long long)sz;
-	else if (json_is_string(v) && !strcmp(json_string_value(v), "max"))
-		*out = -1;
-	else
-		rc = jsonloc_err(file, text, p, "expected a size like \"64M\" or a byte count%s%s%s",
-			  json_is_string(v) ? " (got '" : "",
-			  json_is_string(v) ? json_string_value(v) : "",
-			  json_is_string(v) ? "')" : "");
-	free(p);
-	return rc;
-}
+static const struct param_def workload_entry_params[] = {
+	PARAM_STRING_REQ("kind", 0, "a registered workload"),
+	PARAM_STRING("name", 0, "the kind", "the workload's name"),
+	PARAM_CUSTOM("params", "{}", "checked by the workload"),
+	PARAM_CUSTOM("memcg", NULL, "overrides of the spec's memcg"),
+	PARAM_INT("timeout", 1, 86400, "vm.timeout", "seconds"),
+	PARAM_BOOL("profile", "false", "record a perf profile of the measured phase"),
+	PARAM_END(),
+};
 
-static int parse_memcg(const char *file, const char *text, const char *path, json_t *obj,
+static const struct param_def vm_params[] = {
+	PARAM_SIZE("memory", 128LL << 20, 1LL << 40, "1G", "guest memory"),
+	PARAM_INT("cpus", 1, 256, "2 (1 when quiet)", "vCPUs"),
+	PARAM_ENUM("accel", accel_names, "auto", "qemu accelerator"),
+	PARAM_INT("timeout", 10, 86400, "900", "seconds per VM"),
+	PARAM_STRING("cmdline", 0, NULL, "extra kernel arguments"),
+	PARAM_CUSTOM("fast_boot", "true", "true, false or an object of boot_params"),
+	PARAM_ENUM("clock", clock_names, "host (icount when quiet)", "guest time source"),
+	PARAM_BOOL("quiet", "false", "the quiet mode: clock icount and 1 vCPU"),
+	PARAM_END(),
+};
+
+static const struct param_def boot_params[] = {
+	PARAM_BOOL("pvh", "true", "boot vmlinux by PVH"),
+	PARAM_BOOL("lean_machine", "true", "a machine without legacy devices"),
+	PARAM_BOOL("lean_initramfs", "true", "only the modules the cell needs"),
+	PARAM_BOOL("parallel_modules", "true", "load modules in parallel"),
+	PARAM_BOOL("quick_cmdline", "true", "skip slow probes on the command line"),
+	PARAM_END(),
+};
+
+static const struct param_def profile_params[] = {
+	PARAM_INT("frequency", 1, 20000, "499", "perf record frequency, Hz"),
+	PARAM_SIZE("max_size", 64LL << 10, 4LL << 30, "64M", "cap of perf.data"),
+	PARAM_END(),
+};
+
+static int parse_memcg(const struct spec *s, const char *path, json_t *obj,
 		       struct spec_memcg *m)
 {
-	static const char *const keys[] = { "max", "high", "swap_max", "zswap_max", NULL };
-	int rc = jsonloc_check_keys(file, text, path, obj, keys);
+	int rc = check_section(s, obj, path, memcg_params);
 
-	if (!rc)
-		rc = get_size(file, text, path, obj, "max", &m->max);
-	if (!rc)
-		rc = get_size(file, text, path, obj, "high", &m->high);
-	if (!rc)
-		rc = get_size(file, text, path, obj, "swap_max", &m->swap_max);
-	if (!rc)
-		rc = get_size(file, text, path, obj, "zswap_max", &m->zswap_max);
+	if (!rc) {
+		params_get_ll(obj, memcg_params, "max", &m->max);
+		params_get_ll(obj, memcg_params, "high", &m->high);
+		params_get_ll(obj, memcg_params, "swap_max", &m->swap_max);
+		params_get_ll(obj, memcg_params, "zswap_max", &m->zswap_max);
+	}
 	return rc;
 }
 
@@ -168,7 +196,7 @@ int topology_load(const char *ref, const char *base_dir, const char *where,
 	} else {
 		rc = topology_validate(obj, "");
 		if (rc)
-			rc = relocate(path, text, rc);
+			rc = spec_relocate(path, text, rc);
 	}
 	free(text);
 	if (rc) {
@@ -206,7 +234,7 @@ static int parse_topologies(struct spec *s, json_t *arr)
 		} else if (json_is_object(t)) {
 			rc = topology_validate(t, p);
 			if (rc)
-				rc = relocate(s->path, s->text, rc);
+				rc = spec_relocate(s->path, s->text, rc);
 			if (!rc) {
 				st->obj = json_deep_copy(t);
 				st->name = xstrdup(json_string_value(json_object_get(t, "name")));
@@ -236,8 +264,6 @@ static int parse_topologies(struct spec *s, json_t *arr)
 static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg *memcg,
 			   int default_timeout)
 {
-	static const char *const keys[] = { "name", "kind", "params", "memcg", "timeout",
-					    "profile", NULL };
 	json_t *w;
 	size_t i;
 
@@ -249,15 +275,17 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 		char *p = jsonloc_path_append_index("workloads", i);
 		const struct workload_ops *ops;
 		long long timeout = default_timeout;
-		int rc = jsonloc_check_keys(s->path, s->text, p, w, keys);
+		int rc = check_section(s, w, p, workload_entry_params);
 
 		sw->memcg = *memcg;
-		if (!rc)
-			rc = jsonloc_get_str(s->path, s->text, p, w, "kind", 1, &sw->kind);
-		if (!rc)
-			rc = jsonloc_get_str(s->path, s->text, p, w, "name", 0, &sw->name);
-		if (!rc && !sw->name)
-			sw->name = xstrdup(sw->kind);
+		if (!rc) {
+			get_str(w, "kind", &sw->kind);
+			get_str(w, "name", &sw->name);
+			if (!sw->name)
+				sw->name = xstrdup(sw->kind);
+			params_get_ll(w, workload_entry_params, "timeout", &timeout);
+			sw->profile = json_is_true(json_object_get(w, "profile"));
+		}
 		if (!rc && !(ops = workload_find(sw->kind))) {
 			char *kp = jsonloc_path_append_key(p, "kind");
 			char known[256] = "";
@@ -280,31 +308,16 @@ static int parse_workloads(struct spec *s, json_t *arr, const struct spec_memcg 
 			char *pp = jsonloc_path_append_key(p, "params");
 
 			sw->params = params ? json_incref(params) : json_object();
-			if (!json_is_object(sw->params)) {
-				rc = jsonloc_err(s->path, s->text, pp, "expected an object");
-			} else {
-				rc = ops->validate(sw->params, pp);
-				if (rc)
-					rc = relocate(s->path, s->text, rc);
-			}
+			rc = param_check_object(sw->params, pp) ?: ops->validate(sw->params, pp);
+			if (rc)
+				rc = spec_relocate(s->path, s->text, rc);
 			free(pp);
 		}
 		if (!rc && json_object_get(w, "memcg")) {
 			char *mp = jsonloc_path_append_key(p, "memcg");
 
-			rc = parse_memcg(s->path, s->text, mp, json_object_get(w, "memcg"),
-					 &sw->memcg);
+			rc = parse_memcg(s, mp, json_object_get(w, "memcg"), &sw->memcg);
 			free(mp);
-		}
-		if (!rc)
-			rc = jsonloc_get_int(s->path, s->text, p, w, "timeout", 1, 86400, &timeout);
-		if (!rc && json_object_get(w, "profile")) {
-			char *pp = jsonloc_path_append_key(p, "profile");
-
-			if (!json_is_boolean(json_object_get(w, "profile")))
-				rc = jsonloc_err(s->path, s->text, pp, "expected true or false");
-			sw->profile = json_is_true(json_object_get(w, "profile"));
-			free(pp);
 		}
 		sw->timeout_s = (int)timeout;
 		free(p);
@@ -367,35 +380,23 @@ int spec_check_host(const struct spec *s, unsigned host_cpus, unsigned long long
 }
 
 /* vm.fast_boot: true/false for every step, or an object naming steps. */
-static int parse_boot(const char *file, const char *text, json_t *v, struct spec_boot *b)
+static int parse_boot(const struct spec *s, json_t *v, struct spec_boot *b)
 {
-	static const char *const keys[] = { "pvh", "lean_machine", "lean_initramfs",
-					    "parallel_modules", "quick_cmdline", NULL };
 	int *fields[] = { &b->pvh, &b->lean_machine, &b->lean_initramfs,
 			  &b->parallel_modules, &b->quick_cmdline };
 	int rc;
 
-	for (int i = 0; keys[i]; i++)
+	for (int i = 0; boot_params[i].key; i++)
 		*fields[i] = !v || json_is_true(v) || json_is_object(v);
 	if (!v || json_is_boolean(v))
 		return 0;
 	if (!json_is_object(v))
-		return jsonloc_err(file, text, "vm.fast_boot", "expected true, false or an object");
-	rc = jsonloc_check_keys(file, text, "vm.fast_boot", v, keys);
-	for (int i = 0; keys[i] && !rc; i++) {
-		json_t *f = json_object_get(v, keys[i]);
-		char *p;
-
-		if (!f)
-			continue;
-		if (json_is_boolean(f)) {
-			*fields[i] = json_is_true(f);
-			continue;
-		}
-		p = jsonloc_path_append_key("vm.fast_boot", keys[i]);
-		rc = jsonloc_err(file, text, p, "expected true or false");
-		free(p);
-	}
+		return jsonloc_err(s->path, s->text, "vm.fast_boot",
+				   "expected true, false or an object");
+	rc = check_section(s, v, "vm.fast_boot", boot_params);
+	for (int i = 0; boot_params[i].key && !rc; i++)
+		if (json_object_get(v, boot_params[i].key))
+			*fields[i] = json_is_true(json_object_get(v, boot_params[i].key));
 	return rc;
 }
 
@@ -419,16 +420,7 @@ int spec_make_aa(struct spec *s, const char *kernel)
 		json_object_set_new(copy, "name", json_string(c ? "B" : "A"));
 		json_array_append_new(aa, copy);
 	}
-	for (i = 0; i < s->nkernels; i++) {
-		spec_kbuild_free(s->kernels[i].build);
-		free(s->kernels[i].name);
-		free(s->kernels[i].source);
-		free(s->kernels[i].config);
-		free(s->kernels[i].modules);
-	}
-	free(s->kernels);
-	s->kernels = NULL;
-	s->nkernels = 0;
+	kernels_release(s);
 	json_object_set_new(s->root, "kernels", aa);
 	rc = parse_kernels(s, aa);
 	if (!rc) {
@@ -441,84 +433,30 @@ int spec_make_aa(struct spec *s, const char *kernel)
 }
 
 /* "vm": memory, cpus, timeout (out), accel, cmdline, clock, quiet (into s). */
-static int parse_vm(const char *path, struct spec *s, json_t *vm, long long *mem,
-		    long long *cpus, long long *timeout)
+static int parse_vm(struct spec *s, json_t *vm, long long *mem, long long *cpus,
+		    long long *timeout)
 {
-	static const char *const vm_keys[] = { "memory", "cpus", "accel", "timeout", "cmdline",
-					       "fast_boot", "clock", "quiet", NULL };
-	int rc = jsonloc_check_keys(path, s->text, "vm", vm, vm_keys);
+	int rc = check_section(s, vm, "vm", vm_params);
 
-	if (!rc)
-		rc = get_size(path, s->text, "vm", vm, "memory", mem);
-	if (!rc && (*mem < (128LL << 20) || *mem > (1LL << 40)))
-		rc = jsonloc_err(path, s->text, "vm.memory", "expected between 128M and 1T");
-	if (!rc)
-		rc = jsonloc_get_int(path, s->text, "vm", vm, "cpus", 1, 256, cpus);
-	if (!rc)
-		rc = jsonloc_get_int(path, s->text, "vm", vm, "timeout", 10, 86400, timeout);
-	if (!rc)
-		rc = jsonloc_get_str(path, s->text, "vm", vm, "accel", 0, &s->accel);
-	if (!rc && s->accel && strcmp(s->accel, "auto") && strcmp(s->accel, "kvm") &&
-	    strcmp(s->accel, "tcg"))
-		rc = jsonloc_err(path, s->text, "vm.accel", "expected \"auto\", \"kvm\" or "
-			  "\"tcg\" (got '%s')", s->accel);
-	if (!rc)
-		rc = jsonloc_get_str(path, s->text, "vm", vm, "cmdline", 0, &s->cmdline);
-	if (!rc)
-		rc = jsonloc_get_str(path, s->text, "vm", vm, "clock", 0, &s->clock);
-	if (!rc && s->clock && strcmp(s->clock, "host") && strcmp(s->clock, "icount"))
-		rc = jsonloc_err(path, s->text, "vm.clock", "expected \"host\" or \"icount\" "
-			  "(got '%s')", s->clock);
-	if (!rc && json_object_get(vm, "quiet")) {
-		if (!json_is_boolean(json_object_get(vm, "quiet")))
-			rc = jsonloc_err(path, s->text, "vm.quiet", "expected true or false");
-		else
-			s->quiet = json_is_true(json_object_get(vm, "quiet"));
-	}
-	return rc;
-}
-
-/* "purpose": "measurement" (default) or "functional". */
-static int parse_purpose(const char *path, struct spec *s)
-{
-	char *purpose = NULL;
-	int rc = jsonloc_get_str(path, s->text, "", s->root, "purpose", 0, &purpose);
-
-	if (!rc && purpose && strcmp(purpose, "measurement") &&
-	    strcmp(purpose, "functional"))
-		rc = jsonloc_err(path, s->text, "purpose", "expected \"measurement\" or "
-			  "\"functional\" (got '%s')", purpose);
-	s->functional = purpose && !strcmp(purpose, "functional");
-	free(purpose);
-	return rc;
-}
-
-/* "profile": frequency and max_size of perf recording. */
-static int parse_profile(const char *path, struct spec *s, json_t *pr, long long *hz,
-			 long long *max)
-{
-	static const char *const profile_keys[] = { "frequency", "max_size", NULL };
-	int rc = jsonloc_check_keys(path, s->text, "profile", pr, profile_keys);
-
-	if (!rc)
-		rc = jsonloc_get_int(path, s->text, "profile", pr, "frequency", 1, 20000, hz);
-	if (!rc)
-		rc = get_size(path, s->text, "profile", pr, "max_size", max);
-	if (!rc && (*max < (64LL << 10) || *max > (4LL << 30)))
-		rc = jsonloc_err(path, s->text, "profile.max_size", "expected between 64K and 4G");
-	return rc;
+	if (rc)
+		return rc;
+	params_get_ll(vm, vm_params, "memory", mem);
+	params_get_ll(vm, vm_params, "cpus", cpus);
+	params_get_ll(vm, vm_params, "timeout", timeout);
+	get_str(vm, "accel", &s->accel);
+	get_str(vm, "cmdline", &s->cmdline);
+	get_str(vm, "clock", &s->clock);
+	s->quiet = json_is_true(json_object_get(vm, "quiet"));
+	return 0;
 }
 
 int spec_load(const char *path, struct spec *s)
 {
-	static const char *const keys[] = { "name", "description", "kernels", "topologies",
-					    "workloads", "memcg", "iterations", "vm",
-					    "sample_interval_ms", "profile", "purpose", NULL };
 	struct spec_memcg memcg = { -1, -1, -1, -1 };
 	long long iterations = 1, cpus = 2, timeout = 900, interval = 1000, mem = 1LL << 30;
 	long long prof_hz = 499, prof_max = 64LL << 20;
 	json_error_t jerr;
-	json_t *vm;
+	json_t *vm, *pr;
 	int rc;
 
 	spec_init(s);
@@ -531,10 +469,15 @@ int spec_load(const char *path, struct spec *s)
 		rc = sb_err(EINVAL, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
 		goto fail;
 	}
-	rc = jsonloc_check_keys(path, s->text, "", s->root, keys);
-	if (!rc)
-		rc = jsonloc_get_str(path, s->text, "", s->root, "name", 0, &s->name);
-	if (!rc && !s->name) {
+	rc = check_section(s, s->root, "", spec_params);
+	if (rc)
+		goto fail;
+	get_str(s->root, "name", &s->name);
+	params_get_ll(s->root, spec_params, "iterations", &iterations);
+	params_get_ll(s->root, spec_params, "sample_interval_ms", &interval);
+	s->functional = !strcmp(json_string_value(json_object_get(s->root, "purpose")) ?: "",
+				"functional");
+	if (!s->name) {
 		char *copy = xstrdup(path), *b = basename(copy), *dot = strrchr(b, '.');
 
 		if (dot)
@@ -543,27 +486,21 @@ int spec_load(const char *path, struct spec *s)
 		free(copy);
 	}
 	/* The run's directory is results/<name>-<time>. */
-	if (!rc)
-		rc = check_name(s, json_object_get(s->root, "name") ? "name" : "", "run name",
-				s->name);
+	rc = check_name(s, json_object_get(s->root, "name") ? "name" : "", "run name", s->name);
 	if (!rc && json_object_get(s->root, "memcg"))
-		rc = parse_memcg(path, s->text, "memcg", json_object_get(s->root, "memcg"),
-				 &memcg);
-	if (!rc)
-		rc = jsonloc_get_int(path, s->text, "", s->root, "iterations", 1, 1000, &iterations);
-	if (!rc)
-		rc = jsonloc_get_int(path, s->text, "", s->root, "sample_interval_ms", 50, 60000,
-			     &interval);
+		rc = parse_memcg(s, "memcg", json_object_get(s->root, "memcg"), &memcg);
 	vm = json_object_get(s->root, "vm");
 	if (!rc && vm)
-		rc = parse_vm(path, s, vm, &mem, &cpus, &timeout);
+		rc = parse_vm(s, vm, &mem, &cpus, &timeout);
 	if (!rc)
-		rc = parse_boot(path, s->text, json_object_get(vm, "fast_boot"), &s->boot);
-	if (!rc)
-		rc = parse_purpose(path, s);
-	if (!rc && json_object_get(s->root, "profile"))
-		rc = parse_profile(path, s, json_object_get(s->root, "profile"), &prof_hz,
-				   &prof_max);
+		rc = parse_boot(s, json_object_get(vm, "fast_boot"), &s->boot);
+	pr = json_object_get(s->root, "profile");
+	if (!rc && pr)
+		rc = check_section(s, pr, "profile", profile_params);
+	if (!rc && pr) {
+		params_get_ll(pr, profile_params, "frequency", &prof_hz);
+		params_get_ll(pr, profile_params, "max_size", &prof_max);
+	}
 	if (!rc)
 		rc = parse_kernels(s, json_object_get(s->root, "kernels"));
 	if (!rc)

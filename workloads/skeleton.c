@@ -44,27 +44,27 @@ static int skeleton_supported(struct wl_ctx *ctx)
 }
 
 /* 4. run(): guest, in a child already in the workload's memcg. Read the
- * params (already valid, defaults preset by the caller of the getters),
+ * params (already valid: params_get_ll reads them within the table's
+ * ranges; the defaults are preset here),
  * do the work, report metrics with wl_metric() and details in ctx->info.
  * setup()/cleanup() (not needed here) run in the agent around it, for
  * knobs outside the memcg that must be restored. */
 static int skeleton_run(struct wl_ctx *ctx)
 {
-	unsigned long long size = 16ULL << 20;
-	long long passes = 2;
+	long long size = 16LL << 20, passes = 2;
 	double t0, t;
 	char *mem;
 
-	param_get_size(ctx->params, "params", "size", 1 << 20, 1ULL << 40, &size);
-	param_get_int(ctx->params, "params", "passes", 1, 100, &passes);
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	params_get_ll(ctx->params, skeleton_params, "size", &size);
+	params_get_ll(ctx->params, skeleton_params, "passes", &passes);
+	mem = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
-		return sb_err(errno, "mmap %llu bytes: %s", size, strerror(errno));
+		return sb_err(errno, "mmap %lld bytes: %s", size, strerror(errno));
 	t0 = monotonic_s();
 	for (long long p = 0; p < passes; p++)
-		memset(mem, (int)p + 1, size);
+		memset(mem, (int)p + 1, (size_t)size);
 	t = (monotonic_s() - t0) / (double)passes;
-	munmap(mem, size);
+	munmap(mem, (size_t)size);
 	wl_metric(ctx, "pass_time", t, "s", "lower");
 	json_object_set_new(ctx->info, "size", json_integer((json_int_t)size));
 	return 0;

@@ -117,12 +117,17 @@ static int setup(void **state)
 	return mkdtemp(tmpdir) ? 0 : -1;
 }
 
-static int teardown(void **state)
+void it_remove_dir(const char *dir)
 {
 	if (!getenv("SB_KEEP"))
-		rm_rf(tmpdir);
+		rm_rf(dir);
 	else
-		fprintf(stderr, "kept %s\n", tmpdir);
+		fprintf(stderr, "kept %s\n", dir);
+}
+
+static int teardown(void **state)
+{
+	it_remove_dir(tmpdir);
 	return 0;
 }
 

@@ -16,6 +16,9 @@ struct it_run {
 
 /* The temp directory the tests write under (made by it_main). */
 const char *it_tmpdir(void);
+/* Remove a test's temp directory, or keep it when SB_KEEP is set (saying
+ * which). */
+void it_remove_dir(const char *dir);
 /* Run `swapbench run SPEC --out <tmp>/TAG`; SPEC relative to SB_SPECS unless
  * absolute. Fails the test if swapbench cannot be started or hangs. */
 struct it_run it_run_spec(const char *spec, const char *tag);

@@ -28,6 +28,7 @@
 #include "common/fsutil.h"
 #include "common/process.h"
 #include "common/strv.h"
+#include "tests/integration/it-util.h"
 
 extern char **environ;
 
@@ -114,18 +115,6 @@ static char *spec_with(const char *name, const char *kernels)
 	" \"config\": {\"base\": \"tinyconfig\", \"fragments\": [\"swapbench\"]}," \
 	" \"localversion\": \"-sb-base\"}"
 
-static json_t *load(const char *dir, const char *file)
-{
-	char *p = xasprintf("%s/%s", dir, file);
-	json_error_t e;
-	json_t *j = json_load_file(p, 0, &e);
-
-	if (!j)
-		fail_msg("cannot load %s: %s", p, e.text);
-	free(p);
-	return j;
-}
-
 static long long counter(json_t *res, const char *source, const char *name)
 {
 	json_t *v = json_object_get(json_object_get(json_object_get(json_object_get(res,
@@ -146,7 +135,7 @@ static const char *str(json_t *o, const char *key)
 static void assert_cell_swapped(const char *dir, const char *kernel, const char *release_end)
 {
 	char *cell = xasprintf("cells/%s--zram--anon--1/result.json", kernel);
-	json_t *res = load(dir, cell);
+	json_t *res = it_load(dir, cell);
 	const char *rel = str(res, "kernel_release");
 
 	assert_string_equal(str(res, "status"), "ok");
@@ -186,7 +175,7 @@ static void test_build_variants(void **state)
 	assert_cell_swapped(out, "base", "-sb-base");
 	assert_cell_swapped(out, "patched", "-sb-patched");
 
-	runj = load(out, "run.json");
+	runj = it_load(out, "run.json");
 	kernels = json_object_get(runj, "kernels");
 	assert_int_equal(json_array_size(kernels), 2);
 	base = json_array_get(kernels, 0);
@@ -361,11 +350,11 @@ static void test_unsat_fragment(void **state)
 	assert_non_null(strstr(r.text, "requested CONFIG_ZSWAP=y, got not set"));
 	assert_non_null(strstr(r.text, "unmet: SWAP"));
 	assert_cell_swapped(out, "base", "-sb-base");
-	res = load(out, "cells/unsat--zram--anon--1/result.json");
+	res = it_load(out, "cells/unsat--zram--anon--1/result.json");
 	assert_string_equal(str(res, "status"), "failed");
 	assert_non_null(strstr(str(res, "error"), "kernel build failed"));
 	assert_non_null(strstr(str(res, "error"), "requested CONFIG_ZSWAP=y, got not set"));
-	runj = load(out, "run.json");
+	runj = it_load(out, "run.json");
 	assert_non_null(strstr(str(json_array_get(json_object_get(runj, "kernels"), 1),
 				   "build_error"), "CONFIG_ZSWAP"));
 	json_decref(res);
@@ -446,10 +435,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	if (!getenv("SB_KEEP"))
-		rm_rf(tmpdir);
-	else
-		fprintf(stderr, "kept %s\n", tmpdir);
+	it_remove_dir(tmpdir);
 	return 0;
 }
 

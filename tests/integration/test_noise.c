@@ -25,6 +25,7 @@
 
 #include "common/fsutil.h"
 #include "tests/integration/it-util.h"
+#include "tests/unit/test-util.h"
 #include "common/process.h"
 
 static json_t *compare_json(const char *dir, const char *const *extra)
@@ -50,15 +51,7 @@ static json_t *compare_json(const char *dir, const char *const *extra)
 
 static json_t *change_of(json_t *cmp, const char *metric)
 {
-	json_t *m;
-	size_t i;
-
-	json_array_foreach(json_object_get(json_array_get(json_object_get(cmp, "groups"), 0),
-					   "metrics"), i, m)
-		if (!strcmp(json_string_value(json_object_get(m, "name")), metric))
-			return json_array_get(json_object_get(m, "changes"), 1);
-	fail_msg("compare has no metric %s", metric);
-	return NULL;
+	return json_array_get(json_object_get(cmp_metric(cmp, metric), "changes"), 1);
 }
 
 /* The suite with absolute patch paths and, when given, another tree. */

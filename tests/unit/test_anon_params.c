@@ -13,14 +13,6 @@
 #include "tests/unit/wl-test.h"
 #include "workloads/workload.h"
 
-static const struct workload_ops *anon(void)
-{
-	const struct workload_ops *ops = workload_find("anon");
-
-	assert_non_null(ops);
-	return ops;
-}
-
 static void test_defaults(void **state)
 {
 	assert_int_equal(validate_text("{}"), 0);
@@ -69,19 +61,15 @@ static void test_not_object(void **state)
 
 static void test_metric_table(void **state)
 {
-	static const char *const names[] = {
-		"throughput", "lat_p50", "lat_p90", "lat_p99", "lat_p99.9", "lat_max",
-		"fault_in_time", "free_time", "elapsed",
+	static const struct metric_want want[] = {
+		{ "throughput", NULL, "higher" }, { "lat_p50", NULL, "lower" },
+		{ "lat_p90", NULL, "lower" }, { "lat_p99", NULL, "lower" },
+		{ "lat_p99.9", NULL, "lower" }, { "lat_max", NULL, "lower" },
+		{ "fault_in_time", NULL, "lower" }, { "free_time", NULL, "lower" },
+		{ "elapsed", NULL, "lower" },
 	};
-	const struct metric_desc *m = anon()->metrics;
-	size_t i;
 
-	for (i = 0; m[i].name; i++) {
-		assert_true(i < sizeof(names) / sizeof(names[0]));
-		assert_string_equal(m[i].name, names[i]);
-		assert_true(!strcmp(m[i].better, "lower") || !strcmp(m[i].better, "higher"));
-	}
-	assert_int_equal(i, sizeof(names) / sizeof(names[0]));
+	EXPECT_METRICS(want);
 }
 
 /* run() on this machine (no memcg: nothing swaps, the numbers are not the
@@ -92,10 +80,10 @@ static void test_run_here(void **state)
 	json_t *params = json_pack("{s:i,s:s,s:s,s:i}", "processes", 2, "size", "2M", "pattern",
 				   "random", "passes", 3);
 	struct wl_ctx ctx = { .params = params, .metrics = json_array(), .info = json_object() };
-	const struct metric_desc *m = anon()->metrics;
+	const struct metric_desc *m = wl_test_ops()->metrics;
 	size_t i;
 
-	assert_int_equal(anon()->run(&ctx), 0);
+	assert_int_equal(wl_test_ops()->run(&ctx), 0);
 	for (i = 0; m[i].name; i++)
 		assert_string_equal(json_string_value(json_object_get(
 			json_array_get(ctx.metrics, i), "name")), m[i].name);
@@ -110,7 +98,6 @@ static void test_run_here(void **state)
 
 int main(void)
 {
-	wl_test_use("anon");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
@@ -120,5 +107,5 @@ int main(void)
 		cmocka_unit_test(test_run_here),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return WL_TEST_MAIN("anon", tests);
 }

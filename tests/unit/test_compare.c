@@ -18,6 +18,7 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "harness/result.h"
+#include "tests/unit/test-util.h"
 
 /* Welch's textbook example (Wikipedia "Welch's t-test", example 1):
  * t = -2.46, df = 24.99, p = 0.021. As a higher-is-better throughput. */
@@ -148,29 +149,16 @@ static char *render(json_t *cmp, int lkp)
 	return buf;
 }
 
-static json_t *metric(json_t *cmp, const char *name)
-{
-	json_t *m;
-	size_t i;
-
-	json_array_foreach(json_object_get(json_array_get(json_object_get(cmp, "groups"), 0),
-					   "metrics"), i, m)
-		if (!strcmp(json_string_value(json_object_get(m, "name")), name))
-			return m;
-	fail_msg("no metric %s", name);
-	return NULL;
-}
-
 static double change(json_t *cmp, const char *name, const char *field)
 {
 	return json_number_value(json_object_get(json_array_get(json_object_get(
-		metric(cmp, name), "changes"), 1), field));
+		cmp_metric(cmp, name), "changes"), 1), field));
 }
 
 static const char *verdict(json_t *cmp, const char *name)
 {
 	return json_string_value(json_object_get(json_array_get(json_object_get(
-		metric(cmp, name), "changes"), 1), "verdict"));
+		cmp_metric(cmp, name), "changes"), 1), "verdict"));
 }
 
 static void test_kernels(void **state)
@@ -187,7 +175,7 @@ static void test_kernels(void **state)
 	/* ... yet its 95% CIs overlap ([19.41, 22.23] vs [22.12, 23.86]), so the
 	 * stricter mmtests rule does not call it, and the 12% CoeffVar is noise. */
 	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(
-		metric(cmp, "throughput"), "changes"), 1), "ci_overlap")));
+		cmp_metric(cmp, "throughput"), "changes"), 1), "ci_overlap")));
 	assert_string_equal(verdict(cmp, "throughput"), "underpowered");
 	/* MDE from the published t = -2.46 and df = 24.99: the difference of
 	 * means over |t| is the standard error; times (t.975 + t.80) at 25 df
@@ -211,7 +199,7 @@ static void test_kernels(void **state)
 		json_object_get(cmp, "groups"), 0), "host_warnings"), 0)),
 		"host was busier during patched"));
 	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(
-		metric(cmp, "free_time"), "changes"), 1), "noisy")));
+		cmp_metric(cmp, "free_time"), "changes"), 1), "noisy")));
 	text = render(cmp, 0);
 	golden("compare-kernels-mmtests.txt", text, 1);
 	free(text);
@@ -370,7 +358,7 @@ static void test_zero_baseline(void **state)
 
 	(void)state;
 	assert_int_equal(compare_build(runs, 1, &o, &cmp), 0);
-	assert_true(json_is_null(json_array_get(json_object_get(metric(cmp, "free_time"),
+	assert_true(json_is_null(json_array_get(json_object_get(cmp_metric(cmp, "free_time"),
 								"changes"), 1)));
 	assert_string_equal(verdict(cmp, "elapsed"), "worse");
 	{

@@ -17,14 +17,6 @@
 #include "workloads/workload.h"
 #include "workloads/wl-util.h"
 
-static const struct workload_ops *ops(void)
-{
-	const struct workload_ops *o = workload_find("fio");
-
-	assert_non_null(o);
-	return o;
-}
-
 static void test_validate_good(void **state)
 {
 	assert_int_equal(validate_text("{}"), 0);
@@ -59,19 +51,12 @@ static void test_validate_bad(void **state)
 
 static void test_metric_table(void **state)
 {
-	static const char *const names[][2] = {
-		{ "bw", "higher" }, { "iops", "higher" }, { "clat_p50", "lower" },
-		{ "clat_p99", "lower" }, { "clat_p99.9", "lower" },
+	static const struct metric_want want[] = {
+		{ "bw", NULL, "higher" }, { "iops", NULL, "higher" }, { "clat_p50", NULL, "lower" },
+		{ "clat_p99", NULL, "lower" }, { "clat_p99.9", NULL, "lower" },
 	};
-	const struct metric_desc *m = ops()->metrics;
-	size_t i;
 
-	for (i = 0; m[i].name; i++) {
-		assert_true(i < sizeof(names) / sizeof(names[0]));
-		assert_string_equal(m[i].name, names[i][0]);
-		assert_string_equal(m[i].better, names[i][1]);
-	}
-	assert_int_equal(i, sizeof(names) / sizeof(names[0]));
+	EXPECT_METRICS(want);
 }
 
 static void test_parse_randwrite(void **state)
@@ -139,7 +124,6 @@ static void test_parse_notes_and_errors(void **state)
 
 int main(void)
 {
-	wl_test_use("fio");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate_good),
 		cmocka_unit_test(test_validate_bad),
@@ -149,9 +133,5 @@ int main(void)
 		cmocka_unit_test(test_parse_notes_and_errors),
 	};
 
-	if (!getenv("SB_TEST_DATA")) {
-		fprintf(stderr, "set SB_TEST_DATA to the tests directory\n");
-		return 2;
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return WL_TEST_MAIN("fio", tests);
 }

@@ -19,14 +19,6 @@
 #include "workloads/workload.h"
 #include "workloads/wl-util.h"
 
-static const struct workload_ops *kb(void)
-{
-	const struct workload_ops *ops = workload_find("kernbench");
-
-	assert_non_null(ops);
-	return ops;
-}
-
 static char *tree_dir(void)
 {
 	return xasprintf("%s/data/kernbench-tree", getenv("SB_TEST_DATA"));
@@ -90,21 +82,16 @@ static void test_not_object(void **state)
 
 static void test_metric_table(void **state)
 {
-	static const char *const names[] = {
-		"elapsed", "user_time", "sys_time", "major_faults", "vm_fault_oom_leaked",
+	static const struct metric_want want[] = {
+		{ "elapsed", NULL, "lower" }, { "user_time", NULL, "lower" },
+		{ "sys_time", NULL, "lower" }, { "major_faults", NULL, "lower" },
+		{ "vm_fault_oom_leaked", NULL, "lower" },
 	};
-	const struct metric_desc *m = kb()->metrics;
-	size_t i;
 
-	for (i = 0; m[i].name; i++) {
-		assert_true(i < sizeof(names) / sizeof(names[0]));
-		assert_string_equal(m[i].name, names[i]);
-		assert_string_equal(m[i].better, "lower");
-	}
-	assert_int_equal(i, sizeof(names) / sizeof(names[0]));
-	assert_non_null(kb()->supported);
-	assert_non_null(kb()->setup);
-	assert_non_null(kb()->cleanup);
+	EXPECT_METRICS(want);
+	assert_non_null(wl_test_ops()->supported);
+	assert_non_null(wl_test_ops()->setup);
+	assert_non_null(wl_test_ops()->cleanup);
 }
 
 static void test_tail(void **state)
@@ -216,7 +203,6 @@ static void test_suites(void **state)
 
 int main(void)
 {
-	wl_test_use("kernbench");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
@@ -229,9 +215,5 @@ int main(void)
 		cmocka_unit_test(test_suites),
 	};
 
-	if (!getenv("SB_TEST_DATA")) {
-		fprintf(stderr, "set SB_TEST_DATA to the tests directory\n");
-		return 2;
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return WL_TEST_MAIN("kernbench", tests);
 }

@@ -103,12 +103,15 @@ static char *make_run(const char *wl)
 	return run;
 }
 
-static char *slurp(const char *path)
+/* The text of dir/name (name NULL: of dir); the test fails when it cannot
+ * be read. */
+static char *slurp(const char *dir, const char *name)
 {
-	char *text;
+	char *path = name ? xasprintf("%s/%s", dir, name) : xstrdup(dir), *text;
 
 	if (read_file(path, 16 << 20, &text, NULL))
 		fail_msg("cannot read %s: %s", path, sb_lasterr());
+	free(path);
 	return text;
 }
 
@@ -134,7 +137,7 @@ static void assert_missing(const char *dir, const char *name, const char *ext)
 /* Text charts: email width, no escape sequences, no form feeds. */
 static void assert_mail_text(const char *dir, const char *name)
 {
-	char *path = xasprintf("%s/%s.txt", dir, name), *text = slurp(path);
+	char *path = xasprintf("%s/%s.txt", dir, name), *text = slurp(path, NULL);
 	int line = 1, col = 0;
 
 	for (const char *c = text; *c; c++) {
@@ -160,7 +163,7 @@ static void test_charts(void **state)
 	};
 	static const char *const exts[] = { "gp", "dat", "png", "svg", "txt" };
 	struct plot_opts o = { 0 };
-	char *run, *out, *text, *path;
+	char *run, *out, *text;
 	json_t *written = NULL;
 
 	if (!have_gnuplot())
@@ -178,41 +181,31 @@ static void test_charts(void **state)
 	}
 
 	/* Means of the two iterations, kernels in run.json's order. */
-	path = xasprintf("%s/bar-anon-throughput.dat", out);
-	text = slurp(path);
+	text = slurp(out, "bar-anon-throughput.dat");
 	if (!strstr(text, "\nzram 105 7.07107 2 125 7.07107 2\n") ||
 	    !strstr(text, "\nzswap-nvme 155 7.07107 2 175 7.07107 2\n"))
-		fail_msg("unexpected %s:\n%s", path, text);
+		fail_msg("unexpected bar-anon-throughput.dat:\n%s", text);
 	free(text);
-	free(path);
 
 	/* Only the latency metrics that exist, in percentile order. */
-	path = xasprintf("%s/lat-anon-zram.gp", out);
-	text = slurp(path);
+	text = slurp(out, "lat-anon-zram.gp");
 	assert_non_null(strstr(text, "set xtics (\"p50\" 0, \"p99\" 1, \"max\" 2)"));
 	assert_non_null(strstr(text, "set logscale y"));
 	free(text);
-	free(path);
 
 	/* zram cells never sampled a zswap pool: two panels there, three on zswap. */
-	path = xasprintf("%s/ts-anon-zram.gp", out);
-	text = slurp(path);
+	text = slurp(out, "ts-anon-zram.gp");
 	assert_non_null(strstr(text, "set multiplot layout 2,1"));
 	assert_null(strstr(text, "zswap pool"));
 	free(text);
-	free(path);
-	path = xasprintf("%s/ts-anon-zswap-nvme.gp", out);
-	text = slurp(path);
+	text = slurp(out, "ts-anon-zswap-nvme.gp");
 	assert_non_null(strstr(text, "set multiplot layout 3,1"));
 	free(text);
-	free(path);
 
-	path = xasprintf("%s/index.txt", out);
-	text = slurp(path);
+	text = slurp(out, "index.txt");
 	for (size_t i = 0; i < sizeof(charts) / sizeof(charts[0]); i++)
 		assert_non_null(strstr(text, charts[i]));
 	free(text);
-	free(path);
 
 	json_decref(written);
 	free(out);

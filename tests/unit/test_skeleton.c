@@ -14,23 +14,12 @@
 
 extern const struct workload_ops workload_skeleton;
 
-static int validate(const char *text)
-{
-	json_t *p = json_loads(text, 0, NULL);
-	int rc = workload_skeleton.validate(p, WHERE);
-
-	json_decref(p);
-	return rc;
-}
-
 static void test_validate(void **state)
 {
-	assert_int_equal(validate("{}"), 0);
-	assert_int_equal(validate("{\"size\":\"2M\",\"passes\":3}"), 0);
-	assert_int_equal(validate("{\"passes\":0}"), -EINVAL);
-	assert_non_null(strstr(sb_lasterr(), WHERE ".passes: must be an integer from 1 to 100"));
-	assert_int_equal(validate("{\"sise\":\"2M\"}"), -EINVAL);
-	assert_non_null(strstr(sb_lasterr(), "unknown parameter (known: size, passes)"));
+	expect_good("{}");
+	expect_good("{\"size\":\"2M\",\"passes\":3}");
+	expect_bad("{\"passes\":0}", "passes", "must be an integer from 1 to 100");
+	expect_bad("{\"sise\":\"2M\"}", "sise", "unknown parameter (known: size, passes)");
 }
 
 static void test_run(void **state)
@@ -65,5 +54,6 @@ int main(void)
 		cmocka_unit_test(test_not_registered),
 	};
 
+	wl_test_use_ops(&workload_skeleton);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,14 +17,6 @@
 #include "workloads/workload.h"
 #include "workloads/wl-util.h"
 
-static const struct workload_ops *ops(void)
-{
-	const struct workload_ops *o = workload_find("sysbench");
-
-	assert_non_null(o);
-	return o;
-}
-
 static void test_validate(void **state)
 {
 	assert_int_equal(validate_text("{}"), 0);
@@ -45,20 +37,12 @@ static void test_validate(void **state)
 
 static void test_metric_table(void **state)
 {
-	static const char *const names[][3] = {
+	static const struct metric_want want[] = {
 		{ "throughput", "MiB/s", "higher" }, { "events", "events", "higher" },
 		{ "lat_avg", "ms", "lower" }, { "lat_p95", "ms", "lower" },
 	};
-	const struct metric_desc *m = ops()->metrics;
-	size_t i;
 
-	for (i = 0; m[i].name; i++) {
-		assert_true(i < sizeof(names) / sizeof(names[0]));
-		assert_string_equal(m[i].name, names[i][0]);
-		assert_string_equal(m[i].unit, names[i][1]);
-		assert_string_equal(m[i].better, names[i][2]);
-	}
-	assert_int_equal(i, sizeof(names) / sizeof(names[0]));
+	EXPECT_METRICS(want);
 }
 
 static void test_parse(void **state)
@@ -102,7 +86,6 @@ static void test_parse_bad(void **state)
 
 int main(void)
 {
-	wl_test_use("sysbench");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_metric_table),
@@ -110,9 +93,5 @@ int main(void)
 		cmocka_unit_test(test_parse_bad),
 	};
 
-	if (!getenv("SB_TEST_DATA")) {
-		fprintf(stderr, "set SB_TEST_DATA to the tests directory\n");
-		return 2;
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return WL_TEST_MAIN("sysbench", tests);
 }

@@ -23,6 +23,16 @@ void wl_test_use(const char *name)
 		fail_msg("no workload '%s'", name);
 }
 
+void wl_test_use_ops(const struct workload_ops *ops)
+{
+	under_test = ops;
+}
+
+const struct workload_ops *wl_test_ops(void)
+{
+	return under_test;
+}
+
 int validate_text(const char *text)
 {
 	json_error_t jerr;
@@ -51,6 +61,12 @@ void expect_bad(const char *text, const char *key, const char *got)
 		fail_msg("%s: message does not show '%s': %s", text, got, sb_lasterr());
 }
 
+void expect_good(const char *text)
+{
+	if (validate_text(text))
+		fail_msg("%s: refused: %s", text, sb_lasterr());
+}
+
 char *sample(const char *name)
 {
 	char *path = xasprintf("%s/data/workloads/%s", getenv("SB_TEST_DATA"), name), *text;
@@ -59,4 +75,30 @@ char *sample(const char *name)
 		fail_msg("cannot read %s: %s", path, sb_lasterr());
 	free(path);
 	return text;
+}
+
+void expect_metrics(const struct metric_want *want, size_t n)
+{
+	const struct metric_desc *m = under_test->metrics;
+	size_t i;
+
+	for (i = 0; m[i].name; i++) {
+		if (i >= n)
+			fail_msg("%s: metric %zu '%s' not expected", under_test->name, i, m[i].name);
+		assert_string_equal(m[i].name, want[i].name);
+		if (want[i].unit)
+			assert_string_equal(m[i].unit, want[i].unit);
+		assert_string_equal(m[i].better, want[i].better);
+	}
+	assert_int_equal(i, n);
+}
+
+int wl_test_main(const char *workload, const struct CMUnitTest *tests, size_t n)
+{
+	wl_test_use(workload);
+	if (!getenv("SB_TEST_DATA")) {
+		fprintf(stderr, "set SB_TEST_DATA to the tests directory\n");
+		return 2;
+	}
+	return _cmocka_run_group_tests(workload, tests, n, NULL, NULL);
 }
