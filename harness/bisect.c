@@ -3,6 +3,7 @@
 #include "harness/store.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/jsonget.h"
 #include "harness/history.h"
 #include "harness/kernel-build.h"
 #include "common/log.h"
@@ -19,119 +20,6 @@
 #include <unistd.h>
 
 #define BISECT_SCHEMA_VERSION 1
-#define GIT_TIMEOUT_MS 120000
-
-/* ---- git ---- */
-
-static int git(const char *tree, const char *const *args, char **out, int quiet)
-{
-	const char *argv[16] = { "git", "-C", tree };
-	struct spawn_opts so = { .argv = argv, .timeout_ms = GIT_TIMEOUT_MS, .capture = 1,
-				 .quiet_stderr = quiet };
-	struct spawn_result r = { 0 };
-	int i = 3, rc;
-
-	for (int j = 0; args[j] && i < 15; j++)
-		argv[i++] = args[j];
-	argv[i] = NULL;
-	if ((rc = spawn_run(&so, &r)))
-		return rc;
-	rc = r.exit_code;
-	if (out && !rc) {
-		*out = r.out ? r.out : xstrdup("");
-		r.out = NULL;
-		rstrip(*out);
-	}
-	spawn_result_release(&r);
-	return rc ? -EIO : 0;
-}
-
-json_t *git_commit_info(const char *tree, const char *commit)
-{
-	const char *args[] = { "log", "-1", "--format=%H%x1f%s%x1f%an <%ae>%x1f%aI", commit,
-			       "--", NULL };
-	char *out = NULL, *f[4] = { 0 }, *p;
-	json_t *o;
-
-	if (git(tree, args, &out, 1))
-		return NULL;
-	p = out;
-	for (int i = 0; i < 4; i++) {
-		f[i] = p;
-		p = p ? strchr(p, '\x1f') : NULL;
-		if (p)
-			*p++ = 0;
-	}
-	o = json_pack("{s:s,s:s,s:s,s:s}", "commit", f[0] ?: "", "subject", f[1] ?: "", "author",
-		      f[2] ?: "", "date", f[3] ?: "");
-	free(out);
-	return o;
-}
-
-static char *rev_parse(const char *tree, const char *rev)
-{
-	char *spec = xasprintf("%s^{commit}", rev), *out = NULL;
-	const char *args[] = { "rev-parse", "--verify", "-q", spec, NULL };
-
-	if (git(tree, args, &out, 1))
-		out = NULL;
-	free(spec);
-	return out;
-}
-
-int bisect_range(const char *tree, const char *good, const char *bad, char **base,
-		 int *rebased, json_t **commits)
-{
-	char *g = rev_parse(tree, good), *b = rev_parse(tree, bad), *mb = NULL, *list = NULL;
-	char *range = NULL;
-	int rc = 0;
-
-	if (!g || !b) {
-		rc = sb_err(ENOENT, "'%s': unknown commit '%s'", tree, !g ? good : bad);
-		goto out;
-	}
-	{
-		const char *args[] = { "merge-base", "--is-ancestor", g, b, NULL };
-
-		*rebased = git(tree, args, NULL, 1) != 0;
-	}
-	if (*rebased) {
-		const char *args[] = { "merge-base", g, b, NULL };
-
-		if (git(tree, args, &mb, 1) || !*mb) {
-			rc = sb_err(ENOENT, "'%s': %.12s and %.12s have no merge base", tree, g, b);
-			goto out;
-		}
-	} else {
-		mb = xstrdup(g);
-	}
-	range = xasprintf("%s..%s", mb, b);
-	{
-		const char *args[] = { "rev-list", "--reverse", "--topo-order", range, NULL };
-
-		if (git(tree, args, &list, 0)) {
-			rc = sb_err(EIO, "'%s': git rev-list %s failed", tree, range);
-			goto out;
-		}
-	}
-	*commits = json_array();
-	for (char *save = NULL, *t = strtok_r(list, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
-		json_array_append_new(*commits, json_string(t));
-	if (!json_array_size(*commits)) {
-		json_decref(*commits);
-		rc = sb_err(EINVAL, "'%s': no commits between %.12s and %.12s", tree, mb, b);
-		goto out;
-	}
-	*base = mb;
-	mb = NULL;
-out:
-	free(g);
-	free(b);
-	free(mb);
-	free(list);
-	free(range);
-	return rc;
-}
 
 /* ---- the steps ---- */
 
@@ -197,9 +85,9 @@ static const char *run_status(const char *run_dir)
 	return buf;
 }
 
-/* runner_run prints its summary on stdout: during a bisection stdout is the
- * report's, so the runner's lines go to stderr. */
-static int run_quietly(const struct run_opts *ro)
+/* runner_run prints its summary on stdout: during a bisection or a night
+ * stdout is the report's, so the runner's lines go to stderr. */
+int run_on_stderr(const struct run_opts *ro)
 {
 	int saved, code;
 
@@ -227,24 +115,164 @@ static double *to_doubles(const json_t *arr, size_t *n)
 	return v;
 }
 
+/* What one step found out (its record in bisect.json and the history). */
+struct step_out {
+	const char *decision;  /* "good", "bad" or "skip" */
+	char *reason;          /* why skipped (or why a build step is bad) */
+	json_t *vals;          /* the metric's values */
+	double mean, llr, build_s;
+};
+
+/* The step's suite at its commit and the branch kernel in it: the only one
+ * of a metric step's spec; a build step's spec keeps the suite's kernels,
+ * the branch's by name. */
+static int step_kernel(struct ctx *c, const char *commit, const char *spec_path,
+		       struct spec *s, struct spec_kernel **sk)
+{
+	int rc;
+
+	if ((rc = step_spec(c, commit, spec_path)) || (rc = spec_load(spec_path, s)))
+		return rc;
+	for (size_t i = 0; i < s->nkernels; i++)
+		if (s->kernels[i].build && (!c->o->kernel || !strcmp(s->kernels[i].name, c->o->kernel))) {
+			*sk = &s->kernels[i];
+			return 0;
+		}
+	return sb_err(EINVAL, "%s: no git kernel to bisect", spec_path);
+}
+
+/* Build the step's kernel (its log next to the step's run). 1 when that
+ * decided the step (a build failure; any build of a build bisection). */
+static int step_build(struct ctx *c, const struct spec_kernel *sk, const char *log,
+		      json_t *step, struct step_out *so)
+{
+	struct kernel k;
+	enum kbuild_state st;
+	struct kbuild_opts ko = { .tty = isatty(2), .label = "bisect build", .log = log };
+	double t0 = monotonic_s();
+	int rc = kbuild_get(sk, &ko, &k, &st);
+
+	so->build_s = monotonic_s() - t0;
+	json_object_set_new(step, "build", json_string(rc ? "failed" : st == KBUILD_BUILT
+						       ? "built" : "cached"));
+	if (rc) {
+		const char *e = sb_lasterr(), *el = strstr(e, "error:");
+
+		/* The compiler's first error says more than "make failed". */
+		while (el && el > e && el[-1] != '\n')
+			el--;
+		so->reason = xasprintf("build failed: %.*s", (int)strcspn(el ?: e, "\n"), el ?: e);
+		/* Bisecting a build failure, not building is the bad side. */
+		if (c->o->build_only)
+			so->decision = "bad";
+		return 1;
+	}
+	json_object_set_new(step, "cache_id", json_string(k.id ?: ""));
+	kernel_release(&k);
+	if (c->o->build_only)
+		so->decision = "good";
+	return c->o->build_only;
+}
+
+/* Run the step's cell until the rule decides (fixed: an end, ends_n
+ * iterations, no decision). -EINTR when the run was interrupted. */
+static int step_measure(struct ctx *c, const char *spec_path, const char *run_dir,
+			const char *kernel, const char *fixed, struct step_out *so)
+{
+	const struct bisect_opts *o = c->o;
+	int n = fixed ? o->ends_n : o->min_n, failed = 0;
+
+	for (;;) {
+		struct run_opts ro = { .spec_path = spec_path, .out_dir = run_dir,
+				       .resume = path_exists(run_dir), .iterations = n };
+		struct stats_summary ss;
+		enum sprt_decision d;
+		size_t nv;
+		double *v;
+
+		run_on_stderr(&ro);
+		if (!strcmp(run_status(run_dir), "interrupted"))
+			return -EINTR;
+		json_decref(so->vals);
+		so->vals = run_values(c, run_dir, kernel, &failed);
+		if (failed) {
+			so->reason = xasprintf("%d cell(s) failed (crashed, timed out or failed)",
+					       failed);
+			return 0;
+		}
+		v = to_doubles(so->vals, &nv);
+		if (nv && !stats_summarize(v, nv, &ss))
+			so->mean = ss.mean;
+		if (fixed) {
+			free(v);
+			so->decision = fixed;
+			return 0;
+		}
+		d = sprt_decide(&c->rule, v, nv, &so->llr);
+		free(v);
+		if (d == SPRT_MORE && n < o->max_n) {
+			n = n + o->batch > o->max_n ? o->max_n : n + o->batch;
+			continue;
+		}
+		if (d == SPRT_GOOD || d == SPRT_BAD)
+			so->decision = sprt_decision_name(d);
+		else
+			so->reason = xasprintf("undecided after %zu iterations (LLR %.2f)", nv,
+					       so->llr);
+		return 0;
+	}
+}
+
+/* The step's record: into bisect.json's step and the history (its run
+ * indexed when there is one). */
+static void step_record(struct ctx *c, json_t *step, const struct step_out *so,
+			const char *run_dir, double t0)
+{
+	const struct bisect_opts *o = c->o;
+	json_t *row;
+	int64_t rid = 0;
+	int hr;
+
+	json_object_set_new(step, "decision", json_string(so->decision));
+	json_object_set_new(step, "n", json_integer(json_array_size(so->vals)));
+	json_object_set_new(step, "values", so->vals ? json_incref(so->vals) : json_array());
+	json_object_set_new(step, "mean", isfinite(so->mean) ? json_real(so->mean) : json_null());
+	json_object_set_new(step, "llr", isfinite(so->llr) ? json_real(so->llr) : json_null());
+	json_object_set_new(step, "reason", so->reason ? json_string(so->reason) : json_null());
+	json_object_set_new(step, "build_s", json_real(so->build_s));
+	json_object_set_new(step, "seconds", json_real(monotonic_s() - t0));
+	if (!o->db || history_begin(o->db))
+		return;
+	row = json_deep_copy(step);
+	hr = path_exists(run_dir) ? history_add_run(o->db, run_dir, "bisect", o->night_id,
+						    jstr(step, "commit"), &rid) : 0;
+	json_object_set_new(row, "run_id", json_integer(rid));
+	if (!hr)
+		hr = history_bisect_step(o->db, c->history_id, row);
+	if (hr || history_commit(o->db)) {
+		log_warn("history: %s", sb_lasterr());
+		history_rollback(o->db);
+	}
+	json_decref(row);
+}
+
 /* One step: build, run until decided. fixed: "good"/"bad" for the ends
  * (run ends_n iterations, no decision), NULL to decide. The step's record
  * in *out. -EINTR when interrupted. */
 static int run_step(struct ctx *c, int seq, const char *commit, const char *role,
 		    const char *fixed, json_t **out)
 {
-	const struct bisect_opts *o = c->o;
 	char *name = xasprintf("step-%02d-%.12s", seq, commit);
-	char *spec_path = xasprintf("%s/%s.json", o->dir, name);
-	char *run_dir = xasprintf("%s/%s", o->dir, name);
+	char *spec_path = xasprintf("%s/%s.json", c->o->dir, name);
+	char *run_dir = xasprintf("%s/%s", c->o->dir, name);
+	char *log = xasprintf("%s/%s.build.log", c->o->dir, name);
 	json_t *step = json_pack("{s:i,s:s,s:s,s:s}", "seq", seq, "commit", commit, "role", role,
-				 "run", name), *vals = NULL, *info;
-	const char *decision = "skip";
-	char *reason = NULL;
+				 "run", name), *info;
+	struct step_out so = { .decision = "skip", .mean = NAN, .llr = NAN };
 	struct spec s;
 	struct spec_kernel *sk = NULL;
-	int rc = 0, n = fixed ? o->ends_n : o->min_n, failed = 0;
-	double t0 = monotonic_s(), llr = NAN, mean = NAN, build_s = 0;
+	double t0 = monotonic_s();
+	int rc;
 
 	spec_init(&s);
 	if ((info = git_commit_info(c->tree, commit))) {
@@ -252,134 +280,26 @@ static int run_step(struct ctx *c, int seq, const char *commit, const char *role
 		json_decref(info);
 	}
 	fprintf(stderr, "bisect: step %d: %.12s (%s)\n", seq, commit, role);
-	if ((rc = step_spec(c, commit, spec_path)) || (rc = spec_load(spec_path, &s)))
+	if ((rc = step_kernel(c, commit, spec_path, &s, &sk)))
 		goto out;
-	/* The branch kernel: the only one of a metric step's spec; a build
-	 * step's spec keeps the suite's kernels, the branch's by name. */
-	for (size_t i = 0; i < s.nkernels && !sk; i++)
-		if (s.kernels[i].build && (!o->kernel || !strcmp(s.kernels[i].name, o->kernel)))
-			sk = &s.kernels[i];
-	if (!sk) {
-		rc = sb_err(EINVAL, "%s: no git kernel to bisect", spec_path);
+	if (!step_build(c, sk, log, step, &so) &&
+	    (rc = step_measure(c, spec_path, run_dir, sk->name, fixed, &so)))
 		goto out;
-	}
-	{
-		struct kernel k;
-		enum kbuild_state st;
-		struct kbuild_opts ko = { .tty = isatty(2), .label = "bisect build" };
-
-		rc = kbuild_get(sk, &ko, &k, &st);
-		build_s = monotonic_s() - t0;
-		json_object_set_new(step, "build", json_string(rc ? "failed" : st == KBUILD_BUILT
-							       ? "built" : "cached"));
-		if (rc) {
-			const char *e = sb_lasterr(), *el = strstr(e, "error:");
-
-			/* The compiler's first error says more than "make failed". */
-			while (el && el > e && el[-1] != '\n')
-				el--;
-			if (el)
-				reason = xasprintf("build failed: %.*s", (int)strcspn(el, "\n"), el);
-			else
-				reason = xasprintf("build failed: %.*s", (int)strcspn(e, "\n"), e);
-			rc = 0;
-			/* Bisecting a build failure, not building is the bad side. */
-			if (o->build_only)
-				decision = "bad";
-			goto decided;
-		}
-		json_object_set_new(step, "cache_id", json_string(k.id ?: ""));
-		kernel_release(&k);
-		if (o->build_only) {
-			decision = "good";
-			goto decided;
-		}
-	}
-	for (;;) {
-		struct run_opts ro = { .spec_path = spec_path, .out_dir = run_dir,
-				       .resume = path_exists(run_dir), .iterations = n };
-		size_t nv;
-		double *v;
-
-		run_quietly(&ro);
-		if (!strcmp(run_status(run_dir), "interrupted")) {
-			rc = -EINTR;
-			goto out;
-		}
-		json_decref(vals);
-		vals = run_values(c, run_dir, sk->name, &failed);
-		if (failed) {
-			reason = xasprintf("%d cell(s) failed (crashed, timed out or failed)", failed);
-			break;
-		}
-		v = to_doubles(vals, &nv);
-		if (nv) {
-			struct stats_summary ss;
-
-			if (!stats_summarize(v, nv, &ss))
-				mean = ss.mean;
-		}
-		if (fixed) {
-			free(v);
-			decision = fixed;
-			break;
-		}
-		{
-			enum sprt_decision d = sprt_decide(&c->rule, v, nv, &llr);
-
-			free(v);
-			if (d == SPRT_MORE && n < o->max_n) {
-				n = n + o->batch > o->max_n ? o->max_n : n + o->batch;
-				continue;
-			}
-			if (d == SPRT_GOOD || d == SPRT_BAD)
-				decision = sprt_decision_name(d);
-			else
-				reason = xasprintf("undecided after %zu iterations (LLR %.2f)", nv,
-						   llr);
-		}
-		break;
-	}
-decided:
-	json_object_set_new(step, "decision", json_string(decision));
-	json_object_set_new(step, "n", json_integer(json_array_size(vals)));
-	json_object_set_new(step, "values", vals ? json_incref(vals) : json_array());
-	json_object_set_new(step, "mean", isfinite(mean) ? json_real(mean) : json_null());
-	json_object_set_new(step, "llr", isfinite(llr) ? json_real(llr) : json_null());
-	json_object_set_new(step, "reason", reason ? json_string(reason) : json_null());
-	json_object_set_new(step, "build_s", json_real(build_s));
-	json_object_set_new(step, "seconds", json_real(monotonic_s() - t0));
-	if (o->db) {
-		json_t *row = json_deep_copy(step);
-		int64_t rid = 0;
-
-		if (!history_begin(o->db)) {
-			int hr = path_exists(run_dir) ? history_add_run(o->db, run_dir, "bisect",
-									o->night_id, commit, &rid)
-						      : 0;
-
-			json_object_set_new(row, "run_id", json_integer(rid));
-			if (!hr)
-				hr = history_bisect_step(o->db, c->history_id, row);
-			if (hr || history_commit(o->db)) {
-				log_warn("history: %s", sb_lasterr());
-				history_rollback(o->db);
-			}
-		}
-		json_decref(row);
-	}
+	step_record(c, step, &so, run_dir, t0);
 	fprintf(stderr, "bisect: step %d: %.12s %s (n=%zu, mean %.4g)%s%s\n", seq, commit,
-		decision, json_array_size(vals), mean, reason ? ": " : "", reason ?: "");
+		so.decision, json_array_size(so.vals), so.mean, so.reason ? ": " : "",
+		so.reason ?: "");
 	*out = step;
 	step = NULL;
 out:
 	json_decref(step);
-	json_decref(vals);
+	json_decref(so.vals);
 	spec_release(&s);
-	free(reason);
+	free(so.reason);
 	free(name);
 	free(spec_path);
 	free(run_dir);
+	free(log);
 	return rc;
 }
 
@@ -506,7 +426,7 @@ static int start(struct ctx *c)
 					o->alpha, "beta", o->beta, "min_n", o->min_n, "max_n",
 					o->max_n, "batch", o->batch));
 	{
-		char *g = rev_parse(c->tree, o->good), *b = rev_parse(c->tree, o->bad);
+		char *g = git_rev_parse(c->tree, o->good), *b = git_rev_parse(c->tree, o->bad);
 
 		json_object_set_new(c->res, "good", json_string(g ?: o->good));
 		json_object_set_new(c->res, "bad", json_string(b ?: o->bad));
@@ -540,12 +460,117 @@ static int start(struct ctx *c)
 	return save(c);
 }
 
+/* The rule's ends: given (a nightly knows its good nights and tonight), or
+ * measured here as the first two steps; then the SPRT between them. */
+static int ends(struct ctx *c)
+{
+	const struct bisect_opts *o = c->o;
+	json_t *good_vals = NULL, *bad_vals = NULL, *rec, *rule;
+	double *g, *b;
+	size_t ng, nb;
+	int rc;
+
+	if (o->good_values && o->bad_values) {
+		good_vals = json_incref(o->good_values);
+		bad_vals = json_incref(o->bad_values);
+	} else {
+		if ((rc = step(c, jstr(c->res, "good"), "good end", "good", &rec)))
+			return rc;
+		good_vals = json_incref(json_object_get(rec, "values"));
+		if ((rc = step(c, jstr(c->res, "bad"), "bad end", "bad", &rec))) {
+			json_decref(good_vals);
+			return rc;
+		}
+		bad_vals = json_incref(json_object_get(rec, "values"));
+	}
+	json_object_set_new(c->res, "good_values", good_vals);
+	json_object_set_new(c->res, "bad_values", bad_vals);
+	g = to_doubles(good_vals, &ng);
+	b = to_doubles(bad_vals, &nb);
+	rc = sprt_init(&c->rule, g, ng, b, nb, o->alpha, o->beta, o->min_n, o->max_n);
+	free(g);
+	free(b);
+	if (rc)
+		return sb_err_prefix(-rc, "bisect %s", o->metric);
+	rule = json_object_get(c->res, "rule");
+	json_object_set_new(rule, "mu_good", json_real(c->rule.mu_good));
+	json_object_set_new(rule, "mu_bad", json_real(c->rule.mu_bad));
+	json_object_set_new(rule, "sigma", json_real(c->rule.sigma));
+	return 0;
+}
+
+/* A rebased branch: its merge base with the last good commit must be good
+ * itself, or the regression is older than the branch point. 1 when the
+ * bisection ends there (finished), 0 to search, or -errno. */
+static int merge_base_first(struct ctx *c)
+{
+	const char *mb = jstr(c->res, "merge_base"), *d;
+	json_t *rec;
+	int rc;
+
+	if (!json_is_true(json_object_get(c->res, "rebased")))
+		return 0;
+	fprintf(stderr, "bisect: %.12s is not an ancestor of %.12s (rebased): bisecting from "
+		"their merge base %.12s, tested first\n", c->o->good, c->o->bad, mb);
+	if ((rc = step(c, mb, "merge base", NULL, &rec)))
+		return rc;
+	d = decision_of(rec);
+	if (!strcmp(d, "good"))
+		return 0;
+	rc = finish(c, !strcmp(d, "bad") ? "merge-base-bad" : "merge-base-undecided", NULL);
+	return rc ? rc : 1;
+}
+
+/* The search: the midpoints' marks from the steps recorded so far (also
+ * after --resume), the next midpoint, until the first bad commit is known
+ * or skipped steps leave candidates. */
+static int search(struct ctx *c)
+{
+	json_t *commits = json_object_get(c->res, "commits"), *s, *rec;
+	int n = (int)json_array_size(commits), first_bad = -1, lo, hi, pick, rc = 0;
+	enum bisect_mark *marks = calloc(n, sizeof(*marks));
+	size_t i;
+
+	marks[n - 1] = BISECT_BAD;
+	for (;;) {
+		json_array_foreach(json_object_get(c->res, "steps"), i, s) {
+			const char *d = decision_of(s);
+
+			if (strcmp(jstr(s, "role"), "midpoint"))
+				continue;
+			for (int j = 0; j < n; j++)
+				if (!strcmp(json_string_value(json_array_get(commits, j)),
+					    jstr(s, "commit")))
+					marks[j] = !strcmp(d, "good") ? BISECT_GOOD
+						   : !strcmp(d, "bad") ? BISECT_BAD : BISECT_SKIP;
+		}
+		pick = bisect_next(marks, n, &first_bad, &lo, &hi);
+		if (pick < 0)
+			break;
+		if ((rc = step(c, json_string_value(json_array_get(commits, pick)), "midpoint",
+			       NULL, &rec)))
+			goto out;
+	}
+	if (first_bad >= 0) {
+		rc = finish(c, "found", json_string_value(json_array_get(commits, first_bad)));
+	} else {
+		json_t *cand = json_array();
+
+		for (int j = lo + 1; j <= hi; j++)
+			json_array_append(cand, json_array_get(commits, j));
+		json_object_set_new(c->res, "candidates", cand);
+		rc = finish(c, "ambiguous", NULL);
+	}
+out:
+	free(marks);
+	return rc;
+}
+
 int bisect_run(const struct bisect_opts *o, json_t **result)
 {
 	struct ctx c = { .o = o, .t0 = monotonic_s() };
-	json_t *good_vals = NULL, *bad_vals = NULL, *commits, *rec;
-	enum bisect_mark *marks = NULL;
-	int rc, n, first_bad = -1, lo, hi;
+	const char *status;
+	int rc;
 
 	*result = NULL;
 	c.tree = realpath(o->tree, NULL);
@@ -553,104 +578,13 @@ int bisect_run(const struct bisect_opts *o, json_t **result)
 		return sb_err(ENOENT, "bisect: no such tree '%s'", o->tree);
 	if ((rc = start(&c)))
 		goto out;
-	if (!strcmp(json_string_value(json_object_get(c.res, "status")) ?: "", "found") ||
-	    !strcmp(json_string_value(json_object_get(c.res, "status")) ?: "", "ambiguous"))
-		goto done;
+	status = jstr(c.res, "status");
 	/* A build failure: each step's build decides; no ends, no rule. */
-	if (o->build_only)
-		goto search;
-	/* The ends: given (a nightly knows its good nights and tonight), or
-	 * measured here. */
-	if (o->good_values && o->bad_values) {
-		good_vals = json_incref(o->good_values);
-		bad_vals = json_incref(o->bad_values);
-	} else {
-		const char *g = json_string_value(json_object_get(c.res, "good"));
-		const char *b = json_string_value(json_object_get(c.res, "bad"));
-
-		if ((rc = step(&c, g, "good end", "good", &rec)))
-			goto out;
-		good_vals = json_incref(json_object_get(rec, "values"));
-		if ((rc = step(&c, b, "bad end", "bad", &rec)))
-			goto out;
-		bad_vals = json_incref(json_object_get(rec, "values"));
-	}
-	json_object_set(c.res, "good_values", good_vals);
-	json_object_set(c.res, "bad_values", bad_vals);
-	{
-		size_t ng, nb;
-		double *g = to_doubles(good_vals, &ng), *b = to_doubles(bad_vals, &nb);
-
-		rc = sprt_init(&c.rule, g, ng, b, nb, o->alpha, o->beta, o->min_n, o->max_n);
-		free(g);
-		free(b);
-		if (rc) {
-			rc = sb_err_prefix(-rc, "bisect %s", o->metric);
-			goto out;
-		}
-		json_t *rule = json_object_get(c.res, "rule");
-
-		json_object_set_new(rule, "mu_good", json_real(c.rule.mu_good));
-		json_object_set_new(rule, "mu_bad", json_real(c.rule.mu_bad));
-		json_object_set_new(rule, "sigma", json_real(c.rule.sigma));
-	}
-search:
-	/* A rebased branch: its merge base with the last good commit must be
-	 * good itself, or the regression is older than the branch point. */
-	if (json_is_true(json_object_get(c.res, "rebased"))) {
-		const char *mb = json_string_value(json_object_get(c.res, "merge_base"));
-
-		fprintf(stderr, "bisect: %.12s is not an ancestor of %.12s (rebased): bisecting "
-			"from their merge base %.12s, tested first\n", o->good, o->bad, mb);
-		if ((rc = step(&c, mb, "merge base", NULL, &rec)))
-			goto out;
-		if (strcmp(decision_of(rec), "good")) {
-			rc = finish(&c, !strcmp(decision_of(rec), "bad") ? "merge-base-bad"
-									: "merge-base-undecided",
-				    NULL);
-			goto done;
-		}
-	}
-	commits = json_object_get(c.res, "commits");
-	n = (int)json_array_size(commits);
-	marks = calloc(n, sizeof(*marks));
-	marks[n - 1] = BISECT_BAD;
-	for (;;) {
-		json_t *s;
-		size_t i;
-		int pick;
-
-		/* Marks from the steps recorded so far (also after --resume). */
-		json_array_foreach(json_object_get(c.res, "steps"), i, s) {
-			const char *role = json_string_value(json_object_get(s, "role")) ?: "";
-
-			if (strcmp(role, "midpoint"))
-				continue;
-			for (int j = 0; j < n; j++)
-				if (!strcmp(json_string_value(json_array_get(commits, j)),
-					    json_string_value(json_object_get(s, "commit"))))
-					marks[j] = !strcmp(decision_of(s), "good") ? BISECT_GOOD
-						   : !strcmp(decision_of(s), "bad") ? BISECT_BAD
-										      : BISECT_SKIP;
-		}
-		pick = bisect_next(marks, n, &first_bad, &lo, &hi);
-		if (pick < 0)
-			break;
-		if ((rc = step(&c, json_string_value(json_array_get(commits, pick)), "midpoint",
-			       NULL, &rec)))
-			goto out;
-	}
-	if (first_bad >= 0) {
-		rc = finish(&c, "found", json_string_value(json_array_get(commits, first_bad)));
-	} else {
-		json_t *cand = json_array();
-
-		for (int j = lo + 1; j <= hi; j++)
-			json_array_append(cand, json_array_get(commits, j));
-		json_object_set_new(c.res, "candidates", cand);
-		rc = finish(&c, "ambiguous", NULL);
-	}
-done:
+	if (strcmp(status, "found") && strcmp(status, "ambiguous") &&
+	    (o->build_only || !(rc = ends(&c))) && !(rc = merge_base_first(&c)))
+		rc = search(&c);
+	if (rc == 1)
+		rc = 0;
 	if (!rc) {
 		*result = c.res;
 		c.res = NULL;
@@ -662,21 +596,13 @@ out:
 		sb_err(EINTR, "bisect interrupted: the %zu step(s) done are kept in '%s'; continue "
 		       "with --resume", json_array_size(json_object_get(c.res, "steps")), o->dir);
 	}
-	json_decref(good_vals);
-	json_decref(bad_vals);
 	json_decref(c.res);
-	free(marks);
 	free(c.tree);
 	free(c.json_path);
 	return rc;
 }
 
 /* ---- the report ---- */
-
-static const char *jstr(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k)) ?: "";
-}
 
 void bisect_print(const json_t *r, FILE *out)
 {

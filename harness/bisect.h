@@ -55,6 +55,14 @@ int bisect_next(const enum bisect_mark *marks, int n, int *first_bad, int *lo_ou
 
 /* ---- git ---- */
 
+/* git [-C tree] args... within timeout_s. 0 with the output (trailing
+ * white space stripped) in *out when out is non-NULL. Non-zero exit: -EIO,
+ * -ETIMEDOUT, or spawn's -errno; then *err (when non-NULL) gets git's
+ * output and message (stderr is captured with stdout when err is given,
+ * else discarded). */
+int git_run(const char *tree, const char *const *args, int timeout_s, char **out,
+	    char **err);
+
 /* The range to bisect in tree: when good is an ancestor of bad, base is
  * good and *rebased 0; otherwise (the branch was rebased) base is their
  * merge base and *rebased 1. *commits: array of ids in base..bad, oldest
@@ -62,6 +70,9 @@ int bisect_next(const enum bisect_mark *marks, int n, int *first_bad, int *lo_ou
  * merge base, unknown commit). */
 int bisect_range(const char *tree, const char *good, const char *bad, char **base,
 		 int *rebased, json_t **commits);
+
+/* The commit id a revision names in tree, or NULL. */
+char *git_rev_parse(const char *tree, const char *rev);
 
 /* {commit, subject, author, date} of a commit, or NULL. */
 json_t *git_commit_info(const char *tree, const char *commit);
@@ -103,6 +114,12 @@ struct bisect_opts {
  * interrupted bisection resumes). -EINTR when interrupted (SIGINT/SIGTERM):
  * the steps done are kept. */
 int bisect_run(const struct bisect_opts *o, json_t **result);
+
+struct run_opts;
+
+/* runner_run with its summary lines on stderr: a bisection's or a night's
+ * stdout is its report. Returns runner_run's exit code. */
+int run_on_stderr(const struct run_opts *ro);
 
 /* The text report: fit for a reply to the first bad commit's thread. */
 void bisect_print(const json_t *result, FILE *out);

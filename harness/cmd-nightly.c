@@ -18,7 +18,8 @@ const struct cmd_def cmd_nightly_def = {
 	"nightly", "NIGHTLY.json",
 	"one night against a branch: fetch, run, judge, bisect, report",
 	"One night against a branch (mm-unstable): git fetch, resolve the head; when\n"
-	"that commit was judged already, say so and exit 0. Otherwise build it through\n"
+	"that commit was judged already, say so and exit 0; when its night failed and\n"
+	"was bisected, say 'already bisected' and exit 3. Otherwise build it through\n"
 	"the kernel cache, run the suite, store the run in the history database, judge\n"
 	"each metric against the pooled last N good nights (compare's statistics),\n"
 	"bisect the worst regression, and write report.txt, night.json and an HTML\n"

@@ -16,5 +16,7 @@ struct history {
 sqlite3_stmt *history_prep(struct history *h, const char *sql, const char *fmt, ...);
 /* Step a statement that returns no rows, and finalize it. */
 int history_done(struct history *h, sqlite3_stmt *st, const char *what);
+/* The SQL that takes a database from schema v to v + 1, or NULL. */
+const char *history_migration(int v);
 
 #endif

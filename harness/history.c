@@ -4,6 +4,7 @@
 #include "harness/store.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/jsonget.h"
 #include "harness/result.h"
 
 #include <dirent.h>
@@ -52,13 +53,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX metric_values_metric ON metric_values(metric);",
 };
 
-static char *iso_now_utc(void)
+const char *history_migration(int v)
 {
-	char buf[32];
-	time_t t = time(NULL);
-
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	return xstrdup(buf);
+	return v >= 0 && v < (int)(sizeof(migrations) / sizeof(migrations[0])) ? migrations[v]
+										: NULL;
 }
 
 static int dberr(struct history *h, const char *what)
@@ -285,14 +283,29 @@ void history_close(struct history *h)
 
 /* ---- nights ---- */
 
-json_t *history_night_of_head(struct history *h, const char *head)
+/* The first row of a statement's result, or NULL. */
+static json_t *first_row(sqlite3_stmt *st)
 {
-	json_t *r = rows(history_prep(h, "SELECT * FROM nights WHERE head = ? AND status = 'judged' "
-			      "ORDER BY id DESC LIMIT 1", "s", head));
-	json_t *n = json_incref(json_array_get(r, 0));
+	json_t *r = rows(st), *n = json_incref(json_array_get(r, 0));
 
 	json_decref(r);
 	return n;
+}
+
+json_t *history_night_of_head(struct history *h, const char *head)
+{
+	return first_row(history_prep(h, "SELECT * FROM nights WHERE head = ? AND status = "
+				      "'judged' ORDER BY id DESC LIMIT 1", "s", head));
+}
+
+json_t *history_bisected_failure(struct history *h, const char *head)
+{
+	return first_row(history_prep(h, "SELECT n.id, n.started, n.exit_code, b.status, "
+				      "b.first_bad, c.subject FROM nights n JOIN bisects b ON "
+				      "b.night_id = n.id LEFT JOIN commits c ON c.sha = b.first_bad "
+				      "WHERE n.head = ? AND n.status = 'failed' AND b.status IN "
+				      "('found', 'ambiguous') ORDER BY n.id DESC LIMIT 1", "s",
+				      head));
 }
 
 int history_mark_interrupted(struct history *h)
@@ -304,7 +317,7 @@ int history_mark_interrupted(struct history *h)
 int history_night_start(struct history *h, const char *tree, const char *branch,
 			const char *head, const char *dir, int64_t *id)
 {
-	char *now = iso_now_utc();
+	char *now = iso_now();
 	int rc = history_done(h, history_prep(h, "INSERT INTO nights(started, tree, branch, head, dir, status) "
 			      "VALUES(?, ?, ?, ?, ?, 'running')", "sssss", now, tree, branch,
 			      head, dir), "adding a night");
@@ -318,7 +331,7 @@ int history_night_start(struct history *h, const char *tree, const char *branch,
 int history_night_finish(struct history *h, int64_t id, const char *status,
 			 const char *verdict, int exit_code, const char *report)
 {
-	char *now = iso_now_utc();
+	char *now = iso_now();
 	int rc = history_done(h, history_prep(h, "UPDATE nights SET finished = ?, status = ?, verdict = ?, "
 			      "exit_code = ?, report = ? WHERE id = ?", "sssisi", now, status,
 			      verdict, (int64_t)exit_code, report, id), "finishing a night");
@@ -336,12 +349,8 @@ json_t *history_good_nights(struct history *h, int n, int64_t exclude)
 
 json_t *history_last_judged_night(struct history *h, int64_t exclude)
 {
-	json_t *r = rows(history_prep(h, "SELECT id, head FROM nights WHERE status = 'judged' AND "
-				      "id != ? ORDER BY id DESC LIMIT 1", "i", exclude));
-	json_t *n = json_incref(json_array_get(r, 0));
-
-	json_decref(r);
-	return n;
+	return first_row(history_prep(h, "SELECT id, head FROM nights WHERE status = 'judged' "
+				      "AND id != ? ORDER BY id DESC LIMIT 1", "i", exclude));
 }
 
 /* ---- runs ---- */
@@ -511,55 +520,69 @@ json_t *history_run_values(struct history *h, int64_t run_id, const char *kernel
 			      workload, metric));
 }
 
-/* ---- verdicts ---- */
+/* ---- rows from JSON objects ---- */
 
-static double jnum_or_nan(const json_t *o, const char *k)
+/* Prepare sql and bind parameter i + 1 from the member keys[i] of o, read
+ * by the letter fmt[i] as history_prep binds: s (a string, else NULL), i
+ * (an integer), n (an integer, 0 as NULL), d (a number, else NULL), b (a
+ * boolean as 0/1). The caller binds any parameters after those. */
+static sqlite3_stmt *prep_json(struct history *h, const char *sql, const char *fmt,
+			       const char *const *keys, const json_t *o)
 {
-	json_t *v = json_object_get(o, k);
+	sqlite3_stmt *st = history_prep(h, sql, NULL);
 
-	return json_is_number(v) ? json_number_value(v) : NAN;
+	for (int i = 0; st && fmt[i]; i++) {
+		const json_t *v = json_object_get(o, keys[i]);
+		json_int_t n = json_integer_value(v);
+		double d = jnum_or_nan(o, keys[i]);
+
+		if (fmt[i] == 's' && json_is_string(v))
+			sqlite3_bind_text(st, i + 1, json_string_value(v), -1, SQLITE_TRANSIENT);
+		else if (fmt[i] == 'i' || (fmt[i] == 'n' && n))
+			sqlite3_bind_int64(st, i + 1, n);
+		else if (fmt[i] == 'd' && isfinite(d))
+			sqlite3_bind_double(st, i + 1, d);
+		else if (fmt[i] == 'b')
+			sqlite3_bind_int(st, i + 1, json_is_true(v));
+		else
+			sqlite3_bind_null(st, i + 1);
+	}
+	return st;
 }
+
+/* ---- verdicts ---- */
 
 int history_add_verdict(struct history *h, int64_t night_id, const json_t *r)
 {
-	return history_done(h, history_prep(h, "INSERT OR REPLACE INTO verdicts VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, "
-			    "?, ?, ?, ?, ?)", "isssssssddiidi", night_id,
-			    json_string_value(json_object_get(r, "kernel")),
-			    json_string_value(json_object_get(r, "topology")),
-			    json_string_value(json_object_get(r, "workload")),
-			    json_string_value(json_object_get(r, "metric")),
-			    json_string_value(json_object_get(r, "unit")),
-			    json_string_value(json_object_get(r, "better")),
-			    json_string_value(json_object_get(r, "verdict")),
-			    jnum_or_nan(r, "pct_change"), jnum_or_nan(r, "welch_p"),
-			    (int64_t)json_integer_value(json_object_get(r, "n_base")),
-			    (int64_t)json_integer_value(json_object_get(r, "n_new")),
-			    jnum_or_nan(r, "threshold"),
-			    (int64_t)json_is_true(json_object_get(r, "regression"))),
-		    "adding a verdict");
+	static const char *const keys[] = { "kernel", "topology", "workload", "metric", "unit",
+					    "better", "verdict", "pct_change", "welch_p",
+					    "n_base", "n_new", "threshold", "regression" };
+	sqlite3_stmt *st = prep_json(h, "INSERT OR REPLACE INTO verdicts VALUES(?14, ?1, ?2, ?3, "
+				     "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+				     "sssssssddiidb", keys, r);
+
+	if (st)
+		sqlite3_bind_int64(st, 14, night_id);
+	return history_done(h, st, "adding a verdict");
 }
 
 /* ---- bisects ---- */
 
 int history_bisect_start(struct history *h, const json_t *b, int64_t *id)
 {
-	char *now = iso_now_utc();
-	int rc = history_done(h, history_prep(h, "INSERT INTO bisects(night_id, good, bad, merge_base, kernel, "
-			      "topology, workload, metric, dir, alpha, beta, status, started) "
-			      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
-			      "nssssssssdds",
-			      (int64_t)json_integer_value(json_object_get(b, "night_id")),
-			      json_string_value(json_object_get(b, "good")),
-			      json_string_value(json_object_get(b, "bad")),
-			      json_string_value(json_object_get(b, "merge_base")),
-			      json_string_value(json_object_get(b, "kernel")),
-			      json_string_value(json_object_get(b, "topology")),
-			      json_string_value(json_object_get(b, "workload")),
-			      json_string_value(json_object_get(b, "metric")),
-			      json_string_value(json_object_get(b, "dir")),
-			      jnum_or_nan(b, "alpha"), jnum_or_nan(b, "beta"), now),
-		      "adding a bisect");
+	static const char *const keys[] = { "night_id", "good", "bad", "merge_base", "kernel",
+					    "topology", "workload", "metric", "dir", "alpha",
+					    "beta" };
+	char *now = iso_now();
+	sqlite3_stmt *st = prep_json(h, "INSERT INTO bisects(night_id, good, bad, merge_base, "
+				     "kernel, topology, workload, metric, dir, alpha, beta, status, "
+				     "started) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+				     "'running', ?12)", "nssssssssdd", keys, b);
+	int rc;
 
+	if (st)
+		sqlite3_bind_text(st, 12, now, -1, SQLITE_TRANSIENT);
+	rc = history_done(h, st, "adding a bisect");
 	free(now);
 	if (!rc)
 		*id = sqlite3_last_insert_rowid(h->db);
@@ -569,10 +592,10 @@ int history_bisect_start(struct history *h, const json_t *b, int64_t *id)
 int history_bisect_finish(struct history *h, int64_t id, const char *status,
 			  const char *first_bad)
 {
-	char *now = iso_now_utc();
-	int rc = history_done(h, history_prep(h, "UPDATE bisects SET status = ?, first_bad = ?, finished = ? "
-			      "WHERE id = ?", "sssi", status, first_bad, now, id),
-		      "finishing a bisect");
+	char *now = iso_now();
+	int rc = history_done(h, history_prep(h, "UPDATE bisects SET status = ?, first_bad = ?, "
+					      "finished = ? WHERE id = ?", "sssi", status,
+					      first_bad, now, id), "finishing a bisect");
 
 	free(now);
 	return rc;
@@ -580,16 +603,14 @@ int history_bisect_finish(struct history *h, int64_t id, const char *status,
 
 int history_bisect_step(struct history *h, int64_t bisect_id, const json_t *s)
 {
-	return history_done(h, history_prep(h, "INSERT OR REPLACE INTO bisect_steps VALUES(?, ?, ?, ?, ?, ?, ?, "
-			    "?, ?)", "iisnsidds", bisect_id,
-			    (int64_t)json_integer_value(json_object_get(s, "seq")),
-			    json_string_value(json_object_get(s, "commit")),
-			    (int64_t)json_integer_value(json_object_get(s, "run_id")),
-			    json_string_value(json_object_get(s, "decision")),
-			    (int64_t)json_integer_value(json_object_get(s, "n")),
-			    jnum_or_nan(s, "mean"), jnum_or_nan(s, "llr"),
-			    json_string_value(json_object_get(s, "reason"))),
-		    "adding a bisect step");
+	static const char *const keys[] = { "seq", "commit", "run_id", "decision", "n", "mean",
+					    "llr", "reason" };
+	sqlite3_stmt *st = prep_json(h, "INSERT OR REPLACE INTO bisect_steps VALUES(?9, ?1, ?2, "
+				     "?3, ?4, ?5, ?6, ?7, ?8)", "isnsidds", keys, s);
+
+	if (st)
+		sqlite3_bind_int64(st, 9, bisect_id);
+	return history_done(h, st, "adding a bisect step");
 }
 
 /* ---- reading ---- */

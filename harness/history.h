@@ -38,6 +38,9 @@ int history_exec(struct history *h, const char *sql);
 
 /* A night that was judged (status 'judged') for this head, or NULL. */
 json_t *history_night_of_head(struct history *h, const char *head);
+/* The newest failed night of this head whose bisection finished (found or
+ * ambiguous): {id, started, exit_code, status, first_bad, subject}, or NULL. */
+json_t *history_bisected_failure(struct history *h, const char *head);
 /* Nights left 'running' by a killed nightly become 'interrupted'. */
 int history_mark_interrupted(struct history *h);
 int history_night_start(struct history *h, const char *tree, const char *branch,

@@ -32,7 +32,7 @@ static int build(struct job *j, const json_t *inputs, const char *ikey, struct k
 	j->work = variant_dir(j->cache, j->sk);
 	j->src = xasprintf("%s/src", j->work);
 	j->out = xasprintf("%s/out", j->work);
-	j->log = xasprintf("%s/build.log", j->work);
+	j->log = j->o->log ? xstrdup(j->o->log) : xasprintf("%s/build.log", j->work);
 	if ((rc = mkdir_p(j->work, 0755)) || (rc = lock_variant(j)))
 		goto out;
 	j->log_fd = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);

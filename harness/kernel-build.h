@@ -37,6 +37,8 @@ struct kbuild_opts {
 	int quiet;         /* no progress lines at all */
 	int force;         /* build even when cached */
 	const char *label; /* progress prefix, e.g. "[1/2]"; may be NULL */
+	const char *log;   /* the build log's path; NULL: build.log in the work
+			    * tree (truncated by the variant's next build) */
 };
 
 /* Build the kernel of a git spec kernel, or find it in the cache, and fill

@@ -7,6 +7,7 @@
 #include "harness/compare.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/jsonget.h"
 #include "harness/history.h"
 #include "common/jsonloc.h"
 #include "harness/kernel-build.h"
@@ -29,37 +30,6 @@
 #include <unistd.h>
 
 /* ---- one night ---- */
-
-static int git_run(const char *tree, const char *const *args, int timeout_s, char **out,
-		   char **err_text)
-{
-	const char *argv[24] = { "git" };
-	struct spawn_opts so = { .argv = argv, .timeout_ms = timeout_s * 1000, .capture = 1,
-				 .merge_stderr = 1 };
-	struct spawn_result r = { 0 };
-	int i = 1, rc;
-
-	if (tree) {
-		argv[i++] = "-C";
-		argv[i++] = tree;
-	}
-	for (int j = 0; args[j] && i < 23; j++)
-		argv[i++] = args[j];
-	argv[i] = NULL;
-	if ((rc = spawn_run(&so, &r)))
-		return rc;
-	rc = r.timed_out ? -ETIMEDOUT : r.exit_code ? -EIO : 0;
-	if (r.out)
-		rstrip(r.out);
-	if (rc && err_text)
-		*err_text = xstrdup(r.out ?: "");
-	if (!rc && out) {
-		*out = r.out ?: xstrdup("");
-		r.out = NULL;
-	}
-	spawn_result_release(&r);
-	return rc;
-}
 
 /* git fetch; the branch head is kept under refs/swapbench/ so nothing of
  * the user's refs moves. */
@@ -232,339 +202,365 @@ static const json_t *worst(const json_t *verdicts)
 	return w;
 }
 
-static int reports(const struct nightly_config *c, struct history *h, const char *night_dir,
-		   const json_t *night, const json_t *bisect)
+/* One night, from the fetch to the report: the phases of nightly_run. */
+struct night {
+	const struct nightly_config *c;
+	struct history *h;
+	int lock;
+	char *head, *dir, *spec_path, *run_dir;
+	const char *kernel;  /* the suite's kernel that follows the branch */
+	struct spec s;
+	json_t *info;        /* the head's commit, subject, author, date */
+	json_t *night;       /* night.json */
+	json_t *verdicts, *good, *summary, *bres;
+	int64_t id, run_id;
+	int regressions, build_failed, code;
+};
+
+static void night_html(struct night *n)
 {
 	json_t *dump = NULL;
-	int rc;
+	char *p;
 
-	if ((rc = history_dump(h, &dump)))
-		return rc;
-	rc = html_report_write(dump, night, bisect, c->reports);
-	if (!rc) {
-		char *p = xasprintf("%s/index.html", c->reports);
-
+	if (history_dump(n->h, &dump) || html_report_write(dump, n->night, n->bres, n->c->reports)) {
+		log_warn("report: %s", sb_lasterr());
+	} else {
+		p = xasprintf("%s/index.html", n->c->reports);
 		fprintf(stderr, "nightly: report %s\n", p);
 		free(p);
 	}
 	json_decref(dump);
-	(void)night_dir;
-	return rc;
+}
+
+/* The lock, the database, the fetch. 0, or -1 with n->code set. */
+static int night_open(struct night *n)
+{
+	const struct nightly_config *c = n->c;
+	int rc;
+
+	if ((rc = mkdir_p(c->results, 0755)) || (rc = lock_db(c->database, &n->lock))) {
+		n->code = rc == -EBUSY ? EXIT_SKIPPED : EXIT_USAGE;
+	} else if (history_open(c->database, 1, &n->h)) {
+		n->code = EXIT_USAGE;
+	} else {
+		history_mark_interrupted(n->h);
+		if (!fetch(c, &n->head))
+			return 0;
+		n->code = EXIT_CELLS_FAILED;
+	}
+	log_err("%s", sb_lasterr());
+	return -1;
+}
+
+/* 1 when the head needs nothing tonight: judged already, or its night
+ * failed and was bisected already (nothing more to learn from spending the
+ * builds and cells again: the same exit code as that night). */
+static int night_seen(struct night *n)
+{
+	json_t *seen = history_night_of_head(n->h, n->head);
+
+	if (seen) {
+		printf("%s %.12s was judged on night %lld (%s, verdict %s): nothing to do\n",
+		       n->c->branch, n->head, (long long)json_integer_value(json_object_get(seen, "id")),
+		       json_string_value(json_object_get(seen, "started")),
+		       json_string_value(json_object_get(seen, "verdict")));
+	} else if ((seen = history_bisected_failure(n->h, n->head))) {
+		const char *fb = json_string_value(json_object_get(seen, "first_bad"));
+
+		printf("%s %.12s failed on night %lld (%s): already bisected: %.12s (\"%s\"); "
+		       "nothing to do\n", n->c->branch, n->head,
+		       (long long)json_integer_value(json_object_get(seen, "id")),
+		       json_string_value(json_object_get(seen, "started")), fb ? fb : "ambiguous",
+		       json_string_value(json_object_get(seen, "subject")) ?: "");
+		n->code = (int)json_integer_value(json_object_get(seen, "exit_code"));
+	}
+	json_decref(seen);
+	return seen != NULL;
+}
+
+/* The night's directory, its suite at the head, its row and night.json.
+ * 0, or -1 with n->code set. */
+static int night_start(struct night *n)
+{
+	const struct nightly_config *c = n->c;
+	char stamp[32], *abs, *now;
+	time_t t = time(NULL);
+
+	n->info = git_commit_info(c->tree, n->head);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&t));
+	n->dir = xasprintf("%s/%s-%.12s", c->results, stamp, n->head);
+	for (int i = 2; path_exists(n->dir); i++) {
+		free(n->dir);
+		n->dir = xasprintf("%s/%s-%.12s-%d", c->results, stamp, n->head, i);
+	}
+	n->spec_path = xasprintf("%s/suite.json", n->dir);
+	n->run_dir = xasprintf("%s/run", n->dir);
+	if (mkdir_p(n->dir, 0755) ||
+	    bisect_suite_at(c->suite, c->kernel, c->tree, n->head, NULL, NULL, n->spec_path) ||
+	    spec_load(n->spec_path, &n->s)) {
+		log_err("%s", sb_lasterr());
+		n->code = EXIT_USAGE;
+		return -1;
+	}
+	for (size_t i = 0; !n->kernel && i < n->s.nkernels; i++)
+		if (n->s.kernels[i].build)
+			n->kernel = n->s.kernels[i].name;
+	abs = realpath(n->dir, NULL);
+	if (history_begin(n->h) ||
+	    history_night_start(n->h, c->tree_url ?: c->tree, c->branch, n->head, abs, &n->id) ||
+	    (n->info && history_add_commit(n->h, n->head, jstr(n->info, "subject"),
+					   jstr(n->info, "author"), jstr(n->info, "date"))) ||
+	    history_commit(n->h)) {
+		log_err("%s", sb_lasterr());
+		history_rollback(n->h);
+		free(abs);
+		n->code = EXIT_USAGE;
+		return -1;
+	}
+	free(abs);
+	now = iso_now();
+	n->night = json_pack("{s:i,s:I,s:s,s:s,s:s,s:s,s:O?,s:O?,s:s,s:s}", "schema_version", 1,
+			     "id", (json_int_t)n->id, "name", c->name, "tree",
+			     c->tree_url ?: c->tree, "branch", c->branch, "head", n->head,
+			     "subject", json_object_get(n->info, "subject"), "author",
+			     json_object_get(n->info, "author"), "kernel", n->kernel, "started",
+			     now);
+	free(now);
+	fprintf(stderr, "nightly: night %lld: %s at %.12s (%s)\n", (long long)n->id, c->branch,
+		n->head, jstr(n->info, "subject"));
+	return 0;
 }
 
 /* A head that does not build is a regression of the branch: find the
  * commit that broke the build, from the newest night whose head built (a
- * build bisection: each step only builds). NULL when there is no such
- * night, bisection is off, or it failed (said in night.json). */
-static json_t *bisect_build_failure(const struct nightly_config *c, struct history *h,
-				    int64_t night_id, const char *head, const char *kernel,
-				    const char *night_dir, json_t *night)
+ * build bisection: each step only builds). Nothing when there is no such
+ * night or bisection is off; a failed bisection is said in night.json. */
+static void night_bisect_build(struct night *n)
 {
-	json_t *last = c->bisect ? history_last_judged_night(h, night_id) : NULL, *bres = NULL;
+	const struct nightly_config *c = n->c;
+	json_t *last = c->bisect ? history_last_judged_night(n->h, n->id) : NULL;
 	const char *good = json_string_value(json_object_get(last, "head"));
-	char *bdir = xasprintf("%s/bisect", night_dir);
-	struct bisect_opts bo = { .tree = c->tree, .suite = c->suite, .kernel = kernel,
-				  .good = good, .bad = head, .dir = bdir, .db = h,
-				  .night_id = night_id, .build_only = 1 };
+	char *bdir = xasprintf("%s/bisect", n->dir);
+	struct bisect_opts bo = { .tree = c->tree, .suite = c->suite, .kernel = n->kernel,
+				  .good = good, .bad = n->head, .dir = bdir, .db = n->h,
+				  .night_id = n->id, .build_only = 1 };
 
-	if (good && strcmp(good, head)) {
+	if (good && strcmp(good, n->head)) {
 		fprintf(stderr, "nightly: bisecting the build failure between %.12s (night %lld "
 			"built it) and %.12s\n", good,
-			(long long)json_integer_value(json_object_get(last, "id")), head);
-		if (bisect_run(&bo, &bres)) {
+			(long long)json_integer_value(json_object_get(last, "id")), n->head);
+		if (bisect_run(&bo, &n->bres)) {
 			log_err("%s", sb_lasterr());
-			json_object_set_new(night, "bisect_error", json_string(sb_lasterr()));
+			json_object_set_new(n->night, "bisect_error", json_string(sb_lasterr()));
 		}
 	}
 	json_decref(last);
 	free(bdir);
-	return bres;
+}
+
+/* Build the head first: one that does not build cannot be judged. Its log
+ * is kept in the night's directory (the work tree's is the next build's).
+ * 0, or -1 when it did not build (bisected). */
+static int night_build(struct night *n)
+{
+	char *log = xasprintf("%s/build.log", n->dir);
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < n->s.nkernels; i++) {
+		struct kernel k;
+		enum kbuild_state st;
+		struct kbuild_opts ko = { .tty = isatty(2), .label = "nightly build", .log = log };
+
+		if (!n->s.kernels[i].build || strcmp(n->s.kernels[i].name, n->kernel))
+			continue;
+		if (!(rc = kbuild_get(&n->s.kernels[i], &ko, &k, &st))) {
+			kernel_release(&k);
+			continue;
+		}
+		log_err("%s", sb_lasterr());
+		json_object_set_new(n->night, "error", json_string(sb_lasterr()));
+		json_object_set_new(n->night, "build_log", json_string(log));
+		n->code = EXIT_CELLS_FAILED;
+		n->build_failed = 1;
+		night_bisect_build(n);
+		rc = -1;
+	}
+	free(log);
+	return rc;
+}
+
+/* Run the suite, index the run, judge it against the good nights. 0, or
+ * -1 when there is nothing to judge (n->code set). */
+static int night_run_judge(struct night *n)
+{
+	struct run_opts ro = { .spec_path = n->spec_path, .out_dir = n->run_dir,
+			       .iterations = n->c->iterations };
+	int rcode = run_on_stderr(&ro);
+
+	if (!path_exists(n->run_dir)) {
+		json_object_set_new(n->night, "error", json_string("the run did not start"));
+		n->code = EXIT_CELLS_FAILED;
+		return -1;
+	}
+	if (rcode == EXIT_CELLS_FAILED)
+		json_object_set_new(n->night, "error",
+				    json_string("some cells failed (crash, timeout or failure): "
+						"see the run"));
+	if (history_begin(n->h) ||
+	    history_add_run(n->h, n->run_dir, "night", n->id, n->head, &n->run_id) ||
+	    summary_load(n->run_dir, &n->summary)) {
+		log_err("%s", sb_lasterr());
+		history_rollback(n->h);
+		n->code = EXIT_CELLS_FAILED;
+		return -1;
+	}
+	n->regressions = nightly_judge(n->c, n->h, n->id, n->run_id, n->kernel, n->summary,
+				       n->verdicts, &n->good);
+	if (history_commit(n->h)) {
+		log_err("%s", sb_lasterr());
+		history_rollback(n->h);
+		n->code = EXIT_CELLS_FAILED;
+		return -1;
+	}
+	json_object_set(n->night, "verdicts", n->verdicts);
+	json_object_set(n->night, "baseline_nights", n->good);
+	if (json_object_get(n->night, "error"))
+		n->code = EXIT_CELLS_FAILED;
+	else if (n->regressions)
+		n->code = EXIT_REGRESSION;
+	return 0;
+}
+
+/* Bisect the worst regression between the newest good night and tonight,
+ * their values being the ends' samples. */
+static void night_bisect_regression(struct night *n)
+{
+	const struct nightly_config *c = n->c;
+	const json_t *w = worst(n->verdicts);
+	const char *good_head = jstr(json_array_get(n->good, 0), "head");
+	char *bdir = xasprintf("%s/bisect", n->dir);
+	struct bisect_opts bo = {
+		.tree = c->tree, .suite = c->suite, .kernel = n->kernel, .good = good_head,
+		.bad = n->head, .topology = jstr(w, "topology"), .workload = jstr(w, "workload"),
+		.metric = jstr(w, "metric"), .dir = bdir, .alpha = c->alpha, .beta = c->beta,
+		.min_n = c->min_n, .max_n = c->max_n, .batch = c->batch, .ends_n = 5,
+		.db = n->h, .night_id = n->id,
+	};
+
+	bo.good_values = history_night_values(n->h, n->good, n->kernel, bo.topology,
+					      bo.workload, bo.metric);
+	bo.bad_values = history_run_values(n->h, n->run_id, n->kernel, bo.topology, bo.workload,
+					   bo.metric);
+	fprintf(stderr, "nightly: bisecting %s %s/%s between %.12s and %.12s\n", bo.metric,
+		bo.topology, bo.workload, good_head, n->head);
+	if (bisect_run(&bo, &n->bres)) {
+		log_err("%s", sb_lasterr());
+		json_object_set_new(n->night, "bisect_error", json_string(sb_lasterr()));
+	}
+	json_decref(bo.good_values);
+	json_decref(bo.bad_values);
+	free(bdir);
+}
+
+/* The night's text report. */
+static char *night_text(const struct night *n, const char *verdict, size_t *len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+
+	fprintf(f, "swapbench nightly %s: %s at %.12s (\"%s\")\nnight %lld: %s\n\n", n->c->name,
+		n->c->branch, n->head, jstr(n->info, "subject"), (long long)n->id, verdict);
+	if (json_object_get(n->night, "error"))
+		fprintf(f, "error: %s\n\n", jstr(n->night, "error"));
+	if (n->build_failed)
+		fprintf(f, "REGRESSION of the branch: %s does not build at %.12s (log: %s)\n\n",
+			n->c->branch, n->head, jstr(n->night, "build_log"));
+	if (json_array_size(n->verdicts)) {
+		fprintf(f, "against the pooled last %zu good night(s):\n",
+			json_array_size(n->good));
+		print_verdicts(n->verdicts, f);
+	}
+	if (n->bres) {
+		fputc('\n', f);
+		bisect_print(n->bres, f);
+	}
+	fclose(f);
+	return text;
+}
+
+/* Whatever happened: night.json, report.txt, the night's row, a ref that
+ * keeps the head, the HTML report, the text (or JSON) on stdout. */
+static void night_finish(struct night *n, int json_out)
+{
+	int failed = n->code == EXIT_CELLS_FAILED;
+	const char *verdict = failed ? "unjudged" : n->regressions ? "regression"
+					    : json_array_size(n->good) ? "good" : "baseline";
+	size_t len = 0;
+	char *text = night_text(n, verdict, &len);
+	char *np = xasprintf("%s/night.json", n->dir), *tp = xasprintf("%s/report.txt", n->dir);
+	char *ref = xasprintf("refs/swapbench/nights/%lld", (long long)n->id);
+	const char *args[] = { "update-ref", ref, n->head, NULL };
+
+	json_object_set_new(n->night, "status", json_string(failed ? "failed" : "judged"));
+	json_object_set_new(n->night, "verdict", json_string(verdict));
+	json_object_set_new(n->night, "exit_code", json_integer(n->code));
+	if (n->build_failed)
+		json_object_set_new(n->night, "failure", json_string("build"));
+	json_object_set_new(n->night, "report", json_string(text));
+	if (n->bres)
+		json_object_set_new(n->night, "bisect",
+				    json_pack("{s:O,s:O?}", "status",
+					      json_object_get(n->bres, "status"), "first_bad",
+					      json_object_get(n->bres, "first_bad")));
+	store_write_json(np, n->night);
+	write_file_atomic(tp, text, len);
+	if (history_begin(n->h) ||
+	    history_night_finish(n->h, n->id, failed ? "failed" : "judged", verdict, n->code,
+				 text) ||
+	    history_commit(n->h)) {
+		log_err("%s", sb_lasterr());
+		history_rollback(n->h);
+	}
+	/* Keep the judged head reachable: mm-unstable is rebased daily, and
+	 * tomorrow's merge base is computed from it. */
+	git_run(n->c->tree, args, 60, NULL, NULL);
+	night_html(n);
+	if (json_out) {
+		json_dumpf(n->night, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+	} else {
+		fputs(text, stdout);
+	}
+	free(text);
+	free(np);
+	free(tp);
+	free(ref);
 }
 
 int nightly_run(const struct nightly_config *c, int json_out)
 {
-	struct history *h = NULL;
-	int lock = -1, code = EXIT_OK, rc, regressions = 0;
-	char *head = NULL, *night_dir = NULL, *spec_path = NULL, *run_dir = NULL;
-	json_t *night = NULL, *verdicts = json_array(), *good = NULL, *summary = NULL;
-	json_t *bres = NULL, *info = NULL;
-	int64_t night_id = 0, run_id = 0;
-	const char *kernel = c->kernel;
-	int build_failed = 0;
-	struct spec s;
+	struct night n = { .c = c, .lock = -1, .kernel = c->kernel, .verdicts = json_array() };
 
-	spec_init(&s);
-	if ((rc = mkdir_p(c->results, 0755)) || (rc = lock_db(c->database, &lock))) {
-		log_err("%s", sb_lasterr());
-		code = rc == -EBUSY ? EXIT_SKIPPED : EXIT_USAGE;
-		goto out;
+	spec_init(&n.s);
+	if (!night_open(&n) && !night_seen(&n) && !night_start(&n)) {
+		if (!night_build(&n) && !night_run_judge(&n) && n.regressions && c->bisect &&
+		    json_array_size(n.good))
+			night_bisect_regression(&n);
+		night_finish(&n, json_out);
 	}
-	if ((rc = history_open(c->database, 1, &h))) {
-		log_err("%s", sb_lasterr());
-		code = EXIT_USAGE;
-		goto out;
-	}
-	history_mark_interrupted(h);
-	if ((rc = fetch(c, &head))) {
-		log_err("%s", sb_lasterr());
-		code = EXIT_CELLS_FAILED;
-		goto out;
-	}
-	{
-		json_t *seen = history_night_of_head(h, head);
-
-		if (seen) {
-			printf("%s %.12s was judged on night %lld (%s, verdict %s): nothing to do\n",
-			       c->branch, head, (long long)json_integer_value(json_object_get(seen, "id")),
-			       json_string_value(json_object_get(seen, "started")),
-			       json_string_value(json_object_get(seen, "verdict")));
-			json_decref(seen);
-			goto out;
-		}
-	}
-	info = git_commit_info(c->tree, head);
-	{
-		char stamp[32];
-		time_t t = time(NULL);
-
-		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&t));
-		night_dir = xasprintf("%s/%s-%.12s", c->results, stamp, head);
-		for (int i = 2; path_exists(night_dir); i++) {
-			free(night_dir);
-			night_dir = xasprintf("%s/%s-%.12s-%d", c->results, stamp, head, i);
-		}
-	}
-	spec_path = xasprintf("%s/suite.json", night_dir);
-	run_dir = xasprintf("%s/run", night_dir);
-	if ((rc = mkdir_p(night_dir, 0755)) ||
-	    (rc = bisect_suite_at(c->suite, c->kernel, c->tree, head, NULL, NULL, spec_path)) ||
-	    (rc = spec_load(spec_path, &s))) {
-		log_err("%s", sb_lasterr());
-		code = EXIT_USAGE;
-		goto out;
-	}
-	for (size_t i = 0; !kernel && i < s.nkernels; i++)
-		if (s.kernels[i].build)
-			kernel = s.kernels[i].name;
-	{
-		char *abs = realpath(night_dir, NULL);
-
-		if (history_begin(h) ||
-		    history_night_start(h, c->tree_url ?: c->tree, c->branch, head, abs, &night_id) ||
-		    (info && history_add_commit(h, head,
-						json_string_value(json_object_get(info, "subject")),
-						json_string_value(json_object_get(info, "author")),
-						json_string_value(json_object_get(info, "date")))) ||
-		    history_commit(h)) {
-			log_err("%s", sb_lasterr());
-			history_rollback(h);
-			free(abs);
-			code = EXIT_USAGE;
-			goto out;
-		}
-		free(abs);
-	}
-	night = json_pack("{s:i,s:I,s:s,s:s,s:s,s:s,s:O?,s:O?,s:s}", "schema_version", 1, "id",
-			  (json_int_t)night_id, "name", c->name, "tree", c->tree_url ?: c->tree,
-			  "branch", c->branch, "head", head, "subject",
-			  json_object_get(info, "subject"), "author", json_object_get(info, "author"),
-			  "kernel", kernel);
-	{
-		char now[32];
-		time_t t = time(NULL);
-
-		strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-		json_object_set_new(night, "started", json_string(now));
-	}
-	fprintf(stderr, "nightly: night %lld: %s at %.12s (%s)\n", (long long)night_id, c->branch,
-		head, json_string_value(json_object_get(info, "subject")) ?: "");
-	/* Build first: a head that does not build cannot be judged. */
-	for (size_t i = 0; i < s.nkernels; i++) {
-		struct kernel k;
-		enum kbuild_state st;
-		struct kbuild_opts ko = { .tty = isatty(2), .label = "nightly build" };
-
-		if (!s.kernels[i].build || strcmp(s.kernels[i].name, kernel))
-			continue;
-		if (kbuild_get(&s.kernels[i], &ko, &k, &st)) {
-			char *why = xstrdup(sb_lasterr());
-
-			log_err("%s", why);
-			json_object_set_new(night, "error", json_string(why));
-			free(why);
-			code = EXIT_CELLS_FAILED;
-			build_failed = 1;
-			bres = bisect_build_failure(c, h, night_id, head, kernel, night_dir, night);
-			goto finish;
-		}
-		kernel_release(&k);
-	}
-	{
-		struct run_opts ro = { .spec_path = spec_path, .out_dir = run_dir,
-				       .iterations = c->iterations };
-		int saved = dup(1), rcode;
-
-		/* stdout is the night's report; the runner's lines go to stderr. */
-		fflush(stdout);
-		if (saved >= 0)
-			dup2(2, 1);
-		rcode = runner_run(&ro);
-		fflush(stdout);
-		if (saved >= 0) {
-			dup2(saved, 1);
-			close(saved);
-		}
-		if (!path_exists(run_dir)) {
-			json_object_set_new(night, "error", json_string("the run did not start"));
-			code = EXIT_CELLS_FAILED;
-			goto finish;
-		}
-		if (rcode == EXIT_CELLS_FAILED)
-			json_object_set_new(night, "error",
-					    json_string("some cells failed (crash, timeout or "
-							"failure): see the run"));
-	}
-	if (history_begin(h) || history_add_run(h, run_dir, "night", night_id, head, &run_id) ||
-	    summary_load(run_dir, &summary)) {
-		log_err("%s", sb_lasterr());
-		history_rollback(h);
-		code = EXIT_CELLS_FAILED;
-		goto finish;
-	}
-	regressions = nightly_judge(c, h, night_id, run_id, kernel, summary, verdicts, &good);
-	if (history_commit(h)) {
-		log_err("%s", sb_lasterr());
-		history_rollback(h);
-		code = EXIT_CELLS_FAILED;
-		goto finish;
-	}
-	json_object_set(night, "verdicts", verdicts);
-	json_object_set(night, "baseline_nights", good);
-	if (json_object_get(night, "error"))
-		code = EXIT_CELLS_FAILED;
-	else if (regressions)
-		code = EXIT_REGRESSION;
-	if (regressions && c->bisect && json_array_size(good)) {
-		const json_t *w = worst(verdicts);
-		const char *good_head = json_string_value(json_object_get(json_array_get(good, 0),
-									  "head"));
-		char *bdir = xasprintf("%s/bisect", night_dir);
-		json_t *gv = history_night_values(h, good, kernel,
-						  json_string_value(json_object_get(w, "topology")),
-						  json_string_value(json_object_get(w, "workload")),
-						  json_string_value(json_object_get(w, "metric")));
-		json_t *bv = history_run_values(h, run_id, kernel,
-						json_string_value(json_object_get(w, "topology")),
-						json_string_value(json_object_get(w, "workload")),
-						json_string_value(json_object_get(w, "metric")));
-		struct bisect_opts bo = {
-			.tree = c->tree, .suite = c->suite, .kernel = kernel, .good = good_head,
-			.bad = head, .topology = json_string_value(json_object_get(w, "topology")),
-			.workload = json_string_value(json_object_get(w, "workload")),
-			.metric = json_string_value(json_object_get(w, "metric")), .dir = bdir,
-			.alpha = c->alpha, .beta = c->beta, .min_n = c->min_n, .max_n = c->max_n,
-			.batch = c->batch, .ends_n = 5, .good_values = gv, .bad_values = bv, .db = h,
-			.night_id = night_id,
-		};
-
-		fprintf(stderr, "nightly: bisecting %s %s/%s between %.12s and %.12s\n",
-			bo.metric, bo.topology, bo.workload, good_head, head);
-		rc = bisect_run(&bo, &bres);
-		if (rc) {
-			log_err("%s", sb_lasterr());
-			json_object_set_new(night, "bisect_error", json_string(sb_lasterr()));
-		}
-		json_decref(gv);
-		json_decref(bv);
-		free(bdir);
-	}
-finish:
-	{
-		const char *verdict = code == EXIT_CELLS_FAILED ? "unjudged"
-				      : regressions		   ? "regression"
-				      : json_array_size(good)	   ? "good"
-								   : "baseline";
-		char *text = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&text, &len);
-		char *np = xasprintf("%s/night.json", night_dir);
-		char *tp = xasprintf("%s/report.txt", night_dir);
-
-		fprintf(f, "swapbench nightly %s: %s at %.12s (\"%s\")\nnight %lld: %s\n\n", c->name,
-			c->branch, head, json_string_value(json_object_get(info, "subject")) ?: "",
-			(long long)night_id, verdict);
-		if (json_object_get(night, "error"))
-			fprintf(f, "error: %s\n\n",
-				json_string_value(json_object_get(night, "error")));
-		if (build_failed)
-			fprintf(f, "REGRESSION of the branch: %s does not build at %.12s\n\n",
-				c->branch, head);
-		if (json_array_size(verdicts)) {
-			fprintf(f, "against the pooled last %zu good night(s):\n",
-				json_array_size(good));
-			print_verdicts(verdicts, f);
-		}
-		if (bres) {
-			fputc('\n', f);
-			bisect_print(bres, f);
-		}
-		fclose(f);
-		json_object_set_new(night, "status", json_string(code == EXIT_CELLS_FAILED
-								 ? "failed" : "judged"));
-		json_object_set_new(night, "verdict", json_string(verdict));
-		json_object_set_new(night, "exit_code", json_integer(code));
-		if (build_failed)
-			json_object_set_new(night, "failure", json_string("build"));
-		json_object_set_new(night, "report", json_string(text));
-		if (bres)
-			json_object_set_new(night, "bisect",
-					    json_pack("{s:O,s:O?}", "status",
-						      json_object_get(bres, "status"), "first_bad",
-						      json_object_get(bres, "first_bad")));
-		store_write_json(np, night);
-		write_file_atomic(tp, text, len);
-		if (history_begin(h) ||
-		    history_night_finish(h, night_id, code == EXIT_CELLS_FAILED ? "failed" : "judged",
-					 verdict, code, text) ||
-		    history_commit(h)) {
-			log_err("%s", sb_lasterr());
-			history_rollback(h);
-		}
-		/* Keep the judged head reachable: mm-unstable is rebased daily,
-		 * and tomorrow's merge base is computed from it. */
-		{
-			char *ref = xasprintf("refs/swapbench/nights/%lld", (long long)night_id);
-			const char *args[] = { "update-ref", ref, head, NULL };
-
-			git_run(c->tree, args, 60, NULL, NULL);
-			free(ref);
-		}
-		if (reports(c, h, night_dir, night, bres))
-			log_warn("report: %s", sb_lasterr());
-		if (json_out) {
-			json_dumpf(night, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
-			fputc('\n', stdout);
-		} else {
-			fputs(text, stdout);
-		}
-		free(text);
-		free(np);
-		free(tp);
-	}
-out:
-	json_decref(night);
-	json_decref(verdicts);
-	json_decref(good);
-	json_decref(summary);
-	json_decref(bres);
-	json_decref(info);
-	spec_release(&s);
-	history_close(h);
-	if (lock >= 0)
-		close(lock);
-	free(head);
-	free(night_dir);
-	free(spec_path);
-	free(run_dir);
-	return code;
+	json_decref(n.night);
+	json_decref(n.verdicts);
+	json_decref(n.good);
+	json_decref(n.summary);
+	json_decref(n.bres);
+	json_decref(n.info);
+	spec_release(&n.s);
+	history_close(n.h);
+	if (n.lock >= 0)
+		close(n.lock);
+	free(n.head);
+	free(n.dir);
+	free(n.spec_path);
+	free(n.run_dir);
+	return n.code;
 }

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include "common/jsonget.h"
 #include "harness/report-html.h"
 #include "harness/bisect.h"
 #include "common/err.h"
@@ -10,11 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *jstr(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k)) ?: "";
-}
 
 /* ---- trend charts ---- */
 

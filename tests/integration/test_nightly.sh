@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Four nights against a local "mm-unstable" (nightly-fixture.sh), real
+# Five nights against a local "mm-unstable" (nightly-fixture.sh), real
 # kernels built from cache:linux-6.12 and booted under qemu:
 #   night 1: the first commits: a baseline, exit 0;
 #   night 2: the branch advanced and was rebased, one commit slows swap-out:
@@ -10,13 +10,17 @@
 # the night directories, and the faults: a failed fetch (exit 3, no night),
 # a newer-schema database (exit 2, untouched), a held lock (exit 4).
 # Then night 4: a commit breaks the build: exit 3, reported as a regression
-# of the branch, the breaking commit found by a build bisection.
+# of the branch, the breaking commit found by a build bisection, the failed
+# build's log kept in the night's directory; night 5 on the same head: exit
+# 3, "already bisected", nothing built, run or recorded.
 #
 # Env: SB_BIN (swapbench), SB_SOURCE (source tree), SB_NIGHTLY_OUT (kept for
 # test_nightly_html; default a temp dir), SB_SLOW_PATCH (the slow swap-out
-# patch; default the fixture's mdelay), SB_NIGHTLY_QUICK=1 (the CI variant:
-# night 2's branch only grew by a harmless and the slow commit, no rebase:
-# a bisection of one step; everything else the same).
+# patch; default the fixture's mdelay), SB_NIGHTLY_QUICK=1 (the quick
+# variant, opt-in: night 2's branch only grew by a harmless and the slow
+# commit, no rebase: a bisection of one step; everything else the same),
+# SB_FIXTURE_SALT (new commit ids: every kernel really built, as on a
+# fresh machine).
 set -euo pipefail
 
 bin=${SB_BIN:?SB_BIN: path of swapbench}
@@ -42,6 +46,26 @@ remove_work_tree() {
     a=$w/src/.git/objects/info/alternates
     if [ -f "$a" ] && grep -q "^$fx/" "$a"; then rm -rf "${w%/}" "${w%/}.lock"; fi
   done
+}
+# night N CONFIG: run the nightly; its exit code in rc, its report printed
+# and kept in $out/nightN.txt (stderr in nightN.err).
+night() {
+  set +e; "$bin" nightly "$2" >"$out/night$1.txt" 2>"$out/night$1.err"; rc=$?; set -e
+  cat "$out/night$1.txt"
+}
+# A night with nothing to do (night N CONFIG exits WANT and says SAYS):
+# no night recorded (the database keeps NIGHTS), nothing built, no night
+# directory.
+nothing_to_do() {
+  local n=$1 config=$2 want=$3 says=$4 nights=$5 builds dirs
+  builds=$(ls "$cache/builds" | wc -l)
+  dirs=$(ls "$out/nights" | wc -l)
+  night "$n" "$config"
+  [ $rc = "$want" ] || fail "night $n exited $rc, want $want"
+  grep -q "$says" "$out/night$n.txt" || fail "night $n does not say '$says'"
+  [ "$(q "SELECT count(*) FROM nights")" = "$nights" ] || fail "night $n was recorded"
+  [ "$(ls "$cache/builds" | wc -l)" = "$builds" ] || fail "night $n built a kernel"
+  [ "$(ls "$out/nights" | wc -l)" = "$dirs" ] || fail "night $n made a night directory"
 }
 t0=$(date +%s)
 
@@ -69,8 +93,7 @@ cat >"$out/nightly.json" <<EOF
 EOF
 
 step "night 1"
-set +e; "$bin" nightly "$out/nightly.json" >"$out/night1.txt" 2>"$out/night1.err"; rc=$?; set -e
-cat "$out/night1.txt"
+night 1 "$out/nightly.json"
 [ $rc = 0 ] || { tail -30 "$out/night1.err"; fail "night 1 exited $rc, want 0"; }
 grep -q "night 1: baseline" "$out/night1.txt" || fail "night 1 is not a baseline"
 [ "$(q "SELECT count(*) FROM nights WHERE verdict = 'baseline'")" = 1 ] || fail "night 1 not stored"
@@ -81,8 +104,7 @@ step "fixture: advance ($([ "$quick" = 1 ] && echo "2 new commits" || echo "reba
 slow=$(cat "$out/fx/slow-commit")
 
 step "night 2"
-set +e; "$bin" nightly "$out/nightly.json" >"$out/night2.txt" 2>"$out/night2.err"; rc=$?; set -e
-cat "$out/night2.txt"
+night 2 "$out/nightly.json"
 [ $rc = 1 ] || { tail -30 "$out/night2.err"; fail "night 2 exited $rc, want 1 (regression)"; }
 grep -q "REGRESSION" "$out/night2.txt" || fail "night 2 names no regression"
 if [ "$quick" = 1 ]; then
@@ -105,15 +127,7 @@ night2_dir=$(q "SELECT dir FROM nights WHERE id = 2")
 [ -f "$out/report/index.html" ] || fail "no HTML report"
 
 step "night 3"
-builds_before=$(ls "$cache/builds" | wc -l)
-nights_before=$(ls "$out/nights" | wc -l)
-set +e; "$bin" nightly "$out/nightly.json" >"$out/night3.txt" 2>"$out/night3.err"; rc=$?; set -e
-cat "$out/night3.txt"
-[ $rc = 0 ] || fail "night 3 exited $rc, want 0"
-grep -q "nothing to do" "$out/night3.txt" || fail "night 3 did not say nothing is new"
-[ "$(q "SELECT count(*) FROM nights")" = 2 ] || fail "night 3 was recorded"
-[ "$(ls "$cache/builds" | wc -l)" = "$builds_before" ] || fail "night 3 built a kernel"
-[ "$(ls "$out/nights" | wc -l)" = "$nights_before" ] || fail "night 3 made a night directory"
+nothing_to_do 3 "$out/nightly.json" 0 "was judged on night 2 .*: nothing to do" 2
 
 step "history"
 "$bin" history "$out/history.db" | tee "$out/history.txt"
@@ -155,8 +169,7 @@ step "night 4: a commit breaks the build"
 broken=$(cat "$out/fx/broken-commit")
 # Its own report directory: test_nightly_html looks at night 2's.
 jq --arg r "$out/report4" '.reports = $r' "$out/nightly.json" >"$out/nightly4.json"
-set +e; "$bin" nightly "$out/nightly4.json" >"$out/night4.txt" 2>"$out/night4.err"; rc=$?; set -e
-cat "$out/night4.txt"
+night 4 "$out/nightly4.json"
 [ $rc = 3 ] || { tail -30 "$out/night4.err"; fail "night 4 exited $rc, want 3 (could not judge)"; }
 grep -q "REGRESSION of the branch: mm-unstable does not build" "$out/night4.txt" ||
   fail "night 4 does not report the build failure as a regression of the branch"
@@ -171,6 +184,14 @@ grep -q "first bad commit: ${broken:0:12}" "$out/night4.txt" ||
 jq -e '.failure == "build" and .bisect.first_bad.commit == "'"$broken"'"' \
   "$(q "SELECT dir FROM nights WHERE id = 3")/night.json" >/dev/null || fail "night 4's night.json"
 grep -q 'id="failure"' "$out/report4/index.html" || fail "night 4's HTML report does not show the build failure"
+night4_dir=$(q "SELECT dir FROM nights WHERE id = 3")
+grep -q swapbench_no_such_symbol "$night4_dir/build.log" ||
+  fail "night 4's build.log does not hold its failed build (overwritten by the bisection?)"
+ls "$night4_dir"/bisect/step-*.build.log >/dev/null || fail "night 4's bisection steps kept no build log"
+
+step "night 5: the broken head again"
+nothing_to_do 5 "$out/nightly4.json" 3 "already bisected: ${broken:0:12}" 3
+[ "$(q "SELECT count(*) FROM bisects")" = 2 ] || fail "night 5 bisected again"
 
 remove_work_tree
-echo "PASS$([ "$quick" = 1 ] && echo " (quick)"): four nights in $(( $(date +%s) - t0 )) s; bisection: $(jq -r '.totals | "\(.steps) steps, \(.builds) builds, \(.cells) cells, \(.seconds|floor) s"' "$night2_dir/bisect/bisect.json")"
+echo "PASS$([ "$quick" = 1 ] && echo " (quick)"): five nights in $(( $(date +%s) - t0 )) s; bisection: $(jq -r '.totals | "\(.steps) steps, \(.builds) builds, \(.cells) cells, \(.seconds|floor) s"' "$night2_dir/bisect/bisect.json")"

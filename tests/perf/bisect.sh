@@ -4,22 +4,23 @@
 # commits after the merge base with the old head, the 6th slowing swap-out.
 # `swapbench bisect` with the nightly's defaults (SPRT, alpha = beta = 0.01,
 # 2..12 iterations in batches of 2, ends 5 iterations each), on one anon
-# cell on zram. Prints steps, kernel builds, cells, seconds, and the machine
+# cell on zram, of the workload's elapsed time (--metric M: another). Prints steps, kernel builds, cells, seconds, and the machine
 # load. Uses the shared kernel cache (incremental builds of one work tree
 # are what a nightly sees); the fixture's commits get fresh ids
 # (SB_FIXTURE_SALT) so that every step really builds, and the kernel work
 # tree made for the fixture is removed at the end (--keep keeps it and the
 # output). Asserts only that the right commit was found.
-#   tests/perf/bisect.sh [--slow-patch FILE] [--keep]
+#   tests/perf/bisect.sh [--slow-patch FILE] [--metric M] [--keep]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=$(realpath "${SWAPBENCH:-build/swapbench}")
-slow=() keep=0
+slow=() keep=0 metric=elapsed
 while [ $# -gt 0 ]; do
   case $1 in
     --slow-patch) slow=(--slow-patch "$2"); shift 2 ;;
+    --metric) metric=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    *) echo "usage: tests/perf/bisect.sh [--slow-patch FILE] [--keep]" >&2; exit 2 ;;
+    *) echo "usage: tests/perf/bisect.sh [--slow-patch FILE] [--metric M] [--keep]" >&2; exit 2 ;;
   esac
 done
 "$bin" kernel source 6.12 >/dev/null
@@ -42,7 +43,7 @@ want=$(cat "$out/fx/slow-commit")
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s.%N)
 nice -n 10 "$bin" bisect --tree "$out/fx/tree" --good "$good" --bad "$bad" \
-  --suite tests/integration/specs/nightly-suite.json --metric throughput \
+  --suite tests/integration/specs/nightly-suite.json --metric "$metric" \
   --topology zram --workload anon --out "$out/bisect" >"$out/report.txt" 2>"$out/bisect.log"
 t1=$(date +%s.%N)
 cat "$out/report.txt"

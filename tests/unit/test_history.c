@@ -1,5 +1,6 @@
 /* The history database: migration from schema 1, refusal of newer or
- * corrupt files (never overwritten), consistency after a killed writer. */
+ * corrupt files (never overwritten), consistency after a killed writer,
+ * rows made from JSON objects. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,33 +19,13 @@
 
 #include "common/fsutil.h"
 #include "harness/history.h"
+#include "harness/history-int.h"
+#include "harness/sha256.h"
 
-/* Schema 1 as swapbench 0.1 wrote it (frozen: a database in the field). */
-static const char *const schema_v1 =
-	"CREATE TABLE nights(id INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT,"
-	" tree TEXT NOT NULL, branch TEXT NOT NULL, head TEXT NOT NULL, dir TEXT,"
-	" status TEXT NOT NULL, verdict TEXT, exit_code INTEGER, report TEXT);"
-	"CREATE INDEX nights_head ON nights(head);"
-	"CREATE TABLE commits(sha TEXT PRIMARY KEY, subject TEXT, author TEXT, date TEXT);"
-	"CREATE TABLE kernels(cache_id TEXT PRIMARY KEY, commit_sha TEXT, config_sha256 TEXT,"
-	" release TEXT);"
-	"CREATE TABLE runs(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
-	" night_id INTEGER REFERENCES nights(id), kind TEXT NOT NULL, commit_sha TEXT,"
-	" name TEXT, started TEXT, status TEXT);"
-	"CREATE TABLE cells(run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-	" cell_id TEXT NOT NULL, kernel TEXT, kernel_cache_id TEXT, topology TEXT,"
-	" workload TEXT, iteration INTEGER, status TEXT, PRIMARY KEY(run_id, cell_id));"
-	"CREATE TABLE metric_values(run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-	" cell_id TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL, unit TEXT,"
-	" better TEXT, PRIMARY KEY(run_id, cell_id, metric));"
-	"CREATE TABLE verdicts(night_id INTEGER NOT NULL REFERENCES nights(id),"
-	" kernel TEXT NOT NULL, topology TEXT NOT NULL, workload TEXT NOT NULL,"
-	" metric TEXT NOT NULL, unit TEXT, better TEXT, verdict TEXT, pct REAL, p REAL,"
-	" n_base INTEGER, n_new INTEGER, threshold REAL, regression INTEGER,"
-	" PRIMARY KEY(night_id, kernel, topology, workload, metric));"
-	"INSERT INTO nights(started, tree, branch, head, status, verdict) VALUES("
-	"'2026-01-01T00:00:00Z', '/src/mm', 'mm-unstable', 'abc', 'judged', 'good');"
-	"PRAGMA user_version = 1;";
+/* Schema 1 as swapbench 0.1 wrote it is the code's first migration, frozen
+ * (databases in the field hold it): its sha256, so an edit of that released
+ * step fails here instead of forking the schema. */
+#define SCHEMA_V1_SHA256 "ee37029203b76958a901075d4d9a8b430e950aad1632f73fa63219ed37e53a24"
 
 static char dir[64];
 
@@ -97,8 +78,14 @@ static void test_migrate_v1(void **state)
 	json_t *n, *b = json_pack("{s:s,s:s,s:s,s:s,s:s}", "good", "abc", "bad", "def", "topology",
 				  "zram", "workload", "anon", "metric", "throughput");
 	int64_t id;
+	char hex[65];
 
-	raw(p, schema_v1);
+	sha256_hex(history_migration(0), strlen(history_migration(0)), hex);
+	assert_string_equal(hex, SCHEMA_V1_SHA256);
+	raw(p, history_migration(0));
+	raw(p, "INSERT INTO nights(started, tree, branch, head, status, verdict) VALUES("
+	       "'2026-01-01T00:00:00Z', '/src/mm', 'mm-unstable', 'abc', 'judged', 'good');"
+	       "PRAGMA user_version = 1;");
 	assert_int_equal(history_open(p, 0, &h), 0);
 	assert_int_equal(history_schema_version(h), 2);
 	/* The old night survives and the new tables work. */
@@ -206,6 +193,70 @@ static void test_killed_writer(void **state)
 	free(p);
 }
 
+/* The first column of the first row of a query, as text ("NULL" for NULL). */
+static char *one(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char *r;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	r = xstrdup(sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0)
+					       : "NULL");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return r;
+}
+
+/* Verdicts, bisections and steps are rows made from JSON objects: every
+ * member lands in its column, a missing one is NULL. */
+static void test_rows_from_json(void **state)
+{
+	char *p = db_path("rows.db"), *r;
+	struct history *h;
+	int64_t night, bid;
+	json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:i,s:i,s:f,s:b}", "kernel",
+			      "mm", "topology", "zram", "workload", "anon", "metric", "elapsed",
+			      "unit", "s", "better", "lower", "verdict", "worse", "pct_change",
+			      -12.5, "welch_p", 0.25, "n_base", 6, "n_new", 3, "threshold", 10.0,
+			      "regression", 1);
+	json_t *b = json_pack("{s:s,s:s,s:s,s:f,s:f}", "good", "g", "bad", "b", "metric",
+			      "elapsed", "alpha", 0.5, "beta", 0.25);
+	json_t *s = json_pack("{s:i,s:s,s:i,s:s,s:i,s:f,s:s}", "seq", 0, "commit", "c0",
+			      "run_id", 0, "decision", "good", "n", 2, "mean", 1.5, "reason",
+			      "why");
+
+	(void)state;
+	assert_int_equal(history_open(p, 1, &h), 0);
+	assert_int_equal(history_night_start(h, "/t", "mm-unstable", "abc", "/d", &night), 0);
+	assert_int_equal(history_add_verdict(h, night, v), 0);
+	json_object_set_new(b, "night_id", json_integer(night));
+	assert_int_equal(history_bisect_start(h, b, &bid), 0);
+	assert_int_equal(history_bisect_step(h, bid, s), 0);
+	history_close(h);
+	r = one(p, "SELECT night_id || ' ' || kernel || ' ' || better || ' ' || verdict || ' ' || "
+		   "pct || ' ' || p || ' ' || n_base || ' ' || n_new || ' ' || threshold || ' ' || "
+		   "regression FROM verdicts");
+	assert_string_equal(r, "1 mm lower worse -12.5 0.25 6 3 10.0 1");
+	free(r);
+	r = one(p, "SELECT night_id || ' ' || good || ' ' || bad || ' ' || coalesce(merge_base, "
+		   "'NULL') || ' ' || metric || ' ' || alpha || ' ' || beta || ' ' || status || "
+		   "' ' || (started IS NOT NULL) FROM bisects");
+	assert_string_equal(r, "1 g b NULL elapsed 0.5 0.25 running 1");
+	free(r);
+	r = one(p, "SELECT bisect_id || ' ' || seq || ' ' || commit_sha || ' ' || "
+		   "coalesce(run_id, 'NULL') || ' ' || decision || ' ' || n || ' ' || mean || ' ' "
+		   "|| coalesce(llr, 'NULL') || ' ' || reason FROM bisect_steps");
+	assert_string_equal(r, "1 0 c0 NULL good 2 1.5 NULL why");
+	free(r);
+	json_decref(v);
+	json_decref(b);
+	json_decref(s);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +265,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_newer_schema_untouched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_untouched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_from_json, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
