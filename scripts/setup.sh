@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   gcc make cmake pkg-config libc6-dev        # build
   libjansson-dev libcmocka-dev               # libraries (jansson is linked statically into the agent)
-  libsqlite3-dev                             # the nightly history database (docs/nightly.md)
+  libsqlite3-dev sqlite3                     # the nightly history database (docs/nightly.md); the CLI for test_nightly
   chromium                                   # only for the test of the nightly HTML report (headless)
   libcgroup-dev                              # the agent's cgroup set-up (libcgroup.a, static)
   linux-perf                                 # swapbench profile: perf record in the guest, perf script on the host
