@@ -502,13 +502,11 @@ char *jsonloc_path_append_index(const char *base, size_t i)
 
 /* The input error messages of every JSON file swapbench reads (specs,
  * nightly files): "file:line: path: message", the line found from the path. */
-/* The message names path; the line is line_path's (a missing key's
- * parent, say). */
-static int verr_at(const char *file, const char *text, const char *line_path,
-		   const char *path, const char *fmt, va_list ap)
+static int verr_at(const char *file, const char *text, const char *path, const char *fmt,
+		   va_list ap)
 {
 	char msg[1024];
-	int line = text ? jsonloc_line(text, line_path) : 0;
+	int line = text ? jsonloc_line(text, path) : 0;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (line > 0)
@@ -522,92 +520,7 @@ int jsonloc_err(const char *file, const char *text, const char *path, const char
 	int rc;
 
 	va_start(ap, fmt);
-	rc = verr_at(file, text, path, path, fmt, ap);
+	rc = verr_at(file, text, path, fmt, ap);
 	va_end(ap);
 	return rc;
-}
-
-/* An error at member key of the object at path, on the line of the
- * member (or, for a missing one, of the object). */
-static int member_err(const char *file, const char *text, const char *path, const char *key,
-		      int missing, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static int member_err(const char *file, const char *text, const char *path, const char *key,
-		      int missing, const char *fmt, ...)
-{
-	char *p = jsonloc_path_append_key(path, key);
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = verr_at(file, text, missing ? path : p, p, fmt, ap);
-	va_end(ap);
-	free(p);
-	return rc;
-}
-
-int jsonloc_get_str(const char *file, const char *text, const char *path, const json_t *obj,
-		    const char *key, int required, char **out)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (!v && required)
-		return member_err(file, text, path, key, 1, "missing (a string is required)");
-	if (v && (!json_is_string(v) || !json_string_length(v)))
-		return member_err(file, text, path, key, 0, "expected a non-empty string");
-	if (v)
-		*out = xstrdup(json_string_value(v));
-	return 0;
-}
-
-int jsonloc_get_int(const char *file, const char *text, const char *path, const json_t *obj,
-		    const char *key, long long lo, long long hi, long long *out)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return member_err(file, text, path, key, 0, "expected an integer in [%lld, %lld]",
-				  lo, hi);
-	*out = json_integer_value(v);
-	return 0;
-}
-
-int jsonloc_get_num(const char *file, const char *text, const char *path, const json_t *obj,
-		    const char *key, double lo, double hi, double *out)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (!v)
-		return 0;
-	if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi)
-		return member_err(file, text, path, key, 0, "expected a number in [%g, %g]", lo, hi);
-	*out = json_number_value(v);
-	return 0;
-}
-
-int jsonloc_check_keys(const char *file, const char *text, const char *path,
-		       const json_t *obj, const char *const *allowed)
-{
-	const char *key;
-	json_t *v;
-
-	if (!json_is_object(obj))
-		return jsonloc_err(file, text, path, "expected an object");
-	json_object_foreach((json_t *)obj, key, v) {
-		int ok = 0;
-
-		for (int i = 0; allowed[i]; i++)
-			ok |= !strcmp(key, allowed[i]);
-		if (!ok) {
-			char known[512] = "";
-
-			for (int i = 0; allowed[i]; i++)
-				snprintf(known + strlen(known), sizeof(known) - strlen(known),
-					 "%s%s", i ? ", " : "", allowed[i]);
-			return member_err(file, text, path, key, 0, "unknown key '%s' (known: %s)",
-					  key, known);
-		}
-	}
-	return 0;
 }

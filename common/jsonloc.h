@@ -40,24 +40,8 @@ int jsonloc_line(const char *text, const char *path);
  * and returns -EINVAL. */
 int jsonloc_err(const char *file, const char *text, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* -EINVAL (via jsonloc_err) unless obj is an object whose keys are all in
- * the NULL-terminated allowed list; the message lists the known keys. */
-int jsonloc_check_keys(const char *file, const char *text, const char *path,
-		       const json_t *obj, const char *const *allowed);
-
-/* Members of obj (at path) read with jsonloc_err messages. New code
- * checks an object against a table with params_check() (common/params.h;
- * harness/spec-check.c's check_section gives its messages file and line)
- * instead: these remain for the nightly configuration. Absent keys
- * leave *out as it is (callers preset defaults). A required string that is
- * missing is reported on the line of obj. *out of jsonloc_get_str is
- * malloc'd. */
-int jsonloc_get_str(const char *file, const char *text, const char *path, const json_t *obj,
-		    const char *key, int required, char **out);
-int jsonloc_get_int(const char *file, const char *text, const char *path, const json_t *obj,
-		    const char *key, long long lo, long long hi, long long *out);
-int jsonloc_get_num(const char *file, const char *text, const char *path, const json_t *obj,
-		    const char *key, double lo, double hi, double *out);
+/* Objects are checked against a table with params_check() (common/params.h;
+ * harness/spec-check.c's spec_relocate gives its messages file and line). */
 
 /* Build paths for jsonloc_line() while walking a jansson tree. Both return
  * a malloc'd string (NULL when out of memory) that the caller frees; base

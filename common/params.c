@@ -11,7 +11,8 @@
 
 int param_bad(const char *where, const char *key, const json_t *v, const char *what)
 {
-	char *got = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	char *got = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(10))
+		      : NULL;
 	int ret;
 
 	if (got && strlen(got) > 60)
@@ -63,6 +64,7 @@ int param_check_keys(const json_t *params, const char *where, const char *const 
 
 union param_val {
 	long long ll;		/* P_INT, P_LIMIT (bytes, "max": -1) */
+	double d;		/* P_NUM */
 	unsigned long long size; /* P_SIZE */
 	bool b;
 	unsigned int e;		/* P_ENUM: index into choices */
@@ -80,6 +82,20 @@ static int check_int(const json_t *v, const char *where, const struct param_def 
 		return param_bad(where, d->key, v, what);
 	}
 	out->ll = json_integer_value(v);
+	return 0;
+}
+
+static int check_num(const json_t *v, const char *where, const struct param_def *d,
+		     union param_val *out)
+{
+	char what[96];
+
+	if (!json_is_number(v) || !(json_number_value(v) >= d->dmin) ||
+	    !(json_number_value(v) <= d->dmax)) {
+		snprintf(what, sizeof(what), "must be a number from %g to %g", d->dmin, d->dmax);
+		return param_bad(where, d->key, v, what);
+	}
+	out->d = json_number_value(v);
 	return 0;
 }
 
@@ -162,6 +178,8 @@ static int check_value(const json_t *v, const char *where, const struct param_de
 	switch (d->type) {
 	case P_INT:
 		return check_int(v, where, d, out);
+	case P_NUM:
+		return check_num(v, where, d, out);
 	case P_SIZE:
 	case P_LIMIT:
 		return check_size(v, where, d, out);
@@ -224,12 +242,17 @@ static json_t *default_json(const struct param_def *d)
 {
 	char *end;
 	long long n;
+	double x;
 
 	switch (d->type) {
 	case P_INT:
 		errno = 0;
 		n = strtoll(d->def, &end, 10);
 		return errno || end == d->def || *end ? NULL : json_integer(n);
+	case P_NUM:
+		errno = 0;
+		x = strtod(d->def, &end);
+		return errno || end == d->def || *end ? NULL : json_real(x);
 	case P_BOOL:
 		return !strcmp(d->def, "true") ? json_true() :
 		       !strcmp(d->def, "false") ? json_false() : NULL;
@@ -241,12 +264,14 @@ static json_t *default_json(const struct param_def *d)
 }
 
 /* What a getter writes, and the types of table entries it may read. */
-enum out_kind { OUT_INT, OUT_UINT, OUT_NUMBER, OUT_SIZE, OUT_BOOL, OUT_ENUM, OUT_STRING };
+enum out_kind { OUT_INT, OUT_UINT, OUT_NUMBER, OUT_DOUBLE, OUT_SIZE, OUT_BOOL, OUT_ENUM,
+		OUT_STRING };
 
 static const unsigned int kind_types[] = {
 	[OUT_INT] = 1u << P_INT,
 	[OUT_UINT] = 1u << P_INT,
 	[OUT_NUMBER] = 1u << P_INT | 1u << P_SIZE | 1u << P_LIMIT,
+	[OUT_DOUBLE] = 1u << P_NUM,
 	[OUT_SIZE] = 1u << P_SIZE,
 	[OUT_BOOL] = 1u << P_BOOL,
 	[OUT_ENUM] = 1u << P_ENUM,
@@ -295,6 +320,9 @@ static int get(const json_t *params, const char *where, const struct param_def *
 	case OUT_NUMBER:
 		*(long long *)out = d->type == P_SIZE ? (long long)val.size : val.ll;
 		break;
+	case OUT_DOUBLE:
+		*(double *)out = val.d;
+		break;
 	case OUT_SIZE:
 		*(unsigned long long *)out = val.size;
 		break;
@@ -324,6 +352,12 @@ int params_get_size(const json_t *params, const char *where, const struct param_
 		    const char *key, unsigned long long *out)
 {
 	return get(params, where, defs, key, OUT_SIZE, out);
+}
+
+int params_get_num(const json_t *params, const char *where, const struct param_def *defs,
+		   const char *key, double *out)
+{
+	return get(params, where, defs, key, OUT_DOUBLE, out);
 }
 
 int params_get_bool(const json_t *params, const char *where, const struct param_def *defs,
@@ -373,6 +407,9 @@ static void type_str(const struct param_def *d, char *buf, size_t len)
 			snprintf(buf, len, "integer");
 		else
 			snprintf(buf, len, "integer %lld..%lld", d->min, d->max);
+		break;
+	case P_NUM:
+		snprintf(buf, len, "number %g..%g", d->dmin, d->dmax);
 		break;
 	case P_SIZE:
 	case P_LIMIT:

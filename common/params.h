@@ -33,6 +33,7 @@
 enum param_type {
 	P_END,
 	P_INT,    /* integer in [min, max] */
+	P_NUM,    /* any JSON number in [dmin, dmax] */
 	P_SIZE,   /* "64M" or bytes, in [min, max] (max 0: no limit) */
 	P_LIMIT,  /* a P_SIZE or "max" (a cgroup limit: no limit) */
 	P_BOOL,
@@ -50,19 +51,21 @@ struct param_def {
 	const char *def;            /* the default as shown; NULL: none */
 	const char *help;
 	bool required;
+	double dmin, dmax; /* P_NUM */
 };
 
-#define PARAM_INT(k, lo, hi, d, h) { (k), P_INT, (lo), (hi), NULL, (d), (h), false }
-#define PARAM_SIZE(k, lo, hi, d, h) { (k), P_SIZE, (lo), (hi), NULL, (d), (h), false }
-#define PARAM_SIZE_REQ(k, lo, hi, h) { (k), P_SIZE, (lo), (hi), NULL, NULL, (h), true }
-#define PARAM_LIMIT(k, lo, hi, d, h) { (k), P_LIMIT, (lo), (hi), NULL, (d), (h), false }
-#define PARAM_BOOL(k, d, h) { (k), P_BOOL, 0, 0, NULL, (d), (h), false }
-#define PARAM_ENUM(k, c, d, h) { (k), P_ENUM, 0, 0, (c), (d), (h), false }
-#define PARAM_STRING(k, max, d, h) { (k), P_STRING, 0, (max), NULL, (d), (h), false }
-#define PARAM_STRING_REQ(k, max, h) { (k), P_STRING, 0, (max), NULL, NULL, (h), true }
-#define PARAM_PATH(k, h) { (k), P_PATH, 0, 0, NULL, NULL, (h), false }
-#define PARAM_CUSTOM(k, d, h) { (k), P_CUSTOM, 0, 0, NULL, (d), (h), false }
-#define PARAM_END() { NULL, P_END, 0, 0, NULL, NULL, NULL, false }
+#define PARAM_INT(k, lo, hi, d, h) { (k), P_INT, (lo), (hi), NULL, (d), (h), false, 0, 0 }
+#define PARAM_NUM(k, lo, hi, d, h) { (k), P_NUM, 0, 0, NULL, (d), (h), false, (lo), (hi) }
+#define PARAM_SIZE(k, lo, hi, d, h) { (k), P_SIZE, (lo), (hi), NULL, (d), (h), false, 0, 0 }
+#define PARAM_SIZE_REQ(k, lo, hi, h) { (k), P_SIZE, (lo), (hi), NULL, NULL, (h), true, 0, 0 }
+#define PARAM_LIMIT(k, lo, hi, d, h) { (k), P_LIMIT, (lo), (hi), NULL, (d), (h), false, 0, 0 }
+#define PARAM_BOOL(k, d, h) { (k), P_BOOL, 0, 0, NULL, (d), (h), false, 0, 0 }
+#define PARAM_ENUM(k, c, d, h) { (k), P_ENUM, 0, 0, (c), (d), (h), false, 0, 0 }
+#define PARAM_STRING(k, max, d, h) { (k), P_STRING, 0, (max), NULL, (d), (h), false, 0, 0 }
+#define PARAM_STRING_REQ(k, max, h) { (k), P_STRING, 0, (max), NULL, NULL, (h), true, 0, 0 }
+#define PARAM_PATH(k, h) { (k), P_PATH, 0, 0, NULL, NULL, (h), false, 0, 0 }
+#define PARAM_CUSTOM(k, d, h) { (k), P_CUSTOM, 0, 0, NULL, (d), (h), false, 0, 0 }
+#define PARAM_END() { NULL, P_END, 0, 0, NULL, NULL, NULL, false, 0, 0 }
 
 /* The one validator: params must be an object (NULL counts as an empty
  * one) with only the table's keys, each of its type; P_CUSTOM keys are left
@@ -86,6 +89,8 @@ int params_get_uint(const json_t *params, const char *where, const struct param_
 		    const char *key, unsigned int *out);
 int params_get_size(const json_t *params, const char *where, const struct param_def *defs,
 		    const char *key, unsigned long long *out);         /* P_SIZE */
+int params_get_num(const json_t *params, const char *where, const struct param_def *defs,
+		   const char *key, double *out);                      /* P_NUM */
 int params_get_bool(const json_t *params, const char *where, const struct param_def *defs,
 		    const char *key, bool *out);
 /* *out is the index of the value in the entry's choices. */

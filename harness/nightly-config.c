@@ -7,6 +7,8 @@
 #include "common/fsutil.h"
 #include "common/jsonloc.h"
 #include "common/log.h"
+#include "common/params.h"
+#include "harness/spec-int.h"
 #include "harness/paths.h"
 #include "harness/sha256.h"
 #include "harness/spec.h"
@@ -17,16 +19,79 @@
 
 /* ---- the file ---- */
 
-/* jsonloc_get_int into an int. */
-static int get_int(const char *file, const char *text, const char *path, const json_t *o,
-		   const char *key, int lo, int hi, int *out)
+/* The file's sections: one table each, checked by the one validator
+ * (common/params.h); defaults live here and nowhere else. */
+static const struct param_def top_params[] = {
+	PARAM_STRING("name", 0, NULL, "the nightly's name (default: the branch)"),
+	PARAM_STRING("description", 0, NULL, "free text"),
+	PARAM_STRING_REQ("tree", 0, "the kernel git tree: a path or a git URL"),
+	PARAM_STRING("remote", 0, "origin", "the remote to fetch"),
+	PARAM_STRING_REQ("branch", 0, "the branch to follow"),
+	PARAM_STRING_REQ("suite", 0, "the spec to run (relative to this file)"),
+	PARAM_STRING("kernel", 0, NULL, "the suite's git kernel that follows the branch"),
+	PARAM_STRING_REQ("database", 0, "the history database (SQLite)"),
+	PARAM_STRING_REQ("results", 0, "where run directories go"),
+	PARAM_STRING("reports", 0, NULL, "where reports go (default: results)"),
+	PARAM_CUSTOM("baseline", NULL, "{\"nights\": N}"),
+	PARAM_CUSTOM("thresholds", NULL, "{\"default\": %, \"metrics\": {...}, \"workloads\": {...}}"),
+	PARAM_CUSTOM("bisect", NULL, "{\"enabled\", \"alpha\", \"beta\", ...}"),
+	PARAM_INT("iterations", 1, 1000, NULL, "iterations per cell (default: the suite's)"),
+	PARAM_INT("fetch_timeout", 1, 86400, "900", "seconds git fetch may take"),
+	PARAM_END(),
+};
+
+static const struct param_def baseline_params[] = {
+	PARAM_INT("nights", 1, 365, "5", "the last N nights judged good form the baseline"),
+	PARAM_END(),
+};
+
+static const struct param_def threshold_params[] = {
+	PARAM_NUM("default", 0, 1000, "5", "a regression is a change beyond this % (any metric)"),
+	PARAM_CUSTOM("metrics", NULL, "per metric name: a %"),
+	PARAM_CUSTOM("workloads", NULL, "per workload name: a %"),
+	PARAM_END(),
+};
+
+static const struct param_def bisect_params[] = {
+	PARAM_BOOL("enabled", "true", "bisect a regression"),
+	PARAM_NUM("alpha", 1e-6, 0.49, "0.01", "chance of calling a good commit bad"),
+	PARAM_NUM("beta", 1e-6, 0.49, "0.01", "chance of calling a bad commit good"),
+	PARAM_INT("min_iterations", 1, 100, "2", "cells per step before deciding"),
+	PARAM_INT("max_iterations", 1, 1000, "12", "cells per step at most (then skip)"),
+	PARAM_INT("batch", 1, 100, "2", "cells added per undecided round"),
+	PARAM_END(),
+};
+
+/* Section obj (at JSON path where, "" for the root) against its table, the
+ * message pointing at the file's line. */
+static int check(const char *file, const char *text, const json_t *obj, const char *where,
+		 const struct param_def *defs)
+{
+	int rc = params_check(obj, where, defs);
+
+	return rc ? spec_relocate(file, text, rc) : 0;
+}
+
+/* An int-valued key through its table (and the same relocation). */
+static int get_int(const char *file, const char *text, const json_t *obj, const char *where,
+		   const struct param_def *defs, const char *key, int *out)
 {
 	long long v = *out;
-	int rc = jsonloc_get_int(file, text, path, o, key, lo, hi, &v);
+	int rc = params_get_int(obj, where, defs, key, &v);
 
-	if (!rc)
-		*out = (int)v;
-	return rc;
+	if (rc)
+		return spec_relocate(file, text, rc);
+	*out = (int)v;
+	return 0;
+}
+
+/* A string key through its table, copied (NULL when absent, no default). */
+static char *str_copy(const json_t *obj, const struct param_def *defs, const char *key)
+{
+	const char *v = NULL;
+
+	params_get_string(obj, "", defs, key, &v);
+	return v ? xstrdup(v) : NULL;
 }
 
 /* A path relative to the file's directory. */
@@ -118,39 +183,30 @@ static int config_suite(struct nightly_config *c, const char *path, const char *
 static int config_judging(struct nightly_config *c, const char *path, const char *text,
 			  const json_t *root)
 {
-	static const char *const base_keys[] = { "nights", NULL };
-	static const char *const thr_keys[] = { "default", "metrics", "workloads", NULL };
-	static const char *const bis_keys[] = { "enabled", "alpha", "beta", "min_iterations",
-						"max_iterations", "batch", NULL };
-	json_t *o, *e;
+	const json_t *b = json_object_get(root, "baseline");
+	const json_t *t = json_object_get(root, "thresholds");
+	const json_t *o = json_object_get(root, "bisect");
+	bool enabled = true;
 	int rc;
 
-	if ((o = json_object_get(root, "baseline")) &&
-	    ((rc = jsonloc_check_keys(path, text, "baseline", o, base_keys)) ||
-	     (rc = get_int(path, text, "baseline", o, "nights", 1, 365, &c->baseline_nights))))
+	if ((rc = check(path, text, b, "baseline", baseline_params)) ||
+	    (rc = get_int(path, text, b, "baseline", baseline_params, "nights",
+			  &c->baseline_nights)) ||
+	    (rc = check(path, text, t, "thresholds", threshold_params)) ||
+	    (rc = params_get_num(t, "thresholds", threshold_params, "default",
+				 &c->threshold_default)) ||
+	    (rc = thresholds(path, text, json_object_get(t, "metrics"), &c->threshold_metrics)) ||
+	    (rc = thresholds(path, text, json_object_get(t, "workloads"),
+			     &c->threshold_workloads)) ||
+	    (rc = check(path, text, o, "bisect", bisect_params)) ||
+	    (rc = params_get_bool(o, "bisect", bisect_params, "enabled", &enabled)) ||
+	    (rc = params_get_num(o, "bisect", bisect_params, "alpha", &c->alpha)) ||
+	    (rc = params_get_num(o, "bisect", bisect_params, "beta", &c->beta)) ||
+	    (rc = get_int(path, text, o, "bisect", bisect_params, "min_iterations", &c->min_n)) ||
+	    (rc = get_int(path, text, o, "bisect", bisect_params, "max_iterations", &c->max_n)) ||
+	    (rc = get_int(path, text, o, "bisect", bisect_params, "batch", &c->batch)))
 		return rc;
-	if ((o = json_object_get(root, "thresholds")) &&
-	    ((rc = jsonloc_check_keys(path, text, "thresholds", o, thr_keys)) ||
-	     (rc = jsonloc_get_num(path, text, "thresholds", o, "default", 0, 1000,
-				   &c->threshold_default)) ||
-	     (rc = thresholds(path, text, json_object_get(o, "metrics"), &c->threshold_metrics)) ||
-	     (rc = thresholds(path, text, json_object_get(o, "workloads"),
-			      &c->threshold_workloads))))
-		return rc;
-	if (!(o = json_object_get(root, "bisect")))
-		return 0;
-	e = json_object_get(o, "enabled");
-	if ((rc = jsonloc_check_keys(path, text, "bisect", o, bis_keys)) ||
-	    (rc = jsonloc_get_num(path, text, "bisect", o, "alpha", 1e-6, 0.49, &c->alpha)) ||
-	    (rc = jsonloc_get_num(path, text, "bisect", o, "beta", 1e-6, 0.49, &c->beta)) ||
-	    (rc = get_int(path, text, "bisect", o, "min_iterations", 1, 100, &c->min_n)) ||
-	    (rc = get_int(path, text, "bisect", o, "max_iterations", 1, 1000, &c->max_n)) ||
-	    (rc = get_int(path, text, "bisect", o, "batch", 1, 100, &c->batch)))
-		return rc;
-	if (e && !json_is_boolean(e))
-		return jsonloc_err(path, text, "bisect.enabled", "expected true or false");
-	if (e)
-		c->bisect = json_is_true(e);
+	c->bisect = enabled;
 	if (c->max_n < c->min_n)
 		return jsonloc_err(path, text, "bisect.max_iterations", "below min_iterations (%d)",
 				   c->min_n);
@@ -159,10 +215,6 @@ static int config_judging(struct nightly_config *c, const char *path, const char
 
 int nightly_config_load(const char *path, struct nightly_config *c)
 {
-	static const char *const top[] = { "name", "description", "tree", "remote", "branch",
-					   "suite", "kernel", "database", "results", "reports",
-					   "baseline", "thresholds", "bisect", "iterations",
-					   "fetch_timeout", NULL };
 	char *text = NULL, *dir, *slash, *tree = NULL, *suite = NULL, *db = NULL, *res = NULL;
 	char *rep = NULL;
 	json_error_t jerr;
@@ -171,14 +223,6 @@ int nightly_config_load(const char *path, struct nightly_config *c)
 
 	memset(c, 0, sizeof(*c));
 	c->path = xstrdup(path);
-	c->baseline_nights = 5;
-	c->threshold_default = 5.0;
-	c->bisect = 1;
-	c->alpha = c->beta = 0.01;
-	c->min_n = 2;
-	c->max_n = 12;
-	c->batch = 2;
-	c->fetch_timeout_s = 900;
 	if ((rc = read_file(path, 1 << 20, &text, NULL)))
 		return sb_err_prefix(-rc, "nightly file");
 	root = json_loads(text, 0, &jerr);
@@ -191,23 +235,22 @@ int nightly_config_load(const char *path, struct nightly_config *c)
 		*slash = 0;
 	if (!dir)
 		dir = xstrdup(".");
-	if ((rc = jsonloc_check_keys(path, text, "", root, top)) ||
-	    (rc = jsonloc_get_str(path, text, "", root, "name", 0, &c->name)) ||
-	    (rc = jsonloc_get_str(path, text, "", root, "tree", 1, &tree)) ||
-	    (rc = jsonloc_get_str(path, text, "", root, "remote", 0, &c->remote)) ||
-	    (rc = jsonloc_get_str(path, text, "", root, "branch", 1, &c->branch)) ||
-	    (rc = jsonloc_get_str(path, text, "", root, "suite", 1, &suite)) ||
-	    (rc = jsonloc_get_str(path, text, "", root, "kernel", 0, &c->kernel)) ||
-	    (rc = jsonloc_get_str(path, text, "", root, "database", 1, &db)) ||
-	    (rc = jsonloc_get_str(path, text, "", root, "results", 1, &res)) ||
-	    (rc = jsonloc_get_str(path, text, "", root, "reports", 0, &rep)) ||
-	    (rc = get_int(path, text, "", root, "iterations", 1, 1000, &c->iterations)) ||
-	    (rc = get_int(path, text, "", root, "fetch_timeout", 1, 86400, &c->fetch_timeout_s)))
+	if ((rc = check(path, text, root, "", top_params)) ||
+	    (rc = get_int(path, text, root, "", top_params, "iterations", &c->iterations)) ||
+	    (rc = get_int(path, text, root, "", top_params, "fetch_timeout",
+			  &c->fetch_timeout_s)))
 		goto done;
+	c->name = str_copy(root, top_params, "name");
+	c->remote = str_copy(root, top_params, "remote");
+	c->branch = str_copy(root, top_params, "branch");
+	c->kernel = str_copy(root, top_params, "kernel");
+	tree = str_copy(root, top_params, "tree");
+	suite = str_copy(root, top_params, "suite");
+	db = str_copy(root, top_params, "database");
+	res = str_copy(root, top_params, "results");
+	rep = str_copy(root, top_params, "reports");
 	if (!c->name)
 		c->name = xstrdup(c->branch);
-	if (!c->remote)
-		c->remote = xstrdup("origin");
 	if ((rc = config_tree(c, path, text, dir, &tree)))
 		goto done;
 	c->suite = rel_to(dir, suite);

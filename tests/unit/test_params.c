@@ -327,6 +327,29 @@ static void test_shipped_defaults_are_valid(void **state)
 	}
 }
 
+/* P_NUM: any JSON number within [dmin, dmax], the default parsed as one. */
+static void test_num(void **state)
+{
+	static const struct param_def nd[] = {
+		PARAM_NUM("alpha", 1e-6, 0.49, "0.01", "an error rate"),
+		PARAM_END(),
+	};
+	json_t *ok = json_pack("{s:f}", "alpha", 0.05), *bad = json_pack("{s:i}", "alpha", 1);
+	double a = 0;
+
+	(void)state;
+	assert_int_equal(params_get_num(NULL, "b", nd, "alpha", &a), 0);
+	assert_true(a == 0.01);
+	assert_int_equal(params_check(ok, "b", nd), 0);
+	assert_int_equal(params_get_num(ok, "b", nd, "alpha", &a), 0);
+	assert_true(a == 0.05);
+	assert_int_equal(params_check(bad, "b", nd), -EINVAL);
+	assert_non_null(strstr(sb_lasterr(), "b.alpha: must be a number from 1e-06 to 0.49 "
+					     "(got 1)"));
+	json_decref(ok);
+	json_decref(bad);
+}
+
 /* The host side of a topology kind reads its layer through the table: a
  * size given as a number of bytes makes the same sparse file as "1M" (it
  * once read only strings and left the size unset), and qemu gets the
@@ -383,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_get_ll_override),
 		cmocka_unit_test(test_shipped_defaults_read),
 		cmocka_unit_test(test_nvme_host_side),
+		cmocka_unit_test(test_num),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
