@@ -13,6 +13,7 @@
 #include "harness/spec.h"
 #include "common/stats.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,15 +39,44 @@ static int save(struct ctx *c)
 	return store_write_json(c->json_path, c->res);
 }
 
+const char *bisect_mode(const struct bisect_opts *o)
+{
+	return o->build_only ? "build" : o->cells_only ? "cells" : "metric";
+}
+
 static int step_spec(struct ctx *c, const char *commit, const char *path)
 {
 	return bisect_suite_at(c->o->suite, c->o->kernel, c->tree, commit, c->o->topology,
 			       c->o->workload, path);
 }
 
-/* The values of the bisected metric in a run, and how many cells failed. */
+char *bisect_cell_failure(const char *run_dir, const json_t *cell)
+{
+	char *dir = store_cell_dir(run_dir, jstr(cell, "cell_id")), *e, *why;
+	json_t *res = NULL;
+	const char *err;
+	size_t len;
+
+	if (store_load_json_beneath(dir, STORE_RESULT, STORE_RUN_MAX, &res))
+		res = NULL;
+	err = json_string_value(json_array_get(json_object_get(res, "console_first_problem"),
+					       0)) ?: jstr(res, "error");
+	e = str_escape(err, 0);
+	len = strcspn(e, "\n");
+	while (len && isspace((unsigned char)e[len - 1]))
+		len--;
+	why = xasprintf("%s %s%s%.*s", jstr(cell, "cell_id"), jstr(cell, "status"),
+			len ? ": " : "", (int)len, e);
+	free(e);
+	json_decref(res);
+	free(dir);
+	return why;
+}
+
+/* The values of the bisected metric in a run, and how many cells failed
+ * (*why, when non-NULL: the first one's id, status and error). */
 static json_t *run_values(const struct ctx *c, const char *run_dir, const char *kernel,
-			  int *failed)
+			  int *failed, char **why)
 {
 	json_t *sum = NULL, *row, *vals = json_array();
 	size_t i;
@@ -54,7 +84,8 @@ static json_t *run_values(const struct ctx *c, const char *run_dir, const char *
 	*failed = 0;
 	if (summary_load(run_dir, &sum))
 		return vals;
-	json_array_foreach(json_object_get(sum, "rows"), i, row)
+	/* A cell bisection has no metric: its steps' values stay empty. */
+	json_array_foreach(c->o->metric ? json_object_get(sum, "rows") : NULL, i, row)
 		if (!strcmp(json_string_value(json_object_get(row, "kernel")) ?: "", kernel) &&
 		    !strcmp(json_string_value(json_object_get(row, "topology")) ?: "",
 			    c->o->topology) &&
@@ -67,8 +98,8 @@ static json_t *run_values(const struct ctx *c, const char *run_dir, const char *
 	json_array_foreach(json_object_get(sum, "cells"), i, row) {
 		const char *st = json_string_value(json_object_get(row, "status")) ?: "";
 
-		if (strcmp(st, "ok") && strcmp(st, "skipped"))
-			(*failed)++;
+		if (strcmp(st, "ok") && strcmp(st, "skipped") && !(*failed)++ && why)
+			*why = bisect_cell_failure(run_dir, row);
 	}
 	json_decref(sum);
 	return vals;
@@ -162,7 +193,8 @@ static int step_build(struct ctx *c, const struct spec_kernel *sk, const char *l
 		while (el && el > e && el[-1] != '\n')
 			el--;
 		so->reason = xasprintf("build failed: %.*s", (int)strcspn(el ?: e, "\n"), el ?: e);
-		/* Bisecting a build failure, not building is the bad side. */
+		/* Bisecting a build failure, not building is the bad side;
+		 * otherwise the step cannot be decided (skip). */
 		if (c->o->build_only)
 			so->decision = "bad";
 		return 1;
@@ -180,7 +212,7 @@ static int step_measure(struct ctx *c, const char *spec_path, const char *run_di
 			const char *kernel, const char *fixed, struct step_out *so)
 {
 	const struct bisect_opts *o = c->o;
-	int n = fixed ? o->ends_n : o->min_n, failed = 0;
+	int n = o->cells_only ? 1 : fixed ? o->ends_n : o->min_n, failed = 0;
 
 	for (;;) {
 		struct run_opts ro = { .spec_path = spec_path, .out_dir = run_dir,
@@ -194,7 +226,13 @@ static int step_measure(struct ctx *c, const char *spec_path, const char *run_di
 		if (!strcmp(run_status(run_dir), "interrupted"))
 			return -EINTR;
 		json_decref(so->vals);
-		so->vals = run_values(c, run_dir, kernel, &failed);
+		so->vals = run_values(c, run_dir, kernel, &failed,
+				      o->cells_only ? &so->reason : NULL);
+		/* Bisecting a failing cell: one run decides. */
+		if (o->cells_only) {
+			so->decision = failed ? "bad" : "good";
+			return 0;
+		}
 		if (failed) {
 			so->reason = xasprintf("%d cell(s) failed (crashed, timed out or failed)",
 					       failed);
@@ -286,9 +324,13 @@ static int run_step(struct ctx *c, int seq, const char *commit, const char *role
 	    (rc = step_measure(c, spec_path, run_dir, sk->name, fixed, &so)))
 		goto out;
 	step_record(c, step, &so, run_dir, t0);
-	fprintf(stderr, "bisect: step %d: %.12s %s (n=%zu, mean %.4g)%s%s\n", seq, commit,
-		so.decision, json_array_size(so.vals), so.mean, so.reason ? ": " : "",
-		so.reason ?: "");
+	if (c->o->build_only || c->o->cells_only)
+		fprintf(stderr, "bisect: step %d: %.12s %s%s%s\n", seq, commit, so.decision,
+			so.reason ? ": " : "", so.reason ?: "");
+	else
+		fprintf(stderr, "bisect: step %d: %.12s %s (n=%zu, mean %.4g)%s%s\n", seq,
+			commit, so.decision, json_array_size(so.vals), so.mean,
+			so.reason ? ": " : "", so.reason ?: "");
 	*out = step;
 	step = NULL;
 out:
@@ -354,7 +396,9 @@ static int finish(struct ctx *c, const char *status, const char *first_bad)
 	}
 	json_array_foreach(steps, i, s) {
 		builds += !strcmp(json_string_value(json_object_get(s, "build")) ?: "", "built");
-		cells += (int)json_array_size(json_object_get(s, "values"));
+		/* A cell bisection's step ran one cell when it was decided. */
+		cells += o->cells_only ? strcmp(decision_of(s), "skip") != 0
+				       : (int)json_array_size(json_object_get(s, "values"));
 	}
 	json_object_set_new(c->res, "totals", json_pack("{s:I,s:i,s:i,s:f}", "steps",
 							(json_int_t)json_array_size(steps),
@@ -416,12 +460,12 @@ static int start(struct ctx *c)
 	}
 	c->res = json_pack("{s:i,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s?,s:s?,s:s?,s:o,s:[],s:s}",
 			   "schema_version", BISECT_SCHEMA_VERSION, "mode",
-			   o->build_only ? "build" : "metric", "tree", c->tree, "good", o->good,
+			   bisect_mode(o), "tree", c->tree, "good", o->good,
 			   "bad", o->bad, "rebased", rebased, "base", base, "suite", o->suite,
 			   "topology", o->topology, "workload", o->workload, "metric", o->metric,
 			   "commits", commits, "steps", "status", "running");
-	json_object_set_new(c->res, "rule", o->build_only
-			    ? json_pack("{s:s}", "name", "build")
+	json_object_set_new(c->res, "rule", o->build_only || o->cells_only
+			    ? json_pack("{s:s}", "name", bisect_mode(o))
 			    : json_pack("{s:s,s:f,s:f,s:i,s:i,s:i}", "name", "sprt", "alpha",
 					o->alpha, "beta", o->beta, "min_n", o->min_n, "max_n",
 					o->max_n, "batch", o->batch));
@@ -441,10 +485,11 @@ static int start(struct ctx *c)
 				      "bad", json_object_get(c->res, "bad"), "merge_base",
 				      rebased ? base : NULL, "kernel", o->kernel, "topology",
 				      o->topology, "workload", o->workload, "metric",
-				      o->build_only ? "build" : o->metric, "dir", o->dir);
+				      o->build_only || o->cells_only ? bisect_mode(o) : o->metric,
+				      "dir", o->dir);
 		int64_t id = 0;
 
-		if (!o->build_only) {
+		if (!o->build_only && !o->cells_only) {
 			json_object_set_new(b, "alpha", json_real(o->alpha));
 			json_object_set_new(b, "beta", json_real(o->beta));
 		}
@@ -579,9 +624,11 @@ int bisect_run(const struct bisect_opts *o, json_t **result)
 	if ((rc = start(&c)))
 		goto out;
 	status = jstr(c.res, "status");
-	/* A build failure: each step's build decides; no ends, no rule. */
+	/* A build or cell failure: each step's build or cell decides; no
+	 * ends, no rule. */
 	if (strcmp(status, "found") && strcmp(status, "ambiguous") &&
-	    (o->build_only || !(rc = ends(&c))) && !(rc = merge_base_first(&c)))
+	    (o->build_only || o->cells_only || !(rc = ends(&c))) &&
+	    !(rc = merge_base_first(&c)))
 		rc = search(&c);
 	if (rc == 1)
 		rc = 0;
@@ -609,7 +656,7 @@ void bisect_print(const json_t *r, FILE *out)
 	const json_t *fb = json_object_get(r, "first_bad"), *rule = json_object_get(r, "rule");
 	const json_t *s, *tot = json_object_get(r, "totals");
 	const char *status = jstr(r, "status");
-	int build = !strcmp(jstr(r, "mode"), "build");
+	int build = !strcmp(jstr(r, "mode"), "build"), cells = !strcmp(jstr(r, "mode"), "cells");
 	size_t i;
 
 	if (!strcmp(status, "found"))
@@ -624,6 +671,10 @@ void bisect_print(const json_t *r, FILE *out)
 	if (build)
 		fprintf(out, "swapbench bisected a build failure between\n  good %.12s (builds) and "
 			"bad %.12s (does not build)", jstr(r, "good"), jstr(r, "bad"));
+	else if (cells)
+		fprintf(out, "swapbench bisected a failing cell on %s / %s between\n  good %.12s "
+			"(cell ok) and bad %.12s (cell failed)",
+			jstr(r, "topology"), jstr(r, "workload"), jstr(r, "good"), jstr(r, "bad"));
 	else
 		fprintf(out, "swapbench bisected %s on %s / %s between\n  good %.12s and bad %.12s",
 			jstr(r, "metric"), jstr(r, "topology"), jstr(r, "workload"),
@@ -635,6 +686,10 @@ void bisect_print(const json_t *r, FILE *out)
 		fprintf(out, "\nover %zu commits. Each step built its commit with the suite's "
 			"config:\nbad when it does not build, good when it does.\n\n",
 			json_array_size(json_object_get(r, "commits")));
+	else if (cells)
+		fprintf(out, "\nover %zu commits. Each step built its commit and ran the cell "
+			"once:\nbad when it failed, good when it was ok; a step that does not "
+			"build is skipped.\n\n", json_array_size(json_object_get(r, "commits")));
 	else
 		fprintf(out, "\nover %zu commits. Each step ran until Wald's SPRT decided between\n"
 			"the good mean %.4g and the bad mean %.4g (sigma %.3g) with error rates\n"
@@ -647,7 +702,7 @@ void bisect_print(const json_t *r, FILE *out)
 			json_number_value(json_object_get(rule, "beta")),
 			(long long)json_integer_value(json_object_get(rule, "min_n")),
 			(long long)json_integer_value(json_object_get(rule, "max_n")));
-	if (build)
+	if (build || cells)
 		fprintf(out, "step commit       role        decision  why\n");
 	else
 		fprintf(out, "step commit       role        decision  n     mean      LLR  subject\n");
@@ -655,7 +710,7 @@ void bisect_print(const json_t *r, FILE *out)
 		char subj[18];
 
 		snprintf(subj, sizeof(subj), "%s", jstr(s, "subject"));
-		if (build) {
+		if (build || cells) {
 			fprintf(out, "%4lld %.12s %-11.11s %-9s %.40s\n",
 				(long long)json_integer_value(json_object_get(s, "seq")),
 				jstr(s, "commit"), jstr(s, "role"), jstr(s, "decision"),
@@ -670,15 +725,22 @@ void bisect_print(const json_t *r, FILE *out)
 			json_number_value(json_object_get(s, "mean")),
 			json_number_value(json_object_get(s, "llr")), subj);
 	}
-	/* What the compiler said at the first bad commit. */
-	json_array_foreach(build ? json_object_get(r, "steps") : NULL, i, s) {
+	/* What the compiler (or the failing cell) said at the first bad
+	 * commit. */
+	json_array_foreach(build || cells ? json_object_get(r, "steps") : NULL, i, s) {
 		const char *why = jstr(s, "reason");
 
 		if (!strcmp(jstr(s, "commit"), jstr(fb, "commit")) &&
 		    !strcmp(jstr(s, "decision"), "bad")) {
-			if (!strncmp(why, "build failed: ", 14))
-				why += 14;
-			fprintf(out, "\nits build:\n  %.76s\n", why);
+			const char *colon = strstr(why, ": ");
+
+			if (build && !strncmp(why, "build failed: ", 14))
+				fprintf(out, "\nits build:\n  %.76s\n", why + 14);
+			else if (build || !colon)
+				fprintf(out, "\nits %s:\n  %.76s\n", build ? "build" : "cell", why);
+			else /* "ID STATUS: WHY" */
+				fprintf(out, "\nits cell %.*s:\n  %.76s\n",
+					colon - why > 66 ? 66 : (int)(colon - why), why, colon + 2);
 			break;
 		}
 	}

@@ -106,9 +106,19 @@ struct bisect_opts {
 	 * kernel does not build, good when it does; nothing is run, and
 	 * topology, workload, metric and the SPRT fields are unused. */
 	int build_only;
+	/* Bisect a failing cell instead of a metric (a kernel that panics at
+	 * boot, crashes or hangs in the topology/workload's cell): each step
+	 * runs that cell once; bad when it fails (crashed, timeout, failed),
+	 * good when it is ok; a step that does not build is skipped. metric
+	 * and the SPRT fields are unused. */
+	int cells_only;
 };
 
-/* Run it (a metric, or with build_only a build failure). Returns 0 when it
+/* The name of a bisection's mode: "build", "cells" or "metric". */
+const char *bisect_mode(const struct bisect_opts *o);
+
+/* Run it (a metric, with build_only a build failure, with cells_only a
+ * failing cell). Returns 0 when it
  * finished (found or ambiguous; see (*result)["status"]), or -errno.
  * *result is bisect.json's content (written in dir after every step, so an
  * interrupted bisection resumes). -EINTR when interrupted (SIGINT/SIGTERM):
@@ -120,6 +130,12 @@ struct run_opts;
 /* runner_run with its summary lines on stderr: a bisection's or a night's
  * stdout is its report. Returns runner_run's exit code. */
 int run_on_stderr(const struct run_opts *ro);
+
+/* What went wrong in a failed cell (an entry of summary.json's "cells"
+ * of the run in run_dir): "ID STATUS: WHY", WHY the console's first problem
+ * (a panic's line) or else the error's first line, escaped (the console is
+ * the guest's). Caller frees. */
+char *bisect_cell_failure(const char *run_dir, const json_t *cell);
 
 /* The text report: fit for a reply to the first bad commit's thread. */
 void bisect_print(const json_t *result, FILE *out);

@@ -37,9 +37,12 @@ static const struct opt_def bisect_opts_table[] = {
 	OPT_STRING("bad", &o.bad, "C2", "a bad commit (required)"),
 	OPT_STRING("suite", &o.suite, "SPEC", "the experiment spec to run (required)"),
 	OPT_STRING("metric", &o.metric, "M", "the metric that moved (required unless\n"
-		   "--build-failure)"),
+		   "--build-failure or --cell-failure)"),
 	OPT_BOOL("build-failure", &o.build_only, "find the commit that broke the build:\n"
 		 "a step is bad when it does not build (nothing runs)"),
+	OPT_BOOL("cell-failure", &o.cells_only, "find the commit that makes the cell fail\n"
+		 "(a panic, a crash, a hang): each step runs it\n"
+		 "once; bad when not ok, skipped when not built"),
 	OPT_STRING("topology", &o.topology, "T", "the topology (default the suite's first)"),
 	OPT_STRING("workload", &o.workload, "W", "the workload (default the suite's first)"),
 	OPT_STRING("kernel", &o.kernel, "NAME",
@@ -67,8 +70,8 @@ static const struct opt_def bisect_opts_table[] = {
 const struct cmd_def cmd_bisect_def = {
 	"bisect", NULL,
 	"find the commit that moved a metric (repeat until confident)",
-	"Needs --tree DIR --good C1 --bad C2 --suite SPEC, and --metric M or\n"
-	"--build-failure.\n\n"
+	"Needs --tree DIR --good C1 --bad C2 --suite SPEC, and --metric M,\n"
+	"--build-failure or --cell-failure.\n\n"
 	"Find the commit between C1 (good) and C2 (bad) that moved metric M of the\n"
 	"suite's git kernel (--kernel, default the first) on one topology and workload\n"
 	"(default the suite's first). Each step builds the commit through the kernel\n"
@@ -82,7 +85,10 @@ const struct cmd_def cmd_bisect_def = {
 	"--db also records it in a history database.\n\n"
 	"--build-failure: C2 does not build and C1 does; each step only builds its\n"
 	"commit (bad when it does not build) and the first commit that does not\n"
-	"build is named.\n",
+	"build is named.\n"
+	"--cell-failure: C2's cell (topology, workload) crashes, times out or fails\n"
+	"and C1's is ok; each step builds its commit and runs the cell once (bad when\n"
+	"it is not ok, skipped when the commit does not build).\n",
 	bisect_opts_table, 0, 0,
 	"Exit: 0 found (or ambiguous: see the report), 2 bad input, 3 interrupted or\n"
 	"failed.\n",
@@ -97,9 +103,16 @@ int cmd_bisect(int argc, char **argv)
 
 	if ((rc = opt_parse(&cmd_bisect_def, argc, argv, &first)) != OPT_OK)
 		return opt_exit(rc);
-	if (!o.tree || !o.good || !o.bad || !o.suite || (!o.metric && !o.build_only)) {
+	if (!o.tree || !o.good || !o.bad || !o.suite ||
+	    (!o.metric && !o.build_only && !o.cells_only)) {
 		fprintf(stderr, "swapbench bisect: --tree, --good, --bad, --suite and --metric "
-			"(or --build-failure) are required\n");
+			"(or --build-failure or --cell-failure) are required\n");
+		opt_usage(&cmd_bisect_def, stderr);
+		return EXIT_USAGE;
+	}
+	if (o.build_only + o.cells_only + !!o.metric > 1) {
+		fprintf(stderr, "swapbench bisect: one of --metric, --build-failure and "
+			"--cell-failure\n");
 		opt_usage(&cmd_bisect_def, stderr);
 		return EXIT_USAGE;
 	}
@@ -119,6 +132,8 @@ int cmd_bisect(int argc, char **argv)
 		/* A build bisection runs nothing: no cell to name. */
 		if (o.build_only)
 			o.topology = o.workload = o.metric = NULL;
+		if (o.cells_only)
+			o.metric = NULL;
 		if (!o.build_only && !o.topology)
 			o.topology = topo = s.ntopos ? xstrdup(s.topos[0].name) : NULL;
 		if (!o.build_only && !o.workload)

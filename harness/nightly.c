@@ -213,6 +213,8 @@ struct night {
 	json_t *info;        /* the head's commit, subject, author, date */
 	json_t *night;       /* night.json */
 	json_t *verdicts, *good, *summary, *bres;
+	json_t *failed_cell; /* summary.json's first failed cell of the branch kernel */
+	char *failure;       /* what it came to (bisect_cell_failure) */
 	int64_t id, run_id;
 	int regressions, build_failed, code;
 };
@@ -331,11 +333,13 @@ static int night_start(struct night *n)
 	return 0;
 }
 
-/* A head that does not build is a regression of the branch: find the
- * commit that broke the build, from the newest night whose head built (a
- * build bisection: each step only builds). Nothing when there is no such
- * night or bisection is off; a failed bisection is said in night.json. */
-static void night_bisect_build(struct night *n)
+/* A head that does not build, or whose kernel fails a cell (a panic at
+ * boot, a crash, a hang), is a regression of the branch: find the commit
+ * that broke it, from the newest judged night (its head built and its cells
+ * ran): a build bisection (each step only builds) or a cell bisection (each
+ * step runs the failed cell once). Nothing when there is no such night or
+ * bisection is off; a failed bisection is said in night.json. */
+static void night_bisect_failure(struct night *n)
 {
 	const struct nightly_config *c = n->c;
 	json_t *last = c->bisect ? history_last_judged_night(n->h, n->id) : NULL;
@@ -343,11 +347,16 @@ static void night_bisect_build(struct night *n)
 	char *bdir = xasprintf("%s/bisect", n->dir);
 	struct bisect_opts bo = { .tree = c->tree, .suite = c->suite, .kernel = n->kernel,
 				  .good = good, .bad = n->head, .dir = bdir, .db = n->h,
-				  .night_id = n->id, .build_only = 1 };
+				  .night_id = n->id, .build_only = !n->failed_cell,
+				  .cells_only = !!n->failed_cell };
 
+	if (n->failed_cell) {
+		bo.topology = jstr(n->failed_cell, "topology");
+		bo.workload = jstr(n->failed_cell, "workload");
+	}
 	if (good && strcmp(good, n->head)) {
-		fprintf(stderr, "nightly: bisecting the build failure between %.12s (night %lld "
-			"built it) and %.12s\n", good,
+		fprintf(stderr, "nightly: bisecting the %s failure between %.12s (night %lld "
+			"was judged) and %.12s\n", n->failed_cell ? "cell" : "build", good,
 			(long long)json_integer_value(json_object_get(last, "id")), n->head);
 		if (bisect_run(&bo, &n->bres)) {
 			log_err("%s", sb_lasterr());
@@ -382,15 +391,34 @@ static int night_build(struct night *n)
 		json_object_set_new(n->night, "build_log", json_string(log));
 		n->code = EXIT_CELLS_FAILED;
 		n->build_failed = 1;
-		night_bisect_build(n);
+		night_bisect_failure(n);
 		rc = -1;
 	}
 	free(log);
 	return rc;
 }
 
-/* Run the suite, index the run, judge it against the good nights. 0, or
- * -1 when there is nothing to judge (n->code set). */
+/* The branch kernel's first cell that failed (crashed, timed out,
+ * failed, invalid) in a summary, or NULL. A reference kernel's failure is
+ * not the branch's. */
+static json_t *branch_failed_cell(const json_t *summary, const char *kernel)
+{
+	json_t *cell;
+	size_t i;
+
+	json_array_foreach(json_object_get(summary, "cells"), i, cell) {
+		const char *st = jstr(cell, "status");
+
+		if (!strcmp(jstr(cell, "kernel"), kernel) && strcmp(st, "ok") &&
+		    strcmp(st, "skipped") && strcmp(st, "interrupted"))
+			return json_incref(cell);
+	}
+	return NULL;
+}
+
+/* Run the suite, index the run, judge it against the good nights; a
+ * failing cell of the branch kernel is bisected. 0, or -1 when there is
+ * nothing to judge (n->code set). */
 static int night_run_judge(struct night *n)
 {
 	struct run_opts ro = { .spec_path = n->spec_path, .out_dir = n->run_dir,
@@ -428,6 +456,12 @@ static int night_run_judge(struct night *n)
 		n->code = EXIT_CELLS_FAILED;
 	else if (n->regressions)
 		n->code = EXIT_REGRESSION;
+	if ((n->failed_cell = branch_failed_cell(n->summary, n->kernel))) {
+		n->failure = bisect_cell_failure(n->run_dir, n->failed_cell);
+		json_object_set_new(n->night, "failed_cell", json_string(n->failure));
+		n->code = EXIT_CELLS_FAILED;
+		night_bisect_failure(n);
+	}
 	return 0;
 }
 
@@ -475,6 +509,9 @@ static char *night_text(const struct night *n, const char *verdict, size_t *len)
 	if (n->build_failed)
 		fprintf(f, "REGRESSION of the branch: %s does not build at %.12s (log: %s)\n\n",
 			n->c->branch, n->head, jstr(n->night, "build_log"));
+	if (n->failed_cell)
+		fprintf(f, "REGRESSION of the branch: a cell of %s fails at %.12s:\n  %s\n\n",
+			n->c->branch, n->head, n->failure);
 	if (json_array_size(n->verdicts)) {
 		fprintf(f, "against the pooled last %zu good night(s):\n",
 			json_array_size(n->good));
@@ -504,8 +541,9 @@ static void night_finish(struct night *n, int json_out)
 	json_object_set_new(n->night, "status", json_string(failed ? "failed" : "judged"));
 	json_object_set_new(n->night, "verdict", json_string(verdict));
 	json_object_set_new(n->night, "exit_code", json_integer(n->code));
-	if (n->build_failed)
-		json_object_set_new(n->night, "failure", json_string("build"));
+	if (n->build_failed || n->failed_cell)
+		json_object_set_new(n->night, "failure",
+				    json_string(n->build_failed ? "build" : "cells"));
 	json_object_set_new(n->night, "report", json_string(text));
 	if (n->bres)
 		json_object_set_new(n->night, "bisect",
@@ -543,8 +581,8 @@ int nightly_run(const struct nightly_config *c, int json_out)
 
 	spec_init(&n.s);
 	if (!night_open(&n) && !night_seen(&n) && !night_start(&n)) {
-		if (!night_build(&n) && !night_run_judge(&n) && n.regressions && c->bisect &&
-		    json_array_size(n.good))
+		if (!night_build(&n) && !night_run_judge(&n) && !n.failed_cell &&
+		    n.regressions && c->bisect && json_array_size(n.good))
 			night_bisect_regression(&n);
 		night_finish(&n, json_out);
 	}
@@ -553,6 +591,8 @@ int nightly_run(const struct nightly_config *c, int json_out)
 	json_decref(n.good);
 	json_decref(n.summary);
 	json_decref(n.bres);
+	json_decref(n.failed_cell);
+	free(n.failure);
 	json_decref(n.info);
 	spec_release(&n.s);
 	history_close(n.h);

@@ -341,6 +341,11 @@ static void html_night(FILE *f, const json_t *night)
 	if (!strcmp(jstr(night, "failure"), "build"))
 		put(f, "<p id=\"failure\"><b>Regression of the branch:</b> ", jstr(night, "branch"),
 		    " does not build at this head.</p>\n");
+	if (!strcmp(jstr(night, "failure"), "cells")) {
+		put(f, "<p id=\"failure\"><b>Regression of the branch:</b> a cell of ",
+		    jstr(night, "branch"), " fails at this head: <code>");
+		put(f, "", jstr(night, "failed_cell"), "</code></p>\n");
+	}
 }
 
 /* A cell of a change in percent or of a p-value, or an empty one. */

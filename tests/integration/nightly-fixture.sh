@@ -22,6 +22,11 @@
 #       3 more commits on mm-unstable, the 2nd breaking the build (a use of
 #       an undeclared identifier in mm/page_io.c). Prints the breaking
 #       commit's id to DIR/broken-commit.
+#   nightly-fixture.sh DIR crash
+#       After break: 4 more commits on mm-unstable: the build fixed, a
+#       harmless one, one that makes swapon(2) panic (every cell's guest
+#       crashes while it sets up its swap), a harmless one. Prints the
+#       crashing commit's id to DIR/crash-commit.
 #
 # Commit ids are fixed (fixed dates), so a second run finds its kernels in
 # the build cache; SB_FIXTURE_SALT=S (env) makes other ids (a trailer in
@@ -31,8 +36,8 @@
 # build of the same work tree (ccache and make's own dependency tracking).
 set -euo pipefail
 
-dir=${1:?usage: nightly-fixture.sh DIR init|advance|break [--short] [--slow-patch FILE] [--slow-ms N]}
-what=${2:?usage: nightly-fixture.sh DIR init|advance|break}
+dir=${1:?usage: nightly-fixture.sh DIR init|advance|break|crash [--short] [--slow-patch FILE] [--slow-ms N]}
+what=${2:?usage: nightly-fixture.sh DIR init|advance|break|crash}
 shift 2
 slow_patch= slow_ms=20 short=0
 while [ $# -gt 0 ]; do
@@ -77,6 +82,20 @@ series_old() {
   harmless Documentation/admin-guide/mm/zswap.rst "docs: zswap: wording"
 }
 
+# A TEST commit: FILE becomes BLOB; its id is kept in DIR/NAME.
+#   test_commit FILE BLOB SUBJECT NAME
+test_commit() {
+  git -C "$up" update-index --cacheinfo "100644,$2,$1"
+  commit "$3"
+  echo "$parent" >"$dir/$4"
+}
+
+# mm-unstable moves to the last commit made, whose id is printed.
+publish() {
+  git -C "$up" update-ref refs/heads/mm-unstable "$parent"
+  echo "$parent"
+}
+
 start_at() {
   parent=$(git -C "$up" rev-parse "$1^{commit}")
   git -C "$up" read-tree "$parent"
@@ -90,9 +109,8 @@ init)
   git clone -q --bare --shared "$src" "$up"
   start_at v6.12-debian
   series_old
-  git -C "$up" update-ref refs/heads/mm-unstable "$parent"
+  publish
   git clone -q --bare --shared "$up" "$dir/tree"
-  echo "$parent"
   ;;
 advance)
   date_n=10
@@ -129,8 +147,7 @@ sys.stdout.write(s)
     harmless mm/memcontrol.c "mm: memcg: comment on swap accounting"
     harmless mm/vmscan.c "mm: vmscan: comment on anon aging"
   fi
-  git -C "$up" update-ref refs/heads/mm-unstable "$parent"
-  echo "$parent"
+  publish
   ;;
 break)
   date_n=20
@@ -139,13 +156,32 @@ break)
   blob=$( { git -C "$up" cat-file -p "$parent:mm/page_io.c"
             printf '\nint swapbench_test_broken(void)\n{\n\treturn swapbench_no_such_symbol;\n}\n'; } |
           git -C "$up" hash-object -w --stdin)
-  git -C "$up" update-index --cacheinfo "100644,$blob,mm/page_io.c"
-  commit "mm: page_io: TEST break the build"
-  echo "$parent" >"$dir/broken-commit"
+  test_commit mm/page_io.c "$blob" "mm: page_io: TEST break the build" broken-commit
   harmless mm/rmap.c "mm: rmap: comment on anon_vma"
-  git -C "$up" update-ref refs/heads/mm-unstable "$parent"
-  echo "$parent"
+  publish
+  ;;
+crash)
+  date_n=30
+  start_at refs/heads/mm-unstable
+  [ -f "$dir/broken-commit" ] || { echo "nightly-fixture: crash comes after break" >&2; exit 2; }
+  # The fix: mm/page_io.c as it was before the breaking commit.
+  git -C "$up" update-index --cacheinfo \
+    "100644,$(git -C "$up" rev-parse "$(cat "$dir/broken-commit")^:mm/page_io.c"),mm/page_io.c"
+  commit "mm: page_io: fix the build"
+  harmless mm/filemap.c "mm: filemap: comment on folio lookup"
+  blob=$(git -C "$up" cat-file -p "$parent:mm/swapfile.c" | python3 -c '
+import sys
+s = sys.stdin.read()
+anchor = "\tbool inced_nr_rotate_swap = false;\n\n"
+i = s.index("SYSCALL_DEFINE2(swapon,")
+j = s.index(anchor, i) + len(anchor)
+s = s[:j] + "\tpanic(\"swapbench test: swapon panics\");\n" + s[j:]
+sys.stdout.write(s)
+' | git -C "$up" hash-object -w --stdin)
+  test_commit mm/swapfile.c "$blob" "mm: swapfile: TEST panic in swapon" crash-commit
+  harmless mm/madvise.c "mm: madvise: comment on MADV_PAGEOUT"
+  publish
   ;;
 *)
-  echo "nightly-fixture: unknown step '$what' (init, advance or break)" >&2; exit 2 ;;
+  echo "nightly-fixture: unknown step '$what' (init, advance, break or crash)" >&2; exit 2 ;;
 esac

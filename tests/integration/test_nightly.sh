@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Five nights against a local "mm-unstable" (nightly-fixture.sh), real
+# Seven nights against a local "mm-unstable" (nightly-fixture.sh), real
 # kernels built from cache:linux-6.12 and booted under qemu:
 #   night 1: the first commits: a baseline, exit 0;
 #   night 2: the branch advanced and was rebased, one commit slows swap-out:
@@ -13,6 +13,11 @@
 # of the branch, the breaking commit found by a build bisection, the failed
 # build's log kept in the night's directory; night 5 on the same head: exit
 # 3, "already bisected", nothing built, run or recorded.
+# Night 6: the build is fixed, then a commit makes swapon(2) panic: every
+# cell crashes: exit 3, reported as a regression of the branch with the
+# panic's line, the crashing commit found by a cell bisection (each step
+# runs the cell once; the steps that do not build are skipped); night 7 on
+# the same head: "already bisected".
 #
 # Env: SB_BIN (swapbench), SB_SOURCE (source tree), SB_NIGHTLY_OUT (kept for
 # test_nightly_html; default a temp dir), SB_SLOW_PATCH (the slow swap-out
@@ -164,26 +169,38 @@ set +e; "$bin" nightly "$out/nightly.json" >/dev/null 2>"$out/locked.err"; rc=$?
 exec 9>&-
 [ $rc = 4 ] || fail "a held lock: exit $rc, want 4"
 
+# failed_night N STEP NAME ID SAYS FAILURE METRIC DECIDED: night N after
+# `nightly-fixture.sh DIR STEP` (which keeps its test commit in fx/NAME, set
+# as $bad): exit 3, the report says SAYS and names that commit as the first
+# bad one, found by a bisection recorded for night ID with metric METRIC
+# and at least one step decided DECIDED; night.json's failure is FAILURE;
+# the HTML report (its own directory: test_nightly_html looks at night 2's)
+# shows it.
+failed_night() {
+  local n=$1 what=$2 name=$3 id=$4 says=$5 failure=$6 metric=$7 decided=$8
+  "$fixture" "$out/fx" "$what" >/dev/null
+  bad=$(cat "$out/fx/$name")
+  jq --arg r "$out/report$n" '.reports = $r' "$out/nightly.json" >"$out/nightly$n.json"
+  night "$n" "$out/nightly$n.json"
+  [ $rc = 3 ] || { tail -30 "$out/night$n.err"; fail "night $n exited $rc, want 3 (could not judge)"; }
+  grep -q "$says" "$out/night$n.txt" || fail "night $n does not say '$says'"
+  grep -q "first bad commit: ${bad:0:12}" "$out/night$n.txt" ||
+    fail "night $n bisected to the wrong commit (want ${bad:0:12})"
+  [ "$(q "SELECT status || ' ' || verdict FROM nights WHERE id = $id")" = "failed unjudged" ] ||
+    fail "night $n is not recorded as failed"
+  [ "$(q "SELECT first_bad FROM bisects WHERE night_id = $id AND metric = '$metric'")" = "$bad" ] ||
+    fail "night $n: the database's first bad commit"
+  [ "$(q "SELECT count(*) FROM bisect_steps s JOIN bisects b ON b.id = s.bisect_id WHERE b.night_id = $id AND s.decision = '$decided'")" -ge 1 ] ||
+    fail "night $n: no step was decided $decided"
+  jq -e '.failure == "'"$failure"'" and .bisect.first_bad.commit == "'"$bad"'"' \
+    "$(q "SELECT dir FROM nights WHERE id = $id")/night.json" >/dev/null || fail "night $n's night.json"
+  grep -q 'id="failure"' "$out/report$n/index.html" || fail "night $n's HTML report does not show the failure"
+}
+
 step "night 4: a commit breaks the build"
-"$fixture" "$out/fx" break >/dev/null
-broken=$(cat "$out/fx/broken-commit")
-# Its own report directory: test_nightly_html looks at night 2's.
-jq --arg r "$out/report4" '.reports = $r' "$out/nightly.json" >"$out/nightly4.json"
-night 4 "$out/nightly4.json"
-[ $rc = 3 ] || { tail -30 "$out/night4.err"; fail "night 4 exited $rc, want 3 (could not judge)"; }
-grep -q "REGRESSION of the branch: mm-unstable does not build" "$out/night4.txt" ||
-  fail "night 4 does not report the build failure as a regression of the branch"
-grep -q "first bad commit: ${broken:0:12}" "$out/night4.txt" ||
-  fail "night 4 bisected the build failure to the wrong commit (want ${broken:0:12})"
-[ "$(q "SELECT status || ' ' || verdict FROM nights WHERE id = 3")" = "failed unjudged" ] ||
-  fail "night 4 is not recorded as failed"
-[ "$(q "SELECT first_bad FROM bisects WHERE night_id = 3 AND metric = 'build'")" = "$broken" ] ||
-  fail "the database's first commit that does not build"
-[ "$(q "SELECT count(*) FROM bisect_steps s JOIN bisects b ON b.id = s.bisect_id WHERE b.night_id = 3 AND s.decision = 'bad'")" -ge 1 ] ||
-  fail "no build step was decided bad"
-jq -e '.failure == "build" and .bisect.first_bad.commit == "'"$broken"'"' \
-  "$(q "SELECT dir FROM nights WHERE id = 3")/night.json" >/dev/null || fail "night 4's night.json"
-grep -q 'id="failure"' "$out/report4/index.html" || fail "night 4's HTML report does not show the build failure"
+failed_night 4 break broken-commit 3 "REGRESSION of the branch: mm-unstable does not build" \
+  build build bad
+broken=$bad
 night4_dir=$(q "SELECT dir FROM nights WHERE id = 3")
 grep -q swapbench_no_such_symbol "$night4_dir/build.log" ||
   fail "night 4's build.log does not hold its failed build (overwritten by the bisection?)"
@@ -193,5 +210,13 @@ step "night 5: the broken head again"
 nothing_to_do 5 "$out/nightly4.json" 3 "already bisected: ${broken:0:12}" 3
 [ "$(q "SELECT count(*) FROM bisects")" = 2 ] || fail "night 5 bisected again"
 
+step "night 6: a commit makes swapon panic"
+failed_night 6 crash crash-commit 4 "REGRESSION of the branch: a cell of mm-unstable fails" \
+  cells cells good
+grep -q "swapbench test: swapon panics" "$out/night6.txt" || fail "night 6 does not quote the panic"
+
+step "night 7: the crashing head again"
+nothing_to_do 7 "$out/nightly6.json" 3 "already bisected: ${bad:0:12}" 4
+
 remove_work_tree
-echo "PASS$([ "$quick" = 1 ] && echo " (quick)"): five nights in $(( $(date +%s) - t0 )) s; bisection: $(jq -r '.totals | "\(.steps) steps, \(.builds) builds, \(.cells) cells, \(.seconds|floor) s"' "$night2_dir/bisect/bisect.json")"
+echo "PASS$([ "$quick" = 1 ] && echo " (quick)"): seven nights in $(( $(date +%s) - t0 )) s; bisection: $(jq -r '.totals | "\(.steps) steps, \(.builds) builds, \(.cells) cells, \(.seconds|floor) s"' "$night2_dir/bisect/bisect.json")"

@@ -287,6 +287,17 @@ static void test_rebase_range(void **state)
 	rm_rf(dir);
 }
 
+/* A build or cell bisection's report: no SPRT columns (one outcome decides
+ * a step), every line within 80 columns. */
+static void assert_outcome_report(const char *text)
+{
+	assert_null(strstr(text, "SPRT"));
+	assert_null(strstr(text, "LLR"));
+	for (const char *line = text; *line;
+	     line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0))
+		assert_true(strcspn(line, "\n") <= 80);
+}
+
 /* The report of a build bisection names the commit that broke the build and
  * says why each step was decided, with no SPRT columns (nothing ran). */
 static void test_print_build(void **state)
@@ -312,10 +323,39 @@ static void test_print_build(void **state)
 	assert_non_null(strstr(text, "bisected a build failure"));
 	assert_non_null(strstr(text, "bad       build failed: make: error"));
 	assert_non_null(strstr(text, "its build:\n  make: error\n"));
-	assert_null(strstr(text, "SPRT"));
-	assert_null(strstr(text, "LLR"));
-	for (char *line = text; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0))
-		assert_true(strcspn(line, "\n") <= 80);
+	assert_outcome_report(text);
+	free(text);
+	json_decref(r);
+}
+
+/* The report of a cell bisection quotes the failing cell (a panic's line)
+ * at the first bad commit and shows no SPRT columns (one run decides). */
+static void test_print_cells(void **state)
+{
+	json_t *r = json_pack(
+		"{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:[sss],s:{s:s},s:{s:s,s:s,s:s,s:s},"
+		"s:[{s:i,s:s,s:s,s:s,s:s,s:n},{s:i,s:s,s:s,s:s,s:s,s:s}],s:{s:i,s:i,s:i,s:f}}",
+		"mode", "cells", "status", "found", "topology", "zram", "workload", "anon",
+		"good", "1111111111111111", "bad", "3333333333333333", "rebased", 0, "commits",
+		"a", "b", "c", "rule", "name", "cells", "first_bad", "commit", "2222222222222222",
+		"subject", "panic", "author", "A <a@x>", "date", "2026-01-01", "steps", "seq", 0,
+		"commit", "1111aaaa1111aaaa", "role", "midpoint", "decision", "good", "subject",
+		"fine", "reason", "seq", 1, "commit", "2222222222222222", "role", "midpoint",
+		"decision", "bad", "subject", "panic", "reason",
+		"k--zram--anon--1 crashed: Kernel panic - not syncing: swapon", "totals", "steps",
+		2, "builds", 2, "cells", 0, "seconds", 61.0);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	bisect_print(r, f);
+	fclose(f);
+	assert_non_null(strstr(text, "first bad commit: 222222222222 (\"panic\")"));
+	assert_non_null(strstr(text, "bisected a failing cell on zram / anon"));
+	assert_non_null(strstr(text, "its cell k--zram--anon--1 crashed:\n  Kernel panic - not "
+				     "syncing: swapon\n"));
+	assert_outcome_report(text);
 	free(text);
 	json_decref(r);
 }
@@ -331,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_bisect_skip),
 		cmocka_unit_test(test_rebase_range),
 		cmocka_unit_test(test_print_build),
+		cmocka_unit_test(test_print_cells),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
