@@ -225,9 +225,6 @@ static int resolve_kernel(struct run *r, size_t nk)
 	return EXIT_OK;
 }
 
-/* Every kernel, then the accelerator (probed with the first usable one).
- * Everything that can be wrong with the input is found before any results
- * directory exists. */
 /* icount times the guest by instructions, but an emulated disk completes
  * I/O in host time: the I/O a workload waits on becomes arbitrary (measured:
  * zswap+nvme cells 28-262 s, docs/noise.md). Said once per topology. */
@@ -245,6 +242,9 @@ static void warn_icount_disks(const struct spec *s)
 				 s->path, s->topos[t].name, kind);
 }
 
+/* Every kernel, then the accelerator (probed with the first usable one).
+ * Everything that can be wrong with the input is found before any results
+ * directory exists. */
 static int resolve_kernels(struct run *r)
 {
 	int code, kok = -1;
