@@ -44,6 +44,13 @@ const char *bisect_mode(const struct bisect_opts *o)
 	return o->build_only ? "build" : o->cells_only ? "cells" : "metric";
 }
 
+/* A failure bisection (build or cells): each step's outcome decides; no
+ * metric, no ends, no SPRT. */
+static int by_outcome(const struct bisect_opts *o)
+{
+	return o->build_only || o->cells_only;
+}
+
 static int step_spec(struct ctx *c, const char *commit, const char *path)
 {
 	return bisect_suite_at(c->o->suite, c->o->kernel, c->tree, commit, c->o->topology,
@@ -324,7 +331,7 @@ static int run_step(struct ctx *c, int seq, const char *commit, const char *role
 	    (rc = step_measure(c, spec_path, run_dir, sk->name, fixed, &so)))
 		goto out;
 	step_record(c, step, &so, run_dir, t0);
-	if (c->o->build_only || c->o->cells_only)
+	if (by_outcome(c->o))
 		fprintf(stderr, "bisect: step %d: %.12s %s%s%s\n", seq, commit, so.decision,
 			so.reason ? ": " : "", so.reason ?: "");
 	else
@@ -464,7 +471,7 @@ static int start(struct ctx *c)
 			   "bad", o->bad, "rebased", rebased, "base", base, "suite", o->suite,
 			   "topology", o->topology, "workload", o->workload, "metric", o->metric,
 			   "commits", commits, "steps", "status", "running");
-	json_object_set_new(c->res, "rule", o->build_only || o->cells_only
+	json_object_set_new(c->res, "rule", by_outcome(o)
 			    ? json_pack("{s:s}", "name", bisect_mode(o))
 			    : json_pack("{s:s,s:f,s:f,s:i,s:i,s:i}", "name", "sprt", "alpha",
 					o->alpha, "beta", o->beta, "min_n", o->min_n, "max_n",
@@ -485,11 +492,11 @@ static int start(struct ctx *c)
 				      "bad", json_object_get(c->res, "bad"), "merge_base",
 				      rebased ? base : NULL, "kernel", o->kernel, "topology",
 				      o->topology, "workload", o->workload, "metric",
-				      o->build_only || o->cells_only ? bisect_mode(o) : o->metric,
+				      by_outcome(o) ? bisect_mode(o) : o->metric,
 				      "dir", o->dir);
 		int64_t id = 0;
 
-		if (!o->build_only && !o->cells_only) {
+		if (!by_outcome(o)) {
 			json_object_set_new(b, "alpha", json_real(o->alpha));
 			json_object_set_new(b, "beta", json_real(o->beta));
 		}
@@ -627,7 +634,7 @@ int bisect_run(const struct bisect_opts *o, json_t **result)
 	/* A build or cell failure: each step's build or cell decides; no
 	 * ends, no rule. */
 	if (strcmp(status, "found") && strcmp(status, "ambiguous") &&
-	    (o->build_only || o->cells_only || !(rc = ends(&c))) &&
+	    (by_outcome(o) || !(rc = ends(&c))) &&
 	    !(rc = merge_base_first(&c)))
 		rc = search(&c);
 	if (rc == 1)
@@ -657,6 +664,7 @@ void bisect_print(const json_t *r, FILE *out)
 	const json_t *s, *tot = json_object_get(r, "totals");
 	const char *status = jstr(r, "status");
 	int build = !strcmp(jstr(r, "mode"), "build"), cells = !strcmp(jstr(r, "mode"), "cells");
+	int outcome = build || cells; /* no SPRT columns: each step's outcome decided it */
 	size_t i;
 
 	if (!strcmp(status, "found"))
@@ -702,7 +710,7 @@ void bisect_print(const json_t *r, FILE *out)
 			json_number_value(json_object_get(rule, "beta")),
 			(long long)json_integer_value(json_object_get(rule, "min_n")),
 			(long long)json_integer_value(json_object_get(rule, "max_n")));
-	if (build || cells)
+	if (outcome)
 		fprintf(out, "step commit       role        decision  why\n");
 	else
 		fprintf(out, "step commit       role        decision  n     mean      LLR  subject\n");
@@ -710,7 +718,7 @@ void bisect_print(const json_t *r, FILE *out)
 		char subj[18];
 
 		snprintf(subj, sizeof(subj), "%s", jstr(s, "subject"));
-		if (build || cells) {
+		if (outcome) {
 			fprintf(out, "%4lld %.12s %-11.11s %-9s %.40s\n",
 				(long long)json_integer_value(json_object_get(s, "seq")),
 				jstr(s, "commit"), jstr(s, "role"), jstr(s, "decision"),
@@ -727,7 +735,7 @@ void bisect_print(const json_t *r, FILE *out)
 	}
 	/* What the compiler (or the failing cell) said at the first bad
 	 * commit. */
-	json_array_foreach(build || cells ? json_object_get(r, "steps") : NULL, i, s) {
+	json_array_foreach(outcome ? json_object_get(r, "steps") : NULL, i, s) {
 		const char *why = jstr(s, "reason");
 
 		if (!strcmp(jstr(s, "commit"), jstr(fb, "commit")) &&

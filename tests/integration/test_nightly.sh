@@ -169,15 +169,15 @@ set +e; "$bin" nightly "$out/nightly.json" >/dev/null 2>"$out/locked.err"; rc=$?
 exec 9>&-
 [ $rc = 4 ] || fail "a held lock: exit $rc, want 4"
 
-# failed_night N STEP NAME ID SAYS FAILURE METRIC DECIDED: night N after
+# failed_night N STEP NAME ID SAYS KIND DECIDED: night N after
 # `nightly-fixture.sh DIR STEP` (which keeps its test commit in fx/NAME, set
 # as $bad): exit 3, the report says SAYS and names that commit as the first
-# bad one, found by a bisection recorded for night ID with metric METRIC
-# and at least one step decided DECIDED; night.json's failure is FAILURE;
-# the HTML report (its own directory: test_nightly_html looks at night 2's)
-# shows it.
+# bad one, found by a bisection recorded for night ID with metric KIND
+# ("build" or "cells") and at least one step decided DECIDED; night.json's
+# failure is KIND; the HTML report (its own directory: test_nightly_html
+# looks at night 2's) shows it.
 failed_night() {
-  local n=$1 what=$2 name=$3 id=$4 says=$5 failure=$6 metric=$7 decided=$8
+  local n=$1 what=$2 name=$3 id=$4 says=$5 kind=$6 decided=$7
   "$fixture" "$out/fx" "$what" >/dev/null
   bad=$(cat "$out/fx/$name")
   jq --arg r "$out/report$n" '.reports = $r' "$out/nightly.json" >"$out/nightly$n.json"
@@ -188,18 +188,18 @@ failed_night() {
     fail "night $n bisected to the wrong commit (want ${bad:0:12})"
   [ "$(q "SELECT status || ' ' || verdict FROM nights WHERE id = $id")" = "failed unjudged" ] ||
     fail "night $n is not recorded as failed"
-  [ "$(q "SELECT first_bad FROM bisects WHERE night_id = $id AND metric = '$metric'")" = "$bad" ] ||
+  [ "$(q "SELECT first_bad FROM bisects WHERE night_id = $id AND metric = '$kind'")" = "$bad" ] ||
     fail "night $n: the database's first bad commit"
   [ "$(q "SELECT count(*) FROM bisect_steps s JOIN bisects b ON b.id = s.bisect_id WHERE b.night_id = $id AND s.decision = '$decided'")" -ge 1 ] ||
     fail "night $n: no step was decided $decided"
-  jq -e '.failure == "'"$failure"'" and .bisect.first_bad.commit == "'"$bad"'"' \
+  jq -e '.failure == "'"$kind"'" and .bisect.first_bad.commit == "'"$bad"'"' \
     "$(q "SELECT dir FROM nights WHERE id = $id")/night.json" >/dev/null || fail "night $n's night.json"
   grep -q 'id="failure"' "$out/report$n/index.html" || fail "night $n's HTML report does not show the failure"
 }
 
 step "night 4: a commit breaks the build"
 failed_night 4 break broken-commit 3 "REGRESSION of the branch: mm-unstable does not build" \
-  build build bad
+  build bad
 broken=$bad
 night4_dir=$(q "SELECT dir FROM nights WHERE id = 3")
 grep -q swapbench_no_such_symbol "$night4_dir/build.log" ||
@@ -212,7 +212,7 @@ nothing_to_do 5 "$out/nightly4.json" 3 "already bisected: ${broken:0:12}" 3
 
 step "night 6: a commit makes swapon panic"
 failed_night 6 crash crash-commit 4 "REGRESSION of the branch: a cell of mm-unstable fails" \
-  cells cells good
+  cells good
 grep -q "swapbench test: swapon panics" "$out/night6.txt" || fail "night 6 does not quote the panic"
 
 step "night 7: the crashing head again"
